@@ -1,0 +1,207 @@
+import ArgumentParser
+import EmulatorCore
+import Foundation
+import FunctionProtocol
+import LambdaEvents
+
+@main
+struct Emulator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Runs the bundle's functions locally from the SAM template: HTTP API, invocations, events.",
+        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self])
+}
+
+/// Options every command that reads the template shares.
+struct TemplateOptions: ParsableArguments {
+    @Option(help: "The SAM template.")
+    var template = "infra/template.yaml"
+
+    @Option(help: "Folder with the functions' executables (default: the newest of .build/debug and .build/release).")
+    var buildDir: String?
+
+    @Option(help: "A .env file layered over the template's Environment (the shell still wins).")
+    var envFile: String?
+
+    @Option(help: "Template parameter overrides, `Key=Value`, repeatable.")
+    var parameterOverrides: [String] = []
+
+    func load() throws -> (Template, ExecutableLocator, EnvironmentLayers) {
+        var overrides: [String: String] = [:]
+        for o in parameterOverrides {
+            guard let eq = o.firstIndex(of: "=") else { throw ValidationError("--parameter-overrides takes Key=Value, got \(o)") }
+            overrides[String(o[..<eq])] = String(o[o.index(after: eq)...])
+        }
+        let template = try Template.load(path: template, parameterOverrides: overrides)
+        let locator: ExecutableLocator
+        if let buildDir {
+            locator = ExecutableLocator(directory: buildDir)
+        } else {
+            let root = (template.directory as NSString).deletingLastPathComponent
+            let candidates = [FileManager.default.currentDirectoryPath, root.isEmpty ? "." : root]
+            guard let found = candidates.lazy.compactMap({
+                ExecutableLocator.newestBuild(packageRoot: $0, handlers: template.functions.map(\.handler))
+            }).first else {
+                throw ValidationError("No build of the functions found under .build/debug or .build/release. Run `swift build` first, or pass --build-dir.")
+            }
+            locator = found
+        }
+        var fileEnv: [String: String] = [:]
+        if let envFile {
+            guard let text = try? String(contentsOfFile: envFile, encoding: .utf8) else {
+                throw ValidationError("Cannot read --env-file \(envFile).")
+            }
+            fileEnv = try EnvironmentLayers.parseEnvFile(text)
+        } else if let text = try? String(contentsOfFile: ".env", encoding: .utf8) {
+            fileEnv = try EnvironmentLayers.parseEnvFile(text)
+        }
+        return (template, locator, EnvironmentLayers(envFile: fileEnv))
+    }
+}
+
+struct StartAPI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "start-api", abstract: "Serve the template's HttpApi routes over HTTP.")
+
+    @OptionGroup var options: TemplateOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 3000
+
+    @Option(help: "Concurrency of a function without ReservedConcurrentExecutions.")
+    var defaultConcurrency = 4
+
+    @Option(help: "Requests that may wait for a busy function before it answers 429.")
+    var maxQueue = 64
+
+    @Option(help: "Seconds a warm process may sit idle before it is ended.")
+    var idleTimeout = 300.0
+
+    @Option(help: "Seconds API Gateway waits for an integration (AWS: 30).")
+    var gatewayTimeout = 30.0
+
+    @Flag(help: "Only the emulator's own lines: no handler logs, no START/END/REPORT.")
+    var quiet = false
+
+    @Flag(help: "Also the emulator's debug lines.")
+    var verbose = false
+
+    func run() async throws {
+        let (template, locator, env) = try options.load()
+        let missing = template.functions.filter { locator.path(for: $0) == nil }.map(\.handler)
+        let log = EmulatorLog(verbosity: quiet ? .quiet : verbose ? .debug : .normal)
+        if !missing.isEmpty {
+            log.emulator("warning: no executable for \(missing.joined(separator: ", ")) in \(locator); those routes answer 502 until built")
+        }
+        var opts = InvokerOptions()
+        opts.defaultConcurrency = defaultConcurrency
+        opts.maxQueue = maxQueue
+        opts.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        log.emulator("template \(options.template); executables from \(locator)")
+        let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log)
+        try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker).run()
+    }
+}
+
+struct Invoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Invoke one function once and print its answer (exit 1 if it failed).")
+
+    @Argument(help: "Function: logical id, FunctionName or Handler.")
+    var name: String
+
+    @Option(help: "Event JSON file (`-` reads stdin). Default: {}.")
+    var event: String?
+
+    @OptionGroup var options: TemplateOptions
+
+    func run() async throws {
+        let (template, locator, env) = try options.load()
+        guard let function = template.function(named: name) else {
+            throw ValidationError("No function \(name) in the template (have: \(template.functions.map(\.logicalId).joined(separator: ", "))).")
+        }
+        let data: Data
+        switch event {
+        case nil: data = Data("{}".utf8)
+        case "-": data = FileHandle.standardInput.readDataToEndOfFile()
+        case let path?:
+            guard let d = FileManager.default.contents(atPath: path) else { throw ValidationError("Cannot read event file \(path).") }
+            data = d
+        }
+        let payload: JSONValue
+        do {
+            payload = try JSONValue.decode(data)
+        } catch {
+            throw ValidationError("The event is not valid JSON: \(error)")
+        }
+        let log = EmulatorLog()
+        let invoker = Invoker(template: template, binaries: locator, environment: env, options: InvokerOptions(), log: log)
+        let result = await invoker.invoke(function, event: payload)
+        await invoker.shutdown()
+        let out = FileHandle.standardOutput
+        switch result.outcome {
+        case .success(.response(let value)):
+            out.write(try value.encoded() + Data("\n".utf8))
+        case .success(.functionError(let e)):
+            out.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
+            throw ExitCode(1)
+        case .failure(let f):
+            log.emulator("invocation failed: \(f)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct GenerateEvent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-event", abstract: "Print a sample event.", subcommands: [HTTP.self, Schedule.self])
+
+    struct HTTP: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An API Gateway HTTP API (payload 2.0) request event.")
+        @Option var method = "GET"
+        @Option var path = "/"
+        @Option(help: "Route key; default `METHOD PATH`.") var routeKey: String?
+        @Option(help: "Body text.") var body: String?
+        @Option(name: .customLong("header"), help: "`name: value`, repeatable.") var headers: [String] = []
+        @Option(help: "Raw query string.") var query = ""
+        @Option(help: "Claims for requestContext.authorizer.jwt, `key=value`, repeatable.") var claim: [String] = []
+
+        func run() throws {
+            var hdrs: [(String, String)] = headers.compactMap { h in
+                guard let c = h.firstIndex(of: ":") else { return nil }
+                return (String(h[..<c]), h[h.index(after: c)...].trimmingCharacters(in: .whitespaces))
+            }
+            if body != nil, !hdrs.contains(where: { $0.0.lowercased() == "content-type" }) { hdrs.append(("content-type", "application/json")) }
+            let claims = Dictionary(claim.compactMap { c -> (String, String)? in
+                guard let eq = c.firstIndex(of: "=") else { return nil }
+                return (String(c[..<eq]), String(c[c.index(after: eq)...]))
+            }, uniquingKeysWith: { _, b in b })
+            let request = HTTPEventMapping.IncomingRequest(
+                method: method.uppercased(), rawPath: path, rawQuery: query, headers: hdrs,
+                body: Array((body ?? "").utf8), sourceIp: "127.0.0.1")
+            let event = HTTPEventMapping.event(
+                for: request, routeKey: routeKey ?? "\(method.uppercased()) \(path)", pathParameters: [:],
+                requestId: Invoker.newRequestId(),
+                authorizer: claims.isEmpty ? nil : .init(jwt: .init(claims: claims, scopes: nil)))
+            try printJSON(event)
+        }
+    }
+
+    struct Schedule: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "An EventBridge scheduled event.")
+        @Option var rule = "local-schedule"
+
+        func run() throws {
+            let now = Timestamps.nowMs()
+            try printJSON(ScheduledEvent(id: Invoker.newRequestId(), time: Timestamps.iso8601Seconds(now),
+                                         ruleArn: "arn:aws:events:us-east-1:123456789012:rule/\(rule)"))
+        }
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    FileHandle.standardOutput.write(try e.encode(value) + Data("\n".utf8))
+}

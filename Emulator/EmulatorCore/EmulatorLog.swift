@@ -1,0 +1,63 @@
+import Foundation
+import LambdaEvents
+import NIOConcurrencyHelpers
+
+/// The emulator's output on stderr: its own lines, handler lines prefixed with the function and
+/// request id, and Lambda's START/END/REPORT lines per invocation.
+public final class EmulatorLog: Sendable {
+    public enum Verbosity: Int, Sendable, Comparable {
+        case quiet = 0, normal = 1, debug = 2
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    let verbosity: Verbosity
+    private let sink: NIOLockedValueBox<Int32>
+
+    public init(verbosity: Verbosity = .normal, fd: Int32 = 2) {
+        self.verbosity = verbosity
+        sink = NIOLockedValueBox(fd)
+    }
+
+    public func emulator(_ message: String) {
+        write("\(Timestamps.iso8601Millis(Timestamps.nowMs())) emulator  \(message)\n")
+    }
+
+    public func debug(_ message: String) {
+        guard verbosity >= .debug else { return }
+        emulator(message)
+    }
+
+    func function(_ name: String, requestId: String?, _ line: String) {
+        guard verbosity >= .normal else { return }
+        write("[\(name)] [\(requestId ?? "-")] \(line)\n")
+    }
+
+    func start(_ name: String, requestId: String) {
+        guard verbosity >= .normal else { return }
+        write("[\(name)] START RequestId: \(requestId) Version: $LATEST\n")
+    }
+
+    func end(_ name: String, requestId: String, durationMs: Double, memorySizeMB: Int, maxMemoryMB: Int?, initMs: Double?) {
+        guard verbosity >= .normal else { return }
+        var report = "[\(name)] END RequestId: \(requestId)\n[\(name)] REPORT RequestId: \(requestId)\tDuration: \(Self.fmt(durationMs)) ms\tBilled Duration: \(Int(durationMs.rounded(.up))) ms\tMemory Size: \(memorySizeMB) MB"
+        if let maxMemoryMB { report += "\tMax Memory Used: \(maxMemoryMB) MB" }
+        if let initMs { report += "\tInit Duration: \(Self.fmt(initMs)) ms" }
+        write(report + "\n")
+    }
+
+    static func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    private func write(_ text: String) {
+        sink.withLockedValue { fd in
+            var t = text
+            t.withUTF8 { buf in
+                var off = 0
+                while off < buf.count {
+                    let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
+                    if n <= 0 { if errno == EINTR { continue } else { return } }
+                    off += n
+                }
+            }
+        }
+    }
+}

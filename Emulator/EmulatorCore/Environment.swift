@@ -1,0 +1,100 @@
+import Foundation
+
+/// A handler's environment: template `Environment` < `--env-file` < the emulator's own
+/// environment (the shell wins), then Lambda's reserved variables, which no layer may override.
+public struct EnvironmentLayers: Sendable {
+    public var envFile: [String: String]
+    public var shell: [String: String]
+
+    public init(envFile: [String: String] = [:], shell: [String: String] = ProcessInfo.processInfo.environment) {
+        self.envFile = envFile
+        var shell = shell
+        // The emulator's own runtime endpoint must never leak into a stdio handler.
+        shell["AWS_LAMBDA_RUNTIME_API"] = nil
+        self.shell = shell
+    }
+
+    func resolved(for function: FunctionSpec, executable: String) -> [String: String] {
+        var env = function.environment
+        env.merge(envFile) { _, new in new }
+        env.merge(shell) { _, new in new }
+        let reserved: [String: String] = [
+            "AWS_LAMBDA_FUNCTION_NAME": function.functionName,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(function.memoryMB),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/\(function.functionName)",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local/[$LATEST]emulator",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_\(function.runtime)",
+            "LAMBDA_TASK_ROOT": (executable as NSString).deletingLastPathComponent,
+            "_HANDLER": function.handler,
+        ]
+        env.merge(reserved) { _, new in new }
+        if env["AWS_REGION"] == nil { env["AWS_REGION"] = "us-east-1" }
+        if env["AWS_DEFAULT_REGION"] == nil { env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] }
+        return env
+    }
+
+    /// Parses a `.env` file: `KEY=value`, optional `export `, `#` comments, single or double
+    /// quotes (double quotes understand `\n`, `\"`, `\\`).
+    public static func parseEnvFile(_ text: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export ") { line = String(line.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+            guard let eq = line.firstIndex(of: "=") else {
+                throw TemplateError(".env line \(n + 1): expected KEY=value, got `\(line)`.")
+            }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw TemplateError(".env line \(n + 1): `\(key)` is not a valid variable name.")
+            }
+            var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("\""), value.count >= 2, value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+                    .replacingOccurrences(of: "\\n", with: "\n").replacingOccurrences(of: "\\\"", with: "\"")
+                    .replacingOccurrences(of: "\\\\", with: "\\")
+            } else if value.hasPrefix("'"), value.count >= 2, value.hasSuffix("'") {
+                value = String(value.dropFirst().dropLast())
+            } else if let hash = value.range(of: " #") {
+                value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
+            }
+            out[key] = value
+        }
+        return out
+    }
+}
+
+/// Where the functions' executables are: a SwiftPM bin folder.
+public struct ExecutableLocator: Sendable, CustomStringConvertible {
+    public let directory: String
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    public var description: String { directory }
+
+    public func path(for function: FunctionSpec) -> String? {
+        let p = (directory as NSString).appendingPathComponent(function.handler)
+        return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+    }
+
+    /// The bin folder of the newest existing build under `packageRoot` (debug or release),
+    /// judged by the newest of the handlers' binaries.
+    public static func newestBuild(packageRoot: String, handlers: [String]) -> ExecutableLocator? {
+        let candidates = [".build/debug", ".build/release"].map { (packageRoot as NSString).appendingPathComponent($0) }
+        var best: (String, Date)?
+        for dir in candidates {
+            let dates = handlers.compactMap { h -> Date? in
+                let p = (dir as NSString).appendingPathComponent(h)
+                guard FileManager.default.isExecutableFile(atPath: p) else { return nil }
+                return (try? FileManager.default.attributesOfItem(atPath: p))?[.modificationDate] as? Date
+            }
+            guard let newest = dates.max() else { continue }
+            if best == nil || newest > best!.1 { best = (dir, newest) }
+        }
+        return best.map { ExecutableLocator(directory: $0.0) }
+    }
+}

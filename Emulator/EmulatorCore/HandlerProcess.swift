@@ -1,0 +1,346 @@
+import Foundation
+import FunctionProtocol
+import LambdaEvents
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOFoundationCompat
+import NIOPosix
+
+/// Why an invocation produced no answer from the function itself. Each maps to an honest status.
+public enum InvocationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    case crashed(String)
+    case timedOut(seconds: Double)
+    case initFailed(ErrorPayload)
+    case protocolViolation(String)
+    case responseTooLarge(String)
+    case requestTooLarge(String)
+    case throttled(String)
+    case spawnFailed(String)
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .crashed(let m): "The function crashed: \(m)."
+        case .timedOut(let s): "The function did not answer within its \(s.formatted())-second timeout."
+        case .initFailed(let e): "The function failed to initialise: \(e.errorType): \(e.errorMessage)"
+        case .protocolViolation(let m): "The function broke the protocol: \(m)."
+        case .responseTooLarge(let m): m
+        case .requestTooLarge(let m): m
+        case .throttled(let m): m
+        case .spawnFailed(let m): m
+        case .unavailable(let m): m
+        }
+    }
+}
+
+/// What the function answered.
+public enum InvocationOutcome: Sendable, Equatable {
+    case response(JSONValue)
+    case functionError(ErrorPayload)
+}
+
+/// One warm handler process speaking the NDJSON protocol over its pipes. Serves one invocation
+/// at a time. Every fault (crash, timeout, garbage on stdout) fails the pending invocation with
+/// a reason and leaves the process dead, never a request hanging.
+final class HandlerProcess: @unchecked Sendable {
+    let pid: pid_t
+    let function: FunctionSpec
+    let spawnedAt = ContinuousClock.now
+    private(set) var channel: (any Channel)!
+    private var stderrChannel: (any Channel)?
+    private let eventLoop: any EventLoop
+    private let log: EmulatorLog
+    private let onInvokeAsync: @Sendable (String, JSONValue) -> Void
+
+    private enum Phase {
+        case starting
+        case idle
+        case busy(requestId: String, promise: EventLoopPromise<InvocationOutcome>, timeout: Scheduled<Void>?)
+        case dead(InvocationFailure)
+    }
+
+    private struct State {
+        var phase: Phase = .starting
+        var currentRequestId: String?
+        var lastUsed = ContinuousClock.now
+        var invocations = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let ready: EventLoopPromise<Double>
+    private let exited: EventLoopPromise<String>
+    private let decoder = JSONDecoder()
+
+    private init(pid: pid_t, function: FunctionSpec, eventLoop: any EventLoop, log: EmulatorLog,
+                 onInvokeAsync: @escaping @Sendable (String, JSONValue) -> Void) {
+        self.pid = pid
+        self.function = function
+        self.eventLoop = eventLoop
+        self.log = log
+        self.onInvokeAsync = onInvokeAsync
+        ready = eventLoop.makePromise()
+        exited = eventLoop.makePromise()
+    }
+
+    /// Spawns the handler and waits for its `ready` frame (the cold start).
+    /// - Returns: the process and its init duration in ms, measured here from spawn to `ready`.
+    static func start(
+        function: FunctionSpec, executable: String, environment: [String: String], eventLoop: any EventLoop,
+        log: EmulatorLog, onInvokeAsync: @escaping @Sendable (String, JSONValue) -> Void
+    ) async throws(InvocationFailure) -> (HandlerProcess, Double) {
+        let began = ContinuousClock.now
+        let child: Spawn.Child
+        do {
+            child = try Spawn.spawn(executable: executable, environment: environment)
+        } catch {
+            throw .spawnFailed("Cannot start \(function.logicalId): \(error)")
+        }
+        let process = HandlerProcess(pid: child.pid, function: function, eventLoop: eventLoop, log: log, onInvokeAsync: onInvokeAsync)
+        do {
+            process.channel = try await NIOPipeBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(LineFrameDecoder(maxLength: FrameLimits.maxLineBytes)))
+                        try channel.pipeline.syncOperations.addHandler(FrameReader(process: process))
+                    }
+                }
+                .takingOwnershipOfDescriptors(input: child.stdout, output: child.stdin).get()
+            process.stderrChannel = try await NIOPipeBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(LineFrameDecoder(maxLength: 256 * 1024, truncate: true)))
+                        try channel.pipeline.syncOperations.addHandler(StderrForwarder(process: process))
+                    }
+                }
+                .takingOwnershipOfDescriptor(input: child.stderr).get()
+        } catch {
+            kill(child.pid, SIGKILL)
+            Spawn.reap(child.pid) { _ in }
+            throw .spawnFailed("Cannot attach to \(function.logicalId)'s pipes: \(error)")
+        }
+
+        // Lambda allows 10 s of init; a handler that neither readies nor fails is killed then.
+        let initLimit = eventLoop.scheduleTask(in: .seconds(10)) {
+            process.fail(.initFailed(ErrorPayload(errorType: "InitTimeout", errorMessage: "no ready frame within 10 s")), kill: true)
+        }
+        do {
+            _ = try await process.ready.futureResult.get()
+            initLimit.cancel()
+            return (process, (ContinuousClock.now - began).ms)
+        } catch let failure as InvocationFailure {
+            initLimit.cancel()
+            throw failure
+        } catch {
+            initLimit.cancel()
+            throw .crashed("\(error)")
+        }
+    }
+
+    var currentRequestId: String? { state.withLockedValue { $0.currentRequestId } }
+    var lastUsed: ContinuousClock.Instant { state.withLockedValue { $0.lastUsed } }
+    var isAlive: Bool { state.withLockedValue { if case .dead = $0.phase { false } else { true } } }
+
+    /// Sends one invoke frame and waits for the answer, the deadline, or the process's death.
+    func invoke(requestId: String, frame: ByteBuffer, timeout: Duration) async throws(InvocationFailure) -> InvocationOutcome {
+        let promise = eventLoop.makePromise(of: InvocationOutcome.self)
+        let accepted: InvocationFailure? = state.withLockedValue { s in
+            switch s.phase {
+            case .idle:
+                s.phase = .busy(requestId: requestId, promise: promise, timeout: nil)
+                s.currentRequestId = requestId
+                s.invocations += 1
+                return nil
+            case .dead(let f): return f
+            case .starting, .busy: return .unavailable("process \(pid) is not idle")
+            }
+        }
+        if let accepted {
+            promise.fail(accepted)
+            throw accepted
+        }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [self] in
+            fail(.timedOut(seconds: function.timeoutSeconds), kill: true)
+        }
+        state.withLockedValue { s in
+            if case .busy(let id, let p, nil) = s.phase, id == requestId { s.phase = .busy(requestId: id, promise: p, timeout: timer) }
+        }
+        channel.writeAndFlush(frame).whenFailure { [self] error in
+            fail(.crashed("cannot write to its stdin (\(error))"), kill: true)
+        }
+        do {
+            return try await promise.futureResult.get()
+        } catch let failure as InvocationFailure {
+            throw failure
+        } catch {
+            throw .crashed("\(error)")
+        }
+    }
+
+    /// Ends an idle process: stdin closed (a well-behaved runtime exits 0 on EOF), SIGTERM, then
+    /// SIGKILL after `grace`.
+    func terminate(grace: TimeAmount = .seconds(2)) {
+        state.withLockedValue { s in
+            if case .idle = s.phase { s.phase = .dead(.unavailable("terminated")) }
+        }
+        channel?.close(mode: .output, promise: nil)
+        kill(pid, SIGTERM)
+        let pid = self.pid
+        eventLoop.scheduleTask(in: grace) { kill(pid, SIGKILL) }
+    }
+
+    /// Resolves when the process has exited and been reaped, with how it ended.
+    var exitDescription: EventLoopFuture<String> { exited.futureResult }
+
+    func peakMemoryMB() -> Int? { Spawn.peakMemoryMB(pid) }
+
+    // MARK: Frames in
+
+    fileprivate func received(line: ByteBuffer) {
+        guard line.readableBytes > 0 else { return }
+        let frame: AnyFrame
+        do {
+            frame = try decoder.decode(AnyFrame.self, from: line)
+        } catch {
+            let preview = String(buffer: line.getSlice(at: line.readerIndex, length: min(line.readableBytes, 120))!)
+            violation("it wrote a line that is not a protocol frame to stdout: \(preview.debugDescription)")
+            return
+        }
+        switch frame.type {
+        case .ready:
+            let wasStarting = state.withLockedValue { s -> Bool in
+                guard case .starting = s.phase else { return false }
+                s.phase = .idle
+                return true
+            }
+            if wasStarting { ready.succeed(frame.initMs ?? 0) } else { violation("it sent `ready` twice") }
+        case .initError:
+            let e = frame.error ?? ErrorPayload(errorType: "InitError", errorMessage: "init failed")
+            fail(.initFailed(e), kill: true)
+        case .response:
+            complete(requestId: frame.requestId, with: .response(frame.payload ?? .null))
+        case .error:
+            let e = frame.error ?? ErrorPayload(errorType: "Unknown", errorMessage: "error frame without an error")
+            if e.errorType == "Function.ResponseSizeTooLarge" {
+                fail(.responseTooLarge(e.errorMessage), kill: false, keepAlive: true)
+            } else {
+                complete(requestId: frame.requestId, with: .functionError(e))
+            }
+        case .invokeAsync:
+            guard let name = frame.functionName else { return violation("invokeAsync without functionName") }
+            onInvokeAsync(name, frame.event ?? .object([:]))
+        case .invoke:
+            violation("it sent an `invoke` frame, which only the emulator sends")
+        }
+    }
+
+    private func complete(requestId: String?, with outcome: InvocationOutcome) {
+        let result: (EventLoopPromise<InvocationOutcome>, Scheduled<Void>?)? = state.withLockedValue { s in
+            guard case .busy(let id, let promise, let timer) = s.phase else { return nil }
+            // An error frame without a requestId answers a frame the handler could not read: ours.
+            guard requestId == id || (requestId == nil && { if case .functionError = outcome { true } else { false } }()) else { return nil }
+            s.phase = .idle
+            s.currentRequestId = nil
+            s.lastUsed = .now
+            return (promise, timer)
+        }
+        guard let (promise, timer) = result else {
+            if case .response = outcome { violation("it answered request \(requestId ?? "nil"), which is not the one in flight") }
+            else { log.function(function.logicalId, requestId: nil, "error frame for no invocation: \(outcome)") }
+            return
+        }
+        timer?.cancel()
+        promise.succeed(outcome)
+    }
+
+    private func violation(_ reason: String) {
+        log.emulator("\(function.logicalId) (pid \(pid)): protocol violation: \(reason); replacing the process")
+        fail(.protocolViolation(reason), kill: true)
+    }
+
+    /// Fails whatever is pending and, unless `keepAlive`, marks the process dead.
+    fileprivate func fail(_ failure: InvocationFailure, kill shouldKill: Bool, keepAlive: Bool = false) {
+        let pending: (EventLoopPromise<InvocationOutcome>?, Scheduled<Void>?, Bool) = state.withLockedValue { s in
+            var promise: EventLoopPromise<InvocationOutcome>?
+            var timer: Scheduled<Void>?
+            var wasStarting = false
+            switch s.phase {
+            case .busy(_, let p, let t): promise = p; timer = t
+            case .starting: wasStarting = true
+            case .dead: return (nil, nil, false)
+            case .idle: break
+            }
+            if keepAlive, promise != nil {
+                s.phase = .idle
+                s.currentRequestId = nil
+            } else if !keepAlive {
+                s.phase = .dead(failure)
+            }
+            return (promise, timer, wasStarting)
+        }
+        pending.1?.cancel()
+        pending.0?.fail(failure)
+        if pending.2 { ready.fail(failure) }
+        if shouldKill && !keepAlive { kill(pid, SIGKILL) }
+    }
+
+    fileprivate func stdoutClosed() {
+        Spawn.reap(pid) { [self] status in
+            let how = Spawn.describe(status: status)
+            eventLoop.execute {
+                self.fail(.crashed("process \(self.pid) \(how)"), kill: false)
+                self.exited.succeed(how)
+            }
+        }
+    }
+
+    fileprivate func stderrLine(_ line: ByteBuffer) {
+        log.function(function.logicalId, requestId: currentRequestId, String(buffer: line))
+    }
+}
+
+private final class FrameReader: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let process: HandlerProcess
+    init(process: HandlerProcess) { self.process = process }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        process.received(line: unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        process.stdoutClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let tooLong = error as? LineFrameDecoder.LineTooLong {
+            process.fail(.responseTooLarge(
+                "Response payload size (\(tooLong.length) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes)."),
+                kill: true)
+        } else {
+            process.fail(.crashed("stdout: \(error)"), kill: true)
+        }
+        context.close(promise: nil)
+    }
+}
+
+private final class StderrForwarder: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let process: HandlerProcess
+    init(process: HandlerProcess) { self.process = process }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        process.stderrLine(unwrapInboundIn(data))
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+extension Duration {
+    var ms: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

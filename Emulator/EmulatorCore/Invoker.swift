@@ -1,0 +1,192 @@
+import Foundation
+import FunctionProtocol
+import LambdaEvents
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+public struct InvokerOptions: Sendable {
+    /// Concurrency of a function without `ReservedConcurrentExecutions`.
+    public var defaultConcurrency = 4
+    /// Requests that may wait for a busy function before it answers 429.
+    public var maxQueue = 64
+    /// Warm processes idle this long are ended.
+    public var idleTimeout: Duration = .seconds(300)
+
+    public init() {}
+}
+
+/// The result of one invocation as the emulator saw it.
+public struct InvocationResult: Sendable {
+    public var requestId: String
+    public var outcome: Result<InvocationOutcome, InvocationFailure>
+    public var durationMs: Double
+    /// Set on a cold start: spawn to `ready`.
+    public var initMs: Double?
+}
+
+/// Invokes the template's functions on warm process pools. Knows functions only through the
+/// template and the executables it names.
+public final class Invoker: Sendable {
+    public let template: Template
+    let binaries: ExecutableLocator
+    let options: InvokerOptions
+    let log: EmulatorLog
+    let eventLoops: any EventLoopGroup
+    private let pools: NIOLockedValueBox<[String: FunctionPool]> = .init([:])
+    private let environment: EnvironmentLayers
+    private let encoder = FrameCodec.encoder()
+    private let inFlightAsync = NIOLockedValueBox(0)
+
+    public init(template: Template, binaries: ExecutableLocator, environment: EnvironmentLayers, options: InvokerOptions,
+                log: EmulatorLog, eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.template = template
+        self.binaries = binaries
+        self.environment = environment
+        self.options = options
+        self.log = log
+        self.eventLoops = eventLoops
+    }
+
+    /// One synchronous invocation (`RequestResponse`).
+    public func invoke<E: Codable & Sendable>(_ function: FunctionSpec, event: E, requestId: String = Invoker.newRequestId(),
+                                              traceId: String? = nil) async -> InvocationResult {
+        let started = ContinuousClock.now
+        func done(_ outcome: Result<InvocationOutcome, InvocationFailure>, initMs: Double? = nil) -> InvocationResult {
+            InvocationResult(requestId: requestId, outcome: outcome, durationMs: (ContinuousClock.now - started).ms, initMs: initMs)
+        }
+        let timeout = Duration.milliseconds(Int64(function.timeoutSeconds * 1000))
+        var frame = ByteBuffer()
+        do {
+            let data = try FrameCodec.line(
+                InvokeFrame(requestId: requestId, deadlineMs: Timestamps.nowMs() + Int64(function.timeoutSeconds * 1000),
+                            functionName: function.functionName,
+                            invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:\(function.functionName)",
+                            traceId: traceId ?? Self.newTraceId(), event: event),
+                encoder: encoder)
+            if data.count > FrameLimits.maxPayloadBytes + 1024 {
+                return done(.failure(.requestTooLarge(
+                    "Request payload size (\(data.count) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes).")))
+            }
+            frame.writeBytes(data)
+        } catch {
+            return done(.failure(.requestTooLarge("The event cannot be encoded: \(error)")))
+        }
+
+        let pool: FunctionPool
+        do {
+            pool = try self.pool(for: function)
+        } catch {
+            return done(.failure(error))
+        }
+        let process: HandlerProcess
+        let initMs: Double?
+        do {
+            (process, initMs) = try await pool.acquire()
+        } catch {
+            if case .initFailed = error { log.emulator("\(function.logicalId): \(error)") }
+            return done(.failure(error))
+        }
+        log.start(function.logicalId, requestId: requestId)
+        let outcome: Result<InvocationOutcome, InvocationFailure>
+        do {
+            outcome = .success(try await process.invoke(requestId: requestId, frame: frame, timeout: timeout))
+        } catch {
+            outcome = .failure(error)
+            log.function(function.logicalId, requestId: requestId, "\(error)")
+        }
+        let result = done(outcome, initMs: initMs)
+        log.end(function.logicalId, requestId: requestId, durationMs: result.durationMs, memorySizeMB: function.memoryMB,
+                maxMemoryMB: log.verbosity >= .normal ? process.peakMemoryMB() : nil, initMs: initMs)
+        pool.release(process)
+        return result
+    }
+
+    /// An event invocation (`InvocationType=Event`): accepted at once, run in the background.
+    /// A failure is logged with the event's request id; it is never dropped silently.
+    public func invokeAsync(functionName: String, event: JSONValue, source: String) {
+        guard let function = template.function(named: functionName) else {
+            log.emulator("async invocation from \(source) names unknown function `\(functionName)`: dropped (known: \(template.functions.map(\.logicalId).joined(separator: ", ")))")
+            return
+        }
+        inFlightAsync.withLockedValue { $0 += 1 }
+        Task {
+            let result = await invoke(function, event: event)
+            inFlightAsync.withLockedValue { $0 -= 1 }
+            switch result.outcome {
+            case .success(.response): break
+            case .success(.functionError(let e)):
+                log.emulator("async invocation \(result.requestId) of \(function.logicalId) (from \(source)) failed: \(e.errorType): \(e.errorMessage)")
+            case .failure(let f):
+                log.emulator("async invocation \(result.requestId) of \(function.logicalId) (from \(source)) failed: \(f)")
+            }
+        }
+    }
+
+    private func pool(for function: FunctionSpec) throws(InvocationFailure) -> FunctionPool {
+        if let p = pools.withLockedValue({ $0[function.logicalId] }) { return p }
+        guard let executable = binaries.path(for: function) else {
+            throw .spawnFailed("No executable `\(function.handler)` for \(function.logicalId) in \(binaries.description). Run `swift build`.")
+        }
+        let env = environment.resolved(for: function, executable: executable)
+        let concurrency = function.reservedConcurrency ?? options.defaultConcurrency
+        guard concurrency > 0 else {
+            throw .throttled("\(function.logicalId) has ReservedConcurrentExecutions 0: every invocation is throttled.")
+        }
+        return pools.withLockedValue { pools in
+            if let p = pools[function.logicalId] { return p }
+            let p = FunctionPool(function: function, executable: executable, environment: env, maxConcurrency: concurrency,
+                                 maxQueue: options.maxQueue, eventLoops: eventLoops, log: log) { [weak self] name, event in
+                self?.invokeAsync(functionName: name, event: event, source: function.logicalId)
+            }
+            pools[function.logicalId] = p
+            return p
+        }
+    }
+
+    /// Starts the idle reaper; returns when cancelled.
+    public func runReaper() async {
+        let period = min(Duration.seconds(5), max(Duration.milliseconds(100), options.idleTimeout / 4))
+        while !Task.isCancelled {
+            try? await Task.sleep(for: period)
+            for pool in pools.withLockedValue({ Array($0.values) }) { pool.reap(idleFor: options.idleTimeout) }
+        }
+    }
+
+    public struct PoolStats: Codable, Sendable {
+        public var function: String
+        public var live: Int
+        public var idle: Int
+        public var queued: Int
+    }
+
+    public var stats: [PoolStats] {
+        pools.withLockedValue { $0.values.map { p in
+            let s = p.stats
+            return PoolStats(function: p.function.logicalId, live: s.live, idle: s.idle, queued: s.queued)
+        } }.sorted { $0.function < $1.function }
+    }
+
+    /// Ends every process: idle ones now, busy ones once their invocation ends (in-flight
+    /// work is drained by the caller before this). Waits up to `grace` for them to exit.
+    public func shutdown(grace: Duration = .seconds(5)) async {
+        let deadline = ContinuousClock.now + grace
+        while inFlightAsync.withLockedValue({ $0 }) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let closing = pools.withLockedValue { Array($0.values) }.flatMap { $0.close() }
+        for p in closing {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { break }
+            _ = try? await p.exitDescription.get()
+        }
+    }
+
+    public static func newRequestId() -> String { UUID().uuidString.lowercased() }
+
+    static func newTraceId() -> String {
+        let hex = String(UInt32(Timestamps.nowMs() / 1000), radix: 16)
+        let random = (0..<24).map { _ in String(Int.random(in: 0..<16), radix: 16) }.joined()
+        return "Root=1-\(hex)-\(random);Sampled=0"
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import LambdaEvents
+import Yams
+
+/// The SAM template, read the way `sam local` reads it: the single manifest of the bundle.
+/// Only what the emulator needs is modelled; everything else is left for `sam deploy`.
+public struct Template: Sendable {
+    public var functions: [FunctionSpec]
+    public var apis: [String: HttpApiSpec]
+    public var parameters: [String: String]
+    /// The folder the template lives in: `CodeUri` and relative paths resolve against it.
+    public var directory: String
+
+    public func function(named name: String) -> FunctionSpec? {
+        functions.first { $0.logicalId == name }
+            ?? functions.first { $0.functionName == name }
+            ?? functions.first { $0.handler == name }
+    }
+}
+
+public struct FunctionSpec: Sendable, Equatable {
+    public var logicalId: String
+    /// The deployed name (`FunctionName`), else the logical id, as Lambda reports it.
+    public var functionName: String
+    /// The SwiftPM product: the executable the emulator starts.
+    public var handler: String
+    public var runtime: String
+    public var codeUri: String?
+    public var timeoutSeconds: Double
+    public var memoryMB: Int
+    public var reservedConcurrency: Int?
+    public var environment: [String: String]
+    public var httpEvents: [HttpEventSpec]
+    public var schedules: [ScheduleSpec]
+}
+
+public struct HttpEventSpec: Sendable, Equatable {
+    public var name: String
+    /// Upper-cased; `ANY` matches every method.
+    public var method: String
+    /// `/v1/documents/{id}`, `/{proxy+}`, or `$default`.
+    public var path: String
+    public var apiId: String?
+    /// nil: the API's default authorizer; "NONE": none.
+    public var authorizer: String?
+
+    public var routeKey: String { path == "$default" ? "$default" : "\(method) \(path)" }
+}
+
+public struct ScheduleSpec: Sendable, Equatable {
+    public var name: String
+    public var expression: String
+    public var input: String?
+    public var enabled: Bool
+    public var timezone: String?
+}
+
+public struct HttpApiSpec: Sendable, Equatable {
+    public var logicalId: String
+    public var defaultAuthorizer: String?
+    public var authorizers: [String: JWTAuthorizerSpec]
+}
+
+public struct JWTAuthorizerSpec: Sendable, Equatable {
+    public var name: String
+    public var identitySource: String
+    public var issuer: String?
+    public var audience: [String]
+}
+
+public struct TemplateError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    init(_ d: String) { description = d }
+}
+
+extension Template {
+    public static func load(path: String, parameterOverrides: [String: String] = [:]) throws -> Template {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw TemplateError("Cannot read the template at \(path): \(error.localizedDescription)")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        return try parse(yaml: text, directory: dir.isEmpty ? "." : dir, parameterOverrides: parameterOverrides)
+    }
+
+    public static func parse(yaml: String, directory: String = ".", parameterOverrides: [String: String] = [:]) throws -> Template {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw TemplateError("The template is not valid YAML: \(error)")
+        }
+        guard let root, case .mapping = root else { throw TemplateError("The template must be a YAML mapping.") }
+
+        // Parameters first: intrinsics everywhere else refer to them.
+        var parameters: [String: String] = [:]
+        if let params = root["Parameters"]?.mapping {
+            for (key, value) in params {
+                guard let name = key.string else { continue }
+                if let d = value["Default"] { parameters[name] = scalarText(d) }
+            }
+        }
+        for (k, v) in parameterOverrides { parameters[k] = v }
+        guard let resources = root["Resources"]?.mapping else { throw TemplateError("The template has no Resources.") }
+        let resourceIds = Set(resources.keys.compactMap(\.string))
+        let resolver = IntrinsicResolver(parameters: parameters, resources: resourceIds)
+
+        let globals = try root["Globals"]?["Function"].map { try resolver.resolve($0, at: "Globals.Function") }?.objectValue ?? [:]
+
+        var functions: [FunctionSpec] = []
+        var apis: [String: HttpApiSpec] = [:]
+        for (key, node) in resources {
+            guard let id = key.string else { continue }
+            let type = node["Type"]?.string ?? ""
+            let props = try node["Properties"].map { try resolver.resolve($0, at: "Resources.\(id).Properties") }?.objectValue ?? [:]
+            switch type {
+            case "AWS::Serverless::Function":
+                functions.append(try functionSpec(id: id, properties: merge(globals: globals, into: props)))
+            case "AWS::Serverless::HttpApi":
+                apis[id] = try httpApiSpec(id: id, properties: props)
+            default:
+                continue
+            }
+        }
+        functions.sort { $0.logicalId < $1.logicalId }
+        return Template(functions: functions, apis: apis, parameters: parameters, directory: directory)
+    }
+
+    /// SAM's Globals: the function's own properties win; `Environment.Variables` merge by key.
+    static func merge(globals: [String: JSONValue], into props: [String: JSONValue]) -> [String: JSONValue] {
+        var out = globals
+        for (k, v) in props { out[k] = v }
+        if let g = globals["Environment"]?["Variables"]?.objectValue {
+            var vars = g
+            for (k, v) in props["Environment"]?["Variables"]?.objectValue ?? [:] { vars[k] = v }
+            out["Environment"] = .object(["Variables": .object(vars)])
+        }
+        return out
+    }
+
+    static func functionSpec(id: String, properties p: [String: JSONValue]) throws -> FunctionSpec {
+        guard let handler = p["Handler"]?.stringValue, !handler.isEmpty else {
+            throw TemplateError("Function \(id) has no Handler (the executable's product name).")
+        }
+        let timeout = p["Timeout"]?.doubleValue ?? Double(p["Timeout"]?.stringValue ?? "") ?? 3
+        guard timeout > 0, timeout <= 900 else { throw TemplateError("Function \(id): Timeout must be 1-900 seconds, not \(timeout).") }
+        let memory = p["MemorySize"]?.intValue ?? Int(p["MemorySize"]?.stringValue ?? "") ?? 128
+        let reserved = p["ReservedConcurrentExecutions"]?.intValue ?? Int(p["ReservedConcurrentExecutions"]?.stringValue ?? "")
+        if let reserved, reserved < 0 { throw TemplateError("Function \(id): ReservedConcurrentExecutions must be >= 0.") }
+        var env: [String: String] = [:]
+        for (k, v) in p["Environment"]?["Variables"]?.objectValue ?? [:] { env[k] = v.textValue }
+
+        var http: [HttpEventSpec] = []
+        var schedules: [ScheduleSpec] = []
+        for (name, event) in (p["Events"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let ep = event["Properties"]?.objectValue ?? [:]
+            switch event["Type"]?.stringValue {
+            case "HttpApi":
+                let path = ep["Path"]?.stringValue ?? "$default"
+                let method = (ep["Method"]?.stringValue ?? "ANY").uppercased()
+                guard path == "$default" || path.hasPrefix("/") else {
+                    throw TemplateError("Function \(id), event \(name): Path must start with / (got \(path)).")
+                }
+                http.append(HttpEventSpec(name: name, method: method == "X-AMAZON-APIGATEWAY-ANY-METHOD" ? "ANY" : method,
+                                          path: path, apiId: ep["ApiId"]?.stringValue,
+                                          authorizer: ep["Auth"]?["Authorizer"]?.stringValue))
+            case "Schedule", "ScheduleV2":
+                guard let expr = (ep["Schedule"] ?? ep["ScheduleExpression"])?.stringValue else {
+                    throw TemplateError("Function \(id), event \(name): a schedule needs Schedule/ScheduleExpression.")
+                }
+                let enabled = ep["Enabled"]?.boolValue ?? (ep["State"]?.stringValue).map { $0 == "ENABLED" } ?? true
+                schedules.append(ScheduleSpec(name: ep["Name"]?.stringValue ?? "\(id)-\(name)", expression: expr,
+                                              input: ep["Input"]?.textValue, enabled: enabled,
+                                              timezone: ep["ScheduleExpressionTimezone"]?.stringValue))
+            default:
+                continue
+            }
+        }
+        return FunctionSpec(
+            logicalId: id, functionName: p["FunctionName"]?.stringValue ?? id, handler: handler,
+            runtime: p["Runtime"]?.stringValue ?? "provided.al2023", codeUri: p["CodeUri"]?.stringValue,
+            timeoutSeconds: timeout, memoryMB: memory, reservedConcurrency: reserved,
+            environment: env, httpEvents: http, schedules: schedules)
+    }
+
+    static func httpApiSpec(id: String, properties p: [String: JSONValue]) throws -> HttpApiSpec {
+        var authorizers: [String: JWTAuthorizerSpec] = [:]
+        for (name, a) in p["Auth"]?["Authorizers"]?.objectValue ?? [:] {
+            let jwt = a["JwtConfiguration"]
+            let audience: [String] = jwt?["audience"]?.arrayValue?.map(\.textValue) ?? jwt?["audience"]?.stringValue.map { [$0] } ?? []
+            authorizers[name] = JWTAuthorizerSpec(
+                name: name, identitySource: a["IdentitySource"]?.stringValue ?? "$request.header.Authorization",
+                issuer: jwt?["issuer"]?.stringValue, audience: audience)
+        }
+        return HttpApiSpec(logicalId: id, defaultAuthorizer: p["Auth"]?["DefaultAuthorizer"]?.stringValue, authorizers: authorizers)
+    }
+
+    static func scalarText(_ node: Node) -> String {
+        node.string ?? ""
+    }
+}
+
+/// Resolves the intrinsic functions a local run needs (`!Ref`, `!Sub`, `!GetAtt`, `!Join`,
+/// `!Select`), short and long form, with the pseudo parameters set to local values.
+struct IntrinsicResolver {
+    var parameters: [String: String]
+    var resources: Set<String>
+
+    static let pseudo: [String: String] = [
+        "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::StackName": "local",
+        "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
+        "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/local/local",
+    ]
+
+    func resolve(_ node: Node, at path: String) throws -> JSONValue {
+        let tag = node.tag.description
+        if tag.hasPrefix("!") {
+            return try intrinsic(String(tag.dropFirst()), argument: node, tagged: true, at: path)
+        }
+        switch node {
+        case .scalar(let s):
+            switch tag {
+            case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float": return node.float.map { .number($0) } ?? .string(s.string)
+            case "tag:yaml.org,2002:bool": return node.bool.map { .bool($0) } ?? .string(s.string)
+            case "tag:yaml.org,2002:null": return .null
+            default: return .string(s.string)
+            }
+        case .sequence(let seq):
+            return .array(try seq.enumerated().map { try resolve($0.element, at: "\(path)[\($0.offset)]") })
+        case .mapping(let map):
+            if map.count == 1, let key = map.first?.key.string, key == "Ref" || key.hasPrefix("Fn::") {
+                let name = key == "Ref" ? "Ref" : String(key.dropFirst(4))
+                return try intrinsic(name, argument: map.first!.value, tagged: false, at: path)
+            }
+            var out: [String: JSONValue] = [:]
+            for (k, v) in map {
+                guard let key = k.string else { continue }
+                out[key] = try resolve(v, at: "\(path).\(key)")
+            }
+            return .object(out)
+        case .alias:
+            throw TemplateError("\(path): YAML aliases are not supported in templates.")
+        }
+    }
+
+    private func argument(_ node: Node, tagged: Bool, at path: String) throws -> JSONValue {
+        // A short-form tag sits on the node itself; strip it before resolving its content.
+        guard tagged else { return try resolve(node, at: path) }
+        switch node {
+        case .scalar(let s): return .string(s.string)
+        case .sequence(let seq): return .array(try seq.enumerated().map { try resolve($0.element, at: "\(path)[\($0.offset)]") })
+        case .mapping(let m):
+            var out: [String: JSONValue] = [:]
+            for (k, v) in m { if let key = k.string { out[key] = try resolve(v, at: "\(path).\(key)") } }
+            return .object(out)
+        case .alias: throw TemplateError("\(path): YAML aliases are not supported in templates.")
+        }
+    }
+
+    private func intrinsic(_ name: String, argument node: Node, tagged: Bool, at path: String) throws -> JSONValue {
+        let arg = try argument(node, tagged: tagged, at: path)
+        switch name {
+        case "Ref":
+            guard let ref = arg.stringValue else { throw TemplateError("\(path): Ref takes a name.") }
+            return .string(try reference(ref, at: path))
+        case "Sub":
+            if let s = arg.stringValue { return .string(try substitute(s, extra: [:], at: path)) }
+            guard let a = arg.arrayValue, a.count == 2, let s = a[0].stringValue else {
+                throw TemplateError("\(path): Sub takes a string or [string, {variables}].")
+            }
+            let extra = (a[1].objectValue ?? [:]).mapValues(\.textValue)
+            return .string(try substitute(s, extra: extra, at: path))
+        case "GetAtt":
+            let parts: [String] = arg.stringValue.map { $0.split(separator: ".", maxSplits: 1).map(String.init) }
+                ?? arg.arrayValue?.map(\.textValue) ?? []
+            guard parts.count == 2 else { throw TemplateError("\(path): GetAtt takes Resource.Attribute.") }
+            return .string(getAtt(parts[0], parts[1]))
+        case "Join":
+            guard let a = arg.arrayValue, a.count == 2, let sep = a[0].stringValue, let items = a[1].arrayValue else {
+                throw TemplateError("\(path): Join takes [delimiter, [values]].")
+            }
+            return .string(items.map(\.textValue).joined(separator: sep))
+        case "Select":
+            guard let a = arg.arrayValue, a.count == 2, let items = a[1].arrayValue,
+                  let i = a[0].intValue ?? Int(a[0].textValue), items.indices.contains(i) else {
+                throw TemplateError("\(path): Select takes [index, [values]] with the index in range.")
+            }
+            return items[i]
+        default:
+            throw TemplateError("\(path): the intrinsic function \(name) is not supported by the emulator.")
+        }
+    }
+
+    private func reference(_ name: String, at path: String) throws -> String {
+        if let v = parameters[name] { return v }
+        if let v = Self.pseudo[name] { return v }
+        if resources.contains(name) { return name }
+        throw TemplateError("\(path): Ref to unknown parameter or resource `\(name)`.")
+    }
+
+    private func getAtt(_ resource: String, _ attribute: String) -> String {
+        attribute == "Arn" ? "arn:aws:lambda:us-east-1:123456789012:function:\(resource)" : "\(resource).\(attribute)"
+    }
+
+    private func substitute(_ s: String, extra: [String: String], at path: String) throws -> String {
+        var out = ""
+        var rest = Substring(s)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            let after = rest[open.upperBound...]
+            if after.hasPrefix("!") {  // `${!Literal}` is written out as `${Literal}`
+                guard let close = after.firstIndex(of: "}") else { break }
+                out += "${" + after[after.index(after: after.startIndex)..<close] + "}"
+                rest = after[after.index(after: close)...]
+                continue
+            }
+            guard let close = after.firstIndex(of: "}") else {
+                throw TemplateError("\(path): unterminated ${ in Sub.")
+            }
+            let name = String(after[..<close])
+            if let v = extra[name] {
+                out += v
+            } else if name.contains("."), !name.hasPrefix("AWS::") {
+                let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+                out += getAtt(parts[0], parts[1])
+            } else {
+                out += try reference(name, at: path)
+            }
+            rest = after[after.index(after: close)...]
+        }
+        return out + rest
+    }
+}

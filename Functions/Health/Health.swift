@@ -1,0 +1,68 @@
+import FunctionRuntime
+import HealthChecks
+import LambdaEvents
+import Synchronization
+
+/// `GET /healthz` (liveness) and `GET /readyz` (readiness, a list of named checks).
+@main
+struct Health: HTTPFunction {
+    let routes: HTTPRoutes
+
+    init(context: InitializationContext) async throws {
+        let liveness = Liveness(version: context.env("APP_VERSION") ?? ServiceInfo.version, function: context.functionName)
+        // Readiness is this list: one line per dependency the bundle needs.
+        let checks: [ReadinessCheck] = [
+            .databaseURL(context.env("DATABASE_URL")),
+            .writableDirectory("blob_dir", path: context.env("BLOB_DIR"), variable: "BLOB_DIR"),
+        ]
+        routes = HTTPRoutes([
+            "GET /healthz": { _, _ in .json(liveness.report()) },
+            "GET /readyz": { _, _ in
+                let results = await Readiness.run(checks)
+                let failing = results.filter { !$0.ok }
+                if failing.isEmpty { return .json(ReadyReport(status: "ready", checks: results)) }
+                throw APIError(
+                    status: 503, code: "not_ready",
+                    message: "Not ready: " + failing.map { "\($0.name): \($0.reason ?? "failed")" }.joined(separator: "; "),
+                    details: ["checks": .array(results.map { r in
+                        var o: [String: JSONValue] = ["name": .string(r.name), "ok": .bool(r.ok), "duration_ms": .number(r.durationMs)]
+                        if let reason = r.reason { o["reason"] = .string(reason) }
+                        return .object(o)
+                    })])
+            },
+        ])
+    }
+}
+
+/// Process-level facts for `/healthz`: a warm process says so, which makes cold starts visible.
+final class Liveness: Sendable {
+    let version: String
+    let function: String
+    let startedMs = Timestamps.nowMs()
+    private let served = Atomic<Int>(0)
+
+    init(version: String, function: String) {
+        self.version = version
+        self.function = function
+    }
+
+    struct Report: Encodable {
+        var status = "ok"
+        var version: String
+        var function: String
+        var uptime_s: Double
+        var cold: Bool
+        var invocations: Int
+    }
+
+    func report() -> Report {
+        let n = served.wrappingAdd(1, ordering: .relaxed).newValue
+        let uptime = Double(Timestamps.nowMs() - startedMs) / 1000
+        return Report(version: version, function: function, uptime_s: uptime, cold: n == 1, invocations: n)
+    }
+}
+
+struct ReadyReport: Encodable {
+    var status: String
+    var checks: [CheckResult]
+}

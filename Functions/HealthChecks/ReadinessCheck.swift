@@ -1,0 +1,77 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One named readiness check. Adding a check to `health` is one line in its list:
+/// `.init("store") { try await store.ping() }`.
+public struct ReadinessCheck: Sendable {
+    public let name: String
+    public let timeout: Duration
+    public let run: @Sendable () async throws -> Void
+
+    public init(_ name: String, timeout: Duration = .seconds(2), run: @escaping @Sendable () async throws -> Void) {
+        self.name = name
+        self.timeout = timeout
+        self.run = run
+    }
+}
+
+/// A check's outcome as `/readyz` reports it.
+public struct CheckResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var ok: Bool
+    public var durationMs: Double
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, ok, durationMs = "duration_ms", reason
+    }
+}
+
+/// Why a check failed, in words an operator can act on.
+public struct CheckFailure: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public enum Readiness {
+    /// Runs every check concurrently, each bounded by its timeout, and returns results in the
+    /// order given. A check that hangs is reported as timed out, never awaited forever.
+    public static func run(_ checks: [ReadinessCheck]) async -> [CheckResult] {
+        await withTaskGroup(of: (Int, CheckResult).self) { group in
+            for (index, check) in checks.enumerated() {
+                group.addTask { (index, await evaluate(check)) }
+            }
+            var results = [CheckResult?](repeating: nil, count: checks.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+    }
+
+    static func evaluate(_ check: ReadinessCheck) async -> CheckResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome: String? = await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do {
+                    try await check.run()
+                    return nil
+                } catch {
+                    return String(describing: error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: check.timeout)
+                return "timed out after \(check.timeout)"
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            return first
+        }
+        let elapsed = clock.now - start
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return CheckResult(name: check.name, ok: outcome == nil, durationMs: (ms * 1000).rounded() / 1000, reason: outcome)
+    }
+}

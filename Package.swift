@@ -1,0 +1,119 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// The six handler executables. The product name is the `Handler:` of the SAM template
+/// and the file name of the binary the emulator starts.
+let functions: [(product: String, target: String, folder: String)] = [
+    ("route", "RouteFunction", "Route"),
+    ("upload", "UploadFunction", "Upload"),
+    ("reembed", "ReembedFunction", "Reembed"),
+    ("search", "SearchFunction", "Search"),
+    ("generate", "GenerateFunction", "Generate"),
+    ("health", "HealthFunction", "Health"),
+]
+
+let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "LambdaEvents"]
+
+let package = Package(
+    name: "rag-functions",
+    platforms: [.macOS(.v15)],
+    products: functions.map { .executable(name: $0.product, targets: [$0.target]) } + [
+        .executable(name: "emulator", targets: ["EmulatorCLI"]),
+        .executable(name: "fixture-fn", targets: ["FixtureFunction"]),
+        .executable(name: "bench", targets: ["Bench"]),
+        .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // MARK: Runtime: protocol, events, transports. No dependency on any function.
+        .systemLibrary(
+            name: "CCurl", path: "Runtime/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
+        .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
+        .target(
+            name: "FunctionRuntime",
+            dependencies: [
+                "FunctionProtocol", "LambdaEvents", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Runtime/FunctionRuntime"
+        ),
+
+        // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
+        .target(name: "HealthChecks", path: "Functions/HealthChecks"),
+    ] + functions.map { fn in
+        .executableTarget(
+            name: fn.target,
+            dependencies: runtime + (fn.product == "health" ? ["HealthChecks"] : []),
+            path: "Functions/\(fn.folder)"
+        )
+    } + [
+        // MARK: Emulator: knows functions only through the template.
+        .target(
+            name: "EmulatorCore",
+            dependencies: [
+                "FunctionProtocol", "LambdaEvents",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Emulator/EmulatorCore"
+        ),
+        .executableTarget(
+            name: "EmulatorCLI",
+            dependencies: [
+                "EmulatorCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Emulator/EmulatorCLI"
+        ),
+
+        // MARK: Benchmarks (run in release by infra/bench/run.sh).
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "FunctionProtocol", "LambdaEvents",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "infra/bench/Bench"
+        ),
+
+        // MARK: Tests
+        .executableTarget(name: "FixtureFunction", dependencies: runtime, path: "Tests/Fixtures/FixtureFunction"),
+        .testTarget(name: "LambdaEventsTests", dependencies: ["LambdaEvents"], path: "Tests/LambdaEventsTests",
+                    resources: [.copy("Examples")]),
+        .testTarget(
+            name: "FunctionRuntimeTests",
+            dependencies: [
+                "FunctionRuntime", "FunctionProtocol", "LambdaEvents", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/FunctionRuntimeTests"
+        ),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"], path: "Tests/HealthChecksTests"),
+        .testTarget(
+            name: "EmulatorCoreTests",
+            dependencies: ["EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport"],
+            path: "Tests/EmulatorCoreTests"
+        ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,107 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import CCurl
+
+/// A minimal blocking HTTP client over one libcurl easy handle (keep-alive, no timeout unless
+/// asked). Not thread-safe by itself: its owner confines it to one serial queue.
+final class CurlHTTPClient: @unchecked Sendable {
+    /// A valid pointer for empty bodies: libcurl reads zero bytes from it.
+    nonisolated(unsafe) static let empty = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
+
+    struct Response {
+        var status: Int
+        /// Lower-cased names.
+        var headers: [String: String]
+        var body: Data
+    }
+
+    private let handle: UnsafeMutableRawPointer
+
+    init() throws {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+        guard let h = curl_easy_init() else { throw TransportError.runtimeAPI("curl_easy_init failed") }
+        handle = h
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// - Parameter timeoutMs: 0 waits forever (the Runtime API's `/next` long-poll).
+    func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
+        final class Sink {
+            var body = Data()
+            var headers: [String: String] = [:]
+        }
+        let sink = Sink()
+        let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        // An empty `Expect:` stops libcurl waiting for `100 Continue` before large bodies.
+        for h in headers + ["Expect:"] { list = curl_slist_append(list, h) }
+        defer { curl_slist_free_all(list) }
+
+        ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
+        ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 10_000)
+        ccurl_setopt_ptr(handle, CURLOPT_HTTPHEADER, list)
+        ccurl_setopt_write(handle) { ptr, size, count, user in
+            let n = size * count
+            guard let ptr, let user else { return n }
+            let sink = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
+            ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append($0, count: n) }
+            return n
+        }
+        ccurl_setopt_ptr(handle, CURLOPT_WRITEDATA, sinkPointer)
+        ccurl_setopt_header(handle) { ptr, size, count, user in
+            let n = size * count
+            guard let ptr, let user else { return n }
+            let sink = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
+            let line = ptr.withMemoryRebound(to: UInt8.self, capacity: n) {
+                String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self)
+            }
+            if let colon = line.firstIndex(of: ":") {
+                let name = line[..<colon].lowercased()
+                let value = String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+                    .reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }.reversed())
+                sink.headers[name] = value
+            } else if line.hasPrefix("HTTP/") {
+                sink.headers.removeAll()  // a new response (after a redirect or 100)
+            }
+            return n
+        }
+        ccurl_setopt_ptr(handle, CURLOPT_HEADERDATA, sinkPointer)
+
+        let result: CURLcode = url.withCString { cURL in
+            ccurl_setopt_ptr(handle, CURLOPT_URL, cURL)
+            if method == "GET" {
+                ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+                ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, nil)
+                return curl_easy_perform(handle)
+            }
+            let payload = body ?? Data()
+            return payload.withUnsafeBytes { raw in
+                ccurl_setopt_long(handle, CURLOPT_POST, 1)
+                ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
+                ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, raw.baseAddress ?? CurlHTTPClient.empty)
+                return method == "POST"
+                    ? curl_easy_perform(handle)
+                    : method.withCString { m in
+                        ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, m)
+                        return curl_easy_perform(handle)
+                    }
+            }
+        }
+        // Never leave pointers into freed memory in the handle between calls.
+        ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, nil)
+        ccurl_setopt_ptr(handle, CURLOPT_HTTPHEADER, nil)
+        ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, nil)
+        guard result == CURLE_OK else {
+            throw TransportError.runtimeAPI("\(method) \(url): \(String(cString: curl_easy_strerror(result)))")
+        }
+        var status = 0
+        ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return Response(status: status, headers: sink.headers, body: sink.body)
+    }
+}

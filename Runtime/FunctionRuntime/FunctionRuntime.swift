@@ -1,0 +1,103 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import FunctionProtocol
+import LambdaEvents
+
+/// Runs a handler: picks the transport, performs the cold start, then serves invocations one at
+/// a time until the transport ends (stdin EOF) or SIGTERM arrives between invocations.
+public enum FunctionRuntime {
+    public static func run<H: FunctionHandler>(_ type: H.Type) async {
+        let started = ContinuousClock.now
+        Termination.install()
+        let environment = ProcessInfo.processInfo.environment
+        let functionName = environment["AWS_LAMBDA_FUNCTION_NAME"]
+            ?? CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "function") } ?? "function"
+
+        let transport: any Transport
+        if let endpoint = environment["AWS_LAMBDA_RUNTIME_API"], !endpoint.isEmpty {
+            do {
+                transport = try LambdaRuntimeAPITransport(endpoint: endpoint, functionName: functionName)
+            } catch {
+                StandardError.write("cannot start the Lambda Runtime API transport: \(error)\n")
+                exit(1)
+            }
+        } else {
+            // Must come first: it takes stdout away before anything can print to it.
+            transport = StdioTransport()
+        }
+
+        let level = JSONLogHandler.level(from: environment["LOG_LEVEL"])
+        LoggingSystem.bootstrap { _ in JSONLogHandler(function: functionName, level: level) }
+        let logger = Logger(label: functionName)
+
+        let handler: H
+        do {
+            handler = try await H(context: InitializationContext(functionName: functionName, logger: logger, environment: environment))
+        } catch {
+            logger.error("init failed", metadata: ["error": "\(error)"])
+            await transport.initError(errorPayload(error))
+            exit(1)
+        }
+        await transport.ready(initMs: (ContinuousClock.now - started).milliseconds)
+
+        do {
+            while let invocation = try await transport.next(H.Event.self) {
+                await serve(invocation, handler: handler, transport: transport, logger: logger)
+                Termination.endInvocation()
+            }
+        } catch {
+            logger.critical("transport failed", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+        exit(0)
+    }
+
+    private static func serve<H: FunctionHandler>(
+        _ invocation: Invocation<H.Event>, handler: H, transport: any Transport, logger base: Logger
+    ) async {
+        let meta = invocation.meta
+        var logger = base
+        logger[metadataKey: "requestId"] = .string(meta.requestId)
+        let context = InvocationContext(
+            requestId: meta.requestId, deadlineMs: meta.deadlineMs, functionName: meta.functionName,
+            invokedFunctionArn: meta.invokedFunctionArn, traceId: meta.traceId, logger: logger, asyncInvoker: transport)
+        do {
+            switch invocation.event {
+            case .success(let event):
+                let output: H.Output
+                do {
+                    output = try await handler.handle(event, context: context)
+                } catch {
+                    logger.error("invocation failed", metadata: ["error": "\(error)"])
+                    try await transport.fail(meta, error: errorPayload(error))
+                    return
+                }
+                try await transport.respond(meta, payload: output)
+            case .failure(let payload):
+                logger.warning("undecodable event", metadata: ["error": "\(payload.errorMessage)"])
+                try await transport.fail(meta, error: payload)
+            }
+        } catch {
+            logger.error("could not answer the invocation", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func errorPayload(_ error: any Error) -> ErrorPayload {
+        if let payload = error as? ErrorPayload { return payload }
+        return ErrorPayload(errorType: String(describing: type(of: error)), errorMessage: String(describing: error))
+    }
+}
+
+extension Duration {
+    /// Fractional milliseconds, for timings in logs and frames.
+    public var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
+    }
+}

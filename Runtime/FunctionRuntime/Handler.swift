@@ -1,0 +1,65 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import FunctionProtocol
+import LambdaEvents
+
+/// A function. The runtime creates it once per process (the cold start: open connections,
+/// load models), then calls `handle` once per invocation, one at a time, many in sequence.
+/// The same code runs under the emulator's stdin/stdout protocol and the Lambda Runtime API.
+public protocol FunctionHandler: Sendable {
+    associatedtype Event: Decodable & Sendable
+    associatedtype Output: Encodable & Sendable
+
+    init(context: InitializationContext) async throws
+    func handle(_ event: Event, context: InvocationContext) async throws -> Output
+}
+
+extension FunctionHandler {
+    /// Lets a handler type be the executable's entry point: `@main struct Search: HTTPFunction`.
+    public static func main() async {
+        await FunctionRuntime.run(Self.self)
+    }
+}
+
+/// What a handler gets at init.
+public struct InitializationContext: Sendable {
+    public let functionName: String
+    public let logger: Logger
+    public let environment: [String: String]
+
+    public func env(_ name: String) -> String? {
+        environment[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}
+
+/// What a handler gets with each invocation.
+public struct InvocationContext: Sendable {
+    public let requestId: String
+    /// Epoch milliseconds after which the caller has given up (the function's timeout).
+    public let deadlineMs: Int64
+    public let functionName: String
+    public let invokedFunctionArn: String
+    public let traceId: String?
+    /// Bound to this request: every line it writes carries `requestId`.
+    public let logger: Logger
+    let asyncInvoker: any AsyncInvoker
+
+    public var deadline: Duration { .milliseconds(deadlineMs) }
+
+    /// Time left before the deadline; negative once it has passed.
+    public var remainingTime: Duration { .milliseconds(deadlineMs - Timestamps.nowMs()) }
+
+    /// Queues an event invocation of another function of the bundle and returns at once
+    /// (Lambda's `InvocationType=Event`). Delivery and retries belong to the platform.
+    public func invokeAsync<E: Codable & Sendable>(_ functionName: String, event: E) async throws {
+        try await asyncInvoker.invokeAsync(functionName: functionName, event: event)
+    }
+}
+
+protocol AsyncInvoker: Sendable {
+    func invokeAsync<E: Codable & Sendable>(functionName: String, event: E) async throws
+}

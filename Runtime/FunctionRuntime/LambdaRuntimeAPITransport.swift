@@ -1,0 +1,89 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import FunctionProtocol
+import LambdaEvents
+
+/// The AWS Lambda Runtime API (2018-06-01), chosen when `AWS_LAMBDA_RUNTIME_API` is set.
+/// Calls block inside libcurl, so they run on one serial thread of their own.
+final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
+    private let base: String
+    private let functionName: String
+    private let client: CurlHTTPClient
+    private let queue = DispatchQueue(label: "function-runtime.runtime-api")
+    private let encoder = FrameCodec.encoder()
+
+    init(endpoint: String, functionName: String) throws {
+        base = "http://\(endpoint)/2018-06-01/runtime"
+        self.functionName = functionName
+        client = try CurlHTTPClient()
+    }
+
+    private func call(_ method: String, _ path: String, body: Data? = nil, headers: [String] = []) async throws -> CurlHTTPClient.Response {
+        try await withCheckedThrowingContinuation { cont in
+            queue.async { [client, base] in
+                cont.resume(with: Result { try client.send(method: method, url: base + path, body: body, headers: headers) })
+            }
+        }
+    }
+
+    func ready(initMs: Double) async {}
+
+    func initError(_ error: ErrorPayload) async {
+        _ = try? await call("POST", "/init/error", body: try? encoder.encode(error),
+                            headers: ["Content-Type: application/json", "Lambda-Runtime-Function-Error-Type: \(error.errorType)"])
+    }
+
+    func next<E: Decodable & Sendable>(_ type: E.Type) async throws -> Invocation<E>? {
+        let r = try await call("GET", "/invocation/next")
+        guard r.status == 200, let requestId = r.headers["lambda-runtime-aws-request-id"] else {
+            throw TransportError.runtimeAPI("/invocation/next answered \(r.status): \(String(decoding: r.body, as: UTF8.self))")
+        }
+        Termination.beginInvocation()
+        let traceId = r.headers["lambda-runtime-trace-id"]
+        // The X-Ray SDKs read the trace header from the environment.
+        if let traceId { setenv("_X_AMZN_TRACE_ID", traceId, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
+        let meta = InvocationMeta(
+            requestId: requestId,
+            deadlineMs: r.headers["lambda-runtime-deadline-ms"].flatMap { Int64($0) } ?? Timestamps.nowMs() + 3000,
+            functionName: functionName,
+            invokedFunctionArn: r.headers["lambda-runtime-invoked-function-arn"] ?? "",
+            traceId: traceId)
+        do {
+            return Invocation(meta: meta, event: .success(try JSONDecoder().decode(E.self, from: r.body)))
+        } catch {
+            return Invocation(meta: meta, event: .failure(ErrorPayload(
+                errorType: "InvalidEvent", errorMessage: "The event does not match \(E.self): \(error)")))
+        }
+    }
+
+    func respond<P: Encodable & Sendable>(_ meta: InvocationMeta, payload: P) async throws {
+        let body = try encoder.encode(payload)
+        if body.count > FrameLimits.maxPayloadBytes {
+            try await fail(meta, error: ErrorPayload(
+                errorType: "Function.ResponseSizeTooLarge",
+                errorMessage: "Response payload size (\(body.count) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes)."))
+            return
+        }
+        let r = try await call("POST", "/invocation/\(meta.requestId)/response", body: body, headers: ["Content-Type: application/json"])
+        guard (200..<300).contains(r.status) else {
+            throw TransportError.runtimeAPI("/response answered \(r.status): \(String(decoding: r.body, as: UTF8.self))")
+        }
+    }
+
+    func fail(_ meta: InvocationMeta, error: ErrorPayload) async throws {
+        _ = try await call("POST", "/invocation/\(meta.requestId)/error", body: try encoder.encode(error),
+                           headers: ["Content-Type: application/json", "Lambda-Runtime-Function-Error-Type: \(error.errorType)"])
+    }
+
+    func invokeAsync<E: Codable & Sendable>(functionName: String, event: E) async throws {
+        throw TransportError.unsupported(
+            "invokeAsync needs the Lambda Invoke API, which this transport does not call yet; the scheduled drain picks queued work up instead.")
+    }
+}

@@ -1,0 +1,147 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import FunctionProtocol
+import LambdaEvents
+import Synchronization
+
+/// The emulator's protocol: NDJSON frames on stdin/stdout (DESIGN §3).
+///
+/// stdout belongs to the protocol, so at start the transport keeps a private duplicate of fd 1
+/// for frames and points fd 1 at stderr: a stray `print` ends up in the logs, not in a frame.
+final class StdioTransport: Transport, @unchecked Sendable {
+    private let frameFD: Int32
+    private let reader: LineReader
+    /// Reads block, so they run on their own thread, never on the cooperative pool.
+    private let readQueue = DispatchQueue(label: "function-runtime.stdin")
+    private let writeLock = Mutex(())
+    private let encoder = FrameCodec.encoder()
+    private let decoder = JSONDecoder()
+
+    init() {
+        frameFD = fcntl(1, F_DUPFD_CLOEXEC, 3)
+        dup2(2, 1)
+        reader = LineReader(fd: 0, maxLine: FrameLimits.maxLineBytes)
+    }
+
+    func ready(initMs: Double) async {
+        write(ReadyFrame(initMs: initMs))
+    }
+
+    func initError(_ error: ErrorPayload) async {
+        write(InitErrorFrame(error: error))
+    }
+
+    func next<E: Decodable & Sendable>(_ type: E.Type) async throws -> Invocation<E>? {
+        while true {
+            let result = await withCheckedContinuation { (cont: CheckedContinuation<LineReader.Result, Never>) in
+                readQueue.async { [reader] in
+                    let r = reader.next()
+                    if case .eof = r {} else { Termination.beginInvocation() }
+                    cont.resume(returning: r)
+                }
+            }
+            switch result {
+            case .eof:
+                return nil
+            case .tooLong(let prefix):
+                write(ErrorFrame(
+                    requestId: FrameCodec.sniffRequestId(prefix),
+                    error: ErrorPayload(errorType: "RequestTooLarge",
+                                        errorMessage: "Frame exceeds the \(FrameLimits.maxPayloadBytes)-byte payload limit.")))
+            case .line(let bytes):
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) {
+                    Termination.endInvocation()
+                    continue
+                }
+                if let invocation = decodeInvocation(bytes, as: E.self) { return invocation }
+            }
+            Termination.endInvocation()
+        }
+    }
+
+    /// The invocation in `bytes`, or nil after answering a frame that is not a usable invoke.
+    private func decodeInvocation<E: Decodable & Sendable>(_ bytes: [UInt8], as: E.Type) -> Invocation<E>? {
+        let data = Data(bytes)
+        if let frame = try? decoder.decode(TypedInvoke<E>.self, from: data), frame.type == FrameType.invoke.rawValue {
+            return Invocation(meta: frame.meta, event: .success(frame.event))
+        }
+        guard let header = try? decoder.decode(FrameHeader.self, from: data) else {
+            write(ErrorFrame(requestId: FrameCodec.sniffRequestId(bytes),
+                             error: ErrorPayload(errorType: "InvalidFrame", errorMessage: "The frame is not a JSON object.")))
+            return nil
+        }
+        guard header.type == FrameType.invoke.rawValue else {
+            write(ErrorFrame(requestId: header.requestId,
+                             error: ErrorPayload(errorType: "InvalidFrame",
+                                                 errorMessage: "Unknown frame type \(header.type.map { "`\($0)`" } ?? "(none)"); a handler accepts only `invoke`.")))
+            return nil
+        }
+        // An invoke whose envelope is fine but whose event does not fit the handler's type.
+        if let frame = try? decoder.decode(TypedInvoke<JSONValue>.self, from: data) {
+            let reason: String
+            do { _ = try decoder.decode(TypedInvoke<E>.self, from: data); reason = "unknown" } catch { reason = "\(error)" }
+            return Invocation(meta: frame.meta, event: .failure(ErrorPayload(
+                errorType: "InvalidEvent", errorMessage: "The event does not match \(E.self): \(reason)")))
+        }
+        write(ErrorFrame(requestId: header.requestId,
+                         error: ErrorPayload(errorType: "InvalidFrame",
+                                             errorMessage: "An invoke frame needs requestId, deadlineMs, functionName and event.")))
+        return nil
+    }
+
+    func respond<P: Encodable & Sendable>(_ meta: InvocationMeta, payload: P) async throws {
+        let line = try FrameCodec.line(ResponseFrame(requestId: meta.requestId, payload: payload), encoder: encoder)
+        if line.count > FrameLimits.maxPayloadBytes + 256 {
+            write(ErrorFrame(requestId: meta.requestId, error: ErrorPayload(
+                errorType: "Function.ResponseSizeTooLarge",
+                errorMessage: "Response payload size (\(line.count) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes).")))
+            return
+        }
+        writeLine(line)
+    }
+
+    func fail(_ meta: InvocationMeta, error: ErrorPayload) async throws {
+        write(ErrorFrame(requestId: meta.requestId, error: error))
+    }
+
+    func invokeAsync<E: Codable & Sendable>(functionName: String, event: E) async throws {
+        writeLine(try FrameCodec.line(InvokeAsyncFrame(functionName: functionName, event: event), encoder: encoder))
+    }
+
+    private func write<T: Encodable>(_ frame: T) {
+        guard let line = try? FrameCodec.line(frame, encoder: encoder) else { return }
+        writeLine(line)
+    }
+
+    private func writeLine(_ line: Data) {
+        writeLock.withLock { _ in
+            let ok = line.withUnsafeBytes { FileDescriptorIO.writeAll(frameFD, $0) }
+            // The emulator closed the pipe: nobody can ever read an answer again.
+            if !ok { exit(0) }
+        }
+    }
+}
+
+/// An invoke frame decoded straight into the handler's event type, in one pass.
+private struct TypedInvoke<E: Decodable>: Decodable {
+    var type: String
+    var requestId: String
+    var deadlineMs: Int64
+    var functionName: String
+    var invokedFunctionArn: String?
+    var traceId: String?
+    var event: E
+
+    var meta: InvocationMeta {
+        InvocationMeta(requestId: requestId, deadlineMs: deadlineMs, functionName: functionName,
+                       invokedFunctionArn: invokedFunctionArn ?? "arn:aws:lambda:us-east-1:123456789012:function:\(functionName)",
+                       traceId: traceId)
+    }
+}

@@ -1,0 +1,109 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+extension APIGatewayV2Request {
+    /// A header by name, ignoring case (API Gateway lower-cases names; hand-written events may not).
+    public func header(_ name: String) -> String? {
+        if let v = headers[name] { return v }
+        let lower = name.lowercased()
+        if let v = headers[lower] { return v }
+        return headers.first { $0.key.lowercased() == lower }?.value
+    }
+
+    /// A query parameter. API Gateway joins repeated parameters with commas.
+    public func query(_ name: String) -> String? { queryStringParameters?[name] }
+
+    public func pathParameter(_ name: String) -> String? { pathParameters?[name] }
+
+    public var method: String { requestContext.http.method.uppercased() }
+
+    /// The claims the JWT authorizer verified, empty when the route has no authorizer.
+    public var claims: [String: String] { requestContext.authorizer?.jwt?.claims ?? [:] }
+
+    /// A claim the endpoint cannot work without (the tenant's `org_id`, say): 401 when absent.
+    public func requireClaim(_ name: String) throws(APIError) -> String {
+        guard let value = claims[name], !value.isEmpty else {
+            throw APIError.unauthorized("The token carries no `\(name)` claim.")
+        }
+        return value
+    }
+
+    /// The body's bytes, base64-decoded when API Gateway encoded them.
+    public func bodyData() throws(APIError) -> Data {
+        guard let body else { return Data() }
+        guard isBase64Encoded else { return Data(body.utf8) }
+        guard let data = Data(base64Encoded: body, options: .ignoreUnknownCharacters) else {
+            throw APIError.badRequest("The body is marked base64 but is not valid base64.")
+        }
+        return data
+    }
+
+    /// The body decoded as JSON into `T`. A missing, malformed or mistyped body is a 400 that
+    /// says what was wrong, never a crash.
+    public func decodeJSONBody<T: Decodable>(_ type: T.Type = T.self) throws(APIError) -> T {
+        let data = try bodyData()
+        if data.isEmpty { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
+        if let contentType = header("content-type")?.lowercased(), !contentType.isEmpty,
+           !contentType.contains("json") {
+            throw APIError.unsupportedMediaType("Send the body as application/json, not \(contentType).")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw APIError.badRequest(Self.describe(error), code: "invalid_json")
+        } catch {
+            throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ p: [any CodingKey]) -> String {
+            p.isEmpty ? "the body" : "`" + p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") + "`"
+        }
+        switch error {
+        case .dataCorrupted(let c) where c.codingPath.isEmpty: return "The body is not valid JSON."
+        case .dataCorrupted(let c): return "Invalid value at \(path(c.codingPath)): \(c.debugDescription)"
+        case .keyNotFound(let key, let c): return "Missing field `\(key.stringValue)` in \(path(c.codingPath))."
+        case .typeMismatch(let type, let c): return "Wrong type at \(path(c.codingPath)): expected \(type)."
+        case .valueNotFound(let type, let c): return "Missing value at \(path(c.codingPath)): expected \(type)."
+        @unknown default: return "The body does not match the expected shape."
+        }
+    }
+}
+
+extension APIGatewayV2Response {
+    /// A JSON response. Encoding failures are a programming error in the caller's type and
+    /// become a 500 with the error shape rather than a crash.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) -> APIGatewayV2Response {
+        guard let data = try? HTTPBody.encoder.encode(value) else {
+            return .error(.internalError("The response could not be encoded."), requestId: nil)
+        }
+        var h = headers
+        h["content-type"] = "application/json"
+        return APIGatewayV2Response(statusCode: status, headers: h, body: String(decoding: data, as: UTF8.self))
+    }
+
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> APIGatewayV2Response {
+        APIGatewayV2Response(statusCode: status, headers: ["content-type": contentType], body: text)
+    }
+
+    public static func binary(_ data: Data, status: Int = 200, contentType: String) -> APIGatewayV2Response {
+        APIGatewayV2Response(statusCode: status, headers: ["content-type": contentType], body: data.base64EncodedString(), isBase64Encoded: true)
+    }
+
+    public static func error(_ error: APIError, requestId: String?) -> APIGatewayV2Response {
+        var h = error.headers
+        h["content-type"] = "application/json"
+        return APIGatewayV2Response(statusCode: error.status, headers: h, body: String(decoding: error.body(requestId: requestId), as: UTF8.self))
+    }
+
+    /// The body's bytes, base64-decoded when marked so.
+    public func bodyData() -> Data? {
+        guard let body else { return nil }
+        if isBase64Encoded == true { return Data(base64Encoded: body, options: .ignoreUnknownCharacters) }
+        return Data(body.utf8)
+    }
+}

@@ -1,0 +1,104 @@
+import FunctionProtocol
+import FunctionRuntime
+import LambdaEvents
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A function for the emulator's and runtime's tests: each route exercises one behaviour
+/// (echo, crash, hang, stray stdout, huge answers, async invocations).
+struct Fixture: FunctionHandler {
+    init(context: InitializationContext) async throws {
+        print("stray stdout during init")  // must land in the logs, not the protocol
+        if let ms = context.env("FIXTURE_INIT_SLEEP_MS").flatMap(Int.init) { try await Task.sleep(for: .milliseconds(ms)) }
+        if context.env("FIXTURE_INIT_FAIL") == "1" { throw ErrorPayload(errorType: "ConfigError", errorMessage: "FIXTURE_INIT_FAIL is set") }
+    }
+
+    func handle(_ event: IncomingEvent, context: InvocationContext) async throws -> Output {
+        switch event {
+        case .http(let request): return .http(try await http(request, context: context))
+        case .schedule(let s): return .raw(["scheduled": .string(s.ruleName ?? "")])
+        case .other(let value):
+            if value["fail"] != nil { throw ErrorPayload(errorType: "FixtureError", errorMessage: value["fail"]!.textValue) }
+            if let ms = value["sleepMs"]?.intValue { try await Task.sleep(for: .milliseconds(ms)) }
+            return .raw(["echo": value, "requestId": .string(context.requestId), "function": .string(context.functionName),
+                         "remainingMs": .number(Double(context.remainingTime.components.seconds * 1000))])
+        }
+    }
+
+    func http(_ request: APIGatewayV2Request, context: InvocationContext) async throws -> APIGatewayV2Response {
+        let last = request.rawPath.split(separator: "/").last.map(String.init) ?? ""
+        switch last {
+        case "crash":
+            exit(3)
+        case "abort":
+            abort()
+        case "sleep":
+            let ms = Int(request.query("ms") ?? "") ?? 1000
+            try await Task.sleep(for: .milliseconds(ms))
+            return .json(["slept": ms])
+        case "print":
+            print("stray stdout during an invocation")
+            fflush(nil)  // all streams: the stray line must actually reach fd 1
+            return .json(["printed": true])
+        case "big":
+            let n = Int(request.query("bytes") ?? "") ?? 1024
+            return .text(String(repeating: "x", count: n))
+        case "pid":
+            return .json(["pid": Int(getpid())])
+        case "env":
+            return .json(["value": ProcessInfo.processInfo.environment[request.query("name") ?? ""] ?? ""])
+        case "binary":
+            let data = try request.bodyData()
+            return .binary(data, contentType: "application/octet-stream")
+        case "async":
+            try await context.invokeAsync(request.query("function") ?? "fixture", event: JSONValue.object(["from": "async"]))
+            return .json(["queued": true], status: 202)
+        case "raw":
+            throw ErrorPayload(errorType: "Unreachable", errorMessage: "not used")
+        case "json-body":
+            struct Body: Decodable { var name: String }
+            let b: Body
+            do { b = try request.decodeJSONBody(Body.self) } catch { return .error(error, requestId: context.requestId) }
+            return .json(["hello": b.name])
+        case "garbage":
+            // Write straight to the protocol's pipe as a broken runtime would.
+            return .json(["ok": true])
+        default:
+            struct Echo: Encodable {
+                var method: String
+                var rawPath: String
+                var routeKey: String
+                var rawQueryString: String
+                var pathParameters: [String: String]?
+                var queryStringParameters: [String: String]?
+                var headers: [String: String]
+                var cookies: [String]?
+                var body: String?
+                var isBase64Encoded: Bool
+                var requestId: String
+                var claims: [String: String]
+                var pid: Int
+            }
+            return .json(Echo(method: request.method, rawPath: request.rawPath, routeKey: request.routeKey,
+                              rawQueryString: request.rawQueryString, pathParameters: request.pathParameters,
+                              queryStringParameters: request.queryStringParameters, headers: request.headers,
+                              cookies: request.cookies, body: request.body, isBase64Encoded: request.isBase64Encoded,
+                              requestId: context.requestId, claims: request.claims, pid: Int(getpid())))
+        }
+    }
+
+    enum Output: Encodable, Sendable {
+        case http(APIGatewayV2Response)
+        case raw(JSONValue)
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .http(let r): try r.encode(to: encoder)
+            case .raw(let v): try v.encode(to: encoder)
+            }
+        }
+    }
+}
+
+await Fixture.main()
