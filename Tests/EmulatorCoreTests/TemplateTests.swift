@@ -1,0 +1,207 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import EmulatorCore
+
+@Suite struct TemplateTests {
+    @Test func theProjectTemplateDescribesTheSixFunctions() throws {
+        let t = try Template.load(path: TestPaths.packageRoot + "/infra/template.yaml")
+        #expect(Set(t.functions.map(\.handler)) == ["route", "upload", "reembed", "search", "generate", "health"])
+        for f in t.functions {
+            #expect(f.runtime == "provided.al2023")
+            #expect(f.codeUri == "../.build/lambda/\(f.handler)/")
+            // Globals reach every function, resolved from Parameters.
+            #expect(f.environment["DATABASE_URL"] == "sqlite://.data/rag.sqlite")
+            #expect(f.environment["LOG_LEVEL"] == "info")
+            // !Sub ${AWS::StackName}-name with the local stack name.
+            #expect(f.functionName == "local-\(f.handler)")
+        }
+        let health = try #require(t.function(named: "health"))
+        #expect(health.timeoutSeconds == 5)
+        #expect(health.memoryMB == 128)
+        #expect(health.httpEvents.map(\.routeKey).sorted() == ["GET /healthz", "GET /readyz"])
+        #expect(health.httpEvents.allSatisfy { $0.authorizer == "NONE" })
+        let upload = try #require(t.function(named: "UploadFunction"))
+        #expect(upload.environment["MAX_UPLOAD_BYTES"] == "5242880")
+        #expect(upload.environment["REEMBED_FUNCTION"] == "local-reembed")
+        let reembed = try #require(t.function(named: "local-reembed"))
+        #expect(reembed.reservedConcurrency == 2)
+        #expect(reembed.schedules.map(\.expression).sorted() == ["cron(0 2 * * ? *)", "rate(1 minute)"])
+        #expect(reembed.schedules.first { $0.expression.hasPrefix("rate") }?.input == #"{"task":"drain"}"#)
+        let api = try #require(t.apis["HttpApi"])
+        #expect(api.defaultAuthorizer == "OrgJwt")
+        #expect(api.authorizers["OrgJwt"]?.audience == ["rag-api"])
+        let routes = try RouteTable(functions: t.functions)
+        #expect(routes.routes.count == 13)
+    }
+
+    @Test func parameterOverridesWin() throws {
+        let t = try Template.load(path: TestPaths.packageRoot + "/infra/template.yaml",
+                                  parameterOverrides: ["DatabaseUrl": "postgres://u@h/db"])
+        #expect(t.functions.allSatisfy { $0.environment["DATABASE_URL"] == "postgres://u@h/db" })
+    }
+
+    @Test func intrinsicsShortAndLongForm() throws {
+        let yaml = """
+        Parameters:
+          Stage: {Type: String, Default: dev}
+        Globals:
+          Function:
+            Timeout: 7
+            Environment:
+              Variables:
+                A: global
+                B: global
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: fixture-fn
+              Environment:
+                Variables:
+                  B: own
+                  REF: !Ref Stage
+                  LONGREF: {Ref: Stage}
+                  SUB: !Sub "${Stage}-${AWS::Region}-${!Literal}"
+                  SUBLIST: !Sub ["${X}-${Stage}", {X: ex}]
+                  LONGSUB: {"Fn::Sub": "s-${Stage}"}
+                  ATT: !GetAtt Fn.Arn
+                  JOIN: !Join [":", [a, !Ref Stage, c]]
+                  SELECT: !Select [1, [x, y, z]]
+                  NUM: 5
+                  FLAG: true
+        """
+        let fn = try #require(try Template.parse(yaml: yaml).functions.first)
+        #expect(fn.timeoutSeconds == 7)
+        #expect(fn.environment == [
+            "A": "global", "B": "own", "REF": "dev", "LONGREF": "dev", "SUB": "dev-us-east-1-${Literal}",
+            "SUBLIST": "ex-dev", "LONGSUB": "s-dev", "ATT": "arn:aws:lambda:us-east-1:123456789012:function:Fn",
+            "JOIN": "a:dev:c", "SELECT": "y", "NUM": "5", "FLAG": "true",
+        ])
+    }
+
+    @Test(arguments: [
+        ("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: {}\n", "has no Handler"),
+        ("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Environment: {Variables: {X: !Ref Nope}}\n", "unknown parameter or resource `Nope`"),
+        ("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Timeout: 0\n", "Timeout must be"),
+        ("Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: h\n      Tags: !FindInMap [a, b, c]\n", "FindInMap is not supported"),
+        ("a: [unclosed", "not valid YAML"),
+        ("Description: x\n", "no Resources"),
+    ])
+    func invalidTemplatesSayWhy(yaml: String, reason: String) {
+        #expect {
+            try Template.parse(yaml: yaml)
+        } throws: { error in
+            "\(error)".contains(reason)
+        }
+    }
+
+    @Test func envFileParsing() throws {
+        let env = try EnvironmentLayers.parseEnvFile("""
+        # comment
+        A=1
+        export B = two words
+        C="quoted # not a comment\\nnext"
+        D='single $x'
+        E=value # trailing comment
+
+        """)
+        #expect(env == ["A": "1", "B": "two words", "C": "quoted # not a comment\nnext", "D": "single $x", "E": "value"])
+        #expect(throws: TemplateError.self) { try EnvironmentLayers.parseEnvFile("NOEQUALS") }
+        #expect(throws: TemplateError.self) { try EnvironmentLayers.parseEnvFile("BAD-NAME=1") }
+    }
+
+    @Test func environmentLayeringOrder() throws {
+        let yaml = """
+        Resources:
+          F:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: h
+              MemorySize: 256
+              Environment:
+                Variables: {T_ONLY: t, T_AND_FILE: t, ALL: t, AWS_LAMBDA_FUNCTION_NAME: spoofed}
+        """
+        let fn = try #require(try Template.parse(yaml: yaml).functions.first)
+        let layers = EnvironmentLayers(envFile: ["T_AND_FILE": "file", "ALL": "file", "FILE_ONLY": "file"],
+                                       shell: ["ALL": "shell", "PATH": "/bin", "AWS_LAMBDA_RUNTIME_API": "leak:1"])
+        let env = layers.resolved(for: fn, executable: "/bin/h")
+        #expect(env["T_ONLY"] == "t")
+        #expect(env["T_AND_FILE"] == "file")
+        #expect(env["FILE_ONLY"] == "file")
+        #expect(env["ALL"] == "shell")
+        #expect(env["AWS_LAMBDA_FUNCTION_NAME"] == "F")  // reserved: no layer overrides it
+        #expect(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256")
+        #expect(env["AWS_LAMBDA_RUNTIME_API"] == nil)
+        #expect(env["_HANDLER"] == "h")
+    }
+}
+
+@Suite struct RouteTableTests {
+    static func table() throws -> RouteTable {
+        let yaml = """
+        Resources:
+          A:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: a
+              Events:
+                Get: {Type: HttpApi, Properties: {Method: GET, Path: "/v1/documents/{id}"}}
+                Del: {Type: HttpApi, Properties: {Method: DELETE, Path: "/v1/documents/{id}"}}
+                Search: {Type: HttpApi, Properties: {Method: GET, Path: /v1/documents/search}}
+                Versions: {Type: HttpApi, Properties: {Method: GET, Path: "/v1/documents/{id}/versions"}}
+          B:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: b
+              Events:
+                Proxy: {Type: HttpApi, Properties: {Method: ANY, Path: "/files/{proxy+}"}}
+                Exact: {Type: HttpApi, Properties: {Method: GET, Path: /files/readme}}
+        """
+        return try RouteTable(functions: Template.parse(yaml: yaml).functions)
+    }
+
+    func resolve(_ method: String, _ path: String) throws -> (String, [String: String])? {
+        if case .route(let e, let p) = try Self.table().match(method: method, path: path) { return (e.event.routeKey, p) }
+        return nil
+    }
+
+    @Test func mostSpecificRouteWins() throws {
+        #expect(try resolve("GET", "/v1/documents/search")?.0 == "GET /v1/documents/search")
+        #expect(try resolve("GET", "/v1/documents/abc")?.0 == "GET /v1/documents/{id}")
+        #expect(try resolve("GET", "/v1/documents/abc")?.1 == ["id": "abc"])
+        #expect(try resolve("GET", "/v1/documents/a%20b/versions")?.1 == ["id": "a b"])
+        #expect(try resolve("GET", "/files/readme")?.0 == "GET /files/readme")
+        #expect(try resolve("PUT", "/files/a/b/c")?.1 == ["proxy": "a/b/c"])
+        #expect(try resolve("GET", "/v1/documents/abc/")?.0 == "GET /v1/documents/{id}")
+    }
+
+    @Test func unknownPathIs404AndWrongMethodIs405() throws {
+        let t = try Self.table()
+        guard case .notFound = t.match(method: "GET", path: "/v2/nothing") else { Issue.record("expected 404"); return }
+        guard case .notFound = t.match(method: "GET", path: "/files") else { Issue.record("greedy needs a segment"); return }
+        guard case .methodNotAllowed(let allowed) = t.match(method: "POST", path: "/v1/documents/x") else {
+            Issue.record("expected 405"); return
+        }
+        #expect(allowed == ["DELETE", "GET"])
+    }
+
+    @Test func duplicateRoutesAreRejected() throws {
+        let yaml = """
+        Resources:
+          A: {Type: AWS::Serverless::Function, Properties: {Handler: a, Events: {E: {Type: HttpApi, Properties: {Method: GET, Path: /x}}}}}
+          B: {Type: AWS::Serverless::Function, Properties: {Handler: b, Events: {E: {Type: HttpApi, Properties: {Method: GET, Path: /x}}}}}
+        """
+        #expect(throws: TemplateError.self) { try RouteTable(functions: Template.parse(yaml: yaml).functions) }
+    }
+
+    @Test func defaultRouteCatchesTheRest() throws {
+        let yaml = """
+        Resources:
+          A: {Type: AWS::Serverless::Function, Properties: {Handler: a, Events: {E: {Type: HttpApi}}}}
+        """
+        let t = try RouteTable(functions: Template.parse(yaml: yaml).functions)
+        guard case .route(let e, _) = t.match(method: "PATCH", path: "/any/thing") else { Issue.record("expected $default"); return }
+        #expect(e.event.routeKey == "$default")
+    }
+}

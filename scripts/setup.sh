@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing the bundle needs, idempotently: Debian packages
+# (C libraries the design card names, load tools for the benchmarks) and PyPI packages.
+# Usage: scripts/setup.sh [--bench]
+set -euo pipefail
+
+export PATH="$PATH:/opt/swift/usr/bin"
+command -v swift >/dev/null || { echo "setup: Swift 6.3 is required on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }
+
+apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev pkg-config)
+if [[ "${1:-}" == "--bench" ]]; then apt_packages+=(hyperfine wrk); fi
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# cfn-lint checks the SAM template in the test run.
+if ! python3 -m cfnlint --version >/dev/null 2>&1; then
+  echo "setup: installing cfn-lint"
+  python3 -m pip install -q cfn-lint
+fi

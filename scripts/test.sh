@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what it needs, builds, lints the template,
+# runs every test target (real handler processes, real pipes, real HTTP).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PATH:/opt/swift/usr/bin"
+source scripts/lib.sh
+
+echo "== cfn-lint infra/template.yaml"
+python3 -m cfnlint infra/template.yaml
+
+echo "== swift build --build-tests"
+swift_build --build-tests
+
+echo "== swift test"
+swift test --skip-build "$@"
