@@ -39,12 +39,13 @@ let package = Package(
             name: "CCurl", path: "Runtime/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
         .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
         .target(
             name: "FunctionRuntime",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "CCurl",
+                "FunctionProtocol", "LambdaEvents", "CCurl", "CStdio",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/FunctionRuntime"

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import CStdio
 import Dispatch
 import FunctionProtocol
 import LambdaEvents
@@ -27,6 +28,7 @@ final class StdioTransport: Transport, @unchecked Sendable {
     init() {
         frameFD = fcntl(1, F_DUPFD_CLOEXEC, 3)
         dup2(2, 1)
+        cstdio_line_buffer_stdout()
         reader = LineReader(fd: 0, maxLine: FrameLimits.maxLineBytes)
     }
 

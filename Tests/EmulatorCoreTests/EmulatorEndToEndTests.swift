@@ -1,0 +1,314 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The emulator end to end: a real `emulator` process serving real handler processes over HTTP.
+@Suite(.serialized) struct EmulatorEndToEndTests {
+    @Test func routesRequestsWithPathQueryHeadersAndCookies() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let r = try await emu.request("GET", "/items/a%20b?tag=x&tag=y&q=hi+there", headers: ["X-Custom": "v", "Cookie": "s=1; t=2"])
+        #expect(r.status == 200)
+        let echo = r.json
+        #expect(echo["routeKey"] as? String == "GET /items/{id}")
+        #expect(echo["pathParameters"] as? [String: String] == ["id": "a b"])
+        #expect(echo["rawQueryString"] as? String == "tag=x&tag=y&q=hi+there")
+        #expect(echo["queryStringParameters"] as? [String: String] == ["tag": "x,y", "q": "hi there"])
+        #expect((echo["headers"] as? [String: String])?["x-custom"] == "v")
+        #expect(echo["cookies"] as? [String] == ["s=1", "t=2"])
+        #expect((echo["requestId"] as? String)?.isEmpty == false)
+
+        // The literal route beats {id}.
+        #expect(try await emu.get("/items/search").json["routeKey"] as? String == "GET /items/search")
+        #expect(try await emu.get("/fx/a/b/c").json["pathParameters"] as? [String: String] == ["proxy": "a/b/c"])
+    }
+
+    @Test func unknownRoutesAre404AndWrongMethods405WithTheErrorShape() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let notFound = try await emu.get("/nope")
+        #expect(notFound.status == 404)
+        #expect(notFound.errorCode == "not_found")
+        #expect(notFound.json["requestId"] is String)
+        let wrong = try await emu.request("DELETE", "/items/1")
+        #expect(wrong.status == 405)
+        #expect(wrong.errorCode == "method_not_allowed")
+        #expect(wrong.headers["allow"] == "GET")
+    }
+
+    @Test func warmProcessesAreReused() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        var pids = Set<Int>()
+        for _ in 0..<5 { pids.insert(try await emu.get("/fx/pid").json["pid"] as? Int ?? -1) }
+        #expect(pids.count == 1)
+    }
+
+    @Test func postBodiesAndBinaryRoundTrip() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let json = try await emu.request("POST", "/items", body: Data(#"{"a":1}"#.utf8), headers: ["Content-Type": "application/json"])
+        #expect(json.json["body"] as? String == #"{"a":1}"#)
+        #expect(json.json["isBase64Encoded"] as? Bool == false)
+
+        var bytes = [UInt8](repeating: 0, count: 70_000)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let bin = try await emu.request("POST", "/fx/binary", body: Data(bytes), headers: ["Content-Type": "application/octet-stream"])
+        #expect(bin.status == 200)
+        #expect(bin.headers["content-type"] == "application/octet-stream")
+        #expect(bin.body == Data(bytes))
+    }
+
+    @Test func crashGives502AndTheProcessIsReplaced() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let before = try await emu.get("/fx/pid").json["pid"] as? Int
+        let crash = try await emu.get("/fx/crash")
+        #expect(crash.status == 502)
+        #expect(crash.errorCode == "function_crashed")
+        #expect(crash.text.contains("exited with code 3"))
+        let abort = try await emu.get("/fx/abort")
+        #expect(abort.status == 502)
+        #expect(abort.text.contains("SIGABRT") || abort.text.contains("signal"))
+        let after = try await emu.get("/fx/pid")
+        #expect(after.status == 200)
+        #expect(after.json["pid"] as? Int != before)
+    }
+
+    @Test func timeoutGives504AndRecovers() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let started = Date()
+        let slow = try await emu.get("/single/sleep?ms=10000")
+        #expect(slow.status == 504)
+        #expect(slow.errorCode == "timeout")
+        #expect(Date().timeIntervalSince(started) < 8)  // killed at its 1 s Timeout, not left to finish
+        let next = try await emu.get("/single/sleep?ms=10")
+        #expect(next.status == 200)
+    }
+
+    @Test func pastConcurrencyWithNoQueueIs429() async throws {
+        let emu = try await EmulatorHarness.start(arguments: ["--max-queue", "0"])
+        defer { Task { await emu.stop() } }
+        _ = try await emu.get("/single/pid")  // warm it up
+        async let busy = emu.get("/single/sleep?ms=800")
+        try await Task.sleep(for: .milliseconds(250))
+        let throttled = try await emu.get("/single/pid")
+        #expect(throttled.status == 429)
+        #expect(throttled.errorCode == "too_many_requests")
+        #expect(throttled.headers["retry-after"] == "1")
+        #expect(try await busy.status == 200)
+        #expect(try await emu.get("/single/pid").status == 200)
+    }
+
+    @Test func pastConcurrencyRequestsQueueWhenAllowed() async throws {
+        let emu = try await EmulatorHarness.start(arguments: ["--max-queue", "8"])
+        defer { Task { await emu.stop() } }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 { group.addTask { try await emu.get("/single/sleep?ms=100").status } }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == [200, 200, 200, 200])
+    }
+
+    @Test func bodiesOver6MBAre413() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let big = Data(repeating: 0x61, count: 6 * 1024 * 1024 + 10)
+        let req = try await emu.request("POST", "/items", body: big, headers: ["Content-Type": "text/plain"])
+        #expect(req.status == 413)
+        #expect(req.errorCode == "payload_too_large")
+        let resp = try await emu.get("/fx/big?bytes=7000000")
+        #expect(resp.status == 413)
+        #expect(resp.errorCode == "payload_too_large")
+        // Just under the limit passes both ways.
+        let ok = try await emu.get("/fx/big?bytes=5000000")
+        #expect(ok.status == 200)
+        #expect(ok.body.count == 5_000_000)
+    }
+
+    @Test func strayStdoutDoesNotBreakTheProtocol() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let pid = try await emu.get("/fx/pid").json["pid"] as? Int
+        let printed = try await emu.get("/fx/print")
+        #expect(printed.status == 200)
+        #expect(printed.json["printed"] as? Bool == true)
+        #expect(try await emu.get("/fx/pid").json["pid"] as? Int == pid)
+        #expect(await emu.child.waitForStderr(containing: "stray stdout during an invocation") != nil)
+    }
+
+    @Test func initErrorGives502WithTheReason() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let r = try await emu.get("/broken")
+        #expect(r.status == 502)
+        #expect(r.errorCode == "init_failed")
+        #expect(r.text.contains("FIXTURE_INIT_FAIL is set"))
+        let missing = try await emu.get("/missing")
+        #expect(missing.status == 502)
+        #expect(missing.errorCode == "function_unavailable")
+    }
+
+    @Test func logsArePrefixedAndEachInvocationReports() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let r = try await emu.get("/fx/pid")
+        let id = try #require(r.headers["x-amzn-requestid"] ?? nil ?? (r.json["requestId"] as? String) ?? "")
+        _ = id
+        #expect(await emu.child.waitForStderr(containing: "[Fixture] START RequestId:") != nil)
+        let report = await emu.child.waitForStderr(containing: "[Fixture] REPORT RequestId:")
+        #expect(report?.contains("Duration:") == true)
+        #expect(report?.contains("Init Duration:") == true)  // the first invocation is a cold start
+        #expect(report?.contains("Max Memory Used:") == true)
+        // The stray init print went to the logs, prefixed with the function.
+        #expect(await emu.child.waitForStderr(containing: "[Fixture] [-] stray stdout during init") != nil)
+    }
+
+    @Test func environmentLayersReachTheHandler() async throws {
+        let emu = try await EmulatorHarness.start(environment: ["LAYERED": "shell"], envFile: "LAYERED=file\nFROM_FILE=file\nFROM_TEMPLATE=file-over-template\n")
+        defer { Task { await emu.stop() } }
+        #expect(try await emu.get("/fx/env?name=LAYERED").json["value"] as? String == "shell")
+        #expect(try await emu.get("/fx/env?name=FROM_FILE").json["value"] as? String == "file")
+        #expect(try await emu.get("/fx/env?name=FROM_TEMPLATE").json["value"] as? String == "file-over-template")
+        #expect(try await emu.get("/fx/env?name=AWS_LAMBDA_FUNCTION_NAME").json["value"] as? String == "Fixture")
+    }
+
+    @Test func shutdownDrainsInFlightRequestsAndEndsHandlers() async throws {
+        let emu = try await EmulatorHarness.start()
+        _ = try await emu.get("/fx/pid")
+        #expect(!emu.handlerPids().isEmpty)
+        async let slow = emu.get("/fx/sleep?ms=1200")
+        try await Task.sleep(for: .milliseconds(300))
+        emu.child.signal(SIGTERM)
+        let r = try await slow
+        #expect(r.status == 200)
+        #expect(r.json["slept"] as? Int == 1200)
+        let code = await emu.child.waitForExit(timeout: 15)
+        #expect(code == 0)
+        #expect(emu.handlerPids().isEmpty)
+    }
+
+    @Test func asyncInvocationsFromHandlersRun() async throws {
+        let emu = try await EmulatorHarness.start()
+        defer { Task { await emu.stop() } }
+        let r = try await emu.get("/fx/async?function=Single")
+        #expect(r.status == 202)
+        // The queued event ran in the named function: its START line shows up.
+        #expect(await emu.child.waitForStderr(containing: "[Single] START RequestId:") != nil)
+        let unknown = try await emu.get("/fx/async?function=nobody")
+        #expect(unknown.status == 202)
+        #expect(await emu.child.waitForStderr(containing: "unknown function `nobody`") != nil)
+    }
+}
+
+/// The real template and the real health function, through the emulator.
+@Suite(.serialized) struct BundleThroughEmulatorTests {
+    @Test func healthAndStubRoutes() async throws {
+        let data = TestPaths.temporaryDirectory("bundle")
+        let emu = try await EmulatorHarness.start(
+            environment: ["DATABASE_URL": "sqlite://\(data)/rag.sqlite", "BLOB_DIR": "\(data)/blobs"],
+            templatePath: TestPaths.packageRoot + "/infra/template.yaml")
+        defer { Task { await emu.stop() } }
+        let live = try await emu.get("/healthz")
+        #expect(live.status == 200)
+        #expect(live.json["status"] as? String == "ok")
+        #expect(live.json["cold"] as? Bool == true)
+        #expect(live.json["version"] is String)
+        #expect(try await emu.get("/healthz").json["cold"] as? Bool == false)
+
+        let ready = try await emu.get("/readyz")
+        #expect(ready.status == 200)
+        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "blob_dir"])
+
+        for (method, path) in [("POST", "/v1/search"), ("POST", "/v1/route"), ("POST", "/v1/generate"), ("POST", "/v1/documents"),
+                               ("GET", "/v1/documents"), ("GET", "/v1/documents/d1"), ("GET", "/v1/documents/d1/versions"),
+                               ("DELETE", "/v1/documents/d1"), ("GET", "/v1/jobs/j1"), ("POST", "/v1/documents/d1/reembed"),
+                               ("POST", "/v1/reembed")] {
+            let r: EmulatorHarness.Reply
+            do {
+                r = try await emu.request(method, path, body: method == "POST" ? Data("{}".utf8) : nil, headers: ["Content-Type": "application/json"])
+            } catch {
+                Issue.record("\(method) \(path): \(error)")
+                continue
+            }
+            #expect(r.status == 501, "\(method) \(path)")
+            #expect(r.errorCode == "not_implemented", "\(method) \(path)")
+        }
+    }
+
+    @Test func readinessFailsWithReasons() async throws {
+        let file = TestPaths.temporaryDirectory("bundle") + "/a-file"
+        FileManager.default.createFile(atPath: file, contents: Data())
+        let emu = try await EmulatorHarness.start(
+            environment: ["DATABASE_URL": "mysql://nope", "BLOB_DIR": "\(file)/blobs"],
+            templatePath: TestPaths.packageRoot + "/infra/template.yaml")
+        defer { Task { await emu.stop() } }
+        let r = try await emu.get("/readyz")
+        #expect(r.status == 503)
+        #expect(r.errorCode == "not_ready")
+        let checks = (r.json["error"] as? [String: Any]).flatMap { ($0["details"] as? [String: Any])?["checks"] as? [[String: Any]] } ?? []
+        #expect(checks.count == 2)
+        #expect(checks.allSatisfy { $0["ok"] as? Bool == false && ($0["reason"] as? String)?.isEmpty == false })
+    }
+}
+
+/// `emulator invoke` and `emulator generate-event`.
+@Suite struct EmulatorCLITests {
+    func run(_ args: [String], stdin: String? = nil, cwd: String? = nil) async throws -> (Int32, String) {
+        let child = try ChildProcess(TestPaths.executable("emulator"), arguments: args, currentDirectory: cwd)
+        if let stdin { child.write(stdin) }
+        child.closeStdin()
+        var out: [String] = []
+        while let line = await child.readLine(timeout: 30) { out.append(line) }
+        let code = await child.waitForExit(timeout: 30) ?? -1
+        return (code, out.joined(separator: "\n"))
+    }
+
+    func templateDir() throws -> String {
+        let dir = TestPaths.temporaryDirectory("cli")
+        try EmulatorHarness.fixtureTemplate.write(toFile: dir + "/template.yaml", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test func invokePrintsThePayload() async throws {
+        let dir = try templateDir()
+        try #"{"hello":"world"}"#.write(toFile: dir + "/event.json", atomically: true, encoding: .utf8)
+        let (code, out) = try await run(["invoke", "Fixture", "--event", dir + "/event.json", "--template", dir + "/template.yaml",
+                                         "--build-dir", TestPaths.binDirectory])
+        #expect(code == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        #expect((json?["echo"] as? [String: String]) == ["hello": "world"])
+        #expect(json?["function"] as? String == "Fixture")
+    }
+
+    @Test func invokeExitsNonZeroOnAFunctionError() async throws {
+        let dir = try templateDir()
+        let (code, out) = try await run(["invoke", "Fixture", "--event", "-", "--template", dir + "/template.yaml",
+                                         "--build-dir", TestPaths.binDirectory], stdin: #"{"fail":"boom"}"#)
+        #expect(code == 1)
+        #expect(out.contains("FixtureError"))
+        #expect(out.contains("boom"))
+    }
+
+    @Test func generateEventHTTPIsAPayload20Request() async throws {
+        let (code, out) = try await run(["generate-event", "http", "--method", "POST", "--path", "/v1/search",
+                                         "--body", #"{"query":"x"}"#, "--claim", "org_id=acme"])
+        #expect(code == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(json["version"] as? String == "2.0")
+        #expect(json["routeKey"] as? String == "POST /v1/search")
+        #expect(json["body"] as? String == #"{"query":"x"}"#)
+        let ctx = json["requestContext"] as? [String: Any]
+        #expect(((ctx?["authorizer"] as? [String: Any])?["jwt"] as? [String: Any])?["claims"] as? [String: String] == ["org_id": "acme"])
+    }
+
+    @Test func generateEventSchedule() async throws {
+        let (code, out) = try await run(["generate-event", "schedule", "--rule", "nightly"])
+        #expect(code == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(json["detail-type"] as? String == "Scheduled Event")
+        #expect(json["source"] as? String == "aws.events")
+        #expect((json["resources"] as? [String])?.first?.hasSuffix("rule/nightly") == true)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import TestSupport
+
+/// A real `emulator start-api` process on a free port, with a client for it.
+final class EmulatorHarness: @unchecked Sendable {
+    let child: ChildProcess
+    let port: Int
+    let directory: String
+
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let fixtureTemplate = """
+    AWSTemplateFormatVersion: "2010-09-09"
+    Transform: AWS::Serverless-2016-10-31
+    Globals:
+      Function:
+        Runtime: provided.al2023
+        Timeout: 5
+        Environment:
+          Variables:
+            LAYERED: template
+            FROM_TEMPLATE: template
+    Resources:
+      Fixture:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: fixture-fn
+          ReservedConcurrentExecutions: 2
+          Events:
+            Item: {Type: HttpApi, Properties: {Method: GET, Path: "/items/{id}"}}
+            Search: {Type: HttpApi, Properties: {Method: GET, Path: /items/search}}
+            Post: {Type: HttpApi, Properties: {Method: POST, Path: /items}}
+            Any: {Type: HttpApi, Properties: {Method: ANY, Path: "/fx/{proxy+}"}}
+      Single:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: fixture-fn
+          Timeout: 1
+          ReservedConcurrentExecutions: 1
+          Events:
+            S: {Type: HttpApi, Properties: {Method: GET, Path: "/single/{proxy+}"}}
+      Broken:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: fixture-fn
+          Environment:
+            Variables:
+              FIXTURE_INIT_FAIL: "1"
+          Events:
+            B: {Type: HttpApi, Properties: {Method: GET, Path: /broken}}
+      Missing:
+        Type: AWS::Serverless::Function
+        Properties:
+          Handler: no-such-binary
+          Events:
+            M: {Type: HttpApi, Properties: {Method: GET, Path: /missing}}
+    """
+
+    static func start(template: String = fixtureTemplate, arguments: [String] = [], environment: [String: String] = [:],
+                      envFile: String? = nil, templatePath: String? = nil) async throws -> EmulatorHarness {
+        let dir = TestPaths.temporaryDirectory("emulator")
+        let path: String
+        if let templatePath {
+            path = templatePath
+        } else {
+            path = dir + "/template.yaml"
+            try template.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        var args = ["start-api", "--template", path, "--port", "0", "--build-dir", TestPaths.binDirectory]
+        if let envFile {
+            try envFile.write(toFile: dir + "/test.env", atomically: true, encoding: .utf8)
+            args += ["--env-file", dir + "/test.env"]
+        }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        let child = try ChildProcess(TestPaths.executable("emulator"), arguments: args + arguments, environment: env, currentDirectory: dir)
+        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 30),
+              let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            child.signal(SIGKILL)
+            throw StartError(description: "emulator did not start: \(child.stderr.joined(separator: "\n"))")
+        }
+        return EmulatorHarness(child: child, port: port, directory: dir)
+    }
+
+    private init(child: ChildProcess, port: Int, directory: String) {
+        self.child = child
+        self.port = port
+        self.directory = directory
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var body: Data
+        var headers: [String: String]
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        /// The DESIGN §4 error code, when the body is the error shape.
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    /// One session per emulator: corelibs URLSession state has been seen to leak between
+    /// tests after multi-megabyte bodies (spurious NSURLErrorDataLengthExceedsMaximum).
+    let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = 60
+        c.httpMaximumConnectionsPerHost = 64
+        return URLSession(configuration: c)
+    }()
+
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.httpMethod = method
+        r.httpBody = body
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await session.data(for: r)
+        let http = response as! HTTPURLResponse
+        var h: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { h["\(k)".lowercased()] = "\(v)" }
+        return Reply(status: http.statusCode, body: data, headers: h)
+    }
+
+    func get(_ path: String) async throws -> Reply { try await request("GET", path) }
+
+    /// Live handler processes (children of the emulator), by command name.
+    func handlerPids() -> [Int32] {
+        let ppid = child.process.processIdentifier
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { Int32($0) }.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            // After the command: state, ppid.
+            return fields.count > 1 && Int32(fields[1]) == ppid && !fields[0].hasPrefix("Z")
+        }
+    }
+
+    func stop() async {
+        child.signal(SIGTERM)
+        if await child.waitForExit(timeout: 10) == nil { child.signal(SIGKILL) }
+    }
+}
