@@ -145,10 +145,16 @@ final class HandlerProcess: @unchecked Sendable {
     /// Sends one invoke frame and waits for the answer, the deadline, or the process's death.
     func invoke(requestId: String, frame: ByteBuffer, timeout: Duration) async throws(InvocationFailure) -> InvocationOutcome {
         let promise = eventLoop.makePromise(of: InvocationOutcome.self)
-        let accepted: InvocationFailure? = state.withLockedValue { s in
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        // Armed before the frame goes out and bound to this request id, so a fast answer can
+        // always cancel it and a late firing can never hit a later invocation.
+        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [self] in
+            fail(.timedOut(seconds: function.timeoutSeconds), kill: true, onlyFor: requestId)
+        }
+        let refused: InvocationFailure? = state.withLockedValue { s in
             switch s.phase {
             case .idle:
-                s.phase = .busy(requestId: requestId, promise: promise, timeout: nil)
+                s.phase = .busy(requestId: requestId, promise: promise, timeout: timer)
                 s.currentRequestId = requestId
                 s.invocations += 1
                 return nil
@@ -156,16 +162,10 @@ final class HandlerProcess: @unchecked Sendable {
             case .starting, .busy: return .unavailable("process \(pid) is not idle")
             }
         }
-        if let accepted {
-            promise.fail(accepted)
-            throw accepted
-        }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) { [self] in
-            fail(.timedOut(seconds: function.timeoutSeconds), kill: true)
-        }
-        state.withLockedValue { s in
-            if case .busy(let id, let p, nil) = s.phase, id == requestId { s.phase = .busy(requestId: id, promise: p, timeout: timer) }
+        if let refused {
+            timer.cancel()
+            promise.fail(refused)
+            throw refused
         }
         channel.writeAndFlush(frame).whenFailure { [self] error in
             fail(.crashed("cannot write to its stdin (\(error))"), kill: true)
@@ -194,7 +194,19 @@ final class HandlerProcess: @unchecked Sendable {
     /// Resolves when the process has exited and been reaped, with how it ended.
     var exitDescription: EventLoopFuture<String> { exited.futureResult }
 
-    func peakMemoryMB() -> Int? { Spawn.peakMemoryMB(pid) }
+    /// VmHWM for REPORT lines. Reading /proc costs tens of microseconds, so a warm process's
+    /// figure is refreshed at most every 250 ms (a high-water mark changes rarely once warm).
+    func peakMemoryMB() -> Int? {
+        let now = ContinuousClock.now
+        if let cached = memoryCache.withLockedValue({ c in c.flatMap { now - $0.at < .milliseconds(250) ? $0.mb : nil } }) {
+            return cached
+        }
+        let mb = Spawn.peakMemoryMB(pid)
+        if let mb { memoryCache.withLockedValue { $0 = (mb, now) } }
+        return mb
+    }
+
+    private let memoryCache = NIOLockedValueBox<(mb: Int, at: ContinuousClock.Instant)?>(nil)
 
     // MARK: Frames in
 
@@ -260,29 +272,37 @@ final class HandlerProcess: @unchecked Sendable {
         fail(.protocolViolation(reason), kill: true)
     }
 
-    /// Fails whatever is pending and, unless `keepAlive`, marks the process dead.
-    fileprivate func fail(_ failure: InvocationFailure, kill shouldKill: Bool, keepAlive: Bool = false) {
-        let pending: (EventLoopPromise<InvocationOutcome>?, Scheduled<Void>?, Bool) = state.withLockedValue { s in
+    /// Fails whatever is pending and, unless `keepAlive`, marks the process dead (and kills it
+    /// when asked). With `onlyFor`, does nothing unless that request is the one in flight.
+    fileprivate func fail(_ failure: InvocationFailure, kill shouldKill: Bool, keepAlive: Bool = false, onlyFor requestId: String? = nil) {
+        struct Pending {
             var promise: EventLoopPromise<InvocationOutcome>?
             var timer: Scheduled<Void>?
             var wasStarting = false
+        }
+        let pending: Pending? = state.withLockedValue { s in
+            if let requestId {
+                guard case .busy(let id, _, _) = s.phase, id == requestId else { return nil }
+            }
+            var p = Pending()
             switch s.phase {
-            case .busy(_, let p, let t): promise = p; timer = t
-            case .starting: wasStarting = true
-            case .dead: return (nil, nil, false)
+            case .busy(_, let promise, let timer): (p.promise, p.timer) = (promise, timer)
+            case .starting: p.wasStarting = true
+            case .dead: return nil
             case .idle: break
             }
-            if keepAlive, promise != nil {
-                s.phase = .idle
-                s.currentRequestId = nil
-            } else if !keepAlive {
+            if keepAlive {
+                if p.promise != nil { s.phase = .idle }
+            } else {
                 s.phase = .dead(failure)
             }
-            return (promise, timer, wasStarting)
+            s.currentRequestId = nil
+            return p
         }
-        pending.1?.cancel()
-        pending.0?.fail(failure)
-        if pending.2 { ready.fail(failure) }
+        guard let pending else { return }
+        pending.timer?.cancel()
+        pending.promise?.fail(failure)
+        if pending.wasStarting { ready.fail(failure) }
         if shouldKill && !keepAlive { kill(pid, SIGKILL) }
     }
 

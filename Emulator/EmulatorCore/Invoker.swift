@@ -184,9 +184,12 @@ public final class Invoker: Sendable {
 
     public static func newRequestId() -> String { UUID().uuidString.lowercased() }
 
+    /// An X-Ray trace header: `Root=1-{epoch seconds, 8 hex}-{96 random bits, 24 hex}`.
     static func newTraceId() -> String {
-        let hex = String(UInt32(Timestamps.nowMs() / 1000), radix: 16)
-        let random = (0..<24).map { _ in String(Int.random(in: 0..<16), radix: 16) }.joined()
-        return "Root=1-\(hex)-\(random);Sampled=0"
+        func hex<T: FixedWidthInteger>(_ v: T, _ width: Int) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "Root=1-\(hex(UInt32(Timestamps.nowMs() / 1000), 8))-\(hex(UInt32.random(in: .min ... .max), 8))\(hex(UInt64.random(in: .min ... .max), 16));Sampled=0"
     }
 }
