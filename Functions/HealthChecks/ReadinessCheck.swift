@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Synchronization
 
 /// One named readiness check. Adding a check to `health` is one line in its list:
 /// `.init("store") { try await store.ping() }`.
@@ -54,14 +55,7 @@ public enum Readiness {
         let clock = ContinuousClock()
         let start = clock.now
         let outcome: String? = await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do {
-                    try await check.run()
-                    return nil
-                } catch {
-                    return String(describing: error)
-                }
-            }
+            group.addTask { await Readiness.outcome(of: check) }
             group.addTask {
                 try? await Task.sleep(for: check.timeout)
                 return "timed out after \(check.timeout)"
@@ -73,5 +67,68 @@ public enum Readiness {
         let elapsed = clock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         return CheckResult(name: check.name, ok: outcome == nil, durationMs: (ms * 1000).rounded() / 1000, reason: outcome)
+    }
+
+    /// The check's outcome: nil when it passed, else why not. The check runs in a task of its own
+    /// so that waiting for it stops as soon as the caller is cancelled (on timeout), even when the
+    /// check ignores cancellation (a blocking connect, a continuation never resumed): a task group
+    /// would otherwise await that child for ever.
+    static func outcome(of check: ReadinessCheck) async -> String? {
+        let slot = OutcomeSlot()
+        let work = Task {
+            do {
+                try await check.run()
+                slot.resolve(nil)
+            } catch {
+                slot.resolve(String(describing: error))
+            }
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { slot.wait($0) }
+        } onCancel: {
+            work.cancel()
+            slot.resolve("cancelled")
+        }
+    }
+}
+
+/// The first outcome of a check, delivered once to one waiter.
+private final class OutcomeSlot: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<String?, Never>)
+        case resolved(String?)
+    }
+    private let state = Mutex(State.empty)
+
+    func wait(_ continuation: CheckedContinuation<String?, Never>) {
+        let ready: String?? = state.withLock { s in
+            switch s {
+            case .empty:
+                s = .waiting(continuation)
+                return .none
+            case .resolved(let value):
+                return .some(value)
+            case .waiting:
+                preconditionFailure("one waiter only")
+            }
+        }
+        if case .some(let value) = ready { continuation.resume(returning: value) }
+    }
+
+    func resolve(_ value: String?) {
+        let waiter: CheckedContinuation<String?, Never>? = state.withLock { s in
+            switch s {
+            case .empty:
+                s = .resolved(value)
+                return nil
+            case .waiting(let c):
+                s = .resolved(value)
+                return c
+            case .resolved:
+                return nil
+            }
+        }
+        waiter?.resume(returning: value)
     }
 }

@@ -64,7 +64,7 @@ final class CurlHTTPClient: @unchecked Sendable {
             if let colon = line.firstIndex(of: ":") {
                 let name = line[..<colon].lowercased()
                 let value = String(line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
-                    .reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }.reversed())
+                    .reversed().drop(while: \.isWhitespace).reversed())  // "\r\n" is one Character: `== "\r"` misses it
                 sink.headers[name] = value
             } else if line.hasPrefix("HTTP/") {
                 sink.headers.removeAll()  // a new response (after a redirect or 100)

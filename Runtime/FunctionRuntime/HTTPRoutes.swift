@@ -18,12 +18,22 @@ public struct HTTPRoutes: Sendable {
 
     public init(_ table: [String: Handler]) {
         byKey = table
-        routes = table.map { key, handler in
+        routes = table.sorted { $0.key < $1.key }.map { key, handler in
             let parts = key.split(separator: " ", maxSplits: 1)
             let method = parts.first.map { String($0).uppercased() } ?? "ANY"
             let path = parts.count > 1 ? parts[1] : "/"
             return Route(method: method, segments: path.split(separator: "/"), handler: handler)
-        }
+        }.sorted(by: Self.moreSpecific)
+    }
+
+    /// Most specific first, as API Gateway matches: segment by segment a literal beats `{param}`,
+    /// which beats `{proxy+}`; then a named method beats `ANY`. Without this the dictionary's
+    /// (per-process random) order would decide between `/docs/search` and `/docs/{id}`.
+    static func moreSpecific(_ a: Route, _ b: Route) -> Bool {
+        func rank(_ s: Substring) -> Int { s.hasPrefix("{") ? (s.hasSuffix("+}") ? 2 : 1) : 0 }
+        for (x, y) in zip(a.segments, b.segments) where rank(x) != rank(y) { return rank(x) < rank(y) }
+        if a.segments.count != b.segments.count { return a.segments.count > b.segments.count }
+        return a.method != "ANY" && b.method == "ANY"
     }
 
     public func respond(to request: APIGatewayV2Request, context: InvocationContext) async -> APIGatewayV2Response {

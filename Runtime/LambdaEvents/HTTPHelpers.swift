@@ -35,7 +35,7 @@ extension APIGatewayV2Request {
     public func bodyData() throws(APIError) -> Data {
         guard let body else { return Data() }
         guard isBase64Encoded else { return Data(body.utf8) }
-        guard let data = Data(base64Encoded: body, options: .ignoreUnknownCharacters) else {
+        guard let data = Base64.decode(body) else {
             throw APIError.badRequest("The body is marked base64 but is not valid base64.")
         }
         return data
@@ -103,7 +103,19 @@ extension APIGatewayV2Response {
     /// The body's bytes, base64-decoded when marked so.
     public func bodyData() -> Data? {
         guard let body else { return nil }
-        if isBase64Encoded == true { return Data(base64Encoded: body, options: .ignoreUnknownCharacters) }
+        if isBase64Encoded == true { return Base64.decode(body) }
         return Data(body.utf8)
+    }
+}
+
+/// Strict base64 for bodies API Gateway marks `isBase64Encoded`.
+public enum Base64 {
+    /// Tolerates line breaks and spaces (MIME-style wrapping) but nothing else:
+    /// `.ignoreUnknownCharacters` would turn garbage into empty or partial data instead of an error.
+    public static func decode(_ text: String) -> Data? {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+        return text.utf8.contains(where: isSpace)
+            ? Data(base64Encoded: String(decoding: text.utf8.filter { !isSpace($0) }, as: UTF8.self))
+            : Data(base64Encoded: text)
     }
 }
