@@ -123,7 +123,7 @@ public enum HTTPEventMapping {
         if let b = o["body"], b != .null {
             let text = b.textValue
             if o["isBase64Encoded"]?.boolValue == true {
-                guard let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters) else {
+                guard let data = Base64.decode(text) else {
                     throw .invalid("isBase64Encoded is true but the body is not base64")
                 }
                 body = Array(data)
