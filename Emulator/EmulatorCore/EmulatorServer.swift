@@ -1,12 +1,18 @@
+import Dispatch
 import Foundation
-import Hummingbird
-import Logging
+import FunctionProtocol
+import LambdaEvents
 import NIOCore
+import NIOExtras
+import NIOHTTP1
 import NIOPosix
-import ServiceLifecycle
 
-/// `emulator start-api`: the HTTP front over warm pools, with graceful shutdown on SIGINT/SIGTERM
-/// (stop accepting, drain in-flight invocations, end the handler processes).
+/// `emulator start-api`: the HTTP front over warm pools, on SwiftNIO's HTTP/1.1 server codec.
+///
+/// The request path stays on the connection's event loop (no Swift-concurrency task per request):
+/// with a warm process idle on the same loop, a request is read, turned into an event, written
+/// to the handler's pipe, answered and written back without any thread hop. Graceful shutdown on
+/// SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then end the handler processes.
 public struct EmulatorServer: Sendable {
     public var host: String
     public var port: Int
@@ -22,27 +28,156 @@ public struct EmulatorServer: Sendable {
 
     public func run() async throws {
         let routes = try RouteTable(functions: invoker.template.functions)
+        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout)
         let log = invoker.log
-        var logger = Logger(label: "emulator")
-        logger.logLevel = log.verbosity >= .debug ? .debug : .warning
-        let app = Application(
-            responder: Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                log.emulator("listening on http://\(host):\(bound)")
-                for r in routes.routes {
-                    log.emulator("  \(r.event.routeKey.padding(toLength: 40, withPad: " ", startingAt: 0)) -> \(r.function.logicalId)")
+        let group = invoker.eventLoops
+        let quiesce = ServerQuiescingHelper(group: group)
+
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
-            },
-            logger: logger)
+            }
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(GatewayHTTPHandler(gateway: gateway))
+                }
+            }
+            .bind(host: host, port: port).get()
+
+        log.emulator("listening on http://\(host):\(channel.localAddress?.port ?? port)")
+        for r in routes.routes {
+            log.emulator("  \(r.event.routeKey.padding(toLength: 40, withPad: " ", startingAt: 0)) -> \(r.function.logicalId)")
+        }
         let reaper = Task { await invoker.runReaper() }
         defer { reaper.cancel() }
-        let group = ServiceGroup(configuration: .init(
-            services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        log.emulator("draining done; stopping handler processes")
+
+        let signal = await Self.waitForTerminationSignal()
+        log.emulator("\(signal): no new connections; draining in-flight requests (again to force)")
+        let drained = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: drained)
+        try? await drained.futureResult.get()
+        log.emulator("drained; stopping handler processes")
         await invoker.shutdown()
         log.emulator("stopped")
+    }
+
+    /// Waits for SIGINT or SIGTERM; a second one exits at once.
+    static func waitForTerminationSignal() async -> String {
+        await withCheckedContinuation { (cont: CheckedContinuation<String, Never>) in
+            let fired = NIOLockedValueBoxCompat(false)
+            var sources: [any DispatchSourceSignal] = []
+            for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+                Foundation.signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    if fired.exchange(true) { exit(130) }
+                    cont.resume(returning: name)
+                }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// Signal sources must outlive the wait; the process keeps them for its lifetime.
+private enum SignalSources {
+    nonisolated(unsafe) static var held: [any DispatchSourceSignal] = []
+    static func keep(_ s: [any DispatchSourceSignal]) { held = s }
+}
+
+private final class NIOLockedValueBoxCompat: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Bool
+    init(_ v: Bool) { value = v }
+    func exchange(_ v: Bool) -> Bool {
+        lock.withLock {
+            let old = value
+            value = v
+            return old
+        }
+    }
+}
+
+/// One HTTP/1.1 connection: aggregates a request (up to the 6 MB limit), hands it to the
+/// gateway and writes the answer. `HTTPServerPipelineHandler` keeps requests in order.
+final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let gateway: Gateway
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    private var tooLarge = false
+
+    init(gateway: Gateway) {
+        self.gateway = gateway
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.clear()
+            tooLarge = h.headers.first(name: "content-length").flatMap(Int.init).map { $0 > FrameLimits.maxPayloadBytes } ?? false
+        case .body(var chunk):
+            guard !tooLarge else { return }
+            if body.readableBytes + chunk.readableBytes > FrameLimits.maxPayloadBytes {
+                tooLarge = true
+                body.clear()
+            } else {
+                body.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let keepAlive = head.isKeepAlive
+            if tooLarge {
+                let r = Gateway.error(.payloadTooLarge("The request body exceeds the 6 MB limit."), requestId: Invoker.newRequestId())
+                write(r, version: head.version, keepAlive: keepAlive, context: context)
+                return
+            }
+            let (rawPath, rawQuery) = Self.split(head.uri)
+            let request = HTTPEventMapping.IncomingRequest(
+                method: head.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
+                headers: head.headers.map { ($0.name, $0.value) }, body: Array(body.readableBytesView),
+                sourceIp: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
+            body.clear()
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            gateway.respond(to: request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+                let (handler, context) = bound.value
+                let response = (try? result.get())
+                    ?? Gateway.error(.internalError("The emulator failed to produce a response."), requestId: Invoker.newRequestId())
+                handler.write(response, version: head.version, keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    private func write(_ r: Gateway.Response, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(r.headers.filter { $0.0.lowercased() != "content-length" && $0.0.lowercased() != "transfer-encoding" })
+        headers.replaceOrAdd(name: "content-length", value: String(r.body.count))
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .init(statusCode: r.status), headers: headers))), promise: nil)
+        if !r.body.isEmpty {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: r.body)))), promise: nil)
+        }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    static func split(_ uri: String) -> (String, String) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, "") }
+        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
     }
 }

@@ -45,6 +45,21 @@ final class FunctionPool: Sendable {
         self.onInvokeAsync = onInvokeAsync
     }
 
+    /// An idle warm process, preferring one whose pipes live on `eventLoop`, without waiting:
+    /// the gateway's fast path. nil sends the caller to `acquire()`.
+    func tryAcquireIdle(preferring eventLoop: any EventLoop) -> HandlerProcess? {
+        state.withLockedValue { s in
+            guard !s.closed else { return nil }
+            while !s.idle.isEmpty {
+                let index = s.idle.lastIndex { $0.eventLoop === eventLoop } ?? s.idle.count - 1
+                let p = s.idle.remove(at: index)
+                if p.isAlive { return p }
+                s.count -= 1
+            }
+            return nil
+        }
+    }
+
     /// A warm process (and nil init time), or a freshly started one (and its init time in ms).
     func acquire() async throws(InvocationFailure) -> (HandlerProcess, Double?) {
         let lease: Lease

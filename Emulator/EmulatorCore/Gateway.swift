@@ -1,30 +1,13 @@
 import Foundation
 import FunctionProtocol
-import HTTPTypes
-import Hummingbird
 import LambdaEvents
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// The request context: Hummingbird's core storage plus the peer address (`sourceIp`).
-public struct GatewayContext: RequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let sourceIp: String
-
-    public init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        sourceIp = source.channel.remoteAddress?.ipAddress ?? "127.0.0.1"
-    }
-
-    // Bodies are bounded by the gateway itself (6 MB, with a clear 413).
-    public var maxUploadSize: Int { FrameLimits.maxPayloadBytes + 1 }
-}
-
 /// API Gateway in front of the pools: routing, the 6 MB limits, event mapping, and honest
-/// statuses for every way an invocation can fail.
-public struct Gateway: HTTPResponder {
-    public typealias Context = GatewayContext
-
+/// statuses for every way an invocation can fail. Works on event-loop futures so that a warm
+/// invocation is served without leaving the connection's thread.
+public struct Gateway: Sendable {
     let routes: RouteTable
     let invoker: Invoker
     let gatewayTimeout: Duration
@@ -35,77 +18,63 @@ public struct Gateway: HTTPResponder {
         self.gatewayTimeout = gatewayTimeout
     }
 
-    public func respond(to request: Request, context: GatewayContext) async throws -> Response {
-        let requestId = Invoker.newRequestId()
-        let path = request.uri.path
-        if path.hasPrefix("/__emulator/") { return admin(path: path, requestId: requestId) }
+    public typealias Response = HTTPEventMapping.OutgoingResponse
 
-        let method = request.method.rawValue
+    public func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        let requestId = Invoker.newRequestId()
+        let path = request.rawPath
+        if path.hasPrefix("/__emulator/") { return eventLoop.makeSucceededFuture(admin(path: path, requestId: requestId)) }
+
         let entry: RouteTable.Entry
         let pathParameters: [String: String]
-        switch routes.match(method: method, path: path) {
+        switch routes.match(method: request.method, path: path) {
         case .route(let e, let params): (entry, pathParameters) = (e, params)
-        case .notFound: return error(.notFound("No route for \(method) \(path)."), requestId: requestId)
-        case .methodNotAllowed(let allowed): return error(.methodNotAllowed(method, allowed: allowed), requestId: requestId)
+        case .notFound:
+            return eventLoop.makeSucceededFuture(Self.error(.notFound("No route for \(request.method) \(path)."), requestId: requestId))
+        case .methodNotAllowed(let allowed):
+            return eventLoop.makeSucceededFuture(Self.error(.methodNotAllowed(request.method, allowed: allowed), requestId: requestId))
         }
 
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > FrameLimits.maxPayloadBytes {
-            return error(.payloadTooLarge("The request body (\(length) bytes) exceeds the 6 MB limit."), requestId: requestId)
+        let event = HTTPEventMapping.event(for: request, routeKey: entry.event.routeKey, pathParameters: pathParameters, requestId: requestId)
+        let function = entry.function
+        var invocation = invoker.invoke(function, event: event, requestId: requestId, on: eventLoop).map(Optional.some)
+        // API Gateway stops waiting after its own limit; the function may run on to its Timeout.
+        if Duration.milliseconds(Int64(function.timeoutSeconds * 1000)) > gatewayTimeout {
+            let promise = eventLoop.makePromise(of: InvocationResult?.self)
+            let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(gatewayTimeout.ms * 1_000_000))) { promise.succeed(nil) }
+            invocation.whenComplete { result in
+                timer.cancel()
+                promise.completeWith(result)
+            }
+            invocation = promise.futureResult
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: FrameLimits.maxPayloadBytes)
-        } catch {
-            return self.error(.payloadTooLarge("The request body exceeds the 6 MB limit."), requestId: requestId)
+        return invocation.map { result in
+            guard let result else {
+                return Self.error(.gatewayTimeout("The integration did not answer within the gateway's \(gatewayTimeout) limit."), requestId: requestId)
+            }
+            return Self.response(for: result, requestId: requestId)
         }
+    }
 
-        let incoming = HTTPEventMapping.IncomingRequest(
-            method: method, rawPath: path, rawQuery: request.uri.query ?? "",
-            headers: request.headers.map { ($0.name.canonicalName, $0.value) },
-            body: Array(body.readableBytesView), sourceIp: context.sourceIp)
-        let event = HTTPEventMapping.event(for: incoming, routeKey: entry.event.routeKey, pathParameters: pathParameters, requestId: requestId)
-
-        let result = await invokeWithGatewayTimeout(entry.function, event: event, requestId: requestId)
-        guard let result else {
-            return error(.gatewayTimeout("The integration did not answer within the gateway's \(gatewayTimeout) limit."), requestId: requestId)
-        }
+    static func response(for result: InvocationResult, requestId: String) -> Response {
         switch result.outcome {
         case .success(.response(let payload)):
             do {
-                return Self.response(try HTTPEventMapping.response(from: payload))
-            } catch .tooLarge(let n) {
-                return error(.payloadTooLarge("The function's response (\(n) bytes) exceeds the 6 MB limit."), requestId: requestId)
-            } catch .invalid(let why) {
-                return error(.badGateway("The function's response is malformed: \(why).", code: "invalid_response"), requestId: requestId)
+                return try HTTPEventMapping.response(from: payload)
+            } catch {
+                switch error {
+                case .tooLarge(let n):
+                    return Self.error(.payloadTooLarge("The function's response (\(n) bytes) exceeds the 6 MB limit."), requestId: requestId)
+                case .invalid(let why):
+                    return Self.error(.badGateway("The function's response is malformed: \(why).", code: "invalid_response"), requestId: requestId)
+                }
             }
         case .success(.functionError(let e)):
             // API Gateway answers an unhandled function error with 500: here it says which.
             return error(APIError(status: 500, code: "function_error", message: "The function failed: \(e.errorType): \(e.errorMessage)",
                                   details: ["errorType": .string(e.errorType)]), requestId: requestId)
         case .failure(let f):
-            return error(Self.apiError(for: f), requestId: requestId)
-        }
-    }
-
-    /// Waits for the invocation, but not past the gateway's own limit (the function may run on
-    /// to its own timeout, as behind API Gateway).
-    private func invokeWithGatewayTimeout(_ function: FunctionSpec, event: APIGatewayV2Request, requestId: String) async -> InvocationResult? {
-        let invoker = self.invoker
-        guard Duration.milliseconds(Int64(function.timeoutSeconds * 1000)) > gatewayTimeout else {
-            return await invoker.invoke(function, event: event, requestId: requestId)
-        }
-        let gatewayTimeout = self.gatewayTimeout
-        return await withCheckedContinuation { (cont: CheckedContinuation<InvocationResult?, Never>) in
-            let answered = NIOLockedValueBox(false)
-            let answer: @Sendable (InvocationResult?) -> Void = { result in
-                let first = answered.withLockedValue { done in defer { done = true }; return !done }
-                if first { cont.resume(returning: result) }
-            }
-            Task { answer(await invoker.invoke(function, event: event, requestId: requestId)) }
-            Task {
-                try? await Task.sleep(for: gatewayTimeout)
-                answer(nil)
-            }
+            return error(apiError(for: f), requestId: requestId)
         }
     }
 
@@ -131,25 +100,16 @@ public struct Gateway: HTTPResponder {
                 var functions: [Invoker.PoolStats]
             }
             let data = (try? JSONEncoder().encode(Health(functions: invoker.stats))) ?? Data()
-            return Self.response(.init(status: 200, headers: [("content-type", "application/json")], body: Array(data)))
+            return Response(status: 200, headers: [("content-type", "application/json")], body: Array(data))
         default:
-            return error(.notFound("No emulator endpoint \(path)."), requestId: requestId)
+            return Self.error(.notFound("No emulator endpoint \(path)."), requestId: requestId)
         }
     }
 
-    private func error(_ e: APIError, requestId: String) -> Response {
+    static func error(_ e: APIError, requestId: String) -> Response {
         var headers = e.headers.map { ($0.key, $0.value) }
         headers.append(("content-type", "application/json"))
         headers.append(("x-amzn-requestid", requestId))
-        return Self.response(.init(status: e.status, headers: headers, body: Array(e.body(requestId: requestId))))
-    }
-
-    static func response(_ r: HTTPEventMapping.OutgoingResponse) -> Response {
-        var fields = HTTPFields()
-        for (name, value) in r.headers {
-            guard let n = HTTPField.Name(name) else { continue }
-            fields.append(HTTPField(name: n, value: value))
-        }
-        return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+        return Response(status: e.status, headers: headers, body: Array(e.body(requestId: requestId)))
     }
 }

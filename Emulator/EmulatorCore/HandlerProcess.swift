@@ -48,7 +48,9 @@ final class HandlerProcess: @unchecked Sendable {
     let spawnedAt = ContinuousClock.now
     private(set) var channel: (any Channel)!
     private var stderrChannel: (any Channel)?
-    private let eventLoop: any EventLoop
+    /// The loop its pipes live on. The gateway prefers a process on the loop of the connection
+    /// it serves, so a warm invocation never changes thread.
+    let eventLoop: any EventLoop
     private let log: EmulatorLog
     private let onInvokeAsync: @Sendable (String, JSONValue) -> Void
 
@@ -142,8 +144,9 @@ final class HandlerProcess: @unchecked Sendable {
     var lastUsed: ContinuousClock.Instant { state.withLockedValue { $0.lastUsed } }
     var isAlive: Bool { state.withLockedValue { if case .dead = $0.phase { false } else { true } } }
 
-    /// Sends one invoke frame and waits for the answer, the deadline, or the process's death.
-    func invoke(requestId: String, frame: ByteBuffer, timeout: Duration) async throws(InvocationFailure) -> InvocationOutcome {
+    /// Sends one invoke frame; the future completes with the answer, or fails with an
+    /// `InvocationFailure` at the deadline or the process's death.
+    func invoke(requestId: String, frame: ByteBuffer, timeout: Duration) -> EventLoopFuture<InvocationOutcome> {
         let promise = eventLoop.makePromise(of: InvocationOutcome.self)
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         // Armed before the frame goes out and bound to this request id, so a fast answer can
@@ -165,18 +168,12 @@ final class HandlerProcess: @unchecked Sendable {
         if let refused {
             timer.cancel()
             promise.fail(refused)
-            throw refused
+            return promise.futureResult
         }
         channel.writeAndFlush(frame).whenFailure { [self] error in
             fail(.crashed("cannot write to its stdin (\(error))"), kill: true)
         }
-        do {
-            return try await promise.futureResult.get()
-        } catch let failure as InvocationFailure {
-            throw failure
-        } catch {
-            throw .crashed("\(error)")
-        }
+        return promise.futureResult
     }
 
     /// Ends an idle process: stdin closed (a well-behaved runtime exits 0 on EOF), SIGTERM, then

@@ -19,8 +19,6 @@ import Synchronization
 final class StdioTransport: Transport, @unchecked Sendable {
     private let frameFD: Int32
     private let reader: LineReader
-    /// Reads block, so they run on their own thread, never on the cooperative pool.
-    private let readQueue = DispatchQueue(label: "function-runtime.stdin")
     private let writeLock = Mutex(())
     private let encoder = FrameCodec.encoder()
     private let decoder = JSONDecoder()
@@ -42,13 +40,13 @@ final class StdioTransport: Transport, @unchecked Sendable {
 
     func next<E: Decodable & Sendable>(_ type: E.Type) async throws -> Invocation<E>? {
         while true {
-            let result = await withCheckedContinuation { (cont: CheckedContinuation<LineReader.Result, Never>) in
-                readQueue.async { [reader] in
-                    let r = reader.next()
-                    if case .eof = r {} else { Termination.beginInvocation() }
-                    cont.resume(returning: r)
-                }
-            }
+            // The read blocks the calling thread on purpose. Between invocations there is nothing
+            // else to do (Lambda freezes an idle environment the same way), and reading on the
+            // thread that then runs the handler saves a cross-core thread hop per invocation,
+            // which is most of the protocol's round-trip cost. Other tasks keep the rest of the
+            // cooperative pool.
+            let result = reader.next()
+            if case .eof = result {} else { Termination.beginInvocation() }
             switch result {
             case .eof:
                 return nil
