@@ -109,7 +109,10 @@ let package = Package(
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"], path: "Tests/HealthChecksTests"),
         .testTarget(
             name: "EmulatorCoreTests",
-            dependencies: ["EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport"],
+            dependencies: [
+                "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/EmulatorCoreTests"
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -82,6 +82,9 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "Seconds API Gateway waits for an integration (AWS: 30).")
     var gatewayTimeout = 30.0
 
+    @Option(help: "CPU placement: `shard` pins one event loop per CPU and runs each handler on its loop's CPU (lowest latency); `none` leaves it to the kernel (CPU-heavy handlers may use every core).")
+    var cpuAffinity: String = InvokerOptions.CPUAffinity.shard.rawValue
+
     @Flag(help: "Only the emulator's own lines: no handler logs, no START/END/REPORT.")
     var quiet = false
 
@@ -99,8 +102,13 @@ struct StartAPI: AsyncParsableCommand {
         opts.defaultConcurrency = defaultConcurrency
         opts.maxQueue = maxQueue
         opts.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        guard let affinity = InvokerOptions.CPUAffinity(rawValue: cpuAffinity) else {
+            throw ValidationError("--cpu-affinity takes \(InvokerOptions.CPUAffinity.allCases.map(\.rawValue).joined(separator: " or ")).")
+        }
+        opts.cpuAffinity = affinity
         log.emulator("template \(options.template); executables from \(locator)")
-        let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log)
+        let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log,
+                              eventLoops: affinity.makeEventLoopGroup())
         try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker).run()
     }
 }

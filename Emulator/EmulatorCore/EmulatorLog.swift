@@ -45,7 +45,12 @@ public final class EmulatorLog: Sendable {
         write(report + "\n")
     }
 
-    static func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
+    /// Two decimals without `String(format:)` (a printf call per REPORT line adds up).
+    static func fmt(_ v: Double) -> String {
+        let hundredths = Int((v * 100).rounded())
+        let frac = hundredths % 100
+        return "\(hundredths / 100).\(frac < 10 ? "0" : "")\(frac)"
+    }
 
     private func write(_ text: String) {
         sink.withLockedValue { fd in

@@ -60,7 +60,10 @@ public struct Gateway: Sendable {
         switch result.outcome {
         case .success(.response(let payload)):
             do {
-                return try HTTPEventMapping.response(from: payload)
+                switch payload {
+                case .http(let r): return try HTTPEventMapping.response(from: r)
+                case .json(let v): return try HTTPEventMapping.response(from: v)
+                }
             } catch {
                 switch error {
                 case .tooLarge(let n):

@@ -117,3 +117,4 @@ enum Spawn {
         return (kb + 1023) / 1024
     }
 }
+

@@ -1,5 +1,7 @@
 import Foundation
+import FunctionProtocol
 import LambdaEvents
+import NIOCore
 import Testing
 @testable import EmulatorCore
 
@@ -83,5 +85,44 @@ import Testing
         #expect(throws: HTTPEventMapping.MappingError.tooLarge(6 * 1024 * 1024 + 1)) {
             try HTTPEventMapping.response(from: ["statusCode": 200, "body": .string(big)])
         }
+    }
+}
+
+@Suite struct InvokeFrameWriterTests {
+    @Test func handWrittenFrameDecodesToTheSameFrame() throws {
+        let tricky = "quote \" backslash \\ newline \n tab \t cr \r nul \u{0} bell \u{7} é 日本 🚀 </script>"
+        let event = APIGatewayV2Request(
+            routeKey: "POST /v1/x/{id}", rawPath: "/v1/x/%22", rawQueryString: "a=1&b=%20",
+            cookies: ["a=1", tricky], headers: ["content-type": "application/json", "x-\(tricky)": tricky],
+            queryStringParameters: ["a": "1", "b": " "], pathParameters: ["id": tricky], stageVariables: ["s": "v"],
+            body: tricky, isBase64Encoded: false,
+            requestContext: .init(domainName: "localhost", domainPrefix: "localhost",
+                                  http: .init(method: "POST", path: "/v1/x/%22", sourceIp: "127.0.0.1", userAgent: tricky),
+                                  requestId: "rid", routeKey: "POST /v1/x/{id}", time: "t", timeEpoch: 1_732_200_000_123,
+                                  authorizer: .init(jwt: .init(claims: ["org_id": "acme", "x": tricky], scopes: ["read", "write"]))))
+        let line = InvokeFrameWriter.line(requestId: "r-1", deadlineMs: 99, functionName: "fn", invokedFunctionArn: "arn:x",
+                                          traceId: "Root=1-a-b", event: event)
+        var bytes = Array(line.readableBytesView)
+        #expect(bytes.last == 0x0A)
+        bytes.removeLast()
+        #expect(!bytes.contains(0x0A))  // one frame, one line
+        let decoded = try JSONDecoder().decode(InvokeFrame<APIGatewayV2Request>.self, from: Data(bytes))
+        #expect(decoded.type == .invoke)
+        #expect(decoded.requestId == "r-1")
+        #expect(decoded.deadlineMs == 99)
+        #expect(decoded.functionName == "fn")
+        #expect(decoded.invokedFunctionArn == "arn:x")
+        #expect(decoded.traceId == "Root=1-a-b")
+        #expect(decoded.event == event)
+
+        // And the minimal event, with every optional absent.
+        var minimal = event
+        (minimal.cookies, minimal.queryStringParameters, minimal.pathParameters, minimal.stageVariables, minimal.body) = (nil, nil, nil, nil, nil)
+        minimal.requestContext.authorizer = nil
+        minimal.requestContext.domainName = nil
+        let line2 = InvokeFrameWriter.line(requestId: "r", deadlineMs: 1, functionName: "f", invokedFunctionArn: "a", traceId: nil, event: minimal)
+        let decoded2 = try JSONDecoder().decode(InvokeFrame<APIGatewayV2Request>.self, from: Data(line2.readableBytesView))
+        #expect(decoded2.event == minimal)
+        #expect(decoded2.traceId == nil)
     }
 }
