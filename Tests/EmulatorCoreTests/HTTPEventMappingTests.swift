@@ -126,3 +126,19 @@ import Testing
         #expect(decoded2.traceId == nil)
     }
 }
+
+@Suite struct RequestIdTests {
+    @Test func requestIdsAreVersion4UUIDs() {
+        var seen = Set<String>()
+        for _ in 0..<1000 {
+            let id = Invoker.newRequestId()
+            #expect(UUID(uuidString: id) != nil, "\(id)")
+            #expect(id == id.lowercased())
+            let chars = Array(id)
+            #expect(chars[14] == "4")
+            #expect("89ab".contains(chars[19]))
+            seen.insert(id)
+        }
+        #expect(seen.count == 1000)
+    }
+}
