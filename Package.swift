@@ -34,10 +34,8 @@ let package = Package(
     ],
     targets: [
         // MARK: Runtime: protocol, events, transports. No dependency on any function.
-        .systemLibrary(
-            name: "CCurl", path: "Runtime/CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl's headers at build time; the library itself is loaded lazily (see shim.h).
+        .systemLibrary(name: "CCurl", path: "Runtime/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
         .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),

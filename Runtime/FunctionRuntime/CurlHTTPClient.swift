@@ -21,12 +21,14 @@ final class CurlHTTPClient: @unchecked Sendable {
     private let handle: UnsafeMutableRawPointer
 
     init() throws {
-        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-        guard let h = curl_easy_init() else { throw TransportError.runtimeAPI("curl_easy_init failed") }
+        guard ccurl_load() != 0 else {
+            throw TransportError.runtimeAPI("libcurl.so.4 cannot be loaded; install libcurl (Amazon Linux 2023 ships it).")
+        }
+        guard let h = ccurl_easy_init() else { throw TransportError.runtimeAPI("curl_easy_init failed") }
         handle = h
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { ccurl_easy_cleanup(handle) }
 
     /// - Parameter timeoutMs: 0 waits forever (the Runtime API's `/next` long-poll).
     func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
@@ -39,8 +41,8 @@ final class CurlHTTPClient: @unchecked Sendable {
 
         var list: UnsafeMutablePointer<curl_slist>? = nil
         // An empty `Expect:` stops libcurl waiting for `100 Continue` before large bodies.
-        for h in headers + ["Expect:"] { list = curl_slist_append(list, h) }
-        defer { curl_slist_free_all(list) }
+        for h in headers + ["Expect:"] { list = ccurl_slist_append(list, h) }
+        defer { ccurl_slist_free_all(list) }
 
         ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
         ccurl_setopt_long(handle, CURLOPT_TIMEOUT_MS, timeoutMs)
@@ -78,7 +80,7 @@ final class CurlHTTPClient: @unchecked Sendable {
             if method == "GET" {
                 ccurl_setopt_long(handle, CURLOPT_HTTPGET, 1)
                 ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, nil)
-                return curl_easy_perform(handle)
+                return ccurl_easy_perform(handle)
             }
             let payload = body ?? Data()
             return payload.withUnsafeBytes { raw in
@@ -86,10 +88,10 @@ final class CurlHTTPClient: @unchecked Sendable {
                 ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, raw.count)
                 ccurl_setopt_ptr(handle, CURLOPT_POSTFIELDS, raw.baseAddress ?? CurlHTTPClient.empty)
                 return method == "POST"
-                    ? curl_easy_perform(handle)
+                    ? ccurl_easy_perform(handle)
                     : method.withCString { m in
                         ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, m)
-                        return curl_easy_perform(handle)
+                        return ccurl_easy_perform(handle)
                     }
             }
         }
@@ -98,7 +100,7 @@ final class CurlHTTPClient: @unchecked Sendable {
         ccurl_setopt_ptr(handle, CURLOPT_HTTPHEADER, nil)
         ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, nil)
         guard result == CURLE_OK else {
-            throw TransportError.runtimeAPI("\(method) \(url): \(String(cString: curl_easy_strerror(result)))")
+            throw TransportError.runtimeAPI("\(method) \(url): \(String(cString: ccurl_easy_strerror(result)))")
         }
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
