@@ -22,7 +22,7 @@ if ((${#missing[@]})); then
 fi
 
 # cfn-lint checks the SAM template in the test run.
-if ! python3 -m cfnlint --version >/dev/null 2>&1; then
+if ! python3 -c "import cfnlint.runner" >/dev/null 2>&1; then
   echo "setup: installing cfn-lint"
-  python3 -m pip install -q cfn-lint
+  python3 -m pip install -q --root-user-action=ignore cfn-lint
 fi

@@ -8,7 +8,8 @@ export PATH="$PATH:/opt/swift/usr/bin"
 source scripts/lib.sh
 
 echo "== cfn-lint infra/template.yaml"
-python3 -m cfnlint infra/template.yaml
+# Through the module, not the `cfn-lint` script, so it works whatever pip's script folder is.
+python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint', 'infra/template.yaml']; sys.exit(main())"
 
 echo "== swift build --build-tests"
 swift_build --build-tests
