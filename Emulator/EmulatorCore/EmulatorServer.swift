@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import FunctionProtocol
 import LambdaEvents
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras
 import NIOHTTP1
@@ -71,13 +72,13 @@ public struct EmulatorServer: Sendable {
     /// Waits for SIGINT or SIGTERM; a second one exits at once.
     static func waitForTerminationSignal() async -> String {
         await withCheckedContinuation { (cont: CheckedContinuation<String, Never>) in
-            let fired = NIOLockedValueBoxCompat(false)
+            let fired = SignalLatch()
             var sources: [any DispatchSourceSignal] = []
             for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
                 Foundation.signal(sig, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                 source.setEventHandler {
-                    if fired.exchange(true) { exit(130) }
+                    if fired.fire() { exit(130) }
                     cont.resume(returning: name)
                 }
                 source.resume()
@@ -94,15 +95,14 @@ private enum SignalSources {
     static func keep(_ s: [any DispatchSourceSignal]) { held = s }
 }
 
-private final class NIOLockedValueBoxCompat: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Bool
-    init(_ v: Bool) { value = v }
-    func exchange(_ v: Bool) -> Bool {
-        lock.withLock {
-            let old = value
-            value = v
-            return old
+/// Remembers whether a termination signal already arrived.
+private final class SignalLatch: Sendable {
+    private let fired = NIOLockedValueBox(false)
+    /// Marks the latch; true if it was already marked (a second signal).
+    func fire() -> Bool {
+        fired.withLockedValue { f in
+            defer { f = true }
+            return f
         }
     }
 }
