@@ -46,7 +46,9 @@ struct LineFrameDecoder: ByteToMessageDecoder {
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         while try decode(context: context, buffer: &buffer) == .continue {}
-        if buffer.readableBytes > 0, !skipping, let rest = buffer.readSlice(length: buffer.readableBytes) {
+        // A log's last line may lack its newline; a frame cut off by a dying process is no frame
+        // (the exit is reported as a crash, not as a protocol violation).
+        if truncate, buffer.readableBytes > 0, !skipping, let rest = buffer.readSlice(length: buffer.readableBytes) {
             context.fireChannelRead(wrapInboundOut(rest))
         }
         return .needMoreData

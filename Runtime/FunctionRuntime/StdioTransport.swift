@@ -7,7 +7,6 @@ import Foundation
 import Glibc
 #endif
 import CStdio
-import Dispatch
 import FunctionProtocol
 import LambdaEvents
 import Synchronization
