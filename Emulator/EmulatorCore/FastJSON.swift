@@ -8,7 +8,7 @@ import NIOCore
 enum InvokeFrameWriter {
     static func line(requestId: String, deadlineMs: Int64, functionName: String, invokedFunctionArn: String,
                      traceId: String?, event e: APIGatewayV2Request) -> ByteBuffer {
-        var w = JSONBytes(capacity: 768 + (e.body?.utf8.count ?? 0))
+        var w = JSONWriter(capacity: 768 + (e.body?.utf8.count ?? 0))
         w.raw("{\"type\":\"invoke\",\"requestId\":"); w.string(requestId)
         w.raw(",\"deadlineMs\":"); w.int(deadlineMs)
         w.raw(",\"functionName\":"); w.string(functionName)
@@ -47,57 +47,5 @@ enum InvokeFrameWriter {
         }
         w.raw("}}}\n")
         return ByteBuffer(bytes: w.bytes)
-    }
-}
-
-struct JSONBytes {
-    var bytes: [UInt8] = []
-
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
-
-    mutating func raw(_ s: StaticString) {
-        s.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func int(_ v: Int64) { bytes.append(contentsOf: String(v).utf8) }
-
-    mutating func string(_ s: String) {
-        bytes.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: bytes.append(0x5C); bytes.append(0x22)
-            case 0x5C: bytes.append(0x5C); bytes.append(0x5C)
-            case 0x0A: bytes.append(0x5C); bytes.append(0x6E)
-            case 0x0D: bytes.append(0x5C); bytes.append(0x72)
-            case 0x09: bytes.append(0x5C); bytes.append(0x74)
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(0x22)
-    }
-
-    mutating func map(_ m: [String: String]) {
-        bytes.append(0x7B)
-        var first = true
-        for (k, v) in m {
-            if !first { bytes.append(0x2C) }
-            first = false
-            string(k)
-            bytes.append(0x3A)
-            string(v)
-        }
-        bytes.append(0x7D)
-    }
-
-    mutating func strings(_ a: [String]) {
-        bytes.append(0x5B)
-        for (i, s) in a.enumerated() {
-            if i > 0 { bytes.append(0x2C) }
-            string(s)
-        }
-        bytes.append(0x5D)
     }
 }

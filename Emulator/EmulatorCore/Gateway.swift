@@ -60,10 +60,7 @@ public struct Gateway: Sendable {
         switch result.outcome {
         case .success(.response(let payload)):
             do {
-                switch payload {
-                case .http(let r): return try HTTPEventMapping.response(from: r)
-                case .json(let v): return try HTTPEventMapping.response(from: v)
-                }
+                return try HTTPEventMapping.response(from: payload)
             } catch {
                 switch error {
                 case .tooLarge(let n):

@@ -103,24 +103,6 @@ public enum HTTPEventMapping {
         case tooLarge(Int)
     }
 
-    /// A typed response object (the common case, no JSON tree in between).
-    public static func response(from r: APIGatewayV2Response) throws(MappingError) -> OutgoingResponse {
-        guard (100...599).contains(r.statusCode) else { throw .invalid("statusCode \(r.statusCode) is not an HTTP status") }
-        var headers: [(String, String)] = (r.headers ?? [:]).map { ($0.key, $0.value) }
-        for c in r.cookies ?? [] { headers.append(("set-cookie", c)) }
-        var body: [UInt8] = []
-        if let text = r.body {
-            if r.isBase64Encoded == true {
-                guard let data = Base64.decode(text) else { throw .invalid("isBase64Encoded is true but the body is not base64") }
-                body = Array(data)
-            } else {
-                body = Array(text.utf8)
-            }
-        }
-        guard body.count <= FrameLimits.maxPayloadBytes else { throw .tooLarge(body.count) }
-        return OutgoingResponse(status: r.statusCode, headers: headers, body: body)
-    }
-
     /// A payload with `statusCode` is a response object; any other JSON is the body of a 200
     /// (payload format 2.0's inference).
     public static func response(from payload: JSONValue) throws(MappingError) -> OutgoingResponse {

@@ -35,30 +35,8 @@ public enum InvocationFailure: Error, Sendable, Equatable, CustomStringConvertib
 
 /// What the function answered.
 public enum InvocationOutcome: Sendable, Equatable {
-    case response(ResponsePayload)
+    case response(JSONValue)
     case functionError(ErrorPayload)
-}
-
-/// A function's answer: an HTTP API response object (decoded straight into its type, the
-/// common case), or any other JSON.
-public enum ResponsePayload: Sendable, Equatable {
-    case http(APIGatewayV2Response)
-    case json(JSONValue)
-
-    public func encoded() throws -> Data {
-        switch self {
-        case .http(let r): try FrameCodec.encoder().encode(r)
-        case .json(let v): try v.encoded()
-        }
-    }
-}
-
-/// The frames an HTTP function answers with, decoded without going through `JSONValue`
-/// (half the cost). Anything this does not fit is decoded again as `AnyFrame`.
-private struct HTTPResponseFrame: Decodable {
-    var type: FrameType
-    var requestId: String
-    var payload: APIGatewayV2Response
 }
 
 /// One warm handler process speaking the NDJSON protocol over its pipes. Serves one invocation
@@ -93,7 +71,6 @@ final class HandlerProcess: @unchecked Sendable {
     private let state = NIOLockedValueBox(State())
     private let ready: EventLoopPromise<Double>
     private let exited: EventLoopPromise<String>
-    private let decoder = JSONDecoder()
 
     private init(pid: pid_t, function: FunctionSpec, eventLoop: any EventLoop, log: EmulatorLog,
                  onInvokeAsync: @escaping @Sendable (String, JSONValue) -> Void) {
@@ -234,44 +211,45 @@ final class HandlerProcess: @unchecked Sendable {
 
     fileprivate func received(line: ByteBuffer) {
         guard line.readableBytes > 0 else { return }
-        if let fast = try? decoder.decode(HTTPResponseFrame.self, from: line), fast.type == .response {
-            complete(requestId: fast.requestId, with: .response(.http(fast.payload)))
-            return
-        }
-        let frame: AnyFrame
-        do {
-            frame = try decoder.decode(AnyFrame.self, from: line)
-        } catch {
+        // The hand-written parser, not JSONDecoder: one frame per invocation is on the hot path.
+        guard case .object(let frame)? = try? JSONValue.parse(line.readableBytesView),
+              let type = frame["type"]?.stringValue.flatMap(FrameType.init(rawValue:)) else {
             let preview = String(buffer: line.getSlice(at: line.readerIndex, length: min(line.readableBytes, 120))!)
             violation("it wrote a line that is not a protocol frame to stdout: \(preview.debugDescription)")
             return
         }
-        switch frame.type {
+        let requestId = frame["requestId"]?.stringValue
+        switch type {
         case .ready:
             let wasStarting = state.withLockedValue { s -> Bool in
                 guard case .starting = s.phase else { return false }
                 s.phase = .idle
                 return true
             }
-            if wasStarting { ready.succeed(frame.initMs ?? 0) } else { violation("it sent `ready` twice") }
+            if wasStarting { ready.succeed(frame["initMs"]?.doubleValue ?? 0) } else { violation("it sent `ready` twice") }
         case .initError:
-            let e = frame.error ?? ErrorPayload(errorType: "InitError", errorMessage: "init failed")
-            fail(.initFailed(e), kill: true)
+            fail(.initFailed(Self.errorPayload(frame["error"], fallback: "InitError")), kill: true)
         case .response:
-            complete(requestId: frame.requestId, with: .response(.json(frame.payload ?? .null)))
+            complete(requestId: requestId, with: .response(frame["payload"] ?? .null))
         case .error:
-            let e = frame.error ?? ErrorPayload(errorType: "Unknown", errorMessage: "error frame without an error")
+            let e = Self.errorPayload(frame["error"], fallback: "Unknown")
             if e.errorType == "Function.ResponseSizeTooLarge" {
                 fail(.responseTooLarge(e.errorMessage), kill: false, keepAlive: true)
             } else {
-                complete(requestId: frame.requestId, with: .functionError(e))
+                complete(requestId: requestId, with: .functionError(e))
             }
         case .invokeAsync:
-            guard let name = frame.functionName else { return violation("invokeAsync without functionName") }
-            onInvokeAsync(name, frame.event ?? .object([:]))
+            guard let name = frame["functionName"]?.stringValue else { return violation("invokeAsync without functionName") }
+            onInvokeAsync(name, frame["event"] ?? .object([:]))
         case .invoke:
             violation("it sent an `invoke` frame, which only the emulator sends")
         }
+    }
+
+    static func errorPayload(_ v: JSONValue?, fallback: String) -> ErrorPayload {
+        ErrorPayload(errorType: v?["errorType"]?.stringValue ?? fallback,
+                     errorMessage: v?["errorMessage"]?.stringValue ?? "(no message)",
+                     stackTrace: v?["stackTrace"]?.arrayValue?.map(\.textValue))
     }
 
     private func complete(requestId: String?, with outcome: InvocationOutcome) {

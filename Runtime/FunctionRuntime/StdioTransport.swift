@@ -67,6 +67,11 @@ final class StdioTransport: Transport, @unchecked Sendable {
 
     /// The invocation in `bytes`, or nil after answering a frame that is not a usable invoke.
     private func decodeInvocation<E: Decodable & Sendable>(_ bytes: [UInt8], as: E.Type) -> Invocation<E>? {
+        // HTTP functions, the common case: parsed by hand, several times faster than Codable.
+        // Anything the fast path does not accept goes through Codable below, for its errors.
+        if E.self == APIGatewayV2Request.self, let fast = Self.fastHTTPInvoke(bytes) {
+            return Invocation(meta: fast.meta, event: .success(fast.event as! E))
+        }
         let data = Data(bytes)
         if let frame = try? decoder.decode(TypedInvoke<E>.self, from: data), frame.type == FrameType.invoke.rawValue {
             return Invocation(meta: frame.meta, event: .success(frame.event))
@@ -95,8 +100,31 @@ final class StdioTransport: Transport, @unchecked Sendable {
         return nil
     }
 
+    private static func fastHTTPInvoke(_ bytes: [UInt8]) -> (meta: InvocationMeta, event: APIGatewayV2Request)? {
+        guard case .object(let o)? = try? JSONValue.parse(bytes), o["type"]?.stringValue == FrameType.invoke.rawValue,
+              let requestId = o["requestId"]?.stringValue, let deadline = o["deadlineMs"]?.doubleValue,
+              let functionName = o["functionName"]?.stringValue, let eventJSON = o["event"],
+              let event = APIGatewayV2Request(json: eventJSON) else { return nil }
+        let meta = InvocationMeta(
+            requestId: requestId, deadlineMs: Int64(deadline), functionName: functionName,
+            invokedFunctionArn: o["invokedFunctionArn"]?.stringValue ?? "arn:aws:lambda:us-east-1:123456789012:function:\(functionName)",
+            traceId: o["traceId"]?.stringValue)
+        return (meta, event)
+    }
+
     func respond<P: Encodable & Sendable>(_ meta: InvocationMeta, payload: P) async throws {
-        let line = try FrameCodec.line(ResponseFrame(requestId: meta.requestId, payload: payload), encoder: encoder)
+        let line: Data
+        if let http = payload as? APIGatewayV2Response {
+            var w = JSONWriter(capacity: 96 + (http.body?.utf8.count ?? 0))
+            w.raw("{\"type\":\"response\",\"requestId\":")
+            w.string(meta.requestId)
+            w.raw(",\"payload\":")
+            http.write(to: &w)
+            w.raw("}\n")
+            line = Data(w.bytes)
+        } else {
+            line = try FrameCodec.line(ResponseFrame(requestId: meta.requestId, payload: payload), encoder: encoder)
+        }
         if line.count > FrameLimits.maxPayloadBytes + 256 {
             write(ErrorFrame(requestId: meta.requestId, error: ErrorPayload(
                 errorType: "Function.ResponseSizeTooLarge",
