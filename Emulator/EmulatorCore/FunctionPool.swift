@@ -27,7 +27,7 @@ final class FunctionPool: Sendable {
         var idle: [HandlerProcess] = []
         /// Live processes plus those being spawned.
         var count = 0
-        var waiters: Deque<CheckedContinuation<Lease, any Error>> = []
+        var waiters: Deque<EventLoopPromise<Lease>> = []
         var closed = false
     }
 
@@ -45,59 +45,61 @@ final class FunctionPool: Sendable {
         self.onInvokeAsync = onInvokeAsync
     }
 
-    /// An idle warm process, preferring one whose pipes live on `eventLoop`, without waiting:
-    /// the gateway's fast path. nil sends the caller to `acquire()`.
-    func tryAcquireIdle(preferring eventLoop: any EventLoop) -> HandlerProcess? {
-        state.withLockedValue { s in
-            guard !s.closed else { return nil }
+    /// A process for one invocation, as a future on `eventLoop`: an idle warm one (preferring one
+    /// whose pipes live on that loop, so nothing changes thread) with nil init time; a freshly
+    /// started one with its init time in ms; or, past capacity, the next one released, after
+    /// waiting in the bounded queue. Fails with `.throttled` past the queue.
+    func acquire(on eventLoop: any EventLoop) -> EventLoopFuture<(HandlerProcess, Double?)> {
+        let decision: Result<Lease, InvocationFailure>? = state.withLockedValue { s in
+            if s.closed { return .failure(.unavailable("The emulator is shutting down.")) }
             while !s.idle.isEmpty {
                 let index = s.idle.lastIndex { $0.eventLoop === eventLoop } ?? s.idle.count - 1
                 let p = s.idle.remove(at: index)
-                if p.isAlive { return p }
+                if p.isAlive { return .success(.warm(p)) }
                 s.count -= 1
+            }
+            if s.count < maxConcurrency {
+                s.count += 1
+                return .success(.spawn)
             }
             return nil
         }
+        switch decision {
+        case .success(.warm(let p))?:
+            return eventLoop.makeSucceededFuture((p, nil))
+        case .success(.spawn)?:
+            return spawn(on: eventLoop)
+        case .failure(let f)?:
+            return eventLoop.makeFailedFuture(f)
+        case nil:
+            let promise = eventLoop.makePromise(of: Lease.self)
+            let queued = state.withLockedValue { s -> Bool in
+                guard s.waiters.count < maxQueue else { return false }
+                s.waiters.append(promise)
+                return true
+            }
+            guard queued else {
+                let f = InvocationFailure.throttled(
+                    "\(function.logicalId) is at its concurrency limit (\(maxConcurrency)) with \(maxQueue) requests queued.")
+                promise.fail(f)
+                return eventLoop.makeFailedFuture(f)
+            }
+            return promise.futureResult.flatMap { lease in
+                switch lease {
+                case .warm(let p): return eventLoop.makeSucceededFuture((p, nil))
+                case .spawn: return self.spawn(on: eventLoop)
+                }
+            }
+        }
     }
 
-    /// A warm process (and nil init time), or a freshly started one (and its init time in ms).
-    func acquire() async throws(InvocationFailure) -> (HandlerProcess, Double?) {
-        let lease: Lease
-        do {
-            lease = try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Lease, any Error>) in
-                let immediate: Result<Lease, InvocationFailure>? = state.withLockedValue { s in
-                    if s.closed { return .failure(.unavailable("The emulator is shutting down.")) }
-                    while let p = s.idle.popLast() {
-                        if p.isAlive { return .success(.warm(p)) }
-                        s.count -= 1
-                    }
-                    if s.count < maxConcurrency {
-                        s.count += 1
-                        return .success(.spawn)
-                    }
-                    if s.waiters.count < maxQueue {
-                        s.waiters.append(cont)
-                        return nil
-                    }
-                    return .failure(.throttled(
-                        "\(function.logicalId) is at its concurrency limit (\(maxConcurrency)) with \(maxQueue) requests queued."))
-                }
-                if let immediate { cont.resume(with: immediate.mapError { $0 as any Error }) }
-            }
-        } catch let f as InvocationFailure {
-            throw f
-        } catch {
-            throw .unavailable("\(error)")
-        }
-        switch lease {
-        case .warm(let p):
-            return (p, nil)
-        case .spawn:
+    private func spawn(on eventLoop: any EventLoop) -> EventLoopFuture<(HandlerProcess, Double?)> {
+        eventLoop.makeFutureWithTask { [self] in
             do {
                 let (p, initMs) = try await HandlerProcess.start(
                     function: function, executable: executable, environment: environment,
-                    eventLoop: eventLoops.next(), log: log, onInvokeAsync: onInvokeAsync)
-                return (p, initMs)
+                    eventLoop: eventLoop, log: log, onInvokeAsync: onInvokeAsync)
+                return (p, Optional(initMs))
             } catch {
                 discardSlot()
                 throw error
@@ -108,27 +110,27 @@ final class FunctionPool: Sendable {
     /// Returns a process after an invocation. A dead one frees its slot for a replacement.
     func release(_ process: HandlerProcess) {
         guard process.isAlive else { return discardSlot() }
-        let handoff: CheckedContinuation<Lease, any Error>? = state.withLockedValue { s in
-            if s.closed { return nil }
-            if let w = s.waiters.popFirst() { return w }
+        let (handoff, closed): (EventLoopPromise<Lease>?, Bool) = state.withLockedValue { s in
+            if s.closed { return (nil, true) }
+            if let w = s.waiters.popFirst() { return (w, false) }
             s.idle.append(process)
-            return nil
+            return (nil, false)
         }
         if let handoff {
-            handoff.resume(returning: .warm(process))
-        } else if state.withLockedValue({ $0.closed }) {
+            handoff.succeed(.warm(process))
+        } else if closed {
             process.terminate()
         }
     }
 
     private func discardSlot() {
-        let waiter: CheckedContinuation<Lease, any Error>? = state.withLockedValue { s in
+        let waiter: EventLoopPromise<Lease>? = state.withLockedValue { s in
             s.count -= 1
             guard !s.closed, let w = s.waiters.popFirst() else { return nil }
             s.count += 1
             return w
         }
-        waiter?.resume(returning: .spawn)
+        waiter?.succeed(.spawn)
     }
 
     /// Ends processes idle for longer than `idleFor`.
@@ -152,12 +154,12 @@ final class FunctionPool: Sendable {
 
     /// Stops handing out processes and ends the idle ones; busy ones end as they are released.
     func close() -> [HandlerProcess] {
-        let (idle, waiters): ([HandlerProcess], Deque<CheckedContinuation<Lease, any Error>>) = state.withLockedValue { s in
+        let (idle, waiters): ([HandlerProcess], Deque<EventLoopPromise<Lease>>) = state.withLockedValue { s in
             s.closed = true
             defer { s.idle = []; s.waiters = [] }
             return (s.idle, s.waiters)
         }
-        for w in waiters { w.resume(throwing: InvocationFailure.unavailable("The emulator is shutting down.")) }
+        for w in waiters { w.fail(InvocationFailure.unavailable("The emulator is shutting down.")) }
         for p in idle { p.terminate() }
         return idle
     }

@@ -105,13 +105,7 @@ public final class Invoker: Sendable {
             return eventLoop.makeSucceededFuture(InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: 0))
         case .success(let f): frame = f
         }
-        if let pool = try? self.pool(for: function), let process = pool.tryAcquireIdle(preferring: eventLoop) {
-            return run(process, initMs: nil, pool: pool, function: function, frame: frame, requestId: requestId, started: started)
-                .hop(to: eventLoop)
-        }
-        return eventLoop.makeFutureWithTask {
-            await self.invoke(function, frame: frame, requestId: requestId, started: started)
-        }
+        return invoke(function, frame: frame, requestId: requestId, started: started, on: eventLoop)
     }
 
     private func frame<E: Codable & Sendable>(for function: FunctionSpec, event: E, requestId: String, traceId: String?) -> Result<ByteBuffer, InvocationFailure> {
@@ -144,23 +138,31 @@ public final class Invoker: Sendable {
     }
 
     private func invoke(_ function: FunctionSpec, frame: ByteBuffer, requestId: String, started: ContinuousClock.Instant) async -> InvocationResult {
-        func failed(_ f: InvocationFailure) -> InvocationResult {
+        let eventLoop = eventLoops.next()
+        // The future never fails: every failure is an `InvocationResult` outcome.
+        return (try? await invoke(function, frame: frame, requestId: requestId, started: started, on: eventLoop).get())
+            ?? InvocationResult(requestId: requestId, outcome: .failure(.unavailable("invocation lost")), durationMs: 0)
+    }
+
+    private func invoke(_ function: FunctionSpec, frame: ByteBuffer, requestId: String, started: ContinuousClock.Instant,
+                        on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult> {
+        let failed: @Sendable (InvocationFailure) -> InvocationResult = { f in
             InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: (ContinuousClock.now - started).ms)
         }
         let pool: FunctionPool
-        let process: HandlerProcess
-        let initMs: Double?
         do {
             pool = try self.pool(for: function)
-            (process, initMs) = try await pool.acquire()
         } catch {
-            if case .initFailed = error { log.emulator("\(function.logicalId): \(error)") }
-            return failed(error)
+            return eventLoop.makeSucceededFuture(failed(error))
         }
-        do {
-            return try await run(process, initMs: initMs, pool: pool, function: function, frame: frame, requestId: requestId, started: started).get()
-        } catch {
-            return failed(.crashed("\(error)"))
+        let log = self.log
+        return pool.acquire(on: eventLoop).flatMap { (process, initMs) in
+            self.run(process, initMs: initMs, pool: pool, function: function, frame: frame, requestId: requestId, started: started)
+                .hop(to: eventLoop)
+        }.recover { error in
+            let failure = error as? InvocationFailure ?? .crashed("\(error)")
+            if case .initFailed = failure { log.emulator("\(function.logicalId): \(failure)") }
+            return failed(failure)
         }
     }
 
