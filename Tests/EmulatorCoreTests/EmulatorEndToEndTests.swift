@@ -312,3 +312,69 @@ import TestSupport
         #expect((json["resources"] as? [String])?.first?.hasSuffix("rule/nightly") == true)
     }
 }
+
+/// Handlers that are not ours: any executable speaking (or failing to speak) the protocol.
+@Suite(.serialized) struct ForeignHandlerTests {
+    /// A bin folder with shell-script "handlers" beside the real fixture.
+    static func binDirectory() throws -> String {
+        let dir = TestPaths.temporaryDirectory("bin")
+        let scripts = [
+            // Ready, then answers every invoke with a line that is not a frame.
+            "garbage": "#!/bin/sh\necho '{\"type\":\"ready\",\"initMs\":1}'\nwhile read -r line; do echo 'this is not a frame'; done\n",
+            // Ready, then answers with a frame for another request id.
+            "wrong-id": "#!/bin/sh\necho '{\"type\":\"ready\",\"initMs\":1}'\nwhile read -r line; do echo '{\"type\":\"response\",\"requestId\":\"nope\",\"payload\":{}}'; done\n",
+            // Dies during init without a word.
+            "dies": "#!/bin/sh\nexit 7\n",
+        ]
+        for (name, text) in scripts {
+            let path = dir + "/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+        try FileManager.default.createSymbolicLink(atPath: dir + "/fixture-fn", withDestinationPath: TestPaths.executable("fixture-fn"))
+        return dir
+    }
+
+    static let template = """
+    Resources:
+      Garbage: {Type: AWS::Serverless::Function, Properties: {Handler: garbage, Timeout: 3, Events: {E: {Type: HttpApi, Properties: {Method: GET, Path: /garbage}}}}}
+      WrongId: {Type: AWS::Serverless::Function, Properties: {Handler: wrong-id, Timeout: 3, Events: {E: {Type: HttpApi, Properties: {Method: GET, Path: /wrong-id}}}}}
+      Dies: {Type: AWS::Serverless::Function, Properties: {Handler: dies, Events: {E: {Type: HttpApi, Properties: {Method: GET, Path: /dies}}}}}
+      Fixture: {Type: AWS::Serverless::Function, Properties: {Handler: fixture-fn, Events: {E: {Type: HttpApi, Properties: {Method: GET, Path: "/fx/{proxy+}"}}}}}
+    """
+
+    @Test func protocolViolationsGive502AndTheProcessIsReplaced() async throws {
+        let emu = try await EmulatorHarness.start(template: Self.template, arguments: ["--build-dir", try Self.binDirectory()])
+        defer { Task { await emu.stop() } }
+        for _ in 0..<2 {  // the second request needs a fresh process: the first was replaced
+            let r = try await emu.get("/garbage")
+            #expect(r.status == 502)
+            #expect(r.errorCode == "protocol_violation")
+            #expect(r.text.contains("not a protocol frame"))
+        }
+        let wrong = try await emu.get("/wrong-id")
+        #expect(wrong.status == 502)
+        #expect(wrong.errorCode == "protocol_violation")
+        let dies = try await emu.get("/dies")
+        #expect(dies.status == 502)
+        #expect(dies.errorCode == "function_crashed")
+        #expect(dies.text.contains("exited with code 7"))
+        // The emulator itself is unharmed.
+        #expect(try await emu.get("/fx/pid").status == 200)
+    }
+
+    @Test func idleProcessesAreReaped() async throws {
+        let emu = try await EmulatorHarness.start(arguments: ["--idle-timeout", "0.5"])
+        defer { Task { await emu.stop() } }
+        #expect(try await emu.get("/fx/pid").status == 200)
+        #expect(!emu.handlerPids().isEmpty)
+        var gone = false
+        for _ in 0..<50 where !gone {
+            try await Task.sleep(for: .milliseconds(100))
+            gone = emu.handlerPids().isEmpty
+        }
+        #expect(gone)
+        // And the next request simply starts a new one.
+        #expect(try await emu.get("/fx/pid").status == 200)
+    }
+}

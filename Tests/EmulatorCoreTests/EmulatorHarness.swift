@@ -71,7 +71,8 @@ final class EmulatorHarness: @unchecked Sendable {
             path = dir + "/template.yaml"
             try template.write(toFile: path, atomically: true, encoding: .utf8)
         }
-        var args = ["start-api", "--template", path, "--port", "0", "--build-dir", TestPaths.binDirectory]
+        var args = ["start-api", "--template", path, "--port", "0"]
+        if !arguments.contains("--build-dir") { args += ["--build-dir", TestPaths.binDirectory] }
         if let envFile {
             try envFile.write(toFile: dir + "/test.env", atomically: true, encoding: .utf8)
             args += ["--env-file", dir + "/test.env"]
