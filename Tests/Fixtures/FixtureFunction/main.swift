@@ -55,16 +55,11 @@ struct Fixture: FunctionHandler {
         case "async":
             try await context.invokeAsync(request.query("function") ?? "fixture", event: JSONValue.object(["from": "async"]))
             return .json(["queued": true], status: 202)
-        case "raw":
-            throw ErrorPayload(errorType: "Unreachable", errorMessage: "not used")
         case "json-body":
             struct Body: Decodable { var name: String }
             let b: Body
             do { b = try request.decodeJSONBody(Body.self) } catch { return .error(error, requestId: context.requestId) }
             return .json(["hello": b.name])
-        case "garbage":
-            // Write straight to the protocol's pipe as a broken runtime would.
-            return .json(["ok": true])
         default:
             struct Echo: Encodable {
                 var method: String
