@@ -9,7 +9,7 @@ struct Emulator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Runs the bundle's functions locally from the SAM template: HTTP API, invocations, events.",
-        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self])
+        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self, Schedules.self])
 }
 
 /// Options every command that reads the template shares.
@@ -93,6 +93,7 @@ struct StartAPI: AsyncParsableCommand {
 
     func run() async throws {
         let (template, locator, env) = try options.load()
+        _ = try ScheduleRule.all(in: template)  // refuse to start with a schedule that can never fire
         let missing = template.functions.filter { locator.path(for: $0) == nil }.map(\.handler)
         let log = EmulatorLog(verbosity: quiet ? .quiet : verbose ? .debug : .normal)
         if !missing.isEmpty {
@@ -157,6 +158,38 @@ struct Invoke: AsyncParsableCommand {
         case .failure(let f):
             log.emulator("invocation failed: \(f)")
             throw ExitCode(1)
+        }
+    }
+}
+
+struct Schedules: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the template's schedules and their next fire times.")
+
+    @Option(help: "The SAM template.")
+    var template = "infra/template.yaml"
+
+    @Option(help: "How many upcoming fire times to list per rule.")
+    var next = 3
+
+    @Option(help: "Compute from this instant (ISO 8601, e.g. 2026-11-21T10:00:00Z) instead of now; also the start of rate() schedules.")
+    var now: String?
+
+    func run() throws {
+        let t = try Template.load(path: template)
+        let rules = try ScheduleRule.all(in: t)
+        var start = Date()
+        if let now {
+            guard let d = ISO8601DateFormatter().date(from: now) else { throw ValidationError("--now takes an ISO 8601 instant, got \(now)") }
+            start = d
+        }
+        let format = ISO8601DateFormatter()
+        if rules.isEmpty { print("no schedules in \(template)") }
+        for rule in rules {
+            let state = rule.spec.enabled ? "" : " (disabled)"
+            print("\(rule.name)  \(rule.spec.expression)  \(rule.spec.timezone ?? "UTC")  -> \(rule.function.logicalId)\(state)")
+            for fire in rule.expression.nextFires(next, after: start, timeZone: rule.timeZone, start: start) {
+                print("  \(format.string(from: fire))")
+            }
         }
     }
 }

@@ -303,6 +303,33 @@ import TestSupport
         #expect(((ctx?["authorizer"] as? [String: Any])?["jwt"] as? [String: Any])?["claims"] as? [String: String] == ["org_id": "acme"])
     }
 
+    @Test func schedulesListsNextFireTimes() async throws {
+        let (code, out) = try await run(["schedules", "--template", TestPaths.packageRoot + "/infra/template.yaml",
+                                         "--next", "2", "--now", "2026-11-21T10:00:30Z"])
+        #expect(code == 0)
+        #expect(out.contains("local-reembed-drain  rate(1 minute)  UTC  -> ReembedFunction\n  2026-11-21T10:01:30Z\n  2026-11-21T10:02:30Z"), "\(out)")
+        #expect(out.contains("local-reembed-nightly  cron(0 2 * * ? *)  UTC  -> ReembedFunction\n  2026-11-22T02:00:00Z\n  2026-11-23T02:00:00Z"), "\(out)")
+    }
+
+    @Test func startRefusesAnInvalidSchedule() async throws {
+        let dir = TestPaths.temporaryDirectory("cli")
+        let yaml = """
+        Resources:
+          F:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: fixture-fn
+              Events:
+                Bad: {Type: ScheduleV2, Properties: {Name: bad-rule, ScheduleExpression: "rate(1 minutes)"}}
+        """
+        try yaml.write(toFile: dir + "/template.yaml", atomically: true, encoding: .utf8)
+        let child = try ChildProcess(TestPaths.executable("emulator"),
+                                     arguments: ["start-api", "--template", dir + "/template.yaml", "--port", "0", "--build-dir", TestPaths.binDirectory])
+        let code = await child.waitForExit(timeout: 20)
+        #expect(code != nil && code != 0)
+        #expect(child.stderr.joined(separator: "\n").contains("Schedule bad-rule (F): invalid expression `rate(1 minutes)`"))
+    }
+
     @Test func generateEventSchedule() async throws {
         let (code, out) = try await run(["generate-event", "schedule", "--rule", "nightly"])
         #expect(code == 0)
