@@ -9,7 +9,7 @@ struct Emulator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Runs the bundle's functions locally from the SAM template: HTTP API, invocations, events.",
-        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self, Schedules.self])
+        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self])
 }
 
 /// Options every command that reads the template shares.
@@ -85,6 +85,12 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "CPU placement: `shard` pins one event loop per CPU and runs each handler on its loop's CPU (lowest latency); `none` leaves it to the kernel (CPU-heavy handlers may use every core).")
     var cpuAffinity: String = InvokerOptions.CPUAffinity.shard.rawValue
 
+    @Option(help: "Start the schedules' clock at this instant (ISO 8601) instead of now; move it with POST /__emulator/clock.")
+    var now: String?
+
+    @Flag(help: "Do not fire the template's schedules.")
+    var noSchedules = false
+
     @Flag(help: "Only the emulator's own lines: no handler logs, no START/END/REPORT.")
     var quiet = false
 
@@ -93,7 +99,7 @@ struct StartAPI: AsyncParsableCommand {
 
     func run() async throws {
         let (template, locator, env) = try options.load()
-        _ = try ScheduleRule.all(in: template)  // refuse to start with a schedule that can never fire
+        let rules = try ScheduleRule.all(in: template)  // refuse to start with a schedule that can never fire
         let missing = template.functions.filter { locator.path(for: $0) == nil }.map(\.handler)
         let log = EmulatorLog(verbosity: quiet ? .quiet : verbose ? .debug : .normal)
         if !missing.isEmpty {
@@ -110,7 +116,10 @@ struct StartAPI: AsyncParsableCommand {
         log.emulator("template \(options.template); executables from \(locator)")
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log,
                               eventLoops: affinity.makeEventLoopGroup())
-        try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker).run()
+        let clock = EmulatorClock(now: try parseInstant(now))
+        let schedules = noSchedules ? nil : CronEmulator(rules: rules, invoker: invoker, clock: clock)
+        try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
+                                 schedules: schedules).run()
     }
 }
 
@@ -154,6 +163,43 @@ struct Invoke: AsyncParsableCommand {
             out.write(try value.encoded() + Data("\n".utf8))
         case .success(.functionError(let e)):
             out.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
+            throw ExitCode(1)
+        case .failure(let f):
+            log.emulator("invocation failed: \(f)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func parseInstant(_ text: String?) throws -> Date? {
+    guard let text else { return nil }
+    guard let d = ISO8601DateFormatter().date(from: text) else { throw ValidationError("--now takes an ISO 8601 instant, got \(text)") }
+    return d
+}
+
+struct Trigger: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Fire one schedule's event into its function now and print the answer.")
+
+    @Argument(help: "The schedule's name (see `emulator schedules`).")
+    var rule: String
+
+    @OptionGroup var options: TemplateOptions
+
+    func run() async throws {
+        let (template, locator, env) = try options.load()
+        let rules = try ScheduleRule.all(in: template)
+        guard let r = rules.first(where: { $0.name == rule }) else {
+            throw ValidationError("No schedule \(rule) (have: \(rules.map(\.name).joined(separator: ", "))).")
+        }
+        let log = EmulatorLog()
+        let invoker = Invoker(template: template, binaries: locator, environment: env, options: InvokerOptions(), log: log)
+        let result = await invoker.invoke(r.function, event: CronEmulator.event(for: r, at: Date(), id: Invoker.newRequestId()))
+        await invoker.shutdown()
+        switch result.outcome {
+        case .success(.response(let value)):
+            FileHandle.standardOutput.write(try value.encoded() + Data("\n".utf8))
+        case .success(.functionError(let e)):
+            FileHandle.standardOutput.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
             throw ExitCode(1)
         case .failure(let f):
             log.emulator("invocation failed: \(f)")

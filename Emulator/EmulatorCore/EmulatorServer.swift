@@ -19,17 +19,20 @@ public struct EmulatorServer: Sendable {
     public var port: Int
     public var gatewayTimeout: Duration
     public let invoker: Invoker
+    public let schedules: CronEmulator?
 
-    public init(host: String = "127.0.0.1", port: Int = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker) {
+    public init(host: String = "127.0.0.1", port: Int = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
+                schedules: CronEmulator? = nil) {
         self.host = host
         self.port = port
         self.gatewayTimeout = gatewayTimeout
         self.invoker = invoker
+        self.schedules = schedules
     }
 
     public func run() async throws {
         let routes = try RouteTable(functions: invoker.template.functions)
-        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout)
+        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout, schedules: schedules)
         let log = invoker.log
         let group = invoker.eventLoops
         let quiesce = ServerQuiescingHelper(group: group)
@@ -57,9 +60,14 @@ public struct EmulatorServer: Sendable {
             log.emulator("  \(r.event.routeKey.padding(toLength: 40, withPad: " ", startingAt: 0)) -> \(r.function.logicalId)")
         }
         let reaper = Task { await invoker.runReaper() }
-        defer { reaper.cancel() }
+        let cron = Task { [schedules] in await schedules?.run() }
+        defer {
+            reaper.cancel()
+            cron.cancel()
+        }
 
         let signal = await Self.waitForTerminationSignal()
+        cron.cancel()  // no new scheduled runs while draining
         log.emulator("\(signal): no new connections; draining in-flight requests (again to force)")
         let drained = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: drained)

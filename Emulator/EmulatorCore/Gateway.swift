@@ -11,11 +11,13 @@ public struct Gateway: Sendable {
     let routes: RouteTable
     let invoker: Invoker
     let gatewayTimeout: Duration
+    let schedules: CronEmulator?
 
-    public init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30)) {
+    public init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil) {
         self.routes = routes
         self.invoker = invoker
         self.gatewayTimeout = gatewayTimeout
+        self.schedules = schedules
     }
 
     public typealias Response = HTTPEventMapping.OutgoingResponse
@@ -23,7 +25,7 @@ public struct Gateway: Sendable {
     public func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let requestId = Invoker.newRequestId()
         let path = request.rawPath
-        if path.hasPrefix("/__emulator/") { return eventLoop.makeSucceededFuture(admin(path: path, requestId: requestId)) }
+        if path.hasPrefix("/__emulator/") { return eventLoop.makeSucceededFuture(admin(request, requestId: requestId)) }
 
         let entry: RouteTable.Entry
         let pathParameters: [String: String]
@@ -92,18 +94,49 @@ public struct Gateway: Sendable {
         }
     }
 
-    private func admin(path: String, requestId: String) -> Response {
-        switch path {
-        case "/__emulator/health":
+    /// The emulator's own endpoints: pools, schedules, the virtual clock.
+    private func admin(_ request: HTTPEventMapping.IncomingRequest, requestId: String) -> Response {
+        let parts = request.rawPath.split(separator: "/").map(String.init)  // ["__emulator", ...]
+        switch (request.method, Array(parts.dropFirst())) {
+        case ("GET", ["health"]):
             struct Health: Encodable {
                 var status = "ok"
                 var functions: [Invoker.PoolStats]
             }
-            let data = (try? JSONEncoder().encode(Health(functions: invoker.stats))) ?? Data()
-            return Response(status: 200, headers: [("content-type", "application/json")], body: Array(data))
+            return Self.json(Health(functions: invoker.stats))
+        case ("GET", ["schedules"]):
+            return Self.json(schedules?.status ?? [])
+        case ("POST", let p) where p.count == 3 && p[0] == "schedules" && p[2] == "trigger":
+            let name = p[1].removingPercentEncoding ?? p[1]
+            switch schedules?.trigger(name) ?? .unknownRule {
+            case .fired(let id): return Self.json(["rule": name, "requestId": id], status: 202)
+            case .stillRunning: return Self.error(.conflict("Schedule \(name) is still running; it never overlaps itself."), requestId: requestId)
+            case .unknownRule: return Self.error(.notFound("No schedule named \(name)."), requestId: requestId)
+            }
+        case ("GET", ["clock"]), ("POST", ["clock"]):
+            guard let clock = schedules?.clock else { return Self.error(.notFound("No schedules, so no clock."), requestId: requestId) }
+            if request.method == "POST" {
+                struct Move: Decodable { var advance: Double?; var now: String? }
+                guard let move = try? JSONDecoder().decode(Move.self, from: Data(request.body)) else {
+                    return Self.error(.badRequest(#"Send {"advance": seconds} or {"now": "2026-11-21T10:00:00Z"}."#), requestId: requestId)
+                }
+                if let seconds = move.advance { clock.advance(by: seconds) }
+                if let text = move.now {
+                    guard let date = ISO8601DateFormatter().date(from: text) else {
+                        return Self.error(.unprocessable("`now` must be an ISO 8601 instant."), requestId: requestId)
+                    }
+                    clock.set(date)
+                }
+            }
+            return Self.json(["now": CronEmulator.format(clock.now())])
         default:
-            return Self.error(.notFound("No emulator endpoint \(path)."), requestId: requestId)
+            return Self.error(.notFound("No emulator endpoint \(request.method) \(request.rawPath)."), requestId: requestId)
         }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: Int = 200) -> Response {
+        let data = (try? JSONEncoder().encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [("content-type", "application/json")], body: Array(data))
     }
 
     static func error(_ e: APIError, requestId: String) -> Response {

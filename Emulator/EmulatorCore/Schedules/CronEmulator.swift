@@ -1,0 +1,163 @@
+import Foundation
+import LambdaEvents
+import NIOConcurrencyHelpers
+
+/// The emulator's clock. Real time by default; `--now` starts it elsewhere and
+/// `POST /__emulator/clock` moves it, so schedules are tested deterministically.
+public final class EmulatorClock: Sendable {
+    private let offset: NIOLockedValueBox<TimeInterval>
+
+    public init(now: Date? = nil) {
+        offset = NIOLockedValueBox(now.map { $0.timeIntervalSinceNow } ?? 0)
+    }
+
+    public func now() -> Date { Date().addingTimeInterval(offset.withLockedValue { $0 }) }
+
+    public func advance(by seconds: TimeInterval) { offset.withLockedValue { $0 += seconds } }
+
+    public func set(_ date: Date) { offset.withLockedValue { $0 = date.timeIntervalSinceNow } }
+}
+
+/// Fires the template's schedules into their functions, like EventBridge.
+///
+/// Policy: a rule fires within a second of its computed time (checked every 200 ms). A run that
+/// is still going when the next is due makes that next one skip (logged), never overlap. After a
+/// pause or a clock jump, a rule catches up at most one missed run, then continues from now.
+public final class CronEmulator: Sendable {
+    public let rules: [ScheduleRule]
+    public let clock: EmulatorClock
+    let invoker: Invoker
+    let log: EmulatorLog
+
+    private struct RuleState {
+        var nextDue: Date?
+        var running = false
+        var fired = 0
+        var skipped = 0
+    }
+
+    private let state: NIOLockedValueBox<[String: RuleState]>
+    private let started: Date
+
+    public init(rules: [ScheduleRule], invoker: Invoker, clock: EmulatorClock) {
+        self.rules = rules
+        self.invoker = invoker
+        self.clock = clock
+        self.log = invoker.log
+        let now = clock.now()
+        started = now
+        var s: [String: RuleState] = [:]
+        for r in rules {
+            s[r.name] = RuleState(nextDue: r.spec.enabled ? r.expression.nextFire(after: now, timeZone: r.timeZone, start: now) : nil)
+        }
+        state = NIOLockedValueBox(s)
+    }
+
+    /// Fires due rules until cancelled.
+    public func run() async {
+        for r in rules {
+            let next = state.withLockedValue { $0[r.name]?.nextDue }
+            log.emulator("schedule \(r.name) \(r.spec.expression) -> \(r.function.logicalId): " +
+                         (r.spec.enabled ? "next \(next.map(Self.format) ?? "never")" : "disabled"))
+        }
+        while !Task.isCancelled {
+            tick()
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// Fires every rule that is due at the clock's current time.
+    func tick() {
+        let now = clock.now()
+        for rule in rules {
+            let due: Date? = state.withLockedValue { s in
+                guard let next = s[rule.name]?.nextDue, next <= now else { return nil }
+                // At most one catch-up run: the next due time is computed from now, not from `next`.
+                s[rule.name]?.nextDue = rule.expression.nextFire(after: now, timeZone: rule.timeZone, start: started)
+                return next
+            }
+            if let due { fire(rule, scheduledFor: due, manual: false) }
+        }
+    }
+
+    public enum TriggerResult: Equatable, Sendable {
+        case fired(requestId: String)
+        case stillRunning
+        case unknownRule
+    }
+
+    /// Fires a rule now (`emulator trigger`, `POST /__emulator/schedules/{rule}/trigger`).
+    @discardableResult
+    public func trigger(_ name: String) -> TriggerResult {
+        guard let rule = rules.first(where: { $0.name == name }) else { return .unknownRule }
+        return fire(rule, scheduledFor: clock.now(), manual: true)
+    }
+
+    @discardableResult
+    private func fire(_ rule: ScheduleRule, scheduledFor: Date, manual: Bool) -> TriggerResult {
+        let overlapping = state.withLockedValue { s -> Bool in
+            if s[rule.name]?.running == true {
+                s[rule.name]?.skipped += 1
+                return true
+            }
+            s[rule.name]?.running = true
+            s[rule.name]?.fired += 1
+            return false
+        }
+        if overlapping {
+            log.emulator("schedule \(rule.name): skipped the run due \(Self.format(scheduledFor)): the previous run is still going")
+            return .stillRunning
+        }
+        let requestId = Invoker.newRequestId()
+        let event = Self.event(for: rule, at: scheduledFor, id: requestId)
+        log.emulator("schedule \(rule.name): firing\(manual ? " (triggered)" : "") for \(Self.format(scheduledFor)) -> \(rule.function.logicalId) [\(requestId)]")
+        let invoker = self.invoker
+        Task {
+            let result = await invoker.invoke(rule.function, event: event, requestId: requestId)
+            self.state.withLockedValue { $0[rule.name]?.running = false }
+            switch result.outcome {
+            case .success(.response): break
+            case .success(.functionError(let e)):
+                self.log.emulator("schedule \(rule.name) [\(requestId)]: the function failed: \(e.errorType): \(e.errorMessage)")
+            case .failure(let f):
+                self.log.emulator("schedule \(rule.name) [\(requestId)]: \(f)")
+            }
+        }
+        return .fired(requestId: requestId)
+    }
+
+    /// The rule's constant `Input` when it has one (JSON, else the text), else the EventBridge
+    /// scheduled event.
+    public static func event(for rule: ScheduleRule, at time: Date, id: String) -> JSONValue {
+        if let input = rule.spec.input {
+            return (try? JSONValue.parse(Array(input.utf8))) ?? .string(input)
+        }
+        let e = ScheduledEvent(id: id, time: Timestamps.iso8601Seconds(Int64(time.timeIntervalSince1970 * 1000)),
+                               ruleArn: "arn:aws:events:us-east-1:123456789012:rule/\(rule.name)")
+        return (try? JSONValue.decode(JSONEncoder().encode(e))) ?? .object([:])
+    }
+
+    public struct RuleStatus: Encodable, Sendable {
+        public var name: String
+        public var function: String
+        public var expression: String
+        public var timezone: String
+        public var enabled: Bool
+        public var next: String?
+        public var running: Bool
+        public var fired: Int
+        public var skipped: Int
+    }
+
+    public var status: [RuleStatus] {
+        let s = state.withLockedValue { $0 }
+        return rules.map { r in
+            let st = s[r.name] ?? RuleState()
+            return RuleStatus(name: r.name, function: r.function.logicalId, expression: r.spec.expression,
+                              timezone: r.spec.timezone ?? "UTC", enabled: r.spec.enabled, next: st.nextDue.map(Self.format),
+                              running: st.running, fired: st.fired, skipped: st.skipped)
+        }
+    }
+
+    public static func format(_ d: Date) -> String { Timestamps.iso8601Seconds(Int64(d.timeIntervalSince1970 * 1000)) }
+}
