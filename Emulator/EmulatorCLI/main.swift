@@ -91,6 +91,12 @@ struct StartAPI: AsyncParsableCommand {
     @Flag(help: "Do not fire the template's schedules.")
     var noSchedules = false
 
+    @Option(help: "Folder of the durable async queue (queued/ and dead-letter/).")
+    var asyncDir = ".data/emulator/async"
+
+    @Option(help: "Multiplies Lambda's async retry delays (1 and 2 minutes); e.g. 0.01 in tests.")
+    var asyncRetryScale = 1.0
+
     @Flag(help: "Only the emulator's own lines: no handler logs, no START/END/REPORT.")
     var quiet = false
 
@@ -113,6 +119,8 @@ struct StartAPI: AsyncParsableCommand {
             throw ValidationError("--cpu-affinity takes \(InvokerOptions.CPUAffinity.allCases.map(\.rawValue).joined(separator: " or ")).")
         }
         opts.cpuAffinity = affinity
+        opts.asyncDirectory = asyncDir
+        opts.asyncRetryScale = asyncRetryScale
         log.emulator("template \(options.template); executables from \(locator)")
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log,
                               eventLoops: affinity.makeEventLoopGroup())
@@ -131,6 +139,12 @@ struct Invoke: AsyncParsableCommand {
 
     @Option(help: "Event JSON file (`-` reads stdin). Default: {}.")
     var event: String?
+
+    @Flag(help: "Queue an event invocation (202) in the durable queue that `start-api` works through, and return at once.")
+    var async = false
+
+    @Option(help: "Folder of the durable async queue (as for start-api).")
+    var asyncDir = ".data/emulator/async"
 
     @OptionGroup var options: TemplateOptions
 
@@ -152,6 +166,12 @@ struct Invoke: AsyncParsableCommand {
             payload = try JSONValue.decode(data)
         } catch {
             throw ValidationError("The event is not valid JSON: \(error)")
+        }
+        if async {
+            let entry = try AsyncInvocationQueue.write(function: function.logicalId, event: payload, source: "emulator invoke --async",
+                                                       to: (asyncDir as NSString).appendingPathComponent("queued"))
+            print(#"{"statusCode":202,"id":"\#(entry.id)"}"#)
+            return
         }
         let log = EmulatorLog()
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: InvokerOptions(), log: log)

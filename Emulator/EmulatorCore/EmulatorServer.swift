@@ -61,9 +61,12 @@ public struct EmulatorServer: Sendable {
         }
         let reaper = Task { await invoker.runReaper() }
         let cron = Task { [schedules] in await schedules?.run() }
+        let asyncQueue = try invoker.startAsyncQueue()
+        let asyncWork = Task { await asyncQueue?.run() }
         defer {
             reaper.cancel()
             cron.cancel()
+            asyncWork.cancel()
         }
 
         let signal = await Self.waitForTerminationSignal()

@@ -12,6 +12,10 @@ public struct InvokerOptions: Sendable {
     public var maxQueue = 64
     /// Warm processes idle this long are ended.
     public var idleTimeout: Duration = .seconds(300)
+    /// Where event invocations are queued and dead-lettered; nil runs them in memory only.
+    public var asyncDirectory: String?
+    /// Multiplies Lambda's async retry delays (1 and 2 minutes); tests use a small value.
+    public var asyncRetryScale: Double = 1
     /// How threads and handler processes are placed on CPUs.
     public var cpuAffinity: CPUAffinity = .shard
 
@@ -188,12 +192,40 @@ public final class Invoker: Sendable {
             }
     }
 
-    /// An event invocation (`InvocationType=Event`): accepted at once, run in the background.
-    /// A failure is logged with the event's request id; it is never dropped silently.
+    /// The durable queue of event invocations, when `asyncDirectory` is set.
+    public var asyncQueue: AsyncInvocationQueue? { asyncQueueBox.withLockedValue { $0 } }
+    private let asyncQueueBox = NIOLockedValueBox<AsyncInvocationQueue?>(nil)
+
+    /// Creates the durable queue (idempotent); returns it.
+    @discardableResult
+    public func startAsyncQueue() throws -> AsyncInvocationQueue? {
+        guard let dir = options.asyncDirectory else { return nil }
+        if let q = asyncQueue { return q }
+        let q = try AsyncInvocationQueue(directory: dir, retryScale: options.asyncRetryScale, log: log) { [weak self] name, event, requestId in
+            guard let self, let function = self.template.function(named: name) else {
+                return InvocationResult(requestId: requestId, outcome: .failure(.spawnFailed("No function \(name) in the template.")), durationMs: 0)
+            }
+            return await self.invoke(function, event: event, requestId: requestId)
+        }
+        asyncQueueBox.withLockedValue { $0 = q }
+        return q
+    }
+
+    /// An event invocation (`InvocationType=Event`): accepted at once, run in the background,
+    /// through the durable queue (with Lambda's retries and the dead-letter folder) when there
+    /// is one. A failure is logged with the event's id; it is never dropped silently.
     public func invokeAsync(functionName: String, event: JSONValue, source: String) {
         guard let function = template.function(named: functionName) else {
             log.emulator("async invocation from \(source) names unknown function `\(functionName)`: dropped (known: \(template.functions.map(\.logicalId).joined(separator: ", ")))")
             return
+        }
+        if let queue = asyncQueue {
+            do {
+                try queue.enqueue(function: function.logicalId, event: event, source: source)
+                return
+            } catch {
+                log.emulator("async invocation from \(source): cannot queue durably (\(error)); running it in memory")
+            }
         }
         inFlightAsync.withLockedValue { $0 += 1 }
         Task {

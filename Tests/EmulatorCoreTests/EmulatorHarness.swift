@@ -62,8 +62,8 @@ final class EmulatorHarness: @unchecked Sendable {
     """
 
     static func start(template: String = fixtureTemplate, arguments: [String] = [], environment: [String: String] = [:],
-                      envFile: String? = nil, templatePath: String? = nil) async throws -> EmulatorHarness {
-        let dir = TestPaths.temporaryDirectory("emulator")
+                      envFile: String? = nil, templatePath: String? = nil, currentDirectory: String? = nil) async throws -> EmulatorHarness {
+        let dir = currentDirectory ?? TestPaths.temporaryDirectory("emulator")
         let path: String
         if let templatePath {
             path = templatePath
@@ -71,7 +71,8 @@ final class EmulatorHarness: @unchecked Sendable {
             path = dir + "/template.yaml"
             try template.write(toFile: path, atomically: true, encoding: .utf8)
         }
-        var args = ["start-api", "--template", path, "--port", "0"]
+        var args = ["start-api", "--port", "0"]
+        if !arguments.contains("--template") { args += ["--template", path] }
         if !arguments.contains("--build-dir") { args += ["--build-dir", TestPaths.binDirectory] }
         if let envFile {
             try envFile.write(toFile: dir + "/test.env", atomically: true, encoding: .utf8)
