@@ -9,7 +9,7 @@ struct Emulator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Runs the bundle's functions locally from the SAM template: HTTP API, invocations, events.",
-        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self])
+        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self, Token.self])
 }
 
 /// Options every command that reads the template shares.
@@ -94,6 +94,12 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "Folder of the durable async queue (queued/ and dead-letter/).")
     var asyncDir = ".data/emulator/async"
 
+    @Option(help: "HS256 secret the JWT authorizers accept (default: $EMULATOR_JWT_SECRET, else the development secret `emulator token` signs with).")
+    var jwtSecret: String?
+
+    @Option(help: "A JWKS file whose keys (RS256, ES256, ...) the JWT authorizers accept.")
+    var jwks: String?
+
     @Option(help: "Multiplies Lambda's async retry delays (1 and 2 minutes); e.g. 0.01 in tests.")
     var asyncRetryScale = 1.0
 
@@ -124,10 +130,21 @@ struct StartAPI: AsyncParsableCommand {
         log.emulator("template \(options.template); executables from \(locator)")
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log,
                               eventLoops: affinity.makeEventLoopGroup())
+        let jwksJSON = try jwks.map { path -> String in
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("Cannot read --jwks \(path).") }
+            return text
+        }
+        let secret = jwtSecret ?? ProcessInfo.processInfo.environment["EMULATOR_JWT_SECRET"] ?? JWTAuthorizer.developmentSecret
+        var authorizers: [String: JWTAuthorizer] = [:]
+        for api in template.apis.values {
+            for (name, spec) in api.authorizers {
+                authorizers[name] = try await JWTAuthorizer(spec: spec, hmacSecret: secret, jwksJSON: jwksJSON)
+            }
+        }
         let clock = EmulatorClock(now: try parseInstant(now))
         let schedules = noSchedules ? nil : CronEmulator(rules: rules, invoker: invoker, clock: clock)
         try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
-                                 schedules: schedules).run()
+                                 schedules: schedules, authorizers: authorizers).run()
     }
 }
 
@@ -188,6 +205,42 @@ struct Invoke: AsyncParsableCommand {
             log.emulator("invocation failed: \(f)")
             throw ExitCode(1)
         }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Mint a development JWT (HS256) that the emulator's authorizer accepts.")
+
+    @Option(help: "The tenant: the `org_id` claim.")
+    var org: String
+
+    @Option(help: "The user: the `sub` claim.")
+    var sub: String = "dev-user"
+
+    @Option(help: "Lifetime in seconds.")
+    var ttl = 3600
+
+    @Option(help: "Space-separated scopes (the `scope` claim).")
+    var scope: String?
+
+    @Option(help: "The SAM template, for the authorizer's issuer and audience.")
+    var template = "infra/template.yaml"
+
+    @Option(help: "HS256 secret (default: $EMULATOR_JWT_SECRET, else the development secret).")
+    var secret: String?
+
+    func run() async throws {
+        let t = try Template.load(path: template)
+        let spec = t.apis.values.flatMap(\.authorizers.values).first
+        let now = Int(Date().timeIntervalSince1970)
+        var claims: [String: JSONValue] = [
+            "org_id": .string(org), "sub": .string(sub), "iat": .number(Double(now)), "exp": .number(Double(now + ttl)),
+        ]
+        if let issuer = spec?.issuer { claims["iss"] = .string(issuer) }
+        if let aud = spec?.audience.first { claims["aud"] = .string(aud) }
+        if let scope { claims["scope"] = .string(scope) }
+        let key = secret ?? ProcessInfo.processInfo.environment["EMULATOR_JWT_SECRET"] ?? JWTAuthorizer.developmentSecret
+        print(try await JWTAuthorizer.devToken(secret: key, claims: claims))
     }
 }
 

@@ -20,9 +20,11 @@ public struct EmulatorServer: Sendable {
     public var gatewayTimeout: Duration
     public let invoker: Invoker
     public let schedules: CronEmulator?
+    public let authorizers: [String: JWTAuthorizer]
 
     public init(host: String = "127.0.0.1", port: Int = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
-                schedules: CronEmulator? = nil) {
+                schedules: CronEmulator? = nil, authorizers: [String: JWTAuthorizer] = [:]) {
+        self.authorizers = authorizers
         self.host = host
         self.port = port
         self.gatewayTimeout = gatewayTimeout
@@ -32,7 +34,7 @@ public struct EmulatorServer: Sendable {
 
     public func run() async throws {
         let routes = try RouteTable(functions: invoker.template.functions)
-        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout, schedules: schedules)
+        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout, schedules: schedules, authorizers: authorizers)
         let log = invoker.log
         let group = invoker.eventLoops
         let quiesce = ServerQuiescingHelper(group: group)

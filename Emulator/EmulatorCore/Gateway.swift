@@ -12,12 +12,23 @@ public struct Gateway: Sendable {
     let invoker: Invoker
     let gatewayTimeout: Duration
     let schedules: CronEmulator?
+    /// By authorizer name (the keys of `Auth.Authorizers`).
+    let authorizers: [String: JWTAuthorizer]
 
-    public init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil) {
+    public init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil,
+                authorizers: [String: JWTAuthorizer] = [:]) {
         self.routes = routes
         self.invoker = invoker
         self.gatewayTimeout = gatewayTimeout
         self.schedules = schedules
+        self.authorizers = authorizers
+    }
+
+    /// The authorizer a route runs behind: its own `Auth.Authorizer`, `NONE`, or its API's default.
+    func authorizer(for event: HttpEventSpec) -> JWTAuthorizer? {
+        if event.authorizer == "NONE" { return nil }
+        let name = event.authorizer ?? event.apiId.flatMap { invoker.template.apis[$0]?.defaultAuthorizer }
+        return name.flatMap { authorizers[$0] }
     }
 
     public typealias Response = HTTPEventMapping.OutgoingResponse
@@ -37,7 +48,21 @@ public struct Gateway: Sendable {
             return eventLoop.makeSucceededFuture(Self.error(.methodNotAllowed(request.method, allowed: allowed), requestId: requestId))
         }
 
-        let event = HTTPEventMapping.event(for: request, routeKey: entry.event.routeKey, pathParameters: pathParameters, requestId: requestId)
+        guard let auth = authorizer(for: entry.event) else {
+            return invoke(entry, request: request, pathParameters: pathParameters, requestId: requestId, authorizer: nil, on: eventLoop)
+        }
+        return auth.authorize(headers: request.headers, on: eventLoop).flatMap { result in
+            switch result {
+            case .failure(let e): return eventLoop.makeSucceededFuture(Self.error(e, requestId: requestId))
+            case .success(let a): return self.invoke(entry, request: request, pathParameters: pathParameters, requestId: requestId, authorizer: a, on: eventLoop)
+            }
+        }
+    }
+
+    private func invoke(_ entry: RouteTable.Entry, request: HTTPEventMapping.IncomingRequest, pathParameters: [String: String],
+                        requestId: String, authorizer: APIGatewayV2Request.Authorizer?, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        let event = HTTPEventMapping.event(for: request, routeKey: entry.event.routeKey, pathParameters: pathParameters,
+                                           requestId: requestId, authorizer: authorizer)
         let function = entry.function
         var invocation = invoker.invoke(function, event: event, requestId: requestId, on: eventLoop).map(Optional.some)
         // API Gateway stops waiting after its own limit; the function may run on to its Timeout.

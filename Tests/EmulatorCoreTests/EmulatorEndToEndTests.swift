@@ -1,4 +1,6 @@
+import EmulatorCore
 import Foundation
+import LambdaEvents
 import Testing
 import TestSupport
 
@@ -221,13 +223,20 @@ import TestSupport
         #expect(ready.status == 200)
         #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "blob_dir"])
 
+        // The /v1 routes sit behind the template's JWT authorizer: no token, no entry.
+        #expect(try await emu.request("POST", "/v1/search", body: Data("{}".utf8)).status == 401)
+        let token = try await JWTAuthorizer.devToken(secret: JWTAuthorizer.developmentSecret, claims: [
+            "org_id": "acme", "sub": "dev", "iss": "https://auth.example.com/", "aud": "rag-api",
+            "exp": .number(Date().timeIntervalSince1970 + 600),
+        ])
         for (method, path) in [("POST", "/v1/search"), ("POST", "/v1/route"), ("POST", "/v1/generate"), ("POST", "/v1/documents"),
                                ("GET", "/v1/documents"), ("GET", "/v1/documents/d1"), ("GET", "/v1/documents/d1/versions"),
                                ("DELETE", "/v1/documents/d1"), ("GET", "/v1/jobs/j1"), ("POST", "/v1/documents/d1/reembed"),
                                ("POST", "/v1/reembed")] {
             let r: EmulatorHarness.Reply
             do {
-                r = try await emu.request(method, path, body: method == "POST" ? Data("{}".utf8) : nil, headers: ["Content-Type": "application/json"])
+                r = try await emu.request(method, path, body: method == "POST" ? Data("{}".utf8) : nil,
+                                          headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"])
             } catch {
                 Issue.record("\(method) \(path): \(error)")
                 continue

@@ -100,11 +100,15 @@ public final class ChildProcess: @unchecked Sendable {
         lock.withLock { stderrLines }
     }
 
-    /// Waits for a stderr line containing `text`; returns it.
+    /// Waits for a stderr line containing `text`; returns it. Gives up early if the process exits.
     public func waitForStderr(containing text: String, timeout: Double = 10) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let l = stderr.first(where: { $0.contains(text) }) { return l }
+            if !process.isRunning {
+                try? await Task.sleep(for: .milliseconds(50))  // let the last lines arrive
+                return stderr.first(where: { $0.contains(text) })
+            }
             try? await Task.sleep(for: .milliseconds(10))
         }
         return nil
