@@ -23,6 +23,9 @@ struct TemplateOptions: ParsableArguments {
     @Option(help: "A .env file layered over the template's Environment (the shell still wins).")
     var envFile: String?
 
+    @Option(help: "Per-function variables in SAM's format: {\"Parameters\": {...}, \"FunctionName\": {\"KEY\": \"value\"}}.")
+    var envVars: String?
+
     @Option(help: "Template parameter overrides, `Key=Value`, repeatable.")
     var parameterOverrides: [String] = []
 
@@ -55,7 +58,12 @@ struct TemplateOptions: ParsableArguments {
         } else if let text = try? String(contentsOfFile: ".env", encoding: .utf8) {
             fileEnv = try EnvironmentLayers.parseEnvFile(text)
         }
-        return (template, locator, EnvironmentLayers(envFile: fileEnv))
+        var perFunction: [String: [String: String]] = [:]
+        if let envVars {
+            guard let data = FileManager.default.contents(atPath: envVars) else { throw ValidationError("Cannot read --env-vars \(envVars).") }
+            perFunction = try EnvironmentLayers.parseEnvVarsJSON(data)
+        }
+        return (template, locator, EnvironmentLayers(envFile: fileEnv, envVars: perFunction))
     }
 }
 

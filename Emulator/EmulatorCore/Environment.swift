@@ -1,13 +1,20 @@
 import Foundation
+import LambdaEvents
 
-/// A handler's environment: template `Environment` < `--env-file` < the emulator's own
+/// A handler's environment: template `Environment` < `.env`/`--env-file` < `--env-vars env.json`
+/// (SAM's format: `"Parameters"` for every function, then per function) < the emulator's own
 /// environment (the shell wins), then Lambda's reserved variables, which no layer may override.
+/// Values are never logged: they may hold secrets.
 public struct EnvironmentLayers: Sendable {
     public var envFile: [String: String]
+    /// `--env-vars`: by logical id (or FunctionName); `"Parameters"` applies to all.
+    public var envVars: [String: [String: String]]
     public var shell: [String: String]
 
-    public init(envFile: [String: String] = [:], shell: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(envFile: [String: String] = [:], envVars: [String: [String: String]] = [:],
+                shell: [String: String] = ProcessInfo.processInfo.environment) {
         self.envFile = envFile
+        self.envVars = envVars
         var shell = shell
         // The emulator's own runtime endpoint must never leak into a stdio handler.
         shell["AWS_LAMBDA_RUNTIME_API"] = nil
@@ -17,6 +24,8 @@ public struct EnvironmentLayers: Sendable {
     func resolved(for function: FunctionSpec, executable: String) -> [String: String] {
         var env = function.environment
         env.merge(envFile) { _, new in new }
+        env.merge(envVars["Parameters"] ?? [:]) { _, new in new }
+        env.merge(envVars[function.logicalId] ?? envVars[function.functionName] ?? [:]) { _, new in new }
         env.merge(shell) { _, new in new }
         let reserved: [String: String] = [
             "AWS_LAMBDA_FUNCTION_NAME": function.functionName,
@@ -33,6 +42,20 @@ public struct EnvironmentLayers: Sendable {
         if env["AWS_REGION"] == nil { env["AWS_REGION"] = "us-east-1" }
         if env["AWS_DEFAULT_REGION"] == nil { env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] }
         return env
+    }
+
+    /// Parses SAM's `--env-vars` JSON: `{"Parameters": {...}, "FunctionLogicalId": {"KEY": "value"}}`.
+    /// Numbers and booleans are taken as their text, as SAM does.
+    public static func parseEnvVarsJSON(_ data: Data) throws -> [String: [String: String]] {
+        guard case .object(let top)? = try? JSONValue.parse(Array(data)) else {
+            throw TemplateError("--env-vars must be a JSON object: {\"FunctionName\": {\"KEY\": \"value\"}}.")
+        }
+        var out: [String: [String: String]] = [:]
+        for (name, vars) in top {
+            guard case .object(let o) = vars else { throw TemplateError("--env-vars: `\(name)` must map to an object of variables.") }
+            out[name] = o.mapValues(\.textValue)
+        }
+        return out
     }
 
     /// Parses a `.env` file: `KEY=value`, optional `export `, `#` comments, single or double

@@ -29,6 +29,26 @@ final class FunctionPool: Sendable {
         var count = 0
         var waiters: Deque<EventLoopPromise<Lease>> = []
         var closed = false
+        /// Processes started from an executable that has since been rebuilt: ended when released.
+        var stale: Set<ObjectIdentifier> = []
+        var live: [ObjectIdentifier: HandlerProcess] = [:]
+        var binary: BinaryStamp?
+        var changedBinary: BinaryStamp?
+    }
+
+    /// Identifies one build of the executable.
+    struct BinaryStamp: Equatable {
+        var inode: UInt64
+        var size: Int64
+        var mtimeNs: Int64
+
+        init?(_ path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            inode = UInt64(st.st_ino)
+            size = Int64(st.st_size)
+            mtimeNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        }
     }
 
     private let state = NIOLockedValueBox(State())
@@ -43,6 +63,8 @@ final class FunctionPool: Sendable {
         self.eventLoops = eventLoops
         self.log = log
         self.onInvokeAsync = onInvokeAsync
+        let stamp = BinaryStamp(executable)
+        state.withLockedValue { $0.binary = stamp }
     }
 
     /// A process for one invocation, as a future on `eventLoop`: an idle warm one (preferring one
@@ -99,9 +121,10 @@ final class FunctionPool: Sendable {
                 let (p, initMs) = try await HandlerProcess.start(
                     function: function, executable: executable, environment: environment,
                     eventLoop: eventLoop, log: log, onInvokeAsync: onInvokeAsync)
+                state.withLockedValue { $0.live[ObjectIdentifier(p)] = p }
                 return (p, Optional(initMs))
             } catch {
-                discardSlot()
+                discardSlot(nil)
                 throw error
             }
         }
@@ -109,7 +132,12 @@ final class FunctionPool: Sendable {
 
     /// Returns a process after an invocation. A dead one frees its slot for a replacement.
     func release(_ process: HandlerProcess) {
-        guard process.isAlive else { return discardSlot() }
+        guard process.isAlive else { return discardSlot(process) }
+        let stale = state.withLockedValue { $0.stale.contains(ObjectIdentifier(process)) }
+        if stale {
+            process.terminate()
+            return discardSlot(process)
+        }
         let (handoff, closed): (EventLoopPromise<Lease>?, Bool) = state.withLockedValue { s in
             if s.closed { return (nil, true) }
             if let w = s.waiters.popFirst() { return (w, false) }
@@ -123,14 +151,53 @@ final class FunctionPool: Sendable {
         }
     }
 
-    private func discardSlot() {
+    private func discardSlot(_ process: HandlerProcess?) {
         let waiter: EventLoopPromise<Lease>? = state.withLockedValue { s in
             s.count -= 1
+            if let process {
+                s.live[ObjectIdentifier(process)] = nil
+                s.stale.remove(ObjectIdentifier(process))
+            }
             guard !s.closed, let w = s.waiters.popFirst() else { return nil }
             s.count += 1
             return w
         }
         waiter?.succeed(.spawn)
+    }
+
+    /// Rebuild recycling: when the executable changed on disk (and has stayed the same for one
+    /// more check, so a half-written binary is never started), idle processes are ended now and
+    /// busy ones when their invocation ends; the next request starts the new binary.
+    /// - Returns: how many warm processes were recycled, or nil when nothing changed.
+    @discardableResult
+    func checkBinary() -> Int? {
+        guard let now = BinaryStamp(executable) else { return nil }
+        let recycled: [HandlerProcess]? = state.withLockedValue { s in
+            guard let known = s.binary else {
+                s.binary = now
+                return nil
+            }
+            if now == known {
+                s.changedBinary = nil
+                return nil
+            }
+            guard s.changedBinary == now else {
+                s.changedBinary = now
+                return nil
+            }
+            s.binary = now
+            s.changedBinary = nil
+            let idle = s.idle
+            s.idle = []
+            s.count -= idle.count
+            for p in idle { s.live[ObjectIdentifier(p)] = nil }
+            s.stale = Set(s.live.keys)
+            return idle
+        }
+        guard let recycled else { return nil }
+        log.emulator("\(function.logicalId): \(executable) changed; recycling \(recycled.count) idle process(es), busy ones after their invocation")
+        for p in recycled { p.terminate() }
+        return recycled.count
     }
 
     /// Ends processes idle for longer than `idleFor`.
@@ -140,6 +207,7 @@ final class FunctionPool: Sendable {
             let (old, fresh) = (s.idle.filter { now - $0.lastUsed > idleFor }, s.idle.filter { now - $0.lastUsed <= idleFor })
             s.idle = fresh
             s.count -= old.count
+            for p in old { s.live[ObjectIdentifier(p)] = nil }
             return old
         }
         for p in stale {

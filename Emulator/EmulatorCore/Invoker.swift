@@ -262,12 +262,16 @@ public final class Invoker: Sendable {
         }
     }
 
-    /// Starts the idle reaper; returns when cancelled.
+    /// Starts the idle reaper and the rebuild watcher; returns when cancelled. Executables are
+    /// checked every 250 ms, so a rebuilt function is serving the new binary within about half a
+    /// second of the build finishing.
     public func runReaper() async {
-        let period = min(Duration.seconds(5), max(Duration.milliseconds(100), options.idleTimeout / 4))
         while !Task.isCancelled {
-            try? await Task.sleep(for: period)
-            for pool in pools.withLockedValue({ Array($0.values) }) { pool.reap(idleFor: options.idleTimeout) }
+            try? await Task.sleep(for: .milliseconds(250))
+            for pool in pools.withLockedValue({ Array($0.values) }) {
+                pool.checkBinary()
+                pool.reap(idleFor: options.idleTimeout)
+            }
         }
     }
 

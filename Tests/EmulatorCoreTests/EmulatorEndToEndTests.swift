@@ -168,10 +168,15 @@ import TestSupport
     }
 
     @Test func environmentLayersReachTheHandler() async throws {
-        let emu = try await EmulatorHarness.start(environment: ["LAYERED": "shell"], envFile: "LAYERED=file\nFROM_FILE=file\nFROM_TEMPLATE=file-over-template\n")
+        let vars = TestPaths.temporaryDirectory("envvars") + "/env.json"
+        try #"{"Fixture": {"LAYERED": "vars", "FROM_VARS": "vars", "FROM_FILE": "vars-over-file"}, "Single": {"FROM_VARS": "not me"}}"#
+            .write(toFile: vars, atomically: true, encoding: .utf8)
+        let emu = try await EmulatorHarness.start(arguments: ["--env-vars", vars], environment: ["LAYERED": "shell"],
+                                                  envFile: "LAYERED=file\nFROM_FILE=file\nFROM_TEMPLATE=file-over-template\n")
         defer { Task { await emu.stop() } }
+        #expect(try await emu.get("/fx/env?name=FROM_VARS").json["value"] as? String == "vars")
         #expect(try await emu.get("/fx/env?name=LAYERED").json["value"] as? String == "shell")
-        #expect(try await emu.get("/fx/env?name=FROM_FILE").json["value"] as? String == "file")
+        #expect(try await emu.get("/fx/env?name=FROM_FILE").json["value"] as? String == "vars-over-file")
         #expect(try await emu.get("/fx/env?name=FROM_TEMPLATE").json["value"] as? String == "file-over-template")
         #expect(try await emu.get("/fx/env?name=AWS_LAMBDA_FUNCTION_NAME").json["value"] as? String == "Fixture")
     }
@@ -412,5 +417,37 @@ import TestSupport
         #expect(gone)
         // And the next request simply starts a new one.
         #expect(try await emu.get("/fx/pid").status == 200)
+    }
+}
+
+/// Rebuild recycling: a changed executable replaces warm processes without a restart.
+@Suite(.serialized) struct RebuildRecyclingTests {
+    @Test func aRebuiltBinaryServesTheNextRequestAndInFlightWorkFinishes() async throws {
+        let bin = TestPaths.temporaryDirectory("rebuild")
+        let target = bin + "/fixture-fn"
+        try FileManager.default.copyItem(atPath: TestPaths.executable("fixture-fn"), toPath: target)
+        let emu = try await EmulatorHarness.start(arguments: ["--build-dir", bin])
+        defer { Task { await emu.stop() } }
+        let before = try #require(try await emu.get("/fx/pid").json["pid"] as? Int)
+        async let inFlight = emu.get("/fx/sleep?ms=1500")
+        try await Task.sleep(for: .milliseconds(300))
+
+        // "swift build" finishing: a new file replaces the old one.
+        try FileManager.default.copyItem(atPath: TestPaths.executable("fixture-fn"), toPath: target + ".new")
+        let swapped = Date()
+        rename(target + ".new", target)
+
+        var after = before
+        while after == before, Date().timeIntervalSince(swapped) < 10 {
+            try await Task.sleep(for: .milliseconds(50))
+            after = try await emu.get("/fx/pid").json["pid"] as? Int ?? before
+        }
+        #expect(after != before)
+        print("rebuild to first response from the new binary: \(Int(Date().timeIntervalSince(swapped) * 1000)) ms")
+        #expect(await emu.child.waitForStderr(containing: "changed; recycling") != nil)
+        // The invocation that was running when the binary changed completed normally.
+        let done = try await inFlight
+        #expect(done.status == 200)
+        #expect(done.json["slept"] as? Int == 1500)
     }
 }

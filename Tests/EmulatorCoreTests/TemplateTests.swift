@@ -111,6 +111,13 @@ import TestSupport
         #expect(throws: TemplateError.self) { try EnvironmentLayers.parseEnvFile("BAD-NAME=1") }
     }
 
+    @Test func envVarsJSONInSAMsFormat() throws {
+        let vars = try EnvironmentLayers.parseEnvVarsJSON(Data(#"{"Parameters":{"A":"1"},"Fn":{"B":2,"C":true}}"#.utf8))
+        #expect(vars == ["Parameters": ["A": "1"], "Fn": ["B": "2", "C": "true"]])
+        #expect(throws: TemplateError.self) { try EnvironmentLayers.parseEnvVarsJSON(Data("[1]".utf8)) }
+        #expect(throws: TemplateError.self) { try EnvironmentLayers.parseEnvVarsJSON(Data(#"{"Fn":"x"}"#.utf8)) }
+    }
+
     @Test func environmentLayeringOrder() throws {
         let yaml = """
         Resources:
@@ -123,13 +130,18 @@ import TestSupport
                 Variables: {T_ONLY: t, T_AND_FILE: t, ALL: t, AWS_LAMBDA_FUNCTION_NAME: spoofed}
         """
         let fn = try #require(try Template.parse(yaml: yaml).functions.first)
-        let layers = EnvironmentLayers(envFile: ["T_AND_FILE": "file", "ALL": "file", "FILE_ONLY": "file"],
+        let layers = EnvironmentLayers(envFile: ["T_AND_FILE": "file", "ALL": "file", "FILE_ONLY": "file", "FILE_AND_VARS": "file"],
+                                       envVars: ["Parameters": ["FILE_AND_VARS": "params", "ALL": "params"],
+                                                 "F": ["FILE_AND_VARS": "function", "VARS_ONLY": "function"],
+                                                 "Other": ["VARS_ONLY": "other"]],
                                        shell: ["ALL": "shell", "PATH": "/bin", "AWS_LAMBDA_RUNTIME_API": "leak:1"])
         let env = layers.resolved(for: fn, executable: "/bin/h")
         #expect(env["T_ONLY"] == "t")
         #expect(env["T_AND_FILE"] == "file")
         #expect(env["FILE_ONLY"] == "file")
         #expect(env["ALL"] == "shell")
+        #expect(env["FILE_AND_VARS"] == "function")  // per-function --env-vars beat .env and Parameters
+        #expect(env["VARS_ONLY"] == "function")
         #expect(env["AWS_LAMBDA_FUNCTION_NAME"] == "F")  // reserved: no layer overrides it
         #expect(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256")
         #expect(env["AWS_LAMBDA_RUNTIME_API"] == nil)
