@@ -21,6 +21,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The AWS CLI drives the emulator's Lambda Invoke API in the tests, unmodified.
+if ! python3 -c "import awscli" >/dev/null 2>&1; then
+  echo "setup: installing awscli"
+  python3 -m pip install -q --root-user-action=ignore awscli
+fi
+
 # cfn-lint checks the SAM template in the test run.
 if ! python3 -c "import cfnlint.runner" >/dev/null 2>&1; then
   echo "setup: installing cfn-lint"

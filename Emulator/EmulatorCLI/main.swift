@@ -78,6 +78,9 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "Port to listen on (0 picks a free one).")
     var port = 3000
 
+    @Option(help: "Also serve the Lambda Invoke API on this port (for `aws lambda invoke --endpoint-url`).")
+    var lambdaPort: Int?
+
     @Option(help: "Concurrency of a function without ReservedConcurrentExecutions.")
     var defaultConcurrency = 4
 
@@ -152,7 +155,7 @@ struct StartAPI: AsyncParsableCommand {
         let clock = EmulatorClock(now: try parseInstant(now))
         let schedules = noSchedules ? nil : CronEmulator(rules: rules, invoker: invoker, clock: clock)
         try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
-                                 schedules: schedules, authorizers: authorizers).run()
+                                 schedules: schedules, authorizers: authorizers, lambdaPort: lambdaPort).run()
     }
 }
 

@@ -28,21 +28,40 @@ public final class EmulatorLog: Sendable {
     }
 
     func function(_ name: String, requestId: String?, _ line: String) {
+        if let requestId { capture(requestId, line + "\n") }
         guard verbosity >= .normal else { return }
         write("[\(name)] [\(requestId ?? "-")] \(line)\n")
     }
 
     func start(_ name: String, requestId: String) {
+        let line = "START RequestId: \(requestId) Version: $LATEST\n"
+        capture(requestId, line)
         guard verbosity >= .normal else { return }
-        write("[\(name)] START RequestId: \(requestId) Version: $LATEST\n")
+        write("[\(name)] " + line)
     }
 
     func end(_ name: String, requestId: String, durationMs: Double, memorySizeMB: Int, maxMemoryMB: Int?, initMs: Double?) {
-        guard verbosity >= .normal else { return }
-        var report = "[\(name)] END RequestId: \(requestId)\n[\(name)] REPORT RequestId: \(requestId)\tDuration: \(Self.fmt(durationMs)) ms\tBilled Duration: \(Int(durationMs.rounded(.up))) ms\tMemory Size: \(memorySizeMB) MB"
+        var report = "REPORT RequestId: \(requestId)\tDuration: \(Self.fmt(durationMs)) ms\tBilled Duration: \(Int(durationMs.rounded(.up))) ms\tMemory Size: \(memorySizeMB) MB"
         if let maxMemoryMB { report += "\tMax Memory Used: \(maxMemoryMB) MB" }
         if let initMs { report += "\tInit Duration: \(Self.fmt(initMs)) ms" }
-        write(report + "\n")
+        capture(requestId, "END RequestId: \(requestId)\n" + report + "\n")
+        guard verbosity >= .normal else { return }
+        write("[\(name)] END RequestId: \(requestId)\n[\(name)] " + report + "\n")
+    }
+
+    // MARK: Per-invocation capture (the Invoke API's `X-Amz-Log-Type: Tail`)
+
+    private let captures = NIOLockedValueBox<[String: String]>([:])
+
+    func beginCapture(_ requestId: String) { captures.withLockedValue { $0[requestId] = "" } }
+
+    func endCapture(_ requestId: String) -> String { captures.withLockedValue { $0.removeValue(forKey: requestId) } ?? "" }
+
+    private func capture(_ requestId: String, _ text: String) {
+        captures.withLockedValue { c in
+            guard c[requestId] != nil else { return }
+            c[requestId]! += text
+        }
     }
 
     /// Two decimals without `String(format:)` (a printf call per REPORT line adds up).

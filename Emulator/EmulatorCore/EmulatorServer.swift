@@ -21,10 +21,13 @@ public struct EmulatorServer: Sendable {
     public let invoker: Invoker
     public let schedules: CronEmulator?
     public let authorizers: [String: JWTAuthorizer]
+    /// The Lambda Invoke API's port (`--lambda-port`), off when nil.
+    public var lambdaPort: Int?
 
     public init(host: String = "127.0.0.1", port: Int = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
-                schedules: CronEmulator? = nil, authorizers: [String: JWTAuthorizer] = [:]) {
+                schedules: CronEmulator? = nil, authorizers: [String: JWTAuthorizer] = [:], lambdaPort: Int? = nil) {
         self.authorizers = authorizers
+        self.lambdaPort = lambdaPort
         self.host = host
         self.port = port
         self.gatewayTimeout = gatewayTimeout
@@ -39,25 +42,17 @@ public struct EmulatorServer: Sendable {
         let group = invoker.eventLoops
         let quiesce = ServerQuiescingHelper(group: group)
 
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(ChannelOptions.backlog, value: 512)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
-                }
-            }
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(GatewayHTTPHandler(gateway: gateway))
-                }
-            }
-            .bind(host: host, port: port).get()
+        let channel = try await Self.bind(host: host, port: port, group: group, quiesce: quiesce) { gateway.respond(to: $0, on: $1) }
+        var lambdaChannel: (any Channel)?
+        if let lambdaPort {
+            let api = LambdaInvokeAPI(invoker: invoker)
+            lambdaChannel = try await Self.bind(host: host, port: lambdaPort, group: group, quiesce: quiesce) { api.respond(to: $0, on: $1) }
+        }
 
         log.emulator("listening on http://\(host):\(channel.localAddress?.port ?? port)")
+        if let lambdaChannel {
+            log.emulator("Lambda Invoke API on http://\(host):\(lambdaChannel.localAddress?.port ?? 0) (aws lambda invoke --endpoint-url ...)")
+        }
         for r in routes.routes {
             log.emulator("  \(r.event.routeKey.padding(toLength: 40, withPad: " ", startingAt: 0)) -> \(r.function.logicalId)")
         }
@@ -80,6 +75,27 @@ public struct EmulatorServer: Sendable {
         log.emulator("drained; stopping handler processes")
         await invoker.shutdown()
         log.emulator("stopped")
+    }
+
+    static func bind(host: String, port: Int, group: any EventLoopGroup, quiesce: ServerQuiescingHelper,
+                     respond: @escaping GatewayHTTPHandler.Respond) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 512)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(GatewayHTTPHandler(respond: respond))
+                }
+            }
+            .bind(host: host, port: port).get()
     }
 
     /// Waits for SIGINT or SIGTERM; a second one exits at once.
@@ -125,14 +141,15 @@ private final class SignalLatch: Sendable {
 final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
+    typealias Respond = @Sendable (HTTPEventMapping.IncomingRequest, any EventLoop) -> EventLoopFuture<HTTPEventMapping.OutgoingResponse>
 
-    private let gateway: Gateway
+    private let respond: Respond
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(gateway: Gateway) {
-        self.gateway = gateway
+    init(respond: @escaping Respond) {
+        self.respond = respond
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -165,7 +182,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
                 sourceIp: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
             body.clear()
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            gateway.respond(to: request, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
+            respond(request, context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
                 let (handler, context) = bound.value
                 let response = (try? result.get())
                     ?? Gateway.error(.internalError("The emulator failed to produce a response."), requestId: Invoker.newRequestId())
@@ -174,7 +191,7 @@ final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func write(_ r: Gateway.Response, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
+    private func write(_ r: HTTPEventMapping.OutgoingResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
         var headers = HTTPHeaders(r.headers.filter { $0.0.lowercased() != "content-length" && $0.0.lowercased() != "transfer-encoding" })
         headers.replaceOrAdd(name: "content-length", value: String(r.body.count))
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The Lambda Invoke API, driven by the real AWS CLI (`python3 -m awscli`).
+@Suite(.serialized) struct LambdaInvokeAPITests {
+    func aws(_ args: [String], in dir: String) async throws -> (Int32, String) {
+        var env = ProcessInfo.processInfo.environment
+        env["AWS_ACCESS_KEY_ID"] = "emulator"
+        env["AWS_SECRET_ACCESS_KEY"] = "emulator"
+        env["AWS_DEFAULT_REGION"] = "us-east-1"
+        env["AWS_PAGER"] = ""
+        let child = try ChildProcess("/usr/bin/env", arguments: ["python3", "-m", "awscli"] + args, environment: env, currentDirectory: dir)
+        child.closeStdin()
+        var out: [String] = []
+        while let line = await child.readLine(timeout: 60) { out.append(line) }
+        let code = await child.waitForExit(timeout: 60) ?? -1
+        return (code, out.joined(separator: "\n") + child.stderr.joined(separator: "\n"))
+    }
+
+    @Test func theAWSCLIInvokesThroughTheEmulator() async throws {
+        let emu = try await EmulatorHarness.start(arguments: ["--lambda-port", "0"])
+        defer { Task { await emu.stop() } }
+        let line = try #require(await emu.child.waitForStderr(containing: "Lambda Invoke API on http://"))
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let dir = emu.directory
+
+        // RequestResponse with the log tail.
+        let (code, out) = try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Fixture",
+                                         "--payload", #"{"hello":"cli"}"#, "--log-type", "Tail", "out.json"], in: dir)
+        #expect(code == 0, "\(out)")
+        let meta = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        #expect(meta["StatusCode"] as? Int == 200)
+        let tail = String(decoding: Data(base64Encoded: meta["LogResult"] as? String ?? "") ?? Data(), as: UTF8.self)
+        #expect(tail.contains("START RequestId:"))
+        #expect(tail.contains("REPORT RequestId:"))
+        let payload = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out.json"))) as? [String: Any])
+        #expect(payload["echo"] as? [String: String] == ["hello": "cli"])
+
+        // A function error: 200 with FunctionError and Lambda's error object.
+        let (_, failed) = try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Fixture",
+                                         "--payload", #"{"fail":"boom"}"#, "err.json"], in: dir)
+        #expect(failed.contains(#""FunctionError": "Unhandled""#), "\(failed)")
+        let err = try String(contentsOfFile: dir + "/err.json", encoding: .utf8)
+        #expect(err.contains(#""errorType":"FixtureError""#) && err.contains(#""errorMessage":"boom""#))
+
+        // Event (202) and DryRun (204).
+        #expect(try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Fixture", "--invocation-type", "Event",
+                               "--payload", #"{"a":1}"#, "e.json"], in: dir).1.contains(#""StatusCode": 202"#))
+        #expect(try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Fixture", "--invocation-type", "DryRun",
+                               "d.json"], in: dir).1.contains(#""StatusCode": 204"#))
+
+        // An unknown function is the SDK's ResourceNotFoundException.
+        let (missingCode, missing) = try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Nope", "n.json"], in: dir)
+        #expect(missingCode != 0)
+        #expect(missing.contains("ResourceNotFoundException"))
+    }
+}
