@@ -9,7 +9,7 @@ struct Emulator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Runs the bundle's functions locally from the SAM template: HTTP API, invocations, events.",
-        subcommands: [StartAPI.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self, Token.self])
+        subcommands: [StartAPI.self, StartLambda.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self, Token.self])
 }
 
 /// Options every command that reads the template shares.
@@ -120,6 +120,9 @@ struct StartAPI: AsyncParsableCommand {
     @Flag(help: "Also the emulator's debug lines.")
     var verbose = false
 
+    /// `start-lambda` and `schedules --run` reuse this command without the HTTP API.
+    var serveHTTPAPI = true
+
     func run() async throws {
         let (template, locator, env) = try options.load()
         let rules = try ScheduleRule.all(in: template)  // refuse to start with a schedule that can never fire
@@ -154,8 +157,34 @@ struct StartAPI: AsyncParsableCommand {
         }
         let clock = EmulatorClock(now: try parseInstant(now))
         let schedules = noSchedules ? nil : CronEmulator(rules: rules, invoker: invoker, clock: clock)
-        try await EmulatorServer(host: host, port: port, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
+        try await EmulatorServer(host: host, port: serveHTTPAPI ? port : nil, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
                                  schedules: schedules, authorizers: authorizers, lambdaPort: lambdaPort).run()
+    }
+}
+
+struct StartLambda: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start-lambda",
+        abstract: "Serve only the Lambda Invoke API (like `sam local start-lambda`), with schedules and async invocations.")
+
+    @Option(help: "Port of the Lambda Invoke API.")
+    var port = 3001
+
+    @OptionGroup var options: TemplateOptions
+
+    func run() async throws {
+        var api = try StartAPI.parse(Self.forwarded(options) + ["--lambda-port", String(port)])
+        api.serveHTTPAPI = false
+        try await api.run()
+    }
+
+    static func forwarded(_ o: TemplateOptions) -> [String] {
+        var args = ["--template", o.template]
+        if let b = o.buildDir { args += ["--build-dir", b] }
+        if let e = o.envFile { args += ["--env-file", e] }
+        if let v = o.envVars { args += ["--env-vars", v] }
+        for p in o.parameterOverrides { args += ["--parameter-overrides", p] }
+        return args
     }
 }
 
@@ -292,11 +321,17 @@ struct Trigger: AsyncParsableCommand {
     }
 }
 
-struct Schedules: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the template's schedules and their next fire times.")
+struct Schedules: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the template's schedules and their next fire times, or run them (--run).")
 
     @Option(help: "The SAM template.")
     var template = "infra/template.yaml"
+
+    @Flag(name: .customLong("run"), help: "Fire the schedules into their functions until interrupted (the cron emulator without the HTTP API).")
+    var runSchedules = false
+
+    @Option(help: "With --run: folder with the functions' executables.")
+    var buildDir: String?
 
     @Option(help: "How many upcoming fire times to list per rule.")
     var next = 3
@@ -304,7 +339,16 @@ struct Schedules: ParsableCommand {
     @Option(help: "Compute from this instant (ISO 8601, e.g. 2026-11-21T10:00:00Z) instead of now; also the start of rate() schedules.")
     var now: String?
 
-    func run() throws {
+    func run() async throws {
+        if runSchedules {
+            var args = ["--template", template]
+            if let buildDir { args += ["--build-dir", buildDir] }
+            if let now { args += ["--now", now] }
+            var api = try StartAPI.parse(args)
+            api.serveHTTPAPI = false
+            try await api.run()
+            return
+        }
         let t = try Template.load(path: template)
         let rules = try ScheduleRule.all(in: t)
         var start = Date()

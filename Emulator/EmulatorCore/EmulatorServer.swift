@@ -16,7 +16,8 @@ import NIOPosix
 /// SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then end the handler processes.
 public struct EmulatorServer: Sendable {
     public var host: String
-    public var port: Int
+    /// The HTTP API's port; nil serves no HTTP API (`start-lambda`, `schedules --run`).
+    public var port: Int?
     public var gatewayTimeout: Duration
     public let invoker: Invoker
     public let schedules: CronEmulator?
@@ -24,7 +25,7 @@ public struct EmulatorServer: Sendable {
     /// The Lambda Invoke API's port (`--lambda-port`), off when nil.
     public var lambdaPort: Int?
 
-    public init(host: String = "127.0.0.1", port: Int = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
+    public init(host: String = "127.0.0.1", port: Int? = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
                 schedules: CronEmulator? = nil, authorizers: [String: JWTAuthorizer] = [:], lambdaPort: Int? = nil) {
         self.authorizers = authorizers
         self.lambdaPort = lambdaPort
@@ -42,19 +43,24 @@ public struct EmulatorServer: Sendable {
         let group = invoker.eventLoops
         let quiesce = ServerQuiescingHelper(group: group)
 
-        let channel = try await Self.bind(host: host, port: port, group: group, quiesce: quiesce) { gateway.respond(to: $0, on: $1) }
+        var channel: (any Channel)?
+        if let port {
+            channel = try await Self.bind(host: host, port: port, group: group, quiesce: quiesce) { gateway.respond(to: $0, on: $1) }
+        }
         var lambdaChannel: (any Channel)?
         if let lambdaPort {
             let api = LambdaInvokeAPI(invoker: invoker)
             lambdaChannel = try await Self.bind(host: host, port: lambdaPort, group: group, quiesce: quiesce) { api.respond(to: $0, on: $1) }
         }
 
-        log.emulator("listening on http://\(host):\(channel.localAddress?.port ?? port)")
         if let lambdaChannel {
             log.emulator("Lambda Invoke API on http://\(host):\(lambdaChannel.localAddress?.port ?? 0) (aws lambda invoke --endpoint-url ...)")
         }
-        for r in routes.routes {
-            log.emulator("  \(r.event.routeKey.padding(toLength: 40, withPad: " ", startingAt: 0)) -> \(r.function.logicalId)")
+        if let channel {
+            log.emulator("listening on http://\(host):\(channel.localAddress?.port ?? 0)")
+            for r in routes.routes {
+                log.emulator("  \(r.event.routeKey.padding(toLength: 40, withPad: " ", startingAt: 0)) -> \(r.function.logicalId)")
+            }
         }
         let reaper = Task { await invoker.runReaper() }
         let cron = Task { [schedules] in await schedules?.run() }
@@ -69,9 +75,12 @@ public struct EmulatorServer: Sendable {
         let signal = await Self.waitForTerminationSignal()
         cron.cancel()  // no new scheduled runs while draining
         log.emulator("\(signal): no new connections; draining in-flight requests (again to force)")
-        let drained = group.next().makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: drained)
-        try? await drained.futureResult.get()
+        if channel != nil || lambdaChannel != nil {
+            // Resolves once every listener and connection has closed; with none it never would.
+            let drained = group.next().makePromise(of: Void.self)
+            quiesce.initiateShutdown(promise: drained)
+            try? await drained.futureResult.get()
+        }
         log.emulator("drained; stopping handler processes")
         await invoker.shutdown()
         log.emulator("stopped")

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 import TestSupport
 
@@ -76,5 +79,39 @@ import TestSupport
         #expect(await child.waitForExit(timeout: 30) == 0)
         // The fixture answers a scheduled event with the rule's name from the event's ARN.
         #expect(line == #"{"scheduled":"noon"}"#)
+    }
+}
+
+/// The cron emulator alone, and the Lambda endpoint alone.
+@Suite(.serialized) struct HeadlessModesTests {
+    @Test func schedulesRunFiresWithoutTheHTTPAPI() async throws {
+        let dir = TestPaths.temporaryDirectory("headless")
+        try CronEmulatorTests.template.write(toFile: dir + "/template.yaml", atomically: true, encoding: .utf8)
+        let child = try ChildProcess(TestPaths.executable("emulator"),
+                                     arguments: ["schedules", "--run", "--template", dir + "/template.yaml", "--build-dir", TestPaths.binDirectory,
+                                                 "--now", "2026-11-21T11:59:59Z"], currentDirectory: dir)
+        #expect(await child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z", timeout: 10) != nil)
+        #expect(await child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 10) != nil)
+        #expect(!child.stderr.contains { $0.contains("listening on http://") })
+        child.signal(SIGTERM)
+        #expect(await child.waitForExit(timeout: 15) == 0)
+    }
+
+    @Test func startLambdaServesOnlyTheInvokeAPI() async throws {
+        let dir = TestPaths.temporaryDirectory("headless")
+        try CronEmulatorTests.template.write(toFile: dir + "/template.yaml", atomically: true, encoding: .utf8)
+        let child = try ChildProcess(TestPaths.executable("emulator"),
+                                     arguments: ["start-lambda", "--port", "0", "--template", dir + "/template.yaml",
+                                                 "--build-dir", TestPaths.binDirectory], currentDirectory: dir)
+        defer { child.signal(SIGKILL) }
+        let line = try #require(await child.waitForStderr(containing: "Lambda Invoke API on http://", timeout: 20))
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        var request = URLRequest(url: URL(string: url + "/2015-03-31/functions/Fixture/invocations")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(#"{"k":"v"}"#.utf8)
+        let (data, response) = try await URLSession(configuration: .ephemeral).data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        #expect(String(decoding: data, as: UTF8.self).contains(#""echo":{"k":"v"}"#))
+        #expect(!child.stderr.contains { $0.contains("listening on http://") })
     }
 }
