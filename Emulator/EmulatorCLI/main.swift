@@ -234,17 +234,7 @@ struct Invoke: AsyncParsableCommand {
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: InvokerOptions(), log: log)
         let result = await invoker.invoke(function, event: payload)
         await invoker.shutdown()
-        let out = FileHandle.standardOutput
-        switch result.outcome {
-        case .success(.response(let value)):
-            out.write(try value.encoded() + Data("\n".utf8))
-        case .success(.functionError(let e)):
-            out.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
-            throw ExitCode(1)
-        case .failure(let f):
-            log.emulator("invocation failed: \(f)")
-            throw ExitCode(1)
-        }
+        try printOutcome(result, log: log)
     }
 }
 
@@ -308,16 +298,7 @@ struct Trigger: AsyncParsableCommand {
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: InvokerOptions(), log: log)
         let result = await invoker.invoke(r.function, event: CronEmulator.event(for: r, at: Date(), id: Invoker.newRequestId()))
         await invoker.shutdown()
-        switch result.outcome {
-        case .success(.response(let value)):
-            FileHandle.standardOutput.write(try value.encoded() + Data("\n".utf8))
-        case .success(.functionError(let e)):
-            FileHandle.standardOutput.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
-            throw ExitCode(1)
-        case .failure(let f):
-            log.emulator("invocation failed: \(f)")
-            throw ExitCode(1)
-        }
+        try printOutcome(result, log: log)
     }
 }
 
@@ -412,6 +393,21 @@ struct GenerateEvent: ParsableCommand {
             try printJSON(ScheduledEvent(id: Invoker.newRequestId(), time: Timestamps.iso8601Seconds(now),
                                          ruleArn: "arn:aws:events:us-east-1:123456789012:rule/\(rule)"))
         }
+    }
+}
+
+/// Prints an invocation's answer on stdout (the payload, or Lambda's error object) and exits 1
+/// unless the function answered.
+func printOutcome(_ result: InvocationResult, log: EmulatorLog) throws {
+    switch result.outcome {
+    case .success(.response(let value)):
+        FileHandle.standardOutput.write(try value.encoded() + Data("\n".utf8))
+    case .success(.functionError(let e)):
+        FileHandle.standardOutput.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
+        throw ExitCode(1)
+    case .failure(let f):
+        log.emulator("invocation failed: \(f)")
+        throw ExitCode(1)
     }
 }
 
