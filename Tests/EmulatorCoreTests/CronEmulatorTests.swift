@@ -14,7 +14,7 @@ import TestSupport
         Properties:
           Handler: fixture-fn
           Events:
-            Tick: {Type: ScheduleV2, Properties: {Name: tick, ScheduleExpression: "rate(1 minute)", Input: '{"sleepMs": 1500}'}}
+            Tick: {Type: ScheduleV2, Properties: {Name: tick, ScheduleExpression: "rate(1 minute)", Input: '{"sleepMs": 3000}'}}
             Noon: {Type: ScheduleV2, Properties: {Name: noon, ScheduleExpression: "cron(0 12 * * ? *)"}}
             Off: {Type: Schedule, Properties: {Name: never-on, Schedule: "rate(1 minute)", Enabled: false}}
             Api: {Type: HttpApi, Properties: {Method: GET, Path: "/fx/{proxy+}"}}
@@ -30,11 +30,11 @@ import TestSupport
     }
 
     @Test func cronFiresOnItsOwnAtTheComputedTime() async throws {
-        let emu = try await EmulatorHarness.start(template: Self.template, arguments: ["--now", "2026-11-21T11:59:58Z"])
+        let emu = try await EmulatorHarness.start(template: Self.template, arguments: ["--now", "2026-11-21T11:59:56Z"])
         defer { Task { await emu.stop() } }
         #expect(try await status(emu, "noon")["next"] as? String == "2026-11-21T12:00:00Z")
-        // Two virtual seconds later (real time, the clock runs), within a second of it.
-        let fired = await emu.child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z -> Fixture", timeout: 6)
+        // Four virtual seconds later (real time, the clock runs), within a second of it.
+        let fired = await emu.child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z -> Fixture", timeout: 10)
         #expect(fired != nil)
         #expect(await emu.child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 10) != nil)
         #expect(try await status(emu, "noon")["next"] as? String == "2026-11-22T12:00:00Z")
@@ -51,7 +51,7 @@ import TestSupport
         #expect(await emu.child.waitForStderr(containing: "schedule tick: firing", timeout: 5) != nil)
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await status(emu, "tick")["fired"] as? Int == 1)
-        // The run (1.5 s) is still going: a trigger now is refused rather than overlapping.
+        // The run (3 s) is still going: a trigger now is refused rather than overlapping.
         let refused = try await post(emu, "/__emulator/schedules/tick/trigger")
         #expect(refused.status == 409)
         #expect(refused.errorCode == "conflict")
@@ -59,7 +59,7 @@ import TestSupport
         _ = try await post(emu, "/__emulator/clock", #"{"advance": 60}"#)
         #expect(await emu.child.waitForStderr(containing: "schedule tick: skipped", timeout: 5) != nil)
         // Once it is done, triggering works.
-        try await Task.sleep(for: .milliseconds(1500))
+        try await Task.sleep(for: .milliseconds(3000))
         let ok = try await post(emu, "/__emulator/schedules/tick/trigger")
         #expect(ok.status == 202)
         #expect((ok.json["requestId"] as? String)?.isEmpty == false)
