@@ -93,8 +93,8 @@ import TestSupport
         let emu = try await EmulatorHarness.start(arguments: ["--max-queue", "0"])
         defer { Task { await emu.stop() } }
         _ = try await emu.get("/single/pid")  // warm it up
-        async let busy = emu.get("/single/sleep?ms=800")
-        try await Task.sleep(for: .milliseconds(250))
+        async let busy = emu.get("/single/sleep?ms=800")  // under Single's 1 s Timeout
+        try await emu.waitUntilBusy("Single")  // order by state, not by a guessed delay
         let throttled = try await emu.get("/single/pid")
         #expect(throttled.status == 429)
         #expect(throttled.errorCode == "too_many_requests")
@@ -186,7 +186,7 @@ import TestSupport
         _ = try await emu.get("/fx/pid")
         #expect(!emu.handlerPids().isEmpty)
         async let slow = emu.get("/fx/sleep?ms=1200")
-        try await Task.sleep(for: .milliseconds(300))
+        try await emu.waitUntilBusy("Fixture")
         emu.child.signal(SIGTERM)
         let r = try await slow
         #expect(r.status == 200)

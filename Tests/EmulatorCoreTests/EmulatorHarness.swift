@@ -129,6 +129,18 @@ final class EmulatorHarness: @unchecked Sendable {
 
     func get(_ path: String) async throws -> Reply { try await request("GET", path) }
 
+    /// Waits until `function` has `busy` processes serving invocations (from `/__emulator/health`),
+    /// so tests order events by state rather than by guessing timings.
+    func waitUntilBusy(_ function: String, busy: Int = 1, timeout: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let health = try JSONSerialization.jsonObject(with: try await get("/__emulator/health").body) as? [String: Any]
+            let stats = (health?["functions"] as? [[String: Any]])?.first { $0["function"] as? String == function }
+            if let live = stats?["live"] as? Int, let idle = stats?["idle"] as? Int, live - idle >= busy { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Live handler processes (children of the emulator), by command name.
     func handlerPids() -> [Int32] {
         let ppid = child.process.processIdentifier
