@@ -1,6 +1,9 @@
 import ArgumentParser
 import EmulatorCore
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import FunctionProtocol
 import LambdaEvents
 
@@ -108,7 +111,7 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "HS256 secret the JWT authorizers accept (default: $EMULATOR_JWT_SECRET, else the development secret `emulator token` signs with).")
     var jwtSecret: String?
 
-    @Option(help: "A JWKS file whose keys (RS256, ES256, ...) the JWT authorizers accept.")
+    @Option(help: "A JWKS file or URL (fetched once at start) whose keys (RS256, ES256, ...) the JWT authorizers accept.")
     var jwks: String?
 
     @Option(help: "Multiplies Lambda's async retry delays (1 and 2 minutes); e.g. 0.01 in tests.")
@@ -144,9 +147,18 @@ struct StartAPI: AsyncParsableCommand {
         log.emulator("template \(options.template); executables from \(locator)")
         let invoker = Invoker(template: template, binaries: locator, environment: env, options: opts, log: log,
                               eventLoops: affinity.makeEventLoopGroup())
-        let jwksJSON = try jwks.map { path -> String in
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("Cannot read --jwks \(path).") }
-            return text
+        var jwksJSON: String?
+        if let jwks {
+            if jwks.hasPrefix("http://") || jwks.hasPrefix("https://") {
+                guard let url = URL(string: jwks), let (data, response) = try? await URLSession.shared.data(from: url),
+                      (response as? HTTPURLResponse)?.statusCode == 200 else {
+                    throw ValidationError("Cannot fetch --jwks \(jwks).")
+                }
+                jwksJSON = String(decoding: data, as: UTF8.self)
+            } else {
+                guard let text = try? String(contentsOfFile: jwks, encoding: .utf8) else { throw ValidationError("Cannot read --jwks \(jwks).") }
+                jwksJSON = text
+            }
         }
         let secret = jwtSecret ?? ProcessInfo.processInfo.environment["EMULATOR_JWT_SECRET"] ?? JWTAuthorizer.developmentSecret
         var authorizers: [String: JWTAuthorizer] = [:]

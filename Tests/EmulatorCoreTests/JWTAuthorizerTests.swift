@@ -42,8 +42,9 @@ import TestSupport
         try await JWTAuthorizer.devToken(secret: secret, claims: claims)
     }
 
-    func start(jwks: String? = nil) async throws -> EmulatorHarness {
+    func start(jwks: String? = nil, jwksURL: String? = nil) async throws -> EmulatorHarness {
         var args = ["--jwt-secret", Self.secret]
+        if let jwksURL { args += ["--jwks", jwksURL] }
         if let jwks {
             let path = TestPaths.temporaryDirectory("jwks") + "/jwks.json"
             try jwks.write(toFile: path, atomically: true, encoding: .utf8)
@@ -94,6 +95,25 @@ import TestSupport
             #expect(r.text.contains(reason), "\(reason): \(r.text)")
             #expect(r.headers["www-authenticate"] == "Bearer")
         }
+    }
+
+    @Test func jwksFromAURL() async throws {
+        let key = ES256PrivateKey()
+        let (x, y) = try #require(key.parameters)
+        let dir = TestPaths.temporaryDirectory("jwks-url")
+        try #"{"keys":[{"kty":"EC","crv":"P-256","x":"\#(x)","y":"\#(y)","kid":"k9","alg":"ES256"}]}"#
+            .write(toFile: dir + "/jwks.json", atomically: true, encoding: .utf8)
+        // A real HTTP server for the key set.
+        let server = try ChildProcess("/usr/bin/env", arguments: ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+                                      currentDirectory: dir)
+        defer { server.signal(SIGKILL) }
+        let line = try #require(await server.readLine(timeout: 20))
+        let port = try #require(line.split(separator: " ").compactMap { Int($0) }.first, "\(line)")
+        let emu = try await start(jwksURL: "http://127.0.0.1:\(port)/jwks.json")
+        defer { Task { await emu.stop() } }
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: key, kid: "k9")
+        #expect(try await get(emu, try await keys.sign(RawClaims(values: Self.claims()), kid: "k9")).status == 200)
     }
 
     @Test func shortSecretsAreRefusedAtStart() async throws {
