@@ -38,6 +38,7 @@ let package = Package(
         // libcurl's headers at build time; the library itself is loaded lazily (see shim.h).
         .systemLibrary(name: "CCurl", path: "Runtime/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
+        .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
         .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
         .target(
@@ -62,7 +63,7 @@ let package = Package(
         .target(
             name: "EmulatorCore",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents",
+                "FunctionProtocol", "LambdaEvents", "CSpawn",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

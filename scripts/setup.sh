@@ -27,6 +27,12 @@ if ! python3 -c "import awscli" >/dev/null 2>&1; then
   python3 -m pip install -q --root-user-action=ignore awscli
 fi
 
+# AWS's own Python runtime interface client: the emulator's Runtime API hosting is tested with it.
+if ! python3 -c "import awslambdaric" >/dev/null 2>&1; then
+  echo "setup: installing awslambdaric"
+  python3 -m pip install -q --root-user-action=ignore awslambdaric
+fi
+
 # cfn-lint checks the SAM template in the test run.
 if ! python3 -c "import cfnlint.runner" >/dev/null 2>&1; then
   echo "setup: installing cfn-lint"

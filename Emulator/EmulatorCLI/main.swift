@@ -32,13 +32,17 @@ struct TemplateOptions: ParsableArguments {
     @Option(help: "Template parameter overrides, `Key=Value`, repeatable.")
     var parameterOverrides: [String] = []
 
+    @Option(help: "Serve this function (or `all`) through the Lambda Runtime API instead of the stdio protocol, as `Metadata: EmulatorInterface: runtime-api` does; repeatable.")
+    var runtimeAPI: [String] = []
+
     func load() throws -> (Template, ExecutableLocator, EnvironmentLayers) {
         var overrides: [String: String] = [:]
         for o in parameterOverrides {
             guard let eq = o.firstIndex(of: "=") else { throw ValidationError("--parameter-overrides takes Key=Value, got \(o)") }
             overrides[String(o[..<eq])] = String(o[o.index(after: eq)...])
         }
-        let template = try Template.load(path: template, parameterOverrides: overrides)
+        var template = try Template.load(path: template, parameterOverrides: overrides)
+        try template.useRuntimeAPI(for: runtimeAPI)
         let locator: ExecutableLocator
         if let buildDir {
             locator = ExecutableLocator(directory: buildDir)
@@ -129,10 +133,20 @@ struct StartAPI: AsyncParsableCommand {
     func run() async throws {
         let (template, locator, env) = try options.load()
         let rules = try ScheduleRule.all(in: template)  // refuse to start with a schedule that can never fire
-        let missing = template.functions.filter { locator.path(for: $0) == nil }.map(\.handler)
         let log = EmulatorLog(verbosity: quiet ? .quiet : verbose ? .debug : .normal)
+        var missing: [String] = []
+        for function in template.functions {
+            do throws(InvocationFailure) {
+                _ = try FunctionLaunch.resolve(function, template: template, binaries: locator)
+            } catch {
+                if function.isPython { log.emulator("warning: \(error.description)") } else { missing.append(function.handler) }
+            }
+        }
         if !missing.isEmpty {
             log.emulator("warning: no executable for \(missing.joined(separator: ", ")) in \(locator); those routes answer 502 until built")
+        }
+        for function in template.functions where function.interface == .runtimeAPI {
+            log.emulator("\(function.logicalId) speaks the Lambda Runtime API (each process gets its own AWS_LAMBDA_RUNTIME_API)")
         }
         var opts = InvokerOptions()
         opts.defaultConcurrency = defaultConcurrency

@@ -152,13 +152,20 @@ final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
     typealias Respond = @Sendable (HTTPEventMapping.IncomingRequest, any EventLoop) -> EventLoopFuture<HTTPEventMapping.OutgoingResponse>
 
+    typealias RespondTooLarge = @Sendable (HTTPEventMapping.IncomingRequest) -> HTTPEventMapping.OutgoingResponse
+
     private let respond: Respond
+    private let respondTooLarge: RespondTooLarge
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     private var tooLarge = false
 
-    init(respond: @escaping Respond) {
+    /// - Parameter respondTooLarge: answers a request whose body is over 6 MB (its body empty).
+    init(respond: @escaping Respond, respondTooLarge: @escaping RespondTooLarge = { _ in
+        Gateway.error(.payloadTooLarge("The request body exceeds the 6 MB limit."), requestId: Invoker.newRequestId())
+    }) {
         self.respond = respond
+        self.respondTooLarge = respondTooLarge
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -179,17 +186,16 @@ final class GatewayHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head else { return }
             self.head = nil
             let keepAlive = head.isKeepAlive
-            if tooLarge {
-                let r = Gateway.error(.payloadTooLarge("The request body exceeds the 6 MB limit."), requestId: Invoker.newRequestId())
-                write(r, version: head.version, keepAlive: keepAlive, context: context)
-                return
-            }
             let (rawPath, rawQuery) = Self.split(head.uri)
             let request = HTTPEventMapping.IncomingRequest(
                 method: head.method.rawValue, rawPath: rawPath, rawQuery: rawQuery,
-                headers: head.headers.map { ($0.name, $0.value) }, body: Array(body.readableBytesView),
+                headers: head.headers.map { ($0.name, $0.value) }, body: tooLarge ? [] : Array(body.readableBytesView),
                 sourceIp: context.channel.remoteAddress?.ipAddress ?? "127.0.0.1")
             body.clear()
+            if tooLarge {
+                write(respondTooLarge(request), version: head.version, keepAlive: keepAlive, context: context)
+                return
+            }
             let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             respond(request, context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
                 let (handler, context) = bound.value

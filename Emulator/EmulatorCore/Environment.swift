@@ -16,12 +16,12 @@ public struct EnvironmentLayers: Sendable {
         self.envFile = envFile
         self.envVars = envVars
         var shell = shell
-        // The emulator's own runtime endpoint must never leak into a stdio handler.
+        // Set per process (each Runtime API process has its own endpoint), never inherited.
         shell["AWS_LAMBDA_RUNTIME_API"] = nil
         self.shell = shell
     }
 
-    func resolved(for function: FunctionSpec, executable: String) -> [String: String] {
+    func resolved(for function: FunctionSpec, taskRoot: String) -> [String: String] {
         var env = function.environment
         env.merge(envFile) { _, new in new }
         env.merge(envVars["Parameters"] ?? [:]) { _, new in new }
@@ -35,7 +35,7 @@ public struct EnvironmentLayers: Sendable {
             "AWS_LAMBDA_LOG_STREAM_NAME": "local/[$LATEST]emulator",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_EXECUTION_ENV": "AWS_Lambda_\(function.runtime)",
-            "LAMBDA_TASK_ROOT": (executable as NSString).deletingLastPathComponent,
+            "LAMBDA_TASK_ROOT": taskRoot,
             "_HANDLER": function.handler,
         ]
         env.merge(reserved) { _, new in new }

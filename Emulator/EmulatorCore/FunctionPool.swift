@@ -10,7 +10,7 @@ import NIOCore
 /// waits in a bounded queue; past the queue it is throttled (429).
 final class FunctionPool: Sendable {
     let function: FunctionSpec
-    let executable: String
+    let launch: FunctionLaunch
     let environment: [String: String]
     let maxConcurrency: Int
     let maxQueue: Int
@@ -53,17 +53,17 @@ final class FunctionPool: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    init(function: FunctionSpec, executable: String, environment: [String: String], maxConcurrency: Int, maxQueue: Int,
+    init(function: FunctionSpec, launch: FunctionLaunch, environment: [String: String], maxConcurrency: Int, maxQueue: Int,
          eventLoops: any EventLoopGroup, log: EmulatorLog, onInvokeAsync: @escaping @Sendable (String, JSONValue) -> Void) {
         self.function = function
-        self.executable = executable
+        self.launch = launch
         self.environment = environment
         self.maxConcurrency = max(1, maxConcurrency)
         self.maxQueue = max(0, maxQueue)
         self.eventLoops = eventLoops
         self.log = log
         self.onInvokeAsync = onInvokeAsync
-        let stamp = BinaryStamp(executable)
+        let stamp = BinaryStamp(launch.watchedFile)
         state.withLockedValue { $0.binary = stamp }
     }
 
@@ -119,7 +119,7 @@ final class FunctionPool: Sendable {
         eventLoop.makeFutureWithTask { [self] in
             do {
                 let (p, initMs) = try await HandlerProcess.start(
-                    function: function, executable: executable, environment: environment,
+                    function: function, launch: launch, environment: environment,
                     eventLoop: eventLoop, log: log, onInvokeAsync: onInvokeAsync)
                 state.withLockedValue { $0.live[ObjectIdentifier(p)] = p }
                 return (p, Optional(initMs))
@@ -171,7 +171,7 @@ final class FunctionPool: Sendable {
     /// - Returns: how many warm processes were recycled, or nil when nothing changed.
     @discardableResult
     func checkBinary() -> Int? {
-        guard let now = BinaryStamp(executable) else { return nil }
+        guard let now = BinaryStamp(launch.watchedFile) else { return nil }
         let recycled: [HandlerProcess]? = state.withLockedValue { s in
             guard let known = s.binary else {
                 s.binary = now
@@ -195,7 +195,7 @@ final class FunctionPool: Sendable {
             return idle
         }
         guard let recycled else { return nil }
-        log.emulator("\(function.logicalId): \(executable) changed; recycling \(recycled.count) idle process(es), busy ones after their invocation")
+        log.emulator("\(function.logicalId): \(launch.watchedFile) changed; recycling \(recycled.count) idle process(es), busy ones after their invocation")
         for p in recycled { p.terminate() }
         return recycled.count
     }

@@ -39,15 +39,18 @@ public enum InvocationOutcome: Sendable, Equatable {
     case functionError(ErrorPayload)
 }
 
-/// One warm handler process speaking the NDJSON protocol over its pipes. Serves one invocation
-/// at a time. Every fault (crash, timeout, garbage on stdout) fails the pending invocation with
-/// a reason and leaves the process dead, never a request hanging.
+/// One warm handler process: it speaks the NDJSON protocol over its pipes, or the Lambda Runtime
+/// API over HTTP (a `RuntimeAPIHost` turns those requests into the same frames). Serves one
+/// invocation at a time. Every fault (crash, timeout, garbage on stdout) fails the pending
+/// invocation with a reason and leaves the process dead, never a request hanging.
 final class HandlerProcess: @unchecked Sendable {
     let pid: pid_t
     let function: FunctionSpec
     let spawnedAt = ContinuousClock.now
-    private(set) var channel: (any Channel)!
+    /// Stdio: frames out on stdin, in on stdout. Runtime API: stdout is only a log stream.
+    private var channel: (any Channel)?
     private var stderrChannel: (any Channel)?
+    private var runtimeAPI: RuntimeAPIHost?
     /// The loop its pipes live on. The gateway prefers a process on the loop of the connection
     /// it serves, so a warm invocation never changes thread.
     let eventLoop: any EventLoop
@@ -86,30 +89,63 @@ final class HandlerProcess: @unchecked Sendable {
     /// Spawns the handler and waits for its `ready` frame (the cold start).
     /// - Returns: the process and its init duration in ms, measured here from spawn to `ready`.
     static func start(
-        function: FunctionSpec, executable: String, environment: [String: String], eventLoop: any EventLoop,
+        function: FunctionSpec, launch: FunctionLaunch, environment: [String: String], eventLoop: any EventLoop,
         log: EmulatorLog, onInvokeAsync: @escaping @Sendable (String, JSONValue) -> Void
     ) async throws(InvocationFailure) -> (HandlerProcess, Double) {
         let began = ContinuousClock.now
+        var environment = environment
+        var host: RuntimeAPIHost?
+        if launch.interface == .runtimeAPI {
+            // Bound before the spawn: the endpoint goes into the child's environment.
+            do {
+                let h = try await RuntimeAPIHost.bind(on: eventLoop, function: function, log: log)
+                environment["AWS_LAMBDA_RUNTIME_API"] = h.address
+                host = h
+            } catch {
+                throw .spawnFailed("Cannot serve the Runtime API for \(function.logicalId): \(error)")
+            }
+        }
         let child: Spawn.Child
         do {
             // Spawned from the loop's own thread: the child inherits that thread's CPU affinity,
             // so with pinned loops (`--cpu-affinity shard`) a handler shares its loop's core and a
             // round trip costs two context switches instead of two cross-core wakeups.
-            child = try await eventLoop.submit { try Spawn.spawn(executable: executable, environment: environment) }.get()
+            let env = environment
+            child = try await eventLoop.submit {
+                try Spawn.spawn(executable: launch.executable, arguments: launch.arguments, environment: env,
+                                workingDirectory: launch.workingDirectory)
+            }.get()
         } catch {
+            host?.close()
             throw .spawnFailed("Cannot start \(function.logicalId): \(error)")
         }
         let process = HandlerProcess(pid: child.pid, function: function, eventLoop: eventLoop, log: log, onInvokeAsync: onInvokeAsync)
         do {
-            process.channel = try await NIOPipeBootstrap(group: eventLoop)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(LineFrameDecoder(maxLength: FrameLimits.maxLineBytes)))
-                        try channel.pipeline.syncOperations.addHandler(FrameReader(process: process))
+            if let host {
+                process.runtimeAPI = host
+                host.attach(process)
+                // Nothing is ever written to a Runtime API process's stdin; EOF is honest.
+                close(child.stdin)
+                process.channel = try await NIOPipeBootstrap(group: eventLoop)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                ByteToMessageHandler(LineFrameDecoder(maxLength: 256 * 1024, truncate: true)))
+                            try channel.pipeline.syncOperations.addHandler(StderrForwarder(process: process, endsProcess: true))
+                        }
                     }
-                }
-                .takingOwnershipOfDescriptors(input: child.stdout, output: child.stdin).get()
+                    .takingOwnershipOfDescriptor(input: child.stdout).get()
+            } else {
+                process.channel = try await NIOPipeBootstrap(group: eventLoop)
+                    .channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                ByteToMessageHandler(LineFrameDecoder(maxLength: FrameLimits.maxLineBytes)))
+                            try channel.pipeline.syncOperations.addHandler(FrameReader(process: process))
+                        }
+                    }
+                    .takingOwnershipOfDescriptors(input: child.stdout, output: child.stdin).get()
+            }
             process.stderrChannel = try await NIOPipeBootstrap(group: eventLoop)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -122,8 +158,10 @@ final class HandlerProcess: @unchecked Sendable {
         } catch {
             kill(child.pid, SIGKILL)
             Spawn.reap(child.pid) { _ in }
+            host?.close()
             throw .spawnFailed("Cannot attach to \(function.logicalId)'s pipes: \(error)")
         }
+        if let host { process.exited.futureResult.whenComplete { _ in host.close() } }
 
         // Lambda allows 10 s of init; a handler that neither readies nor fails is killed then.
         let initLimit = eventLoop.scheduleTask(in: .seconds(10)) {
@@ -172,8 +210,12 @@ final class HandlerProcess: @unchecked Sendable {
             promise.fail(refused)
             return promise.futureResult
         }
-        channel.writeAndFlush(frame).whenFailure { [self] error in
-            fail(.crashed("cannot write to its stdin (\(error))"), kill: true)
+        if let runtimeAPI {
+            runtimeAPI.deliver(frame)
+        } else {
+            channel?.writeAndFlush(frame).whenFailure { [self] error in
+                fail(.crashed("cannot write to its stdin (\(error))"), kill: true)
+            }
         }
         return promise.futureResult
     }
@@ -184,7 +226,7 @@ final class HandlerProcess: @unchecked Sendable {
         state.withLockedValue { s in
             if case .idle = s.phase { s.phase = .dead(.unavailable("terminated")) }
         }
-        channel?.close(mode: .output, promise: nil)
+        if runtimeAPI == nil { channel?.close(mode: .output, promise: nil) }
         kill(pid, SIGTERM)
         let pid = self.pid
         eventLoop.scheduleTask(in: grace) { kill(pid, SIGKILL) }
@@ -218,6 +260,11 @@ final class HandlerProcess: @unchecked Sendable {
             violation("it wrote a line that is not a protocol frame to stdout: \(preview.debugDescription)")
             return
         }
+        received(type, frame)
+    }
+
+    /// One frame, from the pipe or translated from a Runtime API request.
+    func received(_ type: FrameType, _ frame: [String: JSONValue]) {
         let requestId = frame["requestId"]?.stringValue
         switch type {
         case .ready:
@@ -271,7 +318,7 @@ final class HandlerProcess: @unchecked Sendable {
         promise.succeed(outcome)
     }
 
-    private func violation(_ reason: String) {
+    func violation(_ reason: String) {
         log.emulator("\(function.logicalId) (pid \(pid)): protocol violation: \(reason); replacing the process")
         fail(.protocolViolation(reason), kill: true)
     }
@@ -321,7 +368,13 @@ final class HandlerProcess: @unchecked Sendable {
     }
 
     fileprivate func stderrLine(_ line: ByteBuffer) {
-        log.function(function.logicalId, requestId: currentRequestId, String(buffer: line))
+        var text = String(buffer: line)
+        // Lambda runtimes join a multi-line record (a traceback) with \r so it stays one log
+        // event; on a terminal that prints as one garbled line, so it is unfolded here.
+        if text.utf8.contains(0x0D) {
+            text = text.split(separator: "\r", omittingEmptySubsequences: true).joined(separator: "\n    ")
+        }
+        log.function(function.logicalId, requestId: currentRequestId, text)
     }
 }
 
@@ -351,13 +404,24 @@ private final class FrameReader: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
+/// Forwards a log stream (stderr; stdout too in Runtime API mode) line by line.
 private final class StderrForwarder: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     let process: HandlerProcess
-    init(process: HandlerProcess) { self.process = process }
+    /// The stream's end is the process's end (its stdout, when frames do not travel on it).
+    let endsProcess: Bool
+    init(process: HandlerProcess, endsProcess: Bool = false) {
+        self.process = process
+        self.endsProcess = endsProcess
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         process.stderrLine(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if endsProcess { process.stdoutClosed() }
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

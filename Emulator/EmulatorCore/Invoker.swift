@@ -243,17 +243,15 @@ public final class Invoker: Sendable {
 
     private func pool(for function: FunctionSpec) throws(InvocationFailure) -> FunctionPool {
         if let p = pools.withLockedValue({ $0[function.logicalId] }) { return p }
-        guard let executable = binaries.path(for: function) else {
-            throw .spawnFailed("No executable `\(function.handler)` for \(function.logicalId) in \(binaries.description). Run `swift build`.")
-        }
-        let env = environment.resolved(for: function, executable: executable)
+        let launch = try FunctionLaunch.resolve(function, template: template, binaries: binaries, environment: environment.shell)
+        let env = environment.resolved(for: function, taskRoot: launch.taskRoot)
         let concurrency = function.reservedConcurrency ?? options.defaultConcurrency
         guard concurrency > 0 else {
             throw .throttled("\(function.logicalId) has ReservedConcurrentExecutions 0: every invocation is throttled.")
         }
         return pools.withLockedValue { pools in
             if let p = pools[function.logicalId] { return p }
-            let p = FunctionPool(function: function, executable: executable, environment: env, maxConcurrency: concurrency,
+            let p = FunctionPool(function: function, launch: launch, environment: env, maxConcurrency: concurrency,
                                  maxQueue: options.maxQueue, eventLoops: eventLoops, log: log) { [weak self] name, event in
                 self?.invokeAsync(functionName: name, event: event, source: function.logicalId)
             }

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,8 @@ enum Spawn {
         return 0
     }
 
-    static func spawn(executable: String, arguments: [String] = [], environment: [String: String]) throws -> Child {
+    static func spawn(executable: String, arguments: [String] = [], environment: [String: String],
+                      workingDirectory: String? = nil) throws -> Child {
         lock.lock()
         defer { lock.unlock() }
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
@@ -48,6 +50,7 @@ enum Spawn {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        if let workingDirectory { _ = cspawn_add_chdir(&actions, workingDirectory) }
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

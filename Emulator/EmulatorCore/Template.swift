@@ -32,6 +32,20 @@ public struct FunctionSpec: Sendable, Equatable {
     public var environment: [String: String]
     public var httpEvents: [HttpEventSpec]
     public var schedules: [ScheduleSpec]
+    /// How the emulator talks to the function's processes.
+    public var interface: FunctionInterface = .stdio
+
+    /// Python functions run under AWS's own runtime interface client (`python3 -m awslambdaric`).
+    public var isPython: Bool { runtime.hasPrefix("python") }
+}
+
+/// The wire between the emulator and a handler process.
+public enum FunctionInterface: String, Sendable, Equatable, CaseIterable {
+    /// NDJSON frames over stdin/stdout: the fast local protocol (DESIGN.md section 4).
+    case stdio
+    /// The Lambda Runtime API over HTTP, served by the emulator per process at
+    /// `AWS_LAMBDA_RUNTIME_API`: what any Lambda runtime client speaks.
+    case runtimeAPI = "runtime-api"
 }
 
 public struct HttpEventSpec: Sendable, Equatable {
@@ -117,7 +131,8 @@ extension Template {
             let props = try node["Properties"].map { try resolver.resolve($0, at: "Resources.\(id).Properties") }?.objectValue ?? [:]
             switch type {
             case "AWS::Serverless::Function":
-                functions.append(try functionSpec(id: id, properties: merge(globals: globals, into: props)))
+                let metadata = try node["Metadata"].map { try resolver.resolve($0, at: "Resources.\(id).Metadata") }?.objectValue ?? [:]
+                functions.append(try functionSpec(id: id, properties: merge(globals: globals, into: props), metadata: metadata))
             case "AWS::Serverless::HttpApi":
                 apis[id] = try httpApiSpec(id: id, properties: props)
             default:
@@ -140,7 +155,7 @@ extension Template {
         return out
     }
 
-    static func functionSpec(id: String, properties p: [String: JSONValue]) throws -> FunctionSpec {
+    static func functionSpec(id: String, properties p: [String: JSONValue], metadata: [String: JSONValue] = [:]) throws -> FunctionSpec {
         guard let handler = p["Handler"]?.stringValue, !handler.isEmpty else {
             throw TemplateError("Function \(id) has no Handler (the executable's product name).")
         }
@@ -178,11 +193,27 @@ extension Template {
                 continue
             }
         }
-        return FunctionSpec(
+        var spec = FunctionSpec(
             logicalId: id, functionName: p["FunctionName"]?.stringValue ?? id, handler: handler,
             runtime: p["Runtime"]?.stringValue ?? "provided.al2023", codeUri: p["CodeUri"]?.stringValue,
             timeoutSeconds: timeout, memoryMB: memory, reservedConcurrency: reserved,
             environment: env, httpEvents: http, schedules: schedules)
+        if spec.isPython {
+            spec.interface = .runtimeAPI
+            guard handler.contains("."), !handler.hasPrefix("."), !handler.hasSuffix(".") else {
+                throw TemplateError("Function \(id): a Python Handler is `module.function` (e.g. app.handler), not `\(handler)`.")
+            }
+        }
+        if let value = metadata["EmulatorInterface"] {
+            guard let text = value.stringValue, let interface = FunctionInterface(rawValue: text) else {
+                throw TemplateError("Function \(id): Metadata.EmulatorInterface must be \(FunctionInterface.allCases.map(\.rawValue).joined(separator: " or ")), not \(value.textValue).")
+            }
+            if spec.isPython && interface == .stdio {
+                throw TemplateError("Function \(id): a \(spec.runtime) function speaks only the Runtime API; remove Metadata.EmulatorInterface: stdio.")
+            }
+            spec.interface = interface
+        }
+        return spec
     }
 
     static func httpApiSpec(id: String, properties p: [String: JSONValue]) throws -> HttpApiSpec {
@@ -331,5 +362,22 @@ struct IntrinsicResolver {
             rest = after[after.index(after: close)...]
         }
         return out + rest
+    }
+}
+
+extension Template {
+    /// `--runtime-api NAME`: serve these functions (logical id, FunctionName or handler; `all`
+    /// for every one) through the Lambda Runtime API instead of the stdio protocol.
+    public mutating func useRuntimeAPI(for names: [String]) throws {
+        for name in names {
+            if name == "all" {
+                for i in functions.indices { functions[i].interface = .runtimeAPI }
+                continue
+            }
+            guard let target = function(named: name) else {
+                throw TemplateError("--runtime-api \(name): no such function (known: \(functions.map(\.logicalId).joined(separator: ", "))).")
+            }
+            for i in functions.indices where functions[i].logicalId == target.logicalId { functions[i].interface = .runtimeAPI }
+        }
     }
 }

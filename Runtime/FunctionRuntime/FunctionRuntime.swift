@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import CStdio
 import Logging
 import FunctionProtocol
 import LambdaEvents
@@ -22,6 +23,8 @@ public enum FunctionRuntime {
 
         let transport: any Transport
         if let endpoint = environment["AWS_LAMBDA_RUNTIME_API"], !endpoint.isEmpty {
+            // stdout is a log stream here: line by line, so a crash loses no buffered line.
+            cstdio_line_buffer_stdout()
             do {
                 transport = try LambdaRuntimeAPITransport(endpoint: endpoint, functionName: functionName)
             } catch {

@@ -135,7 +135,7 @@ import TestSupport
                                                  "F": ["FILE_AND_VARS": "function", "VARS_ONLY": "function"],
                                                  "Other": ["VARS_ONLY": "other"]],
                                        shell: ["ALL": "shell", "PATH": "/bin", "AWS_LAMBDA_RUNTIME_API": "leak:1"])
-        let env = layers.resolved(for: fn, executable: "/bin/h")
+        let env = layers.resolved(for: fn, taskRoot: "/bin")
         #expect(env["T_ONLY"] == "t")
         #expect(env["T_AND_FILE"] == "file")
         #expect(env["FILE_ONLY"] == "file")
@@ -146,6 +146,77 @@ import TestSupport
         #expect(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256")
         #expect(env["AWS_LAMBDA_RUNTIME_API"] == nil)
         #expect(env["_HANDLER"] == "h")
+        #expect(env["LAMBDA_TASK_ROOT"] == "/bin")
+    }
+}
+
+@Suite struct FunctionInterfaceTests {
+    static func template(_ function: String) -> String {
+        """
+        Resources:
+          F:
+            Type: AWS::Serverless::Function
+        \(function)
+        """
+    }
+
+    @Test func pythonRuntimesAndMetadataPickTheRuntimeAPI() throws {
+        let t = try Template.parse(yaml: """
+        Resources:
+          Py:
+            Type: AWS::Serverless::Function
+            Properties: {Runtime: python3.12, Handler: pkg.app.handler, CodeUri: src/}
+          Swift:
+            Type: AWS::Serverless::Function
+            Metadata: {EmulatorInterface: runtime-api}
+            Properties: {Handler: search}
+          Plain:
+            Type: AWS::Serverless::Function
+            Properties: {Handler: health}
+        """, directory: "/srv/app/infra")
+        #expect(t.function(named: "Py")?.interface == .runtimeAPI)
+        #expect(t.function(named: "Swift")?.interface == .runtimeAPI)
+        #expect(t.function(named: "Plain")?.interface == .stdio)
+
+        // A Python handler's module is looked up in CodeUri, relative to the template.
+        let py = try #require(t.function(named: "Py"))
+        #expect(throws: InvocationFailure.self) {
+            try FunctionLaunch.resolve(py, template: t, binaries: ExecutableLocator(directory: "/nowhere"))
+        }
+        do {
+            _ = try FunctionLaunch.resolve(py, template: t, binaries: ExecutableLocator(directory: "/nowhere"))
+        } catch {
+            #expect(error.description.contains("/srv/app/infra/src"))
+            #expect(error.description.contains("pkg/app.py"))
+        }
+    }
+
+    @Test func theFlagSwitchesNamedFunctions() throws {
+        var t = try Template.parse(yaml: """
+        Resources:
+          A: {Type: AWS::Serverless::Function, Properties: {Handler: a, FunctionName: stack-a}}
+          B: {Type: AWS::Serverless::Function, Properties: {Handler: b}}
+        """)
+        try t.useRuntimeAPI(for: ["stack-a"])
+        #expect(t.function(named: "A")?.interface == .runtimeAPI)
+        #expect(t.function(named: "B")?.interface == .stdio)
+        try t.useRuntimeAPI(for: ["all"])
+        #expect(t.function(named: "B")?.interface == .runtimeAPI)
+        #expect(throws: TemplateError.self) { try t.useRuntimeAPI(for: ["nope"]) }
+    }
+
+    @Test(arguments: [
+        ("Metadata: {EmulatorInterface: grpc}\n    Properties: {Handler: h}", "EmulatorInterface must be stdio or runtime-api"),
+        ("Metadata: {EmulatorInterface: stdio}\n    Properties: {Handler: app.handler, Runtime: python3.12}", "speaks only the Runtime API"),
+        ("Properties: {Handler: app, Runtime: python3.12}", "module.function"),
+    ])
+    func badInterfacesAreRejected(function: String, message: String) throws {
+        do {
+            _ = try Template.parse(yaml: Self.template("    " + function))
+            Issue.record("accepted \(function)")
+        } catch let error as TemplateError {
+            #expect(error.description.contains(message), "\(error)")
+        }
     }
 }
 

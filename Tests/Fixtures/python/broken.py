@@ -1,0 +1,6 @@
+"""Fails at import: the emulator must report an init error, not hang."""
+raise RuntimeError("broken at import")
+
+
+def handler(event, context):
+    return {}
