@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // MARK: Runtime: protocol, events, transports. No dependency on any function.
@@ -52,6 +53,25 @@ let package = Package(
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
         .target(name: "HealthChecks", path: "Functions/HealthChecks"),
+        // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
+        .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
+        // The store protocol, its value types and the rules both stores share.
+        .target(name: "DocumentStore", dependencies: ["LambdaEvents"], path: "Functions/DocumentStore"),
+        .target(
+            name: "PostgresStore",
+            dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents"],
+            path: "Functions/PostgresStore"
+        ),
+        .target(
+            name: "SQLiteStore",
+            dependencies: [
+                "DocumentStore", "LambdaEvents",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Functions/SQLiteStore"
+        ),
     ] + functions.map { fn in
         .executableTarget(
             name: fn.target,
@@ -108,6 +128,12 @@ let package = Package(
             path: "Tests/FunctionRuntimeTests"
         ),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"], path: "Tests/HealthChecksTests"),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport"],
+            path: "Tests/StoreConformanceTests"
+        ),
         .testTarget(
             name: "EmulatorCoreTests",
             dependencies: [

@@ -1,0 +1,98 @@
+import Foundation
+import LambdaEvents
+
+/// Everything ingestion, re-embedding, search and the jobs API need from storage, with two
+/// implementations (embedded SQLite, Postgres + pgvector) that pass one conformance suite.
+///
+/// Every method that reads or writes tenant data takes the tenant and never returns another
+/// tenant's rows: another org's id behaves exactly like an id that does not exist. The job-queue
+/// methods a worker uses (`claimJobs`, `heartbeat`, `completeJob`, `failJob`) are the exception:
+/// one worker serves every tenant, and each job it claims carries its org.
+///
+/// Calls are synchronous and block the calling thread for the statement's duration: a handler
+/// process serves one invocation at a time, and both SQLite and libpq are blocking libraries.
+public protocol Store: Sendable {
+    /// `sqlite` or `postgres`.
+    var kind: String { get }
+
+    // MARK: Schema
+
+    /// Applies pending migrations in order; safe when several processes start together.
+    func migrate() throws(StoreError)
+    func migrationStatus() throws(StoreError) -> MigrationStatus
+
+    // MARK: Documents
+
+    /// Creates the document and its first job in one transaction. The same bytes (`sha256`)
+    /// already live in the org: returns that document, `created == false`, and no new job.
+    func createDocument(_ document: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool)
+    func document(org: OrgID, id: String) throws(StoreError) -> Document?
+    func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail?
+    /// Newest first. `status` filters; `cursor` is the previous page's `nextCursor`.
+    func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document>
+    /// Marks the document deleted (out of search at once) and queues `job` (its cleanup) in the
+    /// same transaction. Returns nil when there is no such live document.
+    func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)?
+    /// Removes the document, its versions, chunks and vectors. Returns false when absent.
+    @discardableResult
+    func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool
+    /// Live documents whose ready version was not built with this model and chunker: the
+    /// nightly re-embed's work list.
+    func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document]
+
+    // MARK: Versions
+
+    /// A new `indexing` version beside whatever is ready now.
+    func createVersion(org: OrgID, _ version: NewVersion) throws(StoreError) -> DocVersion
+    func version(org: OrgID, id: String) throws(StoreError) -> DocVersion?
+    func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion]
+    func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError)
+    /// The flip: in one transaction this version becomes `ready`, the previous ready one
+    /// `superseded`, and the document `ready`. Readers see the old version or the new one, never
+    /// both or neither. Throws `.conflict` unless the version is `indexing` and its document live.
+    @discardableResult
+    func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion
+
+    // MARK: Chunks and vectors
+
+    /// Stores chunks and their vectors (under the version's model and dimension) in batches.
+    func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError)
+    func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk]
+    func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk]
+    /// Vectors already computed for these contents under `model`, by `content_sha256`, so a
+    /// re-embed only embeds what changed. Only the org's own vectors are reused.
+    func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]]
+    /// Models with ready vectors in the org, and their dimensions (several mid-migration).
+    func readyModels(org: OrgID) throws(StoreError) -> [String: Int]
+
+    // MARK: Search primitives (ready versions of live documents only)
+
+    /// Top `k` chunks by cosine similarity to `query` among vectors of `model`.
+    func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk]
+    /// Top `k` chunks by full-text rank; accents and case do not matter.
+    func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk]
+
+    // MARK: Jobs
+
+    /// Queues a job; with an idempotency key that a live job already holds, returns that job
+    /// and `created == false`.
+    func enqueue(_ job: NewJob) throws(StoreError) -> (job: Job, created: Bool)
+    func job(org: OrgID, id: String) throws(StoreError) -> Job?
+    /// Leases up to `limit` runnable jobs to `owner` for `lease` seconds: queued ones whose
+    /// `run_after` has come, and running ones whose lease expired (their worker died). Each job
+    /// goes to one claimer; each claim counts as an attempt.
+    func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job]
+    /// Extends a lease still held by `owner`; false when it was lost (expired and re-claimed).
+    func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool
+    /// Marks a job done; throws `.leaseLost` when `owner` no longer holds it.
+    func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError)
+    /// Records a failed attempt: queued again after the backoff, or `dead` after `max_attempts`
+    /// (`retryable == false` kills it at once), with the error kept.
+    @discardableResult
+    func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job
+
+    // MARK: Health
+
+    /// A cheap round trip proving the store answers.
+    func ping() throws(StoreError)
+}

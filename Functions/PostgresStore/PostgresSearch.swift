@@ -1,0 +1,109 @@
+import DocumentStore
+import Foundation
+import LambdaEvents
+import PostgresClient
+
+extension PostgresStore {
+    /// Live documents of the org that pass the filter, decided in Swift with the same rule the
+    /// SQLite store uses, so both stores filter identically.
+    func allowedDocuments(_ c: PostgresConnection, org: OrgID, filter: SearchFilter) throws -> [String] {
+        var sql = "SELECT id, created_at, metadata::text AS metadata FROM documents WHERE org_id = $1 AND deleted_at IS NULL"
+        var params: [PostgresValue] = [.text(org)]
+        if let ids = filter.documentIds {
+            params.append(Self.jsonStrings(ids))
+            sql += " AND id IN (SELECT jsonb_array_elements_text($2))"
+        }
+        return try c.query(sql, params).compactMap { row in
+            let id = try row.string("id")
+            return filter.matches(id: id, createdAt: try row.date("created_at"), metadata: StoreValidation.decodeObject(try row.string("metadata")))
+                ? id : nil
+        }
+    }
+
+    public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        guard k > 0 else { return [] }
+        guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
+        guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
+        return try tx { c in
+            guard let dimRow = try c.query("""
+                SELECT v.dim FROM doc_versions v WHERE v.org_id = $1 AND v.embed_model = $2 AND v.state = 'ready' LIMIT 1
+                """, [.text(org), .text(model)]).first else { return [] }
+            let dim = Int(try dimRow.int("dim"))
+            guard dim == query.count else {
+                throw StoreError.invalidInput(field: "query", reason: "\(model) vectors have \(dim) dimensions, the query \(query.count)")
+            }
+            var allowed: [String]?
+            if !filter.isEmpty {
+                allowed = try allowedDocuments(c, org: org, filter: filter)
+                if allowed?.isEmpty == true { return [] }
+            }
+            // A wider candidate list than k: the HNSW scan's results are filtered by org, state
+            // and filter after the index, so it must bring enough.
+            let efSearch = min(1000, max(40, k * 4))
+            try c.execute("SELECT set_config('hnsw.ef_search', $1, true)", [.text(String(efSearch))])
+            let results = try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: false)
+            guard results.count < k else { return results }
+            // Short: the approximate scan's candidates ran out after filtering. The exact scan
+            // over the same rows returns every match there is.
+            return try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: true)
+        }
+    }
+
+    /// `dim` is an Int and `exact` a Bool: the only things interpolated; every value is bound.
+    static func nearest(_ c: PostgresConnection, org: OrgID, model: String, dim: Int, query: [Float], k: Int,
+                        allowed: [String]?, exact: Bool) throws -> [ScoredChunk] {
+        var params: [PostgresValue] = [.vector(query), .text(model), .text(org), .int(k)]
+        var filterSQL = ""
+        if let allowed {
+            params.append(jsonStrings(allowed))
+            filterSQL = " AND c.document_id IN (SELECT jsonb_array_elements_text($5))"
+        }
+        // The index matches `embedding::vector(dim) <=> ...` under `embed_model = ... AND dim = ...`;
+        // adding 0 to the distance hides it from the planner for the exact pass.
+        let distance = "(e.embedding::vector(\(dim)) <=> $1::vector(\(dim)))"
+        if exact { try c.execute("SET LOCAL enable_indexscan = off") }
+        defer { if exact { _ = try? c.execute("SET LOCAL enable_indexscan = on") } }
+        return try c.query("""
+            SELECT c.id, c.document_id, c.version_id, 1 - \(distance) AS score
+            FROM chunk_embeddings e
+            JOIN doc_chunks c ON c.id = e.chunk_id
+            JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+            JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
+            WHERE e.embed_model = $2 AND e.dim = \(dim) AND e.org_id = $3\(filterSQL)
+            ORDER BY \(distance)
+            LIMIT $4
+            """, params).map { row in
+            ScoredChunk(chunkId: try row.string("id"), documentId: try row.string("document_id"),
+                        versionId: try row.string("version_id"), score: Float(try row.double("score")))
+        }
+    }
+
+    public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        let terms = TextFolding.terms(query)
+        guard k > 0, !terms.isEmpty else { return [] }
+        // Any term may match (`|`); ts_rank_cd ranks chunks with more and closer terms first.
+        // Terms are letters and digits only, and the query text is still bound, not spliced.
+        let tsquery = terms.prefix(64).joined(separator: " | ")
+        return try tx { c in
+            var params: [PostgresValue] = [.text(tsquery), .text(org), .int(k)]
+            var filterSQL = ""
+            if !filter.isEmpty {
+                params.append(Self.jsonStrings(try allowedDocuments(c, org: org, filter: filter)))
+                filterSQL = " AND c.document_id IN (SELECT jsonb_array_elements_text($4))"
+            }
+            return try c.query("""
+                SELECT c.id, c.document_id, c.version_id, ts_rank_cd(c.folded_tsv, q) AS score
+                FROM doc_chunks c
+                JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL,
+                     to_tsquery('simple', $1) q
+                WHERE c.folded_tsv @@ q AND c.org_id = $2\(filterSQL)
+                ORDER BY score DESC, c.id
+                LIMIT $3
+                """, params).map { row in
+                ScoredChunk(chunkId: try row.string("id"), documentId: try row.string("document_id"),
+                            versionId: try row.string("version_id"), score: Float(try row.double("score")))
+            }
+        }
+    }
+}

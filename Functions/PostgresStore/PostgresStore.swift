@@ -1,0 +1,549 @@
+import DocumentStore
+import Foundation
+import LambdaEvents
+import PostgresClient
+
+/// The store at scale: Postgres 16 + pgvector through libpq. One connection per process, kept
+/// across warm invocations (libpq reconnects after a server restart); every value is a bound
+/// parameter. Dense search uses a partial HNSW index per model with an exact fallback when a
+/// filtered approximate scan comes back short; keyword search uses a GIN-indexed `tsvector`.
+public final class PostgresStore: Store, @unchecked Sendable {
+    public let kind = "postgres"
+    let connection: PostgresConnection
+    let migrationsDirectory: String?
+    /// A schema of its own (tests; several stores in one database), else the URL's search path.
+    let schema: String?
+    private let indexedModels = NSLock()
+    private nonisolated(unsafe) var modelsWithIndex: Set<String> = []
+
+    public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil) throws(StoreError) {
+        self.schema = schema
+        self.migrationsDirectory = migrationsDirectory
+        do {
+            connection = try PostgresConnection(url: url)
+            if let schema {
+                guard Self.isIdentifier(schema) else { throw StoreError.invalidInput(field: "schema", reason: "must be [a-z0-9_]+") }
+                try connection.execute("CREATE SCHEMA IF NOT EXISTS \(schema)")
+                // `public` stays on the path: pgvector's type lives there.
+                try connection.execute("SET search_path TO \(schema), public")
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        !s.isEmpty && s.count <= 60 && s.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }
+    }
+
+    static func map(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        guard let e = error as? PostgresError else { return .database("\(error)") }
+        if e.isConnectionFailure { return .unavailable(e.message) }
+        switch e.sqlState ?? "" {
+        case "23505", "23503", "23514": return .conflict(e.message)
+        case "42P01", "42703": return .schema("\(e.message): run the migrations")
+        case "22P02", "22023", "22000": return .invalidInput(field: "value", reason: e.message)
+        case let s where s.hasPrefix("08") || s.hasPrefix("57P"): return .unavailable(e.message)
+        default: return .database(e.description)
+        }
+    }
+
+    /// Runs `body` in a transaction, mapping every failure to a `StoreError`.
+    func tx<T>(_ body: (PostgresConnection) throws -> T) throws(StoreError) -> T {
+        do {
+            return try connection.transaction(body)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    func run<T>(_ body: (PostgresConnection) throws -> T) throws(StoreError) -> T {
+        do {
+            return try body(connection)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    // MARK: Row mapping
+
+    static let documentColumns = """
+        d.id, d.org_id, d.title, d.filename, d.mime_type, d.bytes, d.sha256, d.blob_uri, d.metadata::text AS metadata, d.status,
+        d.created_at, d.updated_at, d.deleted_at,
+        (SELECT v.id FROM doc_versions v WHERE v.document_id = d.id AND v.state = 'ready') AS ready_version_id
+        """
+
+    static func optString(_ row: PostgresRow, _ c: String) throws -> String? { try row.isNull(c) ? nil : row.string(c) }
+    static func optDate(_ row: PostgresRow, _ c: String) throws -> Date? { try row.isNull(c) ? nil : row.date(c) }
+    static func optInt(_ row: PostgresRow, _ c: String) throws -> Int? { try row.isNull(c) ? nil : Int(row.int(c)) }
+
+    static func document(_ r: PostgresRow) throws -> Document {
+        Document(
+            id: try r.string("id"), orgId: try r.string("org_id"), title: try r.string("title"), filename: try r.string("filename"),
+            mimeType: try r.string("mime_type"), bytes: Int(try r.int("bytes")), sha256: try r.string("sha256"),
+            blobURI: try r.string("blob_uri"), metadata: StoreValidation.decodeObject(try r.string("metadata")),
+            status: DocumentStatus(rawValue: try r.string("status")) ?? .pending, createdAt: try r.date("created_at"),
+            updatedAt: try r.date("updated_at"), deletedAt: try optDate(r, "deleted_at"), readyVersionId: try optString(r, "ready_version_id"))
+    }
+
+    static func version(_ r: PostgresRow) throws -> DocVersion {
+        DocVersion(
+            id: try r.string("id"), orgId: try r.string("org_id"), documentId: try r.string("document_id"),
+            embedModel: try r.string("embed_model"), dim: Int(try r.int("dim")), chunkSize: Int(try r.int("chunk_size")),
+            chunkOverlap: Int(try r.int("chunk_overlap")), chunkerVersion: try r.string("chunker_version"),
+            sourceSha256: try r.string("source_sha256"), state: VersionState(rawValue: try r.string("state")) ?? .failed,
+            error: try optString(r, "error"), createdAt: try r.date("created_at"), readyAt: try optDate(r, "ready_at"))
+    }
+
+    static func chunk(_ r: PostgresRow) throws -> Chunk {
+        Chunk(id: try r.string("id"), orgId: try r.string("org_id"), documentId: try r.string("document_id"),
+              versionId: try r.string("version_id"), index: Int(try r.int("chunk_index")), content: try r.string("content"),
+              contentSha256: try r.string("content_sha256"), tokenCount: Int(try r.int("token_count")),
+              charStart: Int(try r.int("char_start")), charEnd: Int(try r.int("char_end")))
+    }
+
+    static func job(_ r: PostgresRow) throws -> Job {
+        Job(id: try r.string("id"), orgId: try r.string("org_id"), type: JobType(rawValue: try r.string("type")) ?? .ingest,
+            documentId: try optString(r, "document_id"), versionId: try optString(r, "version_id"),
+            idempotencyKey: try optString(r, "idempotency_key"), params: StoreValidation.decodeObject(try r.string("params")),
+            status: JobStatus(rawValue: try r.string("status")) ?? .failed, attempts: Int(try r.int("attempts")),
+            maxAttempts: Int(try r.int("max_attempts")), runAfter: try r.date("run_after"), leaseOwner: try optString(r, "lease_owner"),
+            leaseExpiresAt: try optDate(r, "lease_expires_at"), error: try optString(r, "error"), durationMs: try optInt(r, "duration_ms"),
+            createdAt: try r.date("created_at"), updatedAt: try r.date("updated_at"), startedAt: try optDate(r, "started_at"),
+            finishedAt: try optDate(r, "finished_at"))
+    }
+
+    static let jobColumns = """
+        id, org_id, type, document_id, version_id, idempotency_key, params::text AS params, status, attempts, max_attempts, run_after,
+        lease_owner, lease_expires_at, error, duration_ms, created_at, updated_at, started_at, finished_at
+        """
+
+    /// The server's clock, to the millisecond (both stores page with millisecond cursors).
+    static let now = "date_trunc('milliseconds', clock_timestamp())"
+
+    static func jsonStrings(_ s: [String]) -> PostgresValue {
+        .jsonb((try? JSONValue.array(s.map { .string($0) }).encoded()).map { String(decoding: $0, as: UTF8.self) } ?? "[]")
+    }
+
+    // MARK: Schema
+
+    public func migrate() throws(StoreError) {
+        let migrations = try Migrations.load(dialect: "postgres", directory: migrationsDirectory)
+        let lockKey = "rag-migrations:\(schema ?? "default")"
+        try run { c in
+            // Session-level advisory lock: a second process starting now waits, then finds
+            // everything applied.
+            try c.query("SELECT pg_advisory_lock(hashtext($1))", [.text(lockKey)])
+            defer { _ = try? c.query("SELECT pg_advisory_unlock(hashtext($1))", [.text(lockKey)]) }
+            try c.execute("CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+            let applied = Set(try c.query("SELECT id FROM schema_migrations").map { try $0.string("id") })
+            for m in migrations where !applied.contains(m.id) {
+                try c.transaction { c in
+                    try c.executeScript(m.sql)
+                    try c.execute("INSERT INTO schema_migrations (id) VALUES ($1)", [.text(m.id)])
+                }
+            }
+        }
+    }
+
+    public func migrationStatus() throws(StoreError) -> MigrationStatus {
+        let migrations = try Migrations.load(dialect: "postgres", directory: migrationsDirectory)
+        let applied: [String] = try run { c in
+            let exists = try c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")[0].bool("present")
+            guard exists else { return [] }
+            return try c.query("SELECT id FROM schema_migrations ORDER BY id").map { try $0.string("id") }
+        }
+        return MigrationStatus(applied: applied, pending: migrations.map(\.id).filter { !applied.contains($0) })
+    }
+
+    public func ping() throws(StoreError) {
+        _ = try run { c in try c.query("SELECT 1") }
+    }
+
+    // MARK: Documents
+
+    public func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
+        try StoreValidation.org(new.orgId)
+        let metadata = try StoreValidation.metadata(new.metadata)
+        if let job, job.orgId != new.orgId { throw .invalidInput(field: "job.org_id", reason: "must be the document's org") }
+        let id = StoreValidation.newId()
+        return try tx { c in
+            // ON CONFLICT against the live-hash index: two uploads racing make one document.
+            let inserted = try c.query("""
+                INSERT INTO documents (id, org_id, title, filename, mime_type, bytes, sha256, blob_uri, metadata, status, created_at, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, 'pending', \(Self.now), \(Self.now))
+                ON CONFLICT (org_id, sha256) WHERE deleted_at IS NULL DO NOTHING
+                RETURNING id
+                """, [.text(id), .text(new.orgId), .text(new.title), .text(new.filename), .text(new.mimeType), .int(new.bytes),
+                      .text(new.sha256), .text(new.blobURI), .text(metadata)])
+            if inserted.isEmpty {
+                let existing = try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.sha256 = $2 AND d.deleted_at IS NULL",
+                                           [.text(new.orgId), .text(new.sha256)])
+                guard let row = existing.first else { throw StoreError.conflict("the document changed while it was being created; retry") }
+                return (try Self.document(row), nil, false)
+            }
+            var created: Job?
+            if var job {
+                job.documentId = job.documentId ?? id
+                created = try Self.insertJob(c, job).job
+            }
+            let doc = try Self.document(c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.id = $1", [.text(id)])[0])
+            return (doc, created, true)
+        }
+    }
+
+    public func document(org: OrgID, id: String) throws(StoreError) -> Document? {
+        try run { c in
+            try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.id = $2", [.text(org), .text(id)])
+                .first.map(Self.document)
+        }
+    }
+
+    public func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
+        try tx { c in
+            guard let row = try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.id = $2",
+                                        [.text(org), .text(id)]).first else { return nil }
+            let doc = try Self.document(row)
+            let versionCount = Int(try c.query("SELECT count(*) AS n FROM doc_versions WHERE org_id = $1 AND document_id = $2",
+                                               [.text(org), .text(id)])[0].int("n"))
+            var ready: DocVersion?
+            var chunkCount = 0
+            if let vid = doc.readyVersionId {
+                ready = try c.query("SELECT * FROM doc_versions WHERE id = $1", [.text(vid)]).first.map(Self.version)
+                chunkCount = Int(try c.query("SELECT count(*) AS n FROM doc_chunks WHERE version_id = $1", [.text(vid)])[0].int("n"))
+            }
+            return DocumentDetail(document: doc, readyVersion: ready, versionCount: versionCount, chunkCount: chunkCount)
+        }
+    }
+
+    public func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
+        let limit = max(1, min(limit, 1000))
+        var sql = "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1"
+        var params: [PostgresValue] = [.text(org)]
+        if let status {
+            params.append(.text(status.rawValue))
+            sql += " AND d.status = $\(params.count)"
+        } else {
+            sql += " AND d.deleted_at IS NULL"
+        }
+        if let cursor {
+            let (ms, id) = try PageCursor.decode(cursor)
+            params += [.int(ms), .text(id)]
+            let t = "('epoch'::timestamptz + $\(params.count - 1) * interval '1 millisecond')"
+            sql += " AND (d.created_at < \(t) OR (d.created_at = \(t) AND d.id < $\(params.count)))"
+        }
+        params.append(.int(limit + 1))
+        sql += " ORDER BY d.created_at DESC, d.id DESC LIMIT $\(params.count)"
+        let docs = try run { c in try c.query(sql, params).map(Self.document) }
+        let page = Array(docs.prefix(limit))
+        let next = docs.count > limit ? page.last.map { PageCursor.encode(ms: Int64(($0.createdAt.timeIntervalSince1970 * 1000).rounded()), id: $0.id) } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
+    public func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
+        try tx { c in
+            let n = try c.execute("""
+                UPDATE documents SET status = 'deleted', deleted_at = \(Self.now), updated_at = \(Self.now)
+                WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
+                """, [.text(org), .text(id)])
+            guard n == 1 else { return nil }
+            var created: Job?
+            if var job {
+                job.orgId = org
+                job.documentId = id
+                created = try Self.insertJob(c, job).job
+            }
+            let doc = try Self.document(c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.id = $1", [.text(id)])[0])
+            return (doc, created)
+        }
+    }
+
+    public func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
+        try run { c in try c.execute("DELETE FROM documents WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]) == 1 }
+    }
+
+    public func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
+        try run { c in
+            try c.query("""
+                SELECT \(Self.documentColumns) FROM documents d
+                JOIN doc_versions v ON v.document_id = d.id AND v.state = 'ready'
+                WHERE d.deleted_at IS NULL AND (v.embed_model <> $1 OR v.chunker_version <> $2)
+                  AND NOT EXISTS (SELECT 1 FROM doc_versions n WHERE n.document_id = d.id AND n.state = 'indexing')
+                ORDER BY d.created_at LIMIT $3
+                """, [.text(embedModel), .text(chunkerVersion), .int(max(1, limit))]).map(Self.document)
+        }
+    }
+
+    // MARK: Versions
+
+    public func createVersion(org: OrgID, _ v: NewVersion) throws(StoreError) -> DocVersion {
+        try StoreValidation.dimension(v.dim)
+        guard !v.embedModel.isEmpty, v.embedModel.utf8.count <= 200 else {
+            throw .invalidInput(field: "embed_model", reason: "must be 1-200 bytes")
+        }
+        let id = StoreValidation.newId()
+        let version = try tx { c in
+            // Locks the document row: a concurrent soft delete waits, then sees this version.
+            guard try !c.query("SELECT 1 FROM documents WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL FOR UPDATE",
+                               [.text(org), .text(v.documentId)]).isEmpty else {
+                throw StoreError.notFound("document \(v.documentId)")
+            }
+            return try Self.version(c.query("""
+                INSERT INTO doc_versions (id, org_id, document_id, embed_model, dim, chunk_size, chunk_overlap, chunker_version, source_sha256, state, created_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'indexing', \(Self.now))
+                RETURNING *
+                """, [.text(id), .text(org), .text(v.documentId), .text(v.embedModel), .int(v.dim), .int(v.chunkSize),
+                      .int(v.chunkOverlap), .text(v.chunkerVersion), .text(v.sourceSha256)])[0])
+        }
+        try ensureVectorIndex(model: v.embedModel, dim: v.dim)
+        return version
+    }
+
+    /// A partial expression HNSW index for one model (its own dimension), made once. DDL cannot
+    /// take bound parameters, so the model name is embedded as a quoted literal (quotes doubled).
+    func ensureVectorIndex(model: String, dim: Int) throws(StoreError) {
+        let key = "\(model)\u{0}\(dim)"
+        if indexedModels.withLock({ modelsWithIndex.contains(key) }) { return }
+        var hash: UInt64 = 1469598103934665603
+        for b in key.utf8 { hash = (hash ^ UInt64(b)) &* 1099511628211 }
+        let name = "chunk_embeddings_hnsw_\(String(hash, radix: 16))"
+        let literal = "'" + model.replacingOccurrences(of: "'", with: "''") + "'"
+        try run { c in
+            try c.execute("""
+                CREATE INDEX IF NOT EXISTS \(name) ON chunk_embeddings
+                USING hnsw ((embedding::vector(\(dim))) vector_cosine_ops) WHERE embed_model = \(literal) AND dim = \(dim)
+                """)
+        }
+        indexedModels.withLock { _ = modelsWithIndex.insert(key) }
+    }
+
+    public func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
+        try run { c in try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.version) }
+    }
+
+    public func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
+        try run { c in
+            try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND document_id = $2 ORDER BY created_at DESC, id DESC",
+                        [.text(org), .text(documentId)]).map(Self.version)
+        }
+    }
+
+    public func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+        try tx { c in
+            let n = try c.execute("UPDATE doc_versions SET state = 'failed', error = $1 WHERE org_id = $2 AND id = $3 AND state = 'indexing'",
+                                  [.text(String(error.prefix(4000))), .text(org), .text(id)])
+            guard n == 1 else {
+                guard try !c.query("SELECT 1 FROM doc_versions WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).isEmpty else {
+                    throw StoreError.notFound("version \(id)")
+                }
+                throw StoreError.conflict("version \(id) is not indexing")
+            }
+            try c.execute("""
+                UPDATE documents SET status = 'failed', updated_at = \(Self.now)
+                WHERE id = (SELECT document_id FROM doc_versions WHERE id = $1) AND status = 'pending'
+                """, [.text(id)])
+        }
+    }
+
+    public func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
+        try tx { c in
+            // Lock the document first: concurrent flips of one document serialise here.
+            guard let row = try c.query("""
+                SELECT v.*, d.deleted_at IS NOT NULL AS doc_deleted FROM doc_versions v JOIN documents d ON d.id = v.document_id
+                WHERE v.org_id = $1 AND v.id = $2 FOR UPDATE OF d, v
+                """, [.text(org), .text(id)]).first else { throw StoreError.notFound("version \(id)") }
+            let v = try Self.version(row)
+            guard v.state == .indexing else { throw StoreError.conflict("version \(id) is \(v.state.rawValue), not indexing") }
+            guard try !row.bool("doc_deleted") else { throw StoreError.conflict("document \(v.documentId) is deleted") }
+            try c.execute("UPDATE doc_versions SET state = 'superseded' WHERE document_id = $1 AND state = 'ready'", [.text(v.documentId)])
+            let ready = try Self.version(c.query("UPDATE doc_versions SET state = 'ready', ready_at = \(Self.now), error = NULL WHERE id = $1 RETURNING *",
+                                                 [.text(id)])[0])
+            try c.execute("UPDATE documents SET status = 'ready', updated_at = \(Self.now) WHERE id = $1", [.text(v.documentId)])
+            return ready
+        }
+    }
+
+    // MARK: Chunks
+
+    public func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
+        guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
+        guard v.state == .indexing else { throw .conflict("version \(versionId) is \(v.state.rawValue); chunks go into an indexing version") }
+        for (i, c) in chunks.enumerated() { try StoreValidation.vector(c.vector, dim: v.dim, field: "chunks[\(i)].vector") }
+        // Multi-row INSERTs of up to 200 chunks: one round trip per batch, not per row.
+        for start in stride(from: 0, to: chunks.count, by: 200) {
+            let batch = chunks[start..<min(start + 200, chunks.count)]
+            try tx { c in
+                var chunkRows: [String] = [], embRows: [String] = []
+                var cp: [PostgresValue] = [], ep: [PostgresValue] = []
+                for chunk in batch {
+                    let id = StoreValidation.newId()
+                    let base = cp.count
+                    let placeholders = (1...10).map { "$\(base + $0)" } + ["to_tsvector('simple', $\(base + 11))"]
+                    chunkRows.append("(" + placeholders.joined(separator: ", ") + ")")
+                    cp += [.text(id), .text(org), .text(v.documentId), .text(versionId), .int(chunk.index), .text(chunk.content),
+                           .text(chunk.contentSha256), .int(chunk.tokenCount), .int(chunk.charStart), .int(chunk.charEnd),
+                           .text(TextFolding.fold(chunk.content))]
+                    let eb = ep.count
+                    embRows.append("($\(eb + 1), $\(eb + 2), $\(eb + 3), $\(eb + 4), $\(eb + 5)::vector)")
+                    ep += [.text(id), .text(org), .text(v.embedModel), .int(v.dim), .vector(chunk.vector)]
+                }
+                try c.execute("""
+                    INSERT INTO doc_chunks (id, org_id, document_id, version_id, chunk_index, content, content_sha256, token_count, char_start, char_end, folded_tsv)
+                    VALUES \(chunkRows.joined(separator: ", "))
+                    """, cp)
+                try c.execute("INSERT INTO chunk_embeddings (chunk_id, org_id, embed_model, dim, embedding) VALUES \(embRows.joined(separator: ", "))", ep)
+            }
+        }
+    }
+
+    public func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
+        try run { c in
+            try c.query("SELECT * FROM doc_chunks WHERE org_id = $1 AND version_id = $2 ORDER BY chunk_index", [.text(org), .text(versionId)])
+                .map(Self.chunk)
+        }
+    }
+
+    public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try run { c in
+            try c.query("SELECT * FROM doc_chunks WHERE org_id = $1 AND id IN (SELECT jsonb_array_elements_text($2))",
+                        [.text(org), Self.jsonStrings(ids)]).map(Self.chunk)
+        }
+        let byId = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        return ids.compactMap { byId[$0] }
+    }
+
+    public func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
+        guard !contentSha256s.isEmpty else { return [:] }
+        return try run { c in
+            var out: [String: [Float]] = [:]
+            for row in try c.query("""
+                SELECT DISTINCT ON (c.content_sha256) c.content_sha256, e.embedding::text AS embedding
+                FROM doc_chunks c JOIN chunk_embeddings e ON e.chunk_id = c.id AND e.embed_model = $1
+                WHERE c.org_id = $2 AND c.content_sha256 IN (SELECT jsonb_array_elements_text($3))
+                """, [.text(model), .text(org), Self.jsonStrings(contentSha256s)]) {
+                out[try row.string("content_sha256")] = try row.floats("embedding")
+            }
+            return out
+        }
+    }
+
+    public func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
+        try run { c in
+            var out: [String: Int] = [:]
+            for row in try c.query("""
+                SELECT DISTINCT v.embed_model, v.dim FROM doc_versions v JOIN documents d ON d.id = v.document_id
+                WHERE v.org_id = $1 AND v.state = 'ready' AND d.deleted_at IS NULL
+                """, [.text(org)]) {
+                out[try row.string("embed_model")] = Int(try row.int("dim"))
+            }
+            return out
+        }
+    }
+
+    // MARK: Jobs
+
+    static func insertJob(_ c: PostgresConnection, _ new: NewJob) throws -> (job: Job, created: Bool) {
+        guard new.maxAttempts > 0 else { throw StoreError.invalidInput(field: "max_attempts", reason: "must be at least 1") }
+        let params = try StoreValidation.metadata(new.params)
+        let id = StoreValidation.newId()
+        let runAfter: String
+        var values: [PostgresValue] = [.text(id), .text(new.orgId), .text(new.type.rawValue), new.documentId.map { .text($0) } ?? .null,
+                                       new.versionId.map { .text($0) } ?? .null, new.idempotencyKey.map { .text($0) } ?? .null,
+                                       .text(params), .int(new.maxAttempts)]
+        if let after = new.runAfter {
+            values.append(.timestamptz(after))
+            runAfter = "$\(values.count)"
+        } else {
+            runAfter = now
+        }
+        // The live-key index decides races: the loser reads the winner's job.
+        let inserted = try c.query("""
+            INSERT INTO jobs (id, org_id, type, document_id, version_id, idempotency_key, params, status, attempts, max_attempts, run_after, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, 'queued', 0, $8, \(runAfter), \(now), \(now))
+            ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL AND status IN ('queued', 'running') DO NOTHING
+            RETURNING \(jobColumns)
+            """, values)
+        if let row = inserted.first { return (try job(row), true) }
+        guard let key = new.idempotencyKey,
+              let live = try c.query("SELECT \(jobColumns) FROM jobs WHERE org_id = $1 AND idempotency_key = $2 AND status IN ('queued', 'running')",
+                                     [.text(new.orgId), .text(key)]).first else {
+            throw StoreError.conflict("the job's idempotency key changed hands while enqueuing; retry")
+        }
+        return (try job(live), false)
+    }
+
+    public func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
+        try StoreValidation.org(new.orgId)
+        return try tx { c in try Self.insertJob(c, new) }
+    }
+
+    public func job(org: OrgID, id: String) throws(StoreError) -> Job? {
+        try run { c in try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.job) }
+    }
+
+    public func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
+        guard limit > 0 else { return [] }
+        return try tx { c in
+            // SKIP LOCKED: concurrent claimers take different rows instead of queueing on the same ones.
+            try c.query("""
+                UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = $1,
+                    lease_expires_at = clock_timestamp() + $2 * interval '1 second',
+                    started_at = COALESCE(started_at, \(Self.now)), updated_at = \(Self.now)
+                WHERE id IN (
+                    SELECT id FROM jobs
+                    WHERE type IN (SELECT jsonb_array_elements_text($3))
+                      AND ((status = 'queued' AND run_after <= clock_timestamp())
+                        OR (status = 'running' AND lease_expires_at < clock_timestamp()))
+                    ORDER BY run_after, created_at
+                    LIMIT $4
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING \(Self.jobColumns)
+                """, [.text(owner), .double(lease), Self.jsonStrings((types ?? JobType.allCases).map(\.rawValue)), .int(limit)])
+                .map(Self.job).sorted { ($0.runAfter, $0.createdAt) < ($1.runAfter, $1.createdAt) }
+        }
+    }
+
+    public func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool {
+        try run { c in
+            try c.execute("""
+                UPDATE jobs SET lease_expires_at = clock_timestamp() + $1 * interval '1 second', updated_at = \(Self.now)
+                WHERE id = $2 AND status = 'running' AND lease_owner = $3 AND lease_expires_at >= clock_timestamp()
+                """, [.double(lease), .text(jobId), .text(owner)]) == 1
+        }
+    }
+
+    public func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
+        let n = try run { c in
+            try c.execute("""
+                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, error = NULL,
+                    duration_ms = $1, finished_at = \(Self.now), updated_at = \(Self.now)
+                WHERE id = $2 AND status = 'running' AND lease_owner = $3
+                """, [.int(durationMs), .text(jobId), .text(owner)])
+        }
+        guard n == 1 else { throw .leaseLost(jobId: jobId) }
+    }
+
+    public func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job {
+        try tx { c in
+            guard let row = try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE",
+                                        [.text(jobId), .text(owner)]).first else { throw StoreError.leaseLost(jobId: jobId) }
+            let j = try Self.job(row)
+            let message = PostgresValue.text(String(error.prefix(4000)))
+            if !retryable || j.attempts >= j.maxAttempts {
+                return try Self.job(c.query("""
+                    UPDATE jobs SET status = 'dead', error = $1, lease_owner = NULL, lease_expires_at = NULL, finished_at = \(Self.now), updated_at = \(Self.now)
+                    WHERE id = $2 RETURNING \(Self.jobColumns)
+                    """, [message, .text(jobId)])[0])
+            }
+            return try Self.job(c.query("""
+                UPDATE jobs SET status = 'queued', error = $1, lease_owner = NULL, lease_expires_at = NULL,
+                    run_after = clock_timestamp() + $2 * interval '1 second', updated_at = \(Self.now)
+                WHERE id = $3 RETURNING \(Self.jobColumns)
+                """, [message, .double(backoff.delay(afterAttempt: j.attempts)), .text(jobId)])[0])
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import DocumentStore
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+
+/// The ready vectors of one org under one model, as one contiguous matrix of unit rows, valid
+/// for one search generation. A warm process answers every dense query from it until a flip or
+/// a delete bumps the generation; reading 100k vectors back from SQLite costs far more than
+/// scanning them.
+final class VectorCache: @unchecked Sendable {
+    struct Entry {
+        var generation: Int64
+        var dim: Int
+        var chunkIds: [String]
+        var versionIds: [String]
+        /// Per row, an index into `documentIds`.
+        var documentIndex: [Int32]
+        var documentIds: [String]
+        var matrix: [Float]
+    }
+
+    private let lock = NIOLock()
+    private var entries: [String: Entry] = [:]
+
+    func get(_ key: String, generation: Int64) -> Entry? {
+        lock.withLock { entries[key].flatMap { $0.generation == generation ? $0 : nil } }
+    }
+
+    func put(_ key: String, _ entry: Entry) {
+        lock.withLock {
+            // Keep memory bounded: entries of other generations are dead weight.
+            entries = entries.filter { $0.value.generation == entry.generation }
+            entries[key] = entry
+        }
+    }
+}
+
+extension SQLiteStore {
+    public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        guard k > 0 else { return [] }
+        guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
+        guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
+        let (entry, allowed) = try read { db -> (VectorCache.Entry, Set<String>?) in
+            let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
+            let key = org + "\u{0}" + model
+            let entry = try vectorCache.get(key, generation: generation) ?? {
+                let e = try Self.loadVectors(db, org: org, model: model, generation: generation)
+                vectorCache.put(key, e)
+                return e
+            }()
+            return (entry, try filter.isEmpty ? nil : Self.allowedDocuments(db, org: org, filter: filter))
+        }
+        guard !entry.chunkIds.isEmpty else { return [] }
+        guard query.count == entry.dim else {
+            throw .invalidInput(field: "query", reason: "\(model) vectors have \(entry.dim) dimensions, the query \(query.count)")
+        }
+        let q = Vectors.normalized(query)
+        var rowAllowed: [Bool]?
+        if let allowed {
+            let docAllowed = entry.documentIds.map { allowed.contains($0) }
+            rowAllowed = entry.documentIndex.map { docAllowed[Int($0)] }
+        }
+        var top = TopK(k: k)
+        entry.matrix.withUnsafeBufferPointer { m in
+            q.withUnsafeBufferPointer { qp in
+                let dim = entry.dim
+                for row in 0..<entry.chunkIds.count {
+                    if let rowAllowed, !rowAllowed[row] { continue }
+                    top.insert(score: SIMDDot.dot(qp.baseAddress!, m.baseAddress! + row * dim, dim), row: row)
+                }
+            }
+        }
+        return top.sorted().map { (score, row) in
+            ScoredChunk(chunkId: entry.chunkIds[row], documentId: entry.documentIds[Int(entry.documentIndex[row])],
+                        versionId: entry.versionIds[row], score: score)
+        }
+    }
+
+    static func loadVectors(_ db: Database, org: OrgID, model: String, generation: Int64) throws -> VectorCache.Entry {
+        var entry = VectorCache.Entry(generation: generation, dim: 0, chunkIds: [], versionIds: [], documentIndex: [], documentIds: [], matrix: [])
+        var docIndex: [String: Int32] = [:]
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT c.id, c.document_id, c.version_id, e.dim, e.vector
+            FROM doc_versions v
+            JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
+            JOIN doc_chunks c ON c.version_id = v.id
+            JOIN chunk_embeddings e ON e.chunk_id = c.id AND e.embed_model = ?
+            WHERE v.org_id = ? AND v.state = 'ready' AND v.embed_model = ?
+            """, arguments: [model, org, model])
+        while let row = try rows.next() {
+            let dim: Int = row[3]
+            if entry.dim == 0 { entry.dim = dim }
+            guard dim == entry.dim else { continue }
+            let doc: String = row[1]
+            let di: Int32
+            if let known = docIndex[doc] { di = known } else {
+                di = Int32(entry.documentIds.count)
+                docIndex[doc] = di
+                entry.documentIds.append(doc)
+            }
+            entry.chunkIds.append(row[0])
+            entry.versionIds.append(row[2])
+            entry.documentIndex.append(di)
+            let start = entry.matrix.count
+            (row[4] as Data).withUnsafeBytes { raw in
+                for i in 0..<dim {
+                    entry.matrix.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))))
+                }
+            }
+            // Unit rows: the scan's dot product is the cosine similarity.
+            var norm: Float = 0
+            for i in start..<(start + dim) { norm += entry.matrix[i] * entry.matrix[i] }
+            norm = norm.squareRoot()
+            if norm > 0 { for i in start..<(start + dim) { entry.matrix[i] /= norm } }
+        }
+        return entry
+    }
+
+    /// Live documents of the org that pass the filter.
+    static func allowedDocuments(_ db: Database, org: OrgID, filter: SearchFilter) throws -> Set<String> {
+        var sql = "SELECT id, created_at, metadata FROM documents WHERE org_id = ? AND deleted_at IS NULL"
+        var args: [any DatabaseValueConvertible] = [org]
+        if let ids = filter.documentIds {
+            sql += " AND id IN (SELECT value FROM json_each(?))"
+            args.append(StoreValidation.encodeStrings(ids))
+        }
+        var out = Set<String>()
+        for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) {
+            let id: String = row[0]
+            if filter.matches(id: id, createdAt: date(row[1] as Int64), metadata: StoreValidation.decodeObject(row[2])) { out.insert(id) }
+        }
+        return out
+    }
+
+    public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        let terms = TextFolding.terms(query)
+        guard k > 0, !terms.isEmpty else { return [] }
+        // Any term may match; bm25 ranks chunks with more and rarer terms first.
+        let match = terms.prefix(64).map { "\"\($0)\"" }.joined(separator: " OR ")
+        return try read { db in
+            var sql = """
+                SELECT c.id, c.document_id, c.version_id, bm25(chunk_fts) AS rank
+                FROM chunk_fts
+                JOIN doc_chunks c ON c.rowid = chunk_fts.rowid
+                JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
+                WHERE chunk_fts MATCH ? AND c.org_id = ?
+                """
+            var args: [any DatabaseValueConvertible] = [match, org]
+            if !filter.isEmpty {
+                let allowed = try Self.allowedDocuments(db, org: org, filter: filter)
+                sql += " AND c.document_id IN (SELECT value FROM json_each(?))"
+                args.append(StoreValidation.encodeStrings(Array(allowed)))
+            }
+            sql += " ORDER BY rank LIMIT ?"
+            args.append(k)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+                // bm25() is lower-is-better and negative; flip it so higher is better.
+                ScoredChunk(chunkId: row[0], documentId: row[1], versionId: row[2], score: Float(-(row[3] as Double)))
+            }
+        }
+    }
+}
+
+/// The k best (score, row) pairs seen, kept sorted; k is small (at most a few hundred).
+struct TopK {
+    let k: Int
+    private(set) var items: [(Float, Int)] = []
+
+    init(k: Int) {
+        self.k = k
+        items.reserveCapacity(k + 1)
+    }
+
+    @inline(__always)
+    mutating func insert(score: Float, row: Int) {
+        if items.count == k, let worst = items.last, score <= worst.0 { return }
+        var i = items.count
+        while i > 0 && items[i - 1].0 < score { i -= 1 }
+        items.insert((score, row), at: i)
+        if items.count > k { items.removeLast() }
+    }
+
+    func sorted() -> [(Float, Int)] { items }
+}
+
+enum SIMDDot {
+    /// Four independent 8-wide accumulators keep the FMA units busy.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i + 32 <= n {
+            s0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            s1 += ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+            s2 += ra.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD8<Float>.self)
+            s3 += ra.loadUnaligned(fromByteOffset: (i + 24) * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: (i + 24) * 4, as: SIMD8<Float>.self)
+            i += 32
+        }
+        while i + 8 <= n {
+            s0 += ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var sum = ((s0 + s1) + (s2 + s3)).sum()
+        while i < n {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+}

@@ -1,0 +1,528 @@
+import DocumentStore
+import Foundation
+import GRDB
+import LambdaEvents
+
+/// The embedded store: one SQLite file in WAL mode, shared by every handler process the
+/// emulator runs (each with its own connection pool). Writers take the lock up front
+/// (`BEGIN IMMEDIATE`) and wait up to `busyTimeout` for it, so concurrent processes queue
+/// rather than fail; readers never block writers.
+public final class SQLiteStore: Store, @unchecked Sendable {
+    public let kind = "sqlite"
+    public let path: String
+    let pool: DatabasePool
+    let migrationsDirectory: String?
+    /// The current ready vectors per (org, model), reused while the search generation holds.
+    let vectorCache = VectorCache()
+
+    /// - Parameter path: the database file (created with its folder when missing).
+    public init(path: String, busyTimeout: Double = 10, migrationsDirectory: String? = nil) throws(StoreError) {
+        self.path = path
+        self.migrationsDirectory = migrationsDirectory
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            // FULL: every commit is fsynced, so an upload answered 202 survives a power cut.
+            // (NORMAL, SQLite's usual WAL choice, may lose the last commits.)
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    /// `sqlite:///abs/path`, `sqlite://relative/path` or `sqlite:relative`.
+    public convenience init(url: String, migrationsDirectory: String? = nil) throws(StoreError) {
+        try self.init(path: Self.path(fromURL: url), migrationsDirectory: migrationsDirectory)
+    }
+
+    public static func path(fromURL url: String) throws(StoreError) -> String {
+        for prefix in ["sqlite://", "sqlite:"] where url.hasPrefix(prefix) {
+            let p = String(url.dropFirst(prefix.count))
+            guard !p.isEmpty else { break }
+            return p
+        }
+        throw .invalidInput(field: "DATABASE_URL", reason: "expected sqlite:///path/to/file, got \(url)")
+    }
+
+    // MARK: Plumbing
+
+    static func map(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        if let e = error as? DatabaseError {
+            switch e.resultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED: return .unavailable("the database stayed locked: \(e.message ?? "\(e)")")
+            case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_FULL, .SQLITE_IOERR:
+                return .unavailable(e.message ?? "\(e)")
+            case .SQLITE_CONSTRAINT: return .conflict(e.message ?? "\(e)")
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .unavailable("the database file is corrupt: \(e.message ?? "\(e)")")
+            default:
+                if (e.message ?? "").contains("no such table") { return .schema("\(e.message ?? ""): run the migrations") }
+                return .database(e.message ?? "\(e)")
+            }
+        }
+        return .database("\(error)")
+    }
+
+    /// A write transaction that takes the write lock at once.
+    func write<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw Self.map(error)
+        }
+    }
+
+    static func ms(_ d: Date) -> Int64 { Int64((d.timeIntervalSince1970 * 1000).rounded()) }
+    static func date(_ ms: Int64) -> Date { Date(timeIntervalSince1970: Double(ms) / 1000) }
+    static func date(_ ms: Int64?) -> Date? { ms.map { date($0) } }
+
+    // MARK: Schema
+
+    public func migrate() throws(StoreError) {
+        let migrations = try Migrations.load(dialect: "sqlite", directory: migrationsDirectory)
+        // One exclusive writer: two processes starting together apply each migration once.
+        try write { db in
+            try db.execute(sql: "CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            let applied = Set(try String.fetchAll(db, sql: "SELECT id FROM schema_migrations"))
+            for m in migrations where !applied.contains(m.id) {
+                try db.execute(sql: m.sql)
+                try db.execute(sql: "INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)", arguments: [m.id, Self.ms(Date())])
+            }
+        }
+    }
+
+    public func migrationStatus() throws(StoreError) -> MigrationStatus {
+        let migrations = try Migrations.load(dialect: "sqlite", directory: migrationsDirectory)
+        let applied: [String] = try read { db in
+            guard try db.tableExists("schema_migrations") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT id FROM schema_migrations ORDER BY id")
+        }
+        return MigrationStatus(applied: applied, pending: migrations.map(\.id).filter { !applied.contains($0) })
+    }
+
+    public func ping() throws(StoreError) {
+        _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Documents
+
+    static let documentColumns = """
+        d.id, d.org_id, d.title, d.filename, d.mime_type, d.bytes, d.sha256, d.blob_uri, d.metadata, d.status,
+        d.created_at, d.updated_at, d.deleted_at,
+        (SELECT v.id FROM doc_versions v WHERE v.document_id = d.id AND v.state = 'ready') AS ready_version_id
+        """
+
+    static func document(_ row: Row) -> Document {
+        Document(
+            id: row["id"], orgId: row["org_id"], title: row["title"], filename: row["filename"], mimeType: row["mime_type"],
+            bytes: row["bytes"], sha256: row["sha256"], blobURI: row["blob_uri"],
+            metadata: StoreValidation.decodeObject(row["metadata"]),
+            status: DocumentStatus(rawValue: row["status"]) ?? .pending,
+            createdAt: date(row["created_at"] as Int64), updatedAt: date(row["updated_at"] as Int64),
+            deletedAt: date(row["deleted_at"] as Int64?), readyVersionId: row["ready_version_id"])
+    }
+
+    public func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
+        try StoreValidation.org(new.orgId)
+        let metadata = try StoreValidation.metadata(new.metadata)
+        if let job, job.orgId != new.orgId { throw .invalidInput(field: "job.org_id", reason: "must be the document's org") }
+        return try write { db in
+            if let existing = try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.sha256 = ? AND d.deleted_at IS NULL",
+                                               arguments: [new.orgId, new.sha256]) {
+                return (Self.document(existing), nil, false)
+            }
+            let id = StoreValidation.newId()
+            let now = Self.ms(Date())
+            try db.execute(sql: """
+                INSERT INTO documents (id, org_id, title, filename, mime_type, bytes, sha256, blob_uri, metadata, status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+                """, arguments: [id, new.orgId, new.title, new.filename, new.mimeType, new.bytes, new.sha256, new.blobURI, metadata, now, now])
+            var created: Job?
+            if var job {
+                job.documentId = job.documentId ?? id
+                created = try Self.insertJob(db, job).job
+            }
+            let doc = try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.id = ?", arguments: [id])!
+            return (Self.document(doc), created, true)
+        }
+    }
+
+    public func document(org: OrgID, id: String) throws(StoreError) -> Document? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.id = ?", arguments: [org, id])
+                .map(Self.document)
+        }
+    }
+
+    public func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.id = ?",
+                                             arguments: [org, id]) else { return nil }
+            let doc = Self.document(row)
+            let versionCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM doc_versions WHERE org_id = ? AND document_id = ?", arguments: [org, id]) ?? 0
+            var ready: DocVersion?
+            var chunkCount = 0
+            if let vid = doc.readyVersionId {
+                ready = try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE id = ?", arguments: [vid]).map(Self.version)
+                chunkCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM doc_chunks WHERE version_id = ?", arguments: [vid]) ?? 0
+            }
+            return DocumentDetail(document: doc, readyVersion: ready, versionCount: versionCount, chunkCount: chunkCount)
+        }
+    }
+
+    public func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
+        let limit = max(1, min(limit, 1000))
+        var sql = "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ?"
+        var args: [any DatabaseValueConvertible] = [org]
+        if let status {
+            sql += " AND d.status = ?"
+            args.append(status.rawValue)
+        } else {
+            sql += " AND d.deleted_at IS NULL"
+        }
+        if let cursor {
+            let (ms, id) = try PageCursor.decode(cursor)
+            sql += " AND (d.created_at < ? OR (d.created_at = ? AND d.id < ?))"
+            args += [ms, ms, id]
+        }
+        sql += " ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
+        args.append(limit + 1)
+        let docs = try read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.document) }
+        let page = Array(docs.prefix(limit))
+        let next = docs.count > limit ? page.last.map { PageCursor.encode(ms: Self.ms($0.createdAt), id: $0.id) } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
+    public func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
+        try write { db in
+            let now = Self.ms(Date())
+            try db.execute(sql: "UPDATE documents SET status = 'deleted', deleted_at = ?, updated_at = ? WHERE org_id = ? AND id = ? AND deleted_at IS NULL",
+                           arguments: [now, now, org, id])
+            guard db.changesCount == 1 else { return nil }
+            try Self.bumpGeneration(db)
+            var created: Job?
+            if var job {
+                job.orgId = org
+                job.documentId = id
+                created = try Self.insertJob(db, job).job
+            }
+            let doc = try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.id = ?", arguments: [id])!
+            return (Self.document(doc), created)
+        }
+    }
+
+    public func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
+        try write { db in
+            // Vectors and chunks go by cascade; FTS rows by trigger.
+            try db.execute(sql: "DELETE FROM documents WHERE org_id = ? AND id = ?", arguments: [org, id])
+            let deleted = db.changesCount == 1
+            if deleted { try Self.bumpGeneration(db) }
+            return deleted
+        }
+    }
+
+    public func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.documentColumns) FROM documents d
+                JOIN doc_versions v ON v.document_id = d.id AND v.state = 'ready'
+                WHERE d.deleted_at IS NULL AND (v.embed_model <> ? OR v.chunker_version <> ?)
+                  AND NOT EXISTS (SELECT 1 FROM doc_versions n WHERE n.document_id = d.id AND n.state = 'indexing')
+                ORDER BY d.created_at LIMIT ?
+                """, arguments: [embedModel, chunkerVersion, max(1, limit)]).map(Self.document)
+        }
+    }
+
+    // MARK: Versions
+
+    static func version(_ row: Row) -> DocVersion {
+        DocVersion(
+            id: row["id"], orgId: row["org_id"], documentId: row["document_id"], embedModel: row["embed_model"], dim: row["dim"],
+            chunkSize: row["chunk_size"], chunkOverlap: row["chunk_overlap"], chunkerVersion: row["chunker_version"],
+            sourceSha256: row["source_sha256"], state: VersionState(rawValue: row["state"]) ?? .failed, error: row["error"],
+            createdAt: date(row["created_at"] as Int64), readyAt: date(row["ready_at"] as Int64?))
+    }
+
+    public func createVersion(org: OrgID, _ v: NewVersion) throws(StoreError) -> DocVersion {
+        try StoreValidation.dimension(v.dim)
+        guard !v.embedModel.isEmpty else { throw .invalidInput(field: "embed_model", reason: "is empty") }
+        return try write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM documents WHERE org_id = ? AND id = ? AND deleted_at IS NULL",
+                                    arguments: [org, v.documentId]) == true else {
+                throw StoreError.notFound("document \(v.documentId)")
+            }
+            let id = StoreValidation.newId()
+            try db.execute(sql: """
+                INSERT INTO doc_versions (id, org_id, document_id, embed_model, dim, chunk_size, chunk_overlap, chunker_version, source_sha256, state, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'indexing', ?)
+                """, arguments: [id, org, v.documentId, v.embedModel, v.dim, v.chunkSize, v.chunkOverlap, v.chunkerVersion, v.sourceSha256, Self.ms(Date())])
+            return Self.version(try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE id = ?", arguments: [id])!)
+        }
+    }
+
+    public func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.version) }
+    }
+
+    public func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND document_id = ? ORDER BY created_at DESC, id DESC",
+                             arguments: [org, documentId]).map(Self.version)
+        }
+    }
+
+    public func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: "UPDATE doc_versions SET state = 'failed', error = ? WHERE org_id = ? AND id = ? AND state = 'indexing'",
+                           arguments: [String(error.prefix(4000)), org, id])
+            guard db.changesCount == 1 else {
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM doc_versions WHERE org_id = ? AND id = ?", arguments: [org, id]) == true else {
+                    throw StoreError.notFound("version \(id)")
+                }
+                throw StoreError.conflict("version \(id) is not indexing")
+            }
+            // A document with nothing searchable says so; one with an older ready version stays ready.
+            try db.execute(sql: """
+                UPDATE documents SET status = 'failed', updated_at = ?
+                WHERE id = (SELECT document_id FROM doc_versions WHERE id = ?) AND status = 'pending'
+                """, arguments: [Self.ms(Date()), id])
+        }
+    }
+
+    public func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT v.*, d.deleted_at AS doc_deleted FROM doc_versions v JOIN documents d ON d.id = v.document_id
+                WHERE v.org_id = ? AND v.id = ?
+                """, arguments: [org, id]) else { throw StoreError.notFound("version \(id)") }
+            let v = Self.version(row)
+            guard v.state == .indexing else { throw StoreError.conflict("version \(id) is \(v.state.rawValue), not indexing") }
+            guard (row["doc_deleted"] as Int64?) == nil else { throw StoreError.conflict("document \(v.documentId) is deleted") }
+            let now = Self.ms(Date())
+            try db.execute(sql: "UPDATE doc_versions SET state = 'superseded' WHERE document_id = ? AND state = 'ready'", arguments: [v.documentId])
+            try db.execute(sql: "UPDATE doc_versions SET state = 'ready', ready_at = ?, error = NULL WHERE id = ?", arguments: [now, id])
+            try db.execute(sql: "UPDATE documents SET status = 'ready', updated_at = ? WHERE id = ?", arguments: [now, v.documentId])
+            try Self.bumpGeneration(db)
+            return Self.version(try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE id = ?", arguments: [id])!)
+        }
+    }
+
+    static func bumpGeneration(_ db: Database) throws {
+        try db.execute(sql: "UPDATE store_state SET value = value + 1 WHERE key = 'search_generation'")
+    }
+
+    // MARK: Chunks
+
+    static func chunk(_ row: Row) -> Chunk {
+        Chunk(id: row["id"], orgId: row["org_id"], documentId: row["document_id"], versionId: row["version_id"], index: row["chunk_index"],
+              content: row["content"], contentSha256: row["content_sha256"], tokenCount: row["token_count"],
+              charStart: row["char_start"], charEnd: row["char_end"])
+    }
+
+    public func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
+        guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
+        guard v.state == .indexing else { throw .conflict("version \(versionId) is \(v.state.rawValue); chunks go into an indexing version") }
+        for (i, c) in chunks.enumerated() { try StoreValidation.vector(c.vector, dim: v.dim, field: "chunks[\(i)].vector") }
+        // Batches keep each write transaction short, so other processes' writes interleave.
+        for batch in stride(from: 0, to: chunks.count, by: 500).map({ Array(chunks[$0..<min($0 + 500, chunks.count)]) }) {
+            try write { db in
+                let chunkInsert = try db.cachedStatement(sql: """
+                    INSERT INTO doc_chunks (id, org_id, document_id, version_id, chunk_index, content, content_sha256, token_count, char_start, char_end)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let ftsInsert = try db.cachedStatement(sql: "INSERT INTO chunk_fts (rowid, folded) VALUES (?, ?)")
+                let vectorInsert = try db.cachedStatement(sql: "INSERT INTO chunk_embeddings (chunk_id, org_id, embed_model, dim, vector) VALUES (?, ?, ?, ?, ?)")
+                for c in batch {
+                    let id = StoreValidation.newId()
+                    try chunkInsert.execute(arguments: [id, org, v.documentId, versionId, c.index, c.content, c.contentSha256, c.tokenCount, c.charStart, c.charEnd])
+                    try ftsInsert.execute(arguments: [db.lastInsertedRowID, TextFolding.fold(c.content)])
+                    try vectorInsert.execute(arguments: [id, org, v.embedModel, v.dim, Data(Vectors.blob(c.vector))])
+                }
+            }
+        }
+    }
+
+    public func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM doc_chunks WHERE org_id = ? AND version_id = ? ORDER BY chunk_index", arguments: [org, versionId]).map(Self.chunk)
+        }
+    }
+
+    public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
+        guard !ids.isEmpty else { return [] }
+        return try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM doc_chunks WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
+                                        arguments: [org, StoreValidation.encodeStrings(ids)]).map(Self.chunk)
+            let byId = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            return ids.compactMap { byId[$0] }
+        }
+    }
+
+    public func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
+        guard !contentSha256s.isEmpty else { return [:] }
+        return try read { db in
+            var out: [String: [Float]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT c.content_sha256, e.vector FROM doc_chunks c JOIN chunk_embeddings e ON e.chunk_id = c.id AND e.embed_model = ?
+                WHERE c.org_id = ? AND c.content_sha256 IN (SELECT value FROM json_each(?))
+                """, arguments: [model, org, StoreValidation.encodeStrings(contentSha256s)])
+            while let row = try rows.next() {
+                let sha: String = row[0]
+                if out[sha] != nil { continue }
+                let data: Data = row[1]
+                out[sha] = data.withUnsafeBytes { Vectors.floats($0) }
+            }
+            return out
+        }
+    }
+
+    public func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
+        try read { db in
+            var out: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT DISTINCT v.embed_model, v.dim FROM doc_versions v JOIN documents d ON d.id = v.document_id
+                WHERE v.org_id = ? AND v.state = 'ready' AND d.deleted_at IS NULL
+                """, arguments: [org]) {
+                out[row[0]] = row[1]
+            }
+            return out
+        }
+    }
+
+    // MARK: Jobs
+
+    static func job(_ row: Row) -> Job {
+        Job(id: row["id"], orgId: row["org_id"], type: JobType(rawValue: row["type"]) ?? .ingest, documentId: row["document_id"],
+            versionId: row["version_id"], idempotencyKey: row["idempotency_key"], params: StoreValidation.decodeObject(row["params"]),
+            status: JobStatus(rawValue: row["status"]) ?? .failed, attempts: row["attempts"], maxAttempts: row["max_attempts"],
+            runAfter: date(row["run_after"] as Int64), leaseOwner: row["lease_owner"], leaseExpiresAt: date(row["lease_expires_at"] as Int64?),
+            error: row["error"], durationMs: row["duration_ms"], createdAt: date(row["created_at"] as Int64),
+            updatedAt: date(row["updated_at"] as Int64), startedAt: date(row["started_at"] as Int64?), finishedAt: date(row["finished_at"] as Int64?))
+    }
+
+    static func insertJob(_ db: Database, _ new: NewJob) throws -> (job: Job, created: Bool) {
+        if let key = new.idempotencyKey,
+           let live = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE org_id = ? AND idempotency_key = ? AND status IN ('queued', 'running')",
+                                       arguments: [new.orgId, key]) {
+            return (job(live), false)
+        }
+        let params = try StoreValidation.metadata(new.params)
+        guard new.maxAttempts > 0 else { throw StoreError.invalidInput(field: "max_attempts", reason: "must be at least 1") }
+        let id = StoreValidation.newId()
+        let now = ms(Date())
+        try db.execute(sql: """
+            INSERT INTO jobs (id, org_id, type, document_id, version_id, idempotency_key, params, status, attempts, max_attempts, run_after, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+            """, arguments: [id, new.orgId, new.type.rawValue, new.documentId, new.versionId, new.idempotencyKey, params, new.maxAttempts,
+                             new.runAfter.map(ms) ?? now, now, now])
+        return (job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id])!), true)
+    }
+
+    public func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
+        try StoreValidation.org(new.orgId)
+        return try write { db in try Self.insertJob(db, new) }
+    }
+
+    public func job(org: OrgID, id: String) throws(StoreError) -> Job? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.job) }
+    }
+
+    public func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
+        guard limit > 0 else { return [] }
+        let typeList = StoreValidation.encodeStrings((types ?? JobType.allCases).map(\.rawValue))
+        return try write { db in
+            let now = Self.ms(Date())
+            // The write lock is held: no other claimer can pick the same rows.
+            let ids = try String.fetchAll(db, sql: """
+                SELECT id FROM jobs
+                WHERE type IN (SELECT value FROM json_each(?))
+                  AND ((status = 'queued' AND run_after <= ?) OR (status = 'running' AND lease_expires_at < ?))
+                ORDER BY run_after, created_at LIMIT ?
+                """, arguments: [typeList, now, now, limit])
+            var out: [Job] = []
+            for id in ids {
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?,
+                        started_at = COALESCE(started_at, ?), updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [owner, now + Int64(lease * 1000), now, now, id])
+                out.append(Self.job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id])!))
+            }
+            return out
+        }
+    }
+
+    public func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool {
+        try write { db in
+            let now = Self.ms(Date())
+            try db.execute(sql: """
+                UPDATE jobs SET lease_expires_at = ?, updated_at = ?
+                WHERE id = ? AND status = 'running' AND lease_owner = ? AND lease_expires_at >= ?
+                """, arguments: [now + Int64(lease * 1000), now, jobId, owner, now])
+            return db.changesCount == 1
+        }
+    }
+
+    public func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
+        try write { db in
+            let now = Self.ms(Date())
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, error = NULL,
+                    duration_ms = ?, finished_at = ?, updated_at = ?
+                WHERE id = ? AND status = 'running' AND lease_owner = ?
+                """, arguments: [durationMs, now, now, jobId, owner])
+            guard db.changesCount == 1 else { throw StoreError.leaseLost(jobId: jobId) }
+        }
+    }
+
+    public func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                                             arguments: [jobId, owner]) else { throw StoreError.leaseLost(jobId: jobId) }
+            let j = Self.job(row)
+            let now = Self.ms(Date())
+            let dead = !retryable || j.attempts >= j.maxAttempts
+            if dead {
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'dead', error = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [String(error.prefix(4000)), now, now, jobId])
+            } else {
+                let delay = Int64(backoff.delay(afterAttempt: j.attempts) * 1000)
+                try db.execute(sql: """
+                    UPDATE jobs SET status = 'queued', error = ?, lease_owner = NULL, lease_expires_at = NULL, run_after = ?, updated_at = ?
+                    WHERE id = ?
+                    """, arguments: [String(error.prefix(4000)), now + delay, now, jobId])
+            }
+            return Self.job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobId])!)
+        }
+    }
+}
+
+extension StoreValidation {
+    /// A JSON array of strings, for `IN (SELECT value FROM json_each(?))` with one bound value.
+    static func encodeStrings(_ s: [String]) -> String {
+        (try? JSONValue.array(s.map { .string($0) }).encoded()).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+}

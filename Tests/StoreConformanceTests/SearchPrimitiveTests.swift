@@ -1,0 +1,122 @@
+import DocumentStore
+import Foundation
+import LambdaEvents
+import Testing
+
+/// Dense and keyword search over ready versions: exact results, filters, languages.
+@Suite struct SearchPrimitiveTests {
+    @Test(arguments: Backend.allCases)
+    func denseResultsEqualAnExactComputation(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        var rng = SeededRandom(state: 42)
+        let dim = 24
+        var live: [(chunkId: String, documentId: String, vector: [Float])] = []
+        for d in 0..<30 {
+            let chunks = (0..<8).map { c in ("doc \(d) chunk \(c)", Fixture.randomVector(dim, using: &rng)) }
+            let (doc, v) = try Fixture.readyDocument(store, org: "acme", content: "dense \(d)", chunks: chunks)
+            let stored = try store.chunks(org: "acme", versionId: v.id)
+            for (c, (_, vector)) in zip(stored, chunks) { live.append((c.id, doc.id, vector)) }
+            // Noise that must never appear: a superseded version, a deleted document, another org.
+            if d % 10 == 0 {
+                let v2 = try store.createVersion(org: "acme", Fixture.version(doc.id, dim: dim))
+                let newChunks = (0..<8).map { c in ("doc \(d) v2 chunk \(c)", Fixture.randomVector(dim, using: &rng)) }
+                try store.insertChunks(org: "acme", versionId: v2.id, newChunks.enumerated().map { Fixture.chunk($0.offset, $0.element.0, $0.element.1) })
+                try store.publishVersion(org: "acme", id: v2.id)
+                live.removeAll { $0.documentId == doc.id }
+                for (c, (_, vector)) in zip(try store.chunks(org: "acme", versionId: v2.id), newChunks) { live.append((c.id, doc.id, vector)) }
+            }
+        }
+        let (gone, _) = try Fixture.readyDocument(store, org: "acme", content: "deleted", chunks: [("x", Fixture.randomVector(dim, using: &rng))])
+        _ = try store.softDeleteDocument(org: "acme", id: gone.id, job: nil)
+        try Fixture.readyDocument(store, org: "globex", content: "other", chunks: (0..<20).map { ("g\($0)", Fixture.randomVector(dim, using: &rng)) })
+        // An indexing version's chunks are invisible too.
+        let pendingDoc = try store.createDocument(Fixture.document(org: "acme", content: "pending"), job: nil).document
+        let pv = try store.createVersion(org: "acme", Fixture.version(pendingDoc.id, dim: dim))
+        try store.insertChunks(org: "acme", versionId: pv.id, [Fixture.chunk(0, "pending", Fixture.randomVector(dim, using: &rng))])
+
+        for _ in 0..<5 {
+            let q = Fixture.randomVector(dim, using: &rng)
+            let exact = live.map { ($0.chunkId, Vectors.cosine(q, $0.vector)) }.sorted { $0.1 > $1.1 }.prefix(10)
+            let got = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 10, filter: SearchFilter())
+            #expect(got.map(\.chunkId) == exact.map(\.0))
+            for (g, e) in zip(got, exact) { #expect(abs(g.score - e.1) < 1e-4) }
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func filtersNarrowWithoutUnderFilling(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        var docs: [String: Document] = [:]
+        for i in 0..<12 {
+            let dept: JSONValue = i % 3 == 0 ? "hr" : (i % 3 == 1 ? "it" : "finance")
+            let (doc, _) = try Fixture.readyDocument(store, org: "acme", content: "filter \(i)",
+                                                     chunks: (0..<5).map { ("policy \(i) part \($0) leave", [Float(i + 1), Float($0), 1, 0]) },
+                                                     metadata: ["dept": dept, "year": .number(Double(2020 + i % 2))])
+            docs[doc.id] = doc
+        }
+        let q: [Float] = [1, 0, 0, 0]
+        // 4 hr documents x 5 chunks = 20 matches: a limit of 15 returns 15, all hr.
+        let hr = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 15, filter: SearchFilter(metadata: ["dept": .equals("hr")]))
+        #expect(hr.count == 15)
+        #expect(hr.allSatisfy { docs[$0.documentId]?.metadata["dept"] == "hr" })
+        let hrOrIt = try store.keywordSearch(org: "acme", query: "leave policy", k: 100,
+                                             filter: SearchFilter(metadata: ["dept": .isIn(["hr", "it"])]))
+        #expect(hrOrIt.count == 40)
+        #expect(hrOrIt.allSatisfy { docs[$0.documentId]?.metadata["dept"] != "finance" })
+        let byNumber = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 100,
+                                             filter: SearchFilter(metadata: ["year": .equals(.number(2021))]))
+        #expect(byNumber.count == 30)
+        let someIds = Array(docs.keys.sorted().prefix(2))
+        let byId = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 100, filter: SearchFilter(documentIds: someIds))
+        #expect(Set(byId.map(\.documentId)) == Set(someIds))
+        #expect(byId.count == 10)
+        let future = try store.keywordSearch(org: "acme", query: "leave", k: 10, filter: SearchFilter(createdAfter: Date().addingTimeInterval(60)))
+        #expect(future.isEmpty)
+        let past = try store.keywordSearch(org: "acme", query: "leave", k: 10, filter: SearchFilter(createdAfter: Date().addingTimeInterval(-3600),
+                                                                                                     createdBefore: Date().addingTimeInterval(60)))
+        #expect(past.count == 10)
+        #expect(try store.denseSearch(org: "acme", model: "test-model", query: q, k: 10,
+                                      filter: SearchFilter(metadata: ["dept": .equals("legal")])).isEmpty)
+        #expect(try store.denseSearch(org: "acme", model: "no-such-model", query: q, k: 10, filter: SearchFilter()).isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func keywordSearchIgnoresAccentsAndCase(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        let (leave, _) = try Fixture.readyDocument(store, org: "acme", content: "vi", chunks: [
+            ("Quy trình xin nghỉ phép năm: nhân viên gửi đơn cho quản lý trực tiếp.", [1, 0, 0, 0]),
+            ("Đăng ký khách đến thăm văn phòng tại quầy lễ tân.", [0, 1, 0, 0]),
+        ])
+        let (english, _) = try Fixture.readyDocument(store, org: "acme", content: "en", chunks: [
+            ("To reset your password, open the IT portal and choose Forgot password.", [0, 0, 1, 0]),
+        ])
+        for query in ["xin nghỉ phép", "xin nghi phep", "XIN NGHI PHEP", "nghỉ phép năm"] {
+            let hits = try store.keywordSearch(org: "acme", query: query, k: 5, filter: SearchFilter())
+            #expect(hits.first?.documentId == leave.id, "query \(query)")
+        }
+        let visitor = try store.keywordSearch(org: "acme", query: "dang ky khach", k: 5, filter: SearchFilter())
+        #expect(visitor.count == 1)
+        let chunk = try #require(try store.chunks(org: "acme", ids: visitor.map(\.chunkId)).first)
+        #expect(chunk.content.hasPrefix("Đăng ký khách"))
+        let password = try store.keywordSearch(org: "acme", query: "Reset Password", k: 5, filter: SearchFilter())
+        #expect(password.map(\.documentId) == [english.id])
+        #expect(password.first.map { $0.score > 0 } == true)
+        #expect(try store.keywordSearch(org: "acme", query: "   ", k: 5, filter: SearchFilter()).isEmpty)
+        #expect(try store.keywordSearch(org: "acme", query: "\" OR 1=1 --", k: 5, filter: SearchFilter()).isEmpty)
+        #expect(try store.keywordSearch(org: "acme", query: "zebra", k: 5, filter: SearchFilter()).isEmpty)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func moreMatchingTermsRankHigher(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        try Fixture.readyDocument(store, org: "acme", content: "rank", chunks: [
+            ("meeting room booking", [1, 0, 0, 0]),
+            ("room", [1, 0, 0, 0]),
+            ("the cafeteria menu", [1, 0, 0, 0]),
+        ])
+        let hits = try store.keywordSearch(org: "acme", query: "book a meeting room", k: 5, filter: SearchFilter())
+        let contents = try store.chunks(org: "acme", ids: hits.map(\.chunkId)).map(\.content)
+        #expect(contents == ["meeting room booking", "room"])
+        #expect(hits[0].score > hits[1].score)
+    }
+}
