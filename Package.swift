@@ -52,7 +52,7 @@ let package = Package(
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores"], path: "Functions/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
@@ -63,6 +63,7 @@ let package = Package(
             dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents"],
             path: "Functions/PostgresStore"
         ),
+        .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Stores"),
         .target(
             name: "SQLiteStore",
             dependencies: [

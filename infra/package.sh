@@ -8,6 +8,11 @@
 # and unwinder support). libcurl is not linked: the Lambda transport dlopens libcurl.so.4, which
 # AL2023 ships (curl-minimal).
 #
+# Bundled: the stores link libpq (Postgres) and libsqlite3, which provided.al2023 lacks. They and
+# their own non-glibc dependencies are copied into the package's lib/ folder, which Lambda puts
+# on LD_LIBRARY_PATH (/var/task/lib). Anything else unexpected fails the build.
+# The SQL migrations ship in migrations/ ($LAMBDA_TASK_ROOT/migrations, where the stores look).
+#
 # Usage: infra/package.sh [--scratch-path .build] [function ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +27,8 @@ echo "== swift build -c release --static-swift-stdlib"
 for p in "${functions[@]}"; do swift_build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$p"; done
 
 allowed='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libutil\.so|ld-linux-x86-64\.so|ld-linux-aarch64\.so|libstdc\+\+\.so|libgcc_s\.so)'
+# libpq's closure on Debian 12: TLS, Kerberos/GSSAPI and LDAP client libraries.
+bundled='^(libpq\.so|libsqlite3\.so|libssl\.so|libcrypto\.so|libgssapi_krb5\.so|libkrb5\.so|libk5crypto\.so|libcom_err\.so|libkrb5support\.so|libkeyutils\.so|libresolv\.so|libldap|liblber|libsasl2\.so|libgnutls\.so|libidn2\.so|libunistring\.so|libtasn1\.so|libnettle\.so|libhogweed\.so|libgmp\.so|libp11-kit\.so|libffi\.so|libz\.so|libzstd\.so|liblzma\.so)'
 out=.build/lambda
 mkdir -p "$out"
 status=0
@@ -32,20 +39,31 @@ for f in "${functions[@]}"; do
   mkdir -p "$dir"
   cp "$bin" "$dir/bootstrap"
   chmod 755 "$dir/bootstrap"
-  bad=$(ldd "$dir/bootstrap" | awk '{ print $1 }' | sed 's#.*/##' | grep -Ev "$allowed" || true)
+  # Bundle the libraries AL2023 lacks that we knowingly depend on (with their dependencies).
+  mkdir -p "$dir/lib"
+  while read -r name path; do
+    [[ "$name" =~ $allowed ]] && continue
+    [[ "$name" =~ $bundled && -f "$path" ]] && cp -L "$path" "$dir/lib/$name"
+  done < <(ldd "$dir/bootstrap" | awk '$2 == "=>" { print $1, $3 }')
+  cp -r infra/migrations "$dir/migrations"
+  bad=$(ldd "$dir/bootstrap" | awk '{ print $1 }' | sed 's#.*/##' | grep -Ev "$allowed" | grep -Ev "$bundled" || true)
   if [[ -n "$bad" ]]; then
     echo "error: $f needs shared libraries Amazon Linux 2023 may lack: $(echo $bad)" >&2
     status=1
   fi
-  python3 - "$dir/bootstrap" "$out/$f.zip" <<'PY'
-import sys, zipfile
+  python3 - "$dir" "$out/$f.zip" <<'PY'
+import os, sys, zipfile
 src, dst = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
-    info = zipfile.ZipInfo("bootstrap")
-    info.external_attr = 0o100755 << 16  # executable, as Lambda requires
-    info.compress_type = zipfile.ZIP_DEFLATED
-    with open(src, "rb") as f:
-        z.writestr(info, f.read())
+    for root, _, files in os.walk(src):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            info = zipfile.ZipInfo(os.path.relpath(path, src))
+            # bootstrap must be executable, as Lambda requires; the rest is read-only data.
+            info.external_attr = (0o100755 if name == "bootstrap" else 0o100644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with open(path, "rb") as f:
+                z.writestr(info, f.read())
 PY
   printf '%-9s %s (%s), %s\n' "$f" "$dir/bootstrap" "$(du -h "$dir/bootstrap" | cut -f1)" "$out/$f.zip ($(du -h "$out/$f.zip" | cut -f1))"
 done

@@ -13,6 +13,7 @@ struct Health: HTTPFunction {
         // Readiness is this list: one line per dependency the bundle needs.
         let checks: [ReadinessCheck] = [
             .databaseURL(context.env("DATABASE_URL")),
+            .store(url: context.env("DATABASE_URL")),
             .writableDirectory("blob_dir", path: context.env("BLOB_DIR"), variable: "BLOB_DIR"),
         ]
         routes = HTTPRoutes([

@@ -226,7 +226,7 @@ import TestSupport
 
         let ready = try await emu.get("/readyz")
         #expect(ready.status == 200)
-        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "blob_dir"])
+        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "blob_dir"])
 
         // The /v1 routes sit behind the template's JWT authorizer: no token, no entry.
         #expect(try await emu.request("POST", "/v1/search", body: Data("{}".utf8)).status == 401)
@@ -262,7 +262,7 @@ import TestSupport
         #expect(r.status == 503)
         #expect(r.errorCode == "not_ready")
         let checks = (r.json["error"] as? [String: Any]).flatMap { ($0["details"] as? [String: Any])?["checks"] as? [[String: Any]] } ?? []
-        #expect(checks.count == 2)
+        #expect(checks.count == 3)
         #expect(checks.allSatisfy { $0["ok"] as? Bool == false && ($0["reason"] as? String)?.isEmpty == false })
     }
 }

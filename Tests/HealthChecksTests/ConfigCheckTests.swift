@@ -141,3 +141,20 @@ func failure(of check: ReadinessCheck) async -> String? {
         #expect(results[1].reason == "BLOB_DIR is not set.")
     }
 }
+
+@Suite struct StoreCheckTests {
+    @Test func aFreshSQLiteFileIsMigratedAndReady() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("storecheck-\(UUID().uuidString)").path
+        let results = await Readiness.run([.store(url: "sqlite://\(dir)/rag.sqlite")])
+        #expect(results[0].ok, "\(results[0].reason ?? "")")
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/rag.sqlite"))
+    }
+
+    @Test func anUnreachablePostgresIsNotReadyAndSaysWhy() async throws {
+        let results = await Readiness.run([.store(url: "postgres://rag:secret@127.0.0.1:1/rag?connect_timeout=1")])
+        #expect(!results[0].ok)
+        let reason = results[0].reason ?? ""
+        #expect(reason.contains("unavailable"), "\(reason)")
+        #expect(!reason.contains("secret"), "the password leaked: \(reason)")
+    }
+}

@@ -153,7 +153,7 @@ import Testing
             1: [1, 0, 0],
             2: [0.70710677, 0.70710677, 0],
             3: [0, 1, 0],
-            4: [0.1, 1e-40, -3.4028235e38],  // shortest-form decimals, a subnormal, the largest float
+            4: [0.1, .leastNonzeroMagnitude, -.greatestFiniteMagnitude],  // shortest decimals, a subnormal, the extreme
             5: [Float.pi, -Float.ulpOfOne, 123456.79],
         ]
         for (id, v) in vectors { try db.execute("INSERT INTO \(t) VALUES ($1, $2)", [.int(id), .vector(v)]) }
