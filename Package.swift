@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "emulator", targets: ["EmulatorCLI"]),
         .executable(name: "fixture-fn", targets: ["FixtureFunction"]),
         .executable(name: "bench", targets: ["Bench"]),
+        .executable(name: "store-bench", targets: ["StoreBench"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
     ],
     dependencies: [
@@ -64,10 +65,12 @@ let package = Package(
             path: "Functions/PostgresStore"
         ),
         .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Stores"),
+        // AVX2 scan kernels with a run-time CPU check (see vector_kernels.c).
+        .target(name: "CVectorKernels", path: "Functions/CVectorKernels"),
         .target(
             name: "SQLiteStore",
             dependencies: [
-                "DocumentStore", "LambdaEvents",
+                "DocumentStore", "LambdaEvents", "CVectorKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
@@ -100,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "EmulatorCLI",
             dependencies: [
-                "EmulatorCore",
+                "EmulatorCore", "Stores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Emulator/EmulatorCLI"
@@ -114,6 +117,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "infra/bench/Bench"
+        ),
+        .executableTarget(
+            name: "StoreBench",
+            dependencies: [
+                "DocumentStore", "SQLiteStore", "PostgresStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "infra/bench/StoreBench"
         ),
 
         // MARK: Tests

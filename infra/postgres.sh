@@ -178,9 +178,17 @@ cmd_start() {
 
   if ! running; then
     log "starting on 127.0.0.1:$PORT (log: $LOG)"
-    # 9>&-: the server must not inherit (and hold forever) the lock's file descriptor.
-    if ! as_pg "$BIN/pg_ctl" -D "$CLUSTER" -l "$LOG" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories='$RUN'" start >/dev/null 9>&-; then
+    # In a subshell that first closes every inherited descriptor above stderr: the server lives
+    # on, and must not hold our lock (fd 9) or a caller's descriptors. Foundation's Process on
+    # Linux, for one, sees its child exit only when a socket it passed down is closed by everyone.
+    if ! (
+      for fd in /proc/self/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+      done
+      as_pg "$BIN/pg_ctl" -D "$CLUSTER" -l "$LOG" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories='$RUN'" start >/dev/null
+    ); then
       tail -n 20 "$LOG" >&2 || true
       die "postgres did not start"
     fi

@@ -38,3 +38,9 @@ if ! python3 -c "import cfnlint.runner" >/dev/null 2>&1; then
   echo "setup: installing cfn-lint"
   python3 -m pip install -q --root-user-action=ignore cfn-lint
 fi
+
+# Postgres 16 with pgvector, as a wheel: infra/postgres.sh runs it for the tests and locally.
+if ! python3 -c "import pgserver" >/dev/null 2>&1; then
+  echo "setup: installing pgserver"
+  python3 -m pip install -q --root-user-action=ignore pgserver
+fi

@@ -14,5 +14,11 @@ python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint',
 echo "== swift build --build-tests"
 swift_build --build-tests
 
+echo "== postgres (infra/postgres.sh)"
+# Stopped on exit, pass or fail, unless it was already running before (someone's local server).
+if ! infra/postgres.sh status 2>/dev/null; then trap 'infra/postgres.sh stop || true' EXIT; fi
+TEST_POSTGRES_URL=$(infra/postgres.sh start)
+export TEST_POSTGRES_URL
+
 echo "== swift test"
 swift test --skip-build "$@"

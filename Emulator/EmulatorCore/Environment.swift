@@ -21,7 +21,7 @@ public struct EnvironmentLayers: Sendable {
         self.shell = shell
     }
 
-    func resolved(for function: FunctionSpec, taskRoot: String) -> [String: String] {
+    public func resolved(for function: FunctionSpec, taskRoot: String) -> [String: String] {
         var env = function.environment
         env.merge(envFile) { _, new in new }
         env.merge(envVars["Parameters"] ?? [:]) { _, new in new }

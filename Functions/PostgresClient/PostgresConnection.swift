@@ -21,6 +21,7 @@ import Foundation
 /// writes that must not repeat idempotent (`ON CONFLICT`, or a transaction).
 public final class PostgresConnection: @unchecked Sendable {
     private let conn: OpaquePointer
+    private let sessionSetup: [String]
     private let lock = NSRecursiveLock()
     /// Nesting depth of `transaction` calls; > 0 means "never reconnect or retry".
     private var depth = 0
@@ -30,7 +31,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// - Parameter url: `postgres://user:password@host:port/db?sslmode=require&...`
     ///   (`postgresql://` too; any libpq URI parameter works). The client encoding is always
     ///   UTF-8, since Swift strings are; `connect_timeout` defaults to 10 s unless the URL sets it.
-    public init(url: String) throws(PostgresError) {
+    /// - Parameter sessionSetup: statements run at the start of every session, the first and each
+    ///   one after a reconnect (e.g. `SET search_path TO tenant, public`): session state does not
+    ///   survive a reconnect, so a `SET` run once by the caller would silently stop applying.
+    public init(url: String, sessionSetup: [String] = []) throws(PostgresError) {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw PostgresError(kind: .usage, message: "not a postgres:// or postgresql:// URL")
         }
@@ -47,7 +51,14 @@ public final class PostgresConnection: @unchecked Sendable {
         // Notices (e.g. "relation already exists, skipping") are not errors; libpq would print
         // them on stderr, which in a function is the log.
         PQsetNoticeReceiver(conn, { _, _ in }, nil)
+        do {
+            try Self.setUpSession(conn, sessionSetup)
+        } catch {
+            PQfinish(conn)
+            throw error
+        }
         self.conn = conn
+        self.sessionSetup = sessionSetup
     }
 
     deinit { PQfinish(conn) }
@@ -150,6 +161,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 retried = true
                 PQreset(conn)
                 guard PQstatus(conn) == CONNECTION_OK else { throw error }
+                try Self.setUpSession(conn, sessionSetup)
             }
         }
     }
@@ -163,6 +175,16 @@ public final class PostgresConnection: @unchecked Sendable {
         PQreset(conn)
         guard PQstatus(conn) == CONNECTION_OK else {
             throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(conn)) ?? "could not reconnect")
+        }
+        try Self.setUpSession(conn, sessionSetup)
+    }
+
+    private static func setUpSession(_ conn: OpaquePointer, _ statements: [String]) throws(PostgresError) {
+        for sql in statements {
+            let result = PQexec(conn, sql)
+            defer { PQclear(result) }
+            let status = PQresultStatus(result)
+            guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw error(conn, result) }
         }
     }
 

@@ -9,6 +9,10 @@ import Foundation
 /// `.null` and `.vector` are sent untyped and take their type from context. pgvector's type has
 /// no fixed OID, and `embedding <=> $1` or an INSERT into a `vector` column says what it is;
 /// where nothing does (e.g. `SELECT $1`), write `$1::vector`.
+///
+/// Typed parameters resolve like typed values in SQL: `.int` is `bigint`, so a function that
+/// takes `integer` wants `$1::int`; `.text` compared with an enum or date column wants a cast
+/// (`$1::status`), or the matching case (`.uuid`, `.timestamptz`).
 public enum PostgresValue: Sendable, Hashable {
     case null
     case text(String)

@@ -19,14 +19,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
     public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil) throws(StoreError) {
         self.schema = schema
         self.migrationsDirectory = migrationsDirectory
+        if let schema, !Self.isIdentifier(schema) { throw .invalidInput(field: "schema", reason: "must be [a-z0-9_]+") }
         do {
-            connection = try PostgresConnection(url: url)
-            if let schema {
-                guard Self.isIdentifier(schema) else { throw StoreError.invalidInput(field: "schema", reason: "must be [a-z0-9_]+") }
-                try connection.execute("CREATE SCHEMA IF NOT EXISTS \(schema)")
-                // `public` stays on the path: pgvector's type lives there.
-                try connection.execute("SET search_path TO \(schema), public")
-            }
+            // `public` stays on the path: pgvector's type lives there. Session setup runs again
+            // after every reconnect, so a restarted server cannot drop the schema silently.
+            connection = try PostgresConnection(url: url, sessionSetup: schema.map {
+                ["CREATE SCHEMA IF NOT EXISTS \($0)", "SET search_path TO \($0), public"]
+            } ?? [])
         } catch let e as StoreError {
             throw e
         } catch {

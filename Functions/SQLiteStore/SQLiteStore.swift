@@ -14,10 +14,13 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     let migrationsDirectory: String?
     /// The current ready vectors per (org, model), reused while the search generation holds.
     let vectorCache = VectorCache()
+    /// Above this many vectors, dense search takes an int8 first pass (see `scan`).
+    let exactScanRows: Int
 
     /// - Parameter path: the database file (created with its folder when missing).
-    public init(path: String, busyTimeout: Double = 10, migrationsDirectory: String? = nil) throws(StoreError) {
+    public init(path: String, busyTimeout: Double = 10, migrationsDirectory: String? = nil, exactScanRows: Int = 20_000) throws(StoreError) {
         self.path = path
+        self.exactScanRows = exactScanRows
         self.migrationsDirectory = migrationsDirectory
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }

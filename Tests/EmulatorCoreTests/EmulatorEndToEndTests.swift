@@ -325,6 +325,22 @@ import TestSupport
         #expect(out.contains("local-reembed-nightly  cron(0 2 * * ? *)  UTC  -> ReembedFunction\n  2026-11-22T02:00:00Z\n  2026-11-23T02:00:00Z"), "\(out)")
     }
 
+    @Test func migrateAppliesTheSchemaOnceAndReportsIt() async throws {
+        let dir = TestPaths.temporaryDirectory("migrate")
+        let url = "sqlite://\(dir)/rag.sqlite"
+        let template = TestPaths.packageRoot + "/infra/template.yaml"
+        let (statusCode, before) = try await run(["migrate", "--template", template, "--database-url", url, "--status"], cwd: dir)
+        #expect(statusCode == 1)  // a fresh file has everything pending
+        #expect(before.contains("pending 001_init"), "\(before)")
+        let (code, out) = try await run(["migrate", "--template", template, "--database-url", url], cwd: dir)
+        #expect(code == 0, "\(out)")
+        #expect(out.contains("applied 001_init; pending none"), "\(out)")
+        let (again, _) = try await run(["migrate", "--template", template, "--database-url", url], cwd: dir)
+        #expect(again == 0)
+        let (bad, _) = try await run(["migrate", "--template", template, "--database-url", "mysql://x"], cwd: dir)
+        #expect(bad != 0)
+    }
+
     @Test func startRefusesAnInvalidSchedule() async throws {
         let dir = TestPaths.temporaryDirectory("cli")
         let yaml = """

@@ -199,12 +199,20 @@ import Testing
             let raw = try r.string("raw")
             #expect(try micros(r.date("t")) == micros(date), "\(zone): \(raw)")
         }
-        try db.execute("SET TimeZone = 'Europe/Amsterdam'")  // 1900: local mean time, +00:19:32
-        let old = try db.query("SELECT '1900-01-01 00:00:00+00'::timestamptz AS t, 'infinity'::timestamptz AS inf, '-infinity'::timestamptz AS ninf")[0]
-        #expect(try old.string("t") == "1900-01-01 00:19:32+00:19:32")
-        #expect(try old.date("t") == Date(timeIntervalSince1970: -2_208_988_800))
-        #expect(try old.date("inf") == .distantFuture)
-        #expect(try old.date("ninf") == .distantPast)
+        // Local mean time before standard zones: offsets with seconds, both signs.
+        let lmt: [(zone: String, utc: String, shown: String, epoch: Double)] = [
+            ("Asia/Kolkata", "1900-01-01 00:00:00+00", "1900-01-01 05:21:10+05:21:10", -2_208_988_800),
+            ("America/New_York", "1850-01-01 00:00:00+00", "1849-12-31 19:03:58-04:56:02", -3_786_825_600),
+        ]
+        for c in lmt {
+            try db.execute("SELECT set_config('TimeZone', $1, false)", [.text(c.zone)])
+            let r = try db.query("SELECT $1::timestamptz AS t", [.text(c.utc)])[0]
+            #expect(try r.string("t") == c.shown)
+            #expect(try r.date("t") == Date(timeIntervalSince1970: c.epoch))
+        }
+        let inf = try db.query("SELECT 'infinity'::timestamptz AS inf, '-infinity'::timestamptz AS ninf")[0]
+        #expect(try inf.date("inf") == .distantFuture)
+        #expect(try inf.date("ninf") == .distantPast)
         try db.execute("SET TimeZone = 'UTC'")
         let other = try db.query("SELECT '0044-03-15 12:00:00+00 BC'::timestamptz AS bc, '2024-05-06'::date AS d, '2024-05-06 07:08:09.5'::timestamp AS ts, $1::timestamptz AS rt", [.timestamptz(Date(timeIntervalSince1970: -62_135_596_800 - 86_400 * 366))])[0]
         #expect(try other.date("bc") == Date(timeIntervalSince1970: -63_517_780_800))
@@ -228,7 +236,7 @@ import Testing
     @Test func reconnectsAfterTheBackendIsKilled() throws {
         let killer = try PostgresConnection(url: try TestServer.url())
         let before = try db.query("SELECT pg_backend_pid() AS pid")[0].int("pid")
-        #expect(try killer.query("SELECT pg_terminate_backend($1) AS ok", [.int(before)])[0].bool("ok"))
+        #expect(try killer.query("SELECT pg_terminate_backend($1::int) AS ok", [.int(before)])[0].bool("ok"))
         try waitUntilGone(before, killer)
         let after = try db.query("SELECT pg_backend_pid() AS pid")[0].int("pid")
         #expect(after != before)
@@ -238,7 +246,7 @@ import Testing
         let error = try #require(throws: PostgresError.self) {
             try db.transaction { tx in
                 try tx.execute("SELECT 1")
-                _ = try killer.query("SELECT pg_terminate_backend($1)", [.int(after)])
+                _ = try killer.query("SELECT pg_terminate_backend($1::int)", [.int(after)])
                 try waitUntilGone(after, killer)
                 try tx.execute("SELECT 1")
                 throw Unreached()
@@ -247,6 +255,19 @@ import Testing
         #expect(error.isConnectionFailure)
         #expect(!db.isInTransaction)
         #expect(try db.query("SELECT 1 AS one")[0].int("one") == 1)
+    }
+
+    @Test func sessionSetupIsReappliedAfterAReconnect() throws {
+        let c = try PostgresConnection(url: try TestServer.url(), sessionSetup: ["SET statement_timeout = '12345ms'"])
+        #expect(try c.query("SHOW statement_timeout")[0].string(0) == "12345ms")
+        let pid = try c.query("SELECT pg_backend_pid() AS pid")[0].int("pid")
+        _ = try db.query("SELECT pg_terminate_backend($1::int)", [.int(pid)])
+        try waitUntilGone(pid, db)
+        #expect(try c.query("SHOW statement_timeout")[0].string(0) == "12345ms")
+        #expect(try c.query("SELECT pg_backend_pid() AS pid")[0].int("pid") != pid)
+
+        let bad = try #require(throws: PostgresError.self) { try PostgresConnection(url: try TestServer.url(), sessionSetup: ["SET nonsense = 1"]) }
+        #expect(bad.sqlState == "42704")
     }
 
     /// A server restart with the same connection object. On its own cluster and port (by

@@ -120,3 +120,31 @@ import Testing
         #expect(hits[0].score > hits[1].score)
     }
 }
+
+import SQLiteStore
+import TestSupport
+
+/// The SQLite store's two-pass scan for large sets (int8, then float32 rescoring), forced on
+/// a small set: the answer must still be the exact one.
+@Suite struct QuantizedScanTests {
+    @Test func theQuantizedPassReturnsTheExactTopK() throws {
+        let path = TestPaths.temporaryDirectory("quantized") + "/rag.sqlite"
+        let store = try SQLiteStore(path: path, migrationsDirectory: Backend.migrations, exactScanRows: 0)
+        try store.migrate()
+        var rng = SeededRandom(state: 7)
+        let dim = 48
+        var live: [(String, [Float])] = []
+        for d in 0..<40 {
+            let chunks = (0..<50).map { c in ("d\(d) c\(c)", Fixture.randomVector(dim, using: &rng)) }
+            let (_, v) = try Fixture.readyDocument(store, org: "acme", content: "q\(d)", chunks: chunks)
+            for (c, (_, vector)) in zip(try store.chunks(org: "acme", versionId: v.id), chunks) { live.append((c.id, vector)) }
+        }
+        for _ in 0..<10 {
+            let q = Fixture.randomVector(dim, using: &rng)
+            let exact = live.map { ($0.0, Vectors.cosine(q, $0.1)) }.sorted { $0.1 > $1.1 }.prefix(10)
+            let got = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 10, filter: SearchFilter())
+            #expect(got.map(\.chunkId) == exact.map(\.0))
+            for (g, e) in zip(got, exact) { #expect(abs(g.score - e.1) < 1e-4) }
+        }
+    }
+}
