@@ -27,6 +27,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 DATA=${PGDATA_DIR:-$ROOT/.data/postgres}
 [[ $DATA == /* ]] || DATA="$PWD/$DATA"
 PORT=${PGPORT:-54329}
+# Postgres's 128 MB default cannot hold the HNSW index of 100k+ 384-d vectors; every insert and
+# query would churn it through the OS cache. A development server on a developer's machine can
+# afford more (PG_SHARED_BUFFERS overrides).
+SHARED_BUFFERS=${PG_SHARED_BUFFERS:-1GB}
 DB=rag
 SUPERUSER=postgres # initdb -U: the same role name whoever runs the script
 OS_USER=ragpg
@@ -187,7 +191,7 @@ cmd_start() {
         if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
       done
       as_pg "$BIN/pg_ctl" -D "$CLUSTER" -l "$LOG" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories='$RUN'" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories='$RUN' -c shared_buffers=$SHARED_BUFFERS -c maintenance_work_mem=512MB" start >/dev/null
     ); then
       tail -n 20 "$LOG" >&2 || true
       die "postgres did not start"

@@ -37,43 +37,41 @@ extension PostgresStore {
                 allowed = try allowedDocuments(c, org: org, filter: filter)
                 if allowed?.isEmpty == true { return [] }
             }
-            // A wider candidate list than k: the HNSW scan's results are filtered by org, state
-            // and filter after the index, so it must bring enough.
-            let efSearch = min(1000, max(40, k * 4))
+            // The HNSW scan walks every org's vectors of this model and the org, state and filter
+            // conditions apply after it, so it must bring many more candidates than k.
+            let efSearch = hnswEfSearch ?? min(1000, max(100, k * 10))
             try c.execute("SELECT set_config('hnsw.ef_search', $1, true)", [.text(String(efSearch))])
             let results = try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: false)
             guard results.count < k else { return results }
-            // Short: the approximate scan's candidates ran out after filtering. The exact scan
-            // over the same rows returns every match there is.
+            // Short: the approximate scan's candidates ran out after filtering (a small org, a
+            // narrow filter). The exact scan over the same rows returns every match there is.
             return try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: true)
         }
     }
 
     /// `dim` is an Int and `exact` a Bool: the only things interpolated; every value is bound.
+    /// Vectors join the org's ready versions directly (few rows, hashed), not doc_chunks.
     static func nearest(_ c: PostgresConnection, org: OrgID, model: String, dim: Int, query: [Float], k: Int,
                         allowed: [String]?, exact: Bool) throws -> [ScoredChunk] {
         var params: [PostgresValue] = [.vector(query), .text(model), .text(org), .int(k)]
         var filterSQL = ""
         if let allowed {
             params.append(jsonStrings(allowed))
-            filterSQL = " AND c.document_id IN (SELECT jsonb_array_elements_text($5))"
+            filterSQL = " AND v.document_id IN (SELECT jsonb_array_elements_text($5))"
         }
-        // The index matches `embedding::vector(dim) <=> ...` under `embed_model = ... AND dim = ...`;
-        // adding 0 to the distance hides it from the planner for the exact pass.
+        // The index matches `embedding::vector(dim) <=> ...` under `embed_model = ... AND dim = ...`.
+        // For the exact pass the ORDER BY adds 0, which no index matches: a scan of the org's rows.
         let distance = "(e.embedding::vector(\(dim)) <=> $1::vector(\(dim)))"
-        if exact { try c.execute("SET LOCAL enable_indexscan = off") }
-        defer { if exact { _ = try? c.execute("SET LOCAL enable_indexscan = on") } }
         return try c.query("""
-            SELECT c.id, c.document_id, c.version_id, 1 - \(distance) AS score
+            SELECT e.chunk_id, v.document_id, e.version_id, 1 - \(distance) AS score
             FROM chunk_embeddings e
-            JOIN doc_chunks c ON c.id = e.chunk_id
-            JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
-            JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
+            JOIN doc_versions v ON v.id = e.version_id AND v.state = 'ready' AND v.org_id = $3
+            JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
             WHERE e.embed_model = $2 AND e.dim = \(dim) AND e.org_id = $3\(filterSQL)
-            ORDER BY \(distance)
+            ORDER BY \(distance)\(exact ? " + 0" : "")
             LIMIT $4
             """, params).map { row in
-            ScoredChunk(chunkId: try row.string("id"), documentId: try row.string("document_id"),
+            ScoredChunk(chunkId: try row.string("chunk_id"), documentId: try row.string("document_id"),
                         versionId: try row.string("version_id"), score: Float(try row.double("score")))
         }
     }

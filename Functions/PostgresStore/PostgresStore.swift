@@ -13,11 +13,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let migrationsDirectory: String?
     /// A schema of its own (tests; several stores in one database), else the URL's search path.
     let schema: String?
+    /// `hnsw.ef_search` for a query of k; nil: max(100, 10k), at most 1000.
+    let hnswEfSearch: Int?
     private let indexedModels = NSLock()
     private nonisolated(unsafe) var modelsWithIndex: Set<String> = []
 
-    public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil) throws(StoreError) {
+    public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil) throws(StoreError) {
         self.schema = schema
+        self.hnswEfSearch = hnswEfSearch
         self.migrationsDirectory = migrationsDirectory
         if let schema, !Self.isIdentifier(schema) { throw .invalidInput(field: "schema", reason: "must be [a-z0-9_]+") }
         do {
@@ -386,14 +389,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
                            .text(chunk.contentSha256), .int(chunk.tokenCount), .int(chunk.charStart), .int(chunk.charEnd),
                            .text(TextFolding.fold(chunk.content))]
                     let eb = ep.count
-                    embRows.append("($\(eb + 1), $\(eb + 2), $\(eb + 3), $\(eb + 4), $\(eb + 5)::vector)")
-                    ep += [.text(id), .text(org), .text(v.embedModel), .int(v.dim), .vector(chunk.vector)]
+                    embRows.append("($\(eb + 1), $\(eb + 2), $\(eb + 3), $\(eb + 4), $\(eb + 5), $\(eb + 6)::vector)")
+                    ep += [.text(id), .text(org), .text(versionId), .text(v.embedModel), .int(v.dim), .vector(chunk.vector)]
                 }
                 try c.execute("""
                     INSERT INTO doc_chunks (id, org_id, document_id, version_id, chunk_index, content, content_sha256, token_count, char_start, char_end, folded_tsv)
                     VALUES \(chunkRows.joined(separator: ", "))
                     """, cp)
-                try c.execute("INSERT INTO chunk_embeddings (chunk_id, org_id, embed_model, dim, embedding) VALUES \(embRows.joined(separator: ", "))", ep)
+                try c.execute("INSERT INTO chunk_embeddings (chunk_id, org_id, version_id, embed_model, dim, embedding) VALUES \(embRows.joined(separator: ", "))", ep)
             }
         }
     }

@@ -67,6 +67,9 @@ CREATE INDEX doc_chunks_folded_tsv ON doc_chunks USING gin (folded_tsv);
 CREATE TABLE chunk_embeddings (
     chunk_id    text NOT NULL REFERENCES doc_chunks (id) ON DELETE CASCADE,
     org_id      text NOT NULL,
+    -- Denormalised from doc_chunks: dense search joins vectors straight to the org's few ready
+    -- versions instead of probing doc_chunks once per candidate row.
+    version_id  text NOT NULL,
     embed_model text NOT NULL,
     dim         integer NOT NULL,
     embedding   vector NOT NULL,
