@@ -7,7 +7,7 @@ set -euo pipefail
 export PATH="$PATH:/opt/swift/usr/bin"
 command -v swift >/dev/null || { echo "setup: Swift 6.3 is required on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }
 
-apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev pkg-config)
+apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev libopenblas-dev pkg-config)
 if [[ "${1:-}" == "--bench" ]]; then apt_packages+=(hyperfine wrk); fi
 
 missing=()
@@ -44,3 +44,6 @@ if ! python3 -c "import pgserver" >/dev/null 2>&1; then
   echo "setup: installing pgserver"
   python3 -m pip install -q --root-user-action=ignore pgserver
 fi
+
+# The all-MiniLM-L6-v2 weights for the native embedder (route, reembed, search and their tests).
+scripts/model.sh

@@ -7,17 +7,24 @@ extension PostgresStore {
     /// Live documents of the org that pass the filter, decided in Swift with the same rule the
     /// SQLite store uses, so both stores filter identically.
     func allowedDocuments(_ c: PostgresConnection, org: OrgID, filter: SearchFilter) throws -> [String] {
+        try documentsPassing(c, org: org, filter: filter).allowed
+    }
+
+    /// The allowed documents and how many live documents were considered (for selectivity).
+    func documentsPassing(_ c: PostgresConnection, org: OrgID, filter: SearchFilter) throws -> (allowed: [String], considered: Int) {
         var sql = "SELECT id, created_at, metadata::text AS metadata FROM documents WHERE org_id = $1 AND deleted_at IS NULL"
         var params: [PostgresValue] = [.text(org)]
         if let ids = filter.documentIds {
             params.append(Self.jsonStrings(ids))
             sql += " AND id IN (SELECT jsonb_array_elements_text($2))"
         }
-        return try c.query(sql, params).compactMap { row in
+        let rows = try c.query(sql, params)
+        let allowed = try rows.compactMap { row in
             let id = try row.string("id")
             return filter.matches(id: id, createdAt: try row.date("created_at"), metadata: StoreValidation.decodeObject(try row.string("metadata")))
                 ? id : nil
         }
+        return (allowed, rows.count)
     }
 
     public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
@@ -33,13 +40,30 @@ extension PostgresStore {
                 throw StoreError.invalidInput(field: "query", reason: "\(model) vectors have \(dim) dimensions, the query \(query.count)")
             }
             var allowed: [String]?
+            var candidates = try vectorCounts.count(org: org, model: model) {
+                Int(try c.query("""
+                    SELECT count(*) AS n FROM chunk_embeddings e JOIN doc_versions v ON v.id = e.version_id AND v.state = 'ready'
+                    WHERE e.org_id = $1 AND e.embed_model = $2
+                    """, [.text(org), .text(model)])[0].int("n"))
+            }
             if !filter.isEmpty {
-                allowed = try allowedDocuments(c, org: org, filter: filter)
-                if allowed?.isEmpty == true { return [] }
+                let passing = try documentsPassing(c, org: org, filter: filter)
+                if passing.allowed.isEmpty { return [] }
+                allowed = passing.allowed
+                if filter.documentIds == nil, passing.considered > 0 {
+                    candidates = candidates * passing.allowed.count / passing.considered
+                } else {
+                    candidates = min(candidates, passing.allowed.count * 1000)
+                }
+            }
+            // Few candidates (a small org, a narrow filter): the exact scan is cheaper than an
+            // index walk over every org's vectors, and never under-fills.
+            if candidates <= exactScanRows {
+                return try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: true)
             }
             // The HNSW scan walks every org's vectors of this model and the org, state and filter
             // conditions apply after it, so it must bring many more candidates than k.
-            let efSearch = hnswEfSearch ?? min(1000, max(100, k * 10))
+            let efSearch = hnswEfSearch ?? min(1000, max(200, k * 20))
             try c.execute("SELECT set_config('hnsw.ef_search', $1, true)", [.text(String(efSearch))])
             let results = try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: false)
             guard results.count < k else { return results }
@@ -61,13 +85,18 @@ extension PostgresStore {
         }
         // The index matches `embedding::vector(dim) <=> ...` under `embed_model = ... AND dim = ...`.
         // For the exact pass the ORDER BY adds 0, which no index matches: a scan of the org's rows.
-        let distance = "(e.embedding::vector(\(dim)) <=> $1::vector(\(dim)))"
+        // Exact: no cast (a copy of every row); the rows of these versions all have `dim`.
+        let distance = exact ? "(e.embedding <=> $1::vector)" : "(e.embedding::vector(\(dim)) <=> $1::vector(\(dim)))"
+        // The index needs its predicate on the vectors' own columns; the exact pass reaches the
+        // vectors only through the org's ready versions (by version_id), which keeps the
+        // planner from intersecting every version with all of the org's rows.
+        let condition = exact ? "v.embed_model = $2 AND v.dim = \(dim)" : "e.embed_model = $2 AND e.dim = \(dim) AND e.org_id = $3"
         return try c.query("""
             SELECT e.chunk_id, v.document_id, e.version_id, 1 - \(distance) AS score
             FROM chunk_embeddings e
             JOIN doc_versions v ON v.id = e.version_id AND v.state = 'ready' AND v.org_id = $3
             JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
-            WHERE e.embed_model = $2 AND e.dim = \(dim) AND e.org_id = $3\(filterSQL)
+            WHERE \(condition)\(filterSQL)
             ORDER BY \(distance)\(exact ? " + 0" : "")
             LIMIT $4
             """, params).map { row in
@@ -103,5 +132,20 @@ extension PostgresStore {
                             versionId: try row.string("version_id"), score: Float(try row.double("score")))
             }
         }
+    }
+}
+
+/// Ready-vector counts per (org, model), each refreshed after a minute. A count only steers the
+/// choice between an exact scan and the index; a stale one costs speed, never correctness.
+final class VectorCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: (Int, Date)] = [:]
+
+    func count(org: OrgID, model: String, fetch: () throws -> Int) throws -> Int {
+        let key = org + "\u{0}" + model
+        if let (n, at) = lock.withLock({ counts[key] }), Date().timeIntervalSince(at) < 60 { return n }
+        let n = try fetch()
+        lock.withLock { counts[key] = (n, Date()) }
+        return n
     }
 }

@@ -13,13 +13,20 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let migrationsDirectory: String?
     /// A schema of its own (tests; several stores in one database), else the URL's search path.
     let schema: String?
-    /// `hnsw.ef_search` for a query of k; nil: max(100, 10k), at most 1000.
+    /// `hnsw.ef_search` for a query of k; nil: max(200, 20k), at most 1000.
     let hnswEfSearch: Int?
     private let indexedModels = NSLock()
     private nonisolated(unsafe) var modelsWithIndex: Set<String> = []
+    /// Ready vectors per (org, model), refreshed every minute: decides exact scan vs HNSW.
+    let vectorCounts = VectorCounts()
+    /// At or below this many candidate vectors an exact scan beats the approximate index
+    /// (which walks every org's vectors and filters after).
+    let exactScanRows: Int
 
-    public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil) throws(StoreError) {
+    public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil,
+                exactScanRows: Int = 20_000) throws(StoreError) {
         self.schema = schema
+        self.exactScanRows = exactScanRows
         self.hnswEfSearch = hnswEfSearch
         self.migrationsDirectory = migrationsDirectory
         if let schema, !Self.isIdentifier(schema) { throw .invalidInput(field: "schema", reason: "must be [a-z0-9_]+") }

@@ -2,6 +2,7 @@ import CVectorKernels
 import DocumentStore
 import Foundation
 import GRDB
+import LambdaEvents
 import NIOConcurrencyHelpers
 
 /// The ready vectors of one org under one model, as one contiguous matrix of unit rows, valid
@@ -17,6 +18,10 @@ final class VectorCache: @unchecked Sendable {
         /// Per row, an index into `documentIds`.
         var documentIndex: [Int32]
         var documentIds: [String]
+        /// Per document, what filters look at; valid for the same generation (a document only
+        /// becomes searchable through a flip, which bumps it).
+        var documentCreatedAt: [Date] = []
+        var documentMetadata: [[String: JSONValue]] = []
         /// Unit rows, float32: exact scores.
         var matrix: [Float]
         /// The same rows quantized to int8 (symmetric, one scale per row): a quarter of the
@@ -59,27 +64,24 @@ extension SQLiteStore {
         guard k > 0 else { return [] }
         guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
         guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
-        let (entry, allowed) = try read { db -> (VectorCache.Entry, Set<String>?) in
+        let entry = try read { db -> VectorCache.Entry in
             let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
             let key = org + "\u{0}" + model
-            let entry = try vectorCache.get(key, generation: generation) ?? {
-                let e = try Self.loadVectors(db, org: org, model: model, generation: generation, exactScanRows: exactScanRows)
-                vectorCache.put(key, e)
-                return e
-            }()
-            return (entry, try filter.isEmpty ? nil : Self.allowedDocuments(db, org: org, filter: filter))
+            if let cached = vectorCache.get(key, generation: generation) { return cached }
+            let e = try Self.loadVectors(db, org: org, model: model, generation: generation, exactScanRows: exactScanRows)
+            vectorCache.put(key, e)
+            return e
         }
         guard !entry.chunkIds.isEmpty else { return [] }
         guard query.count == entry.dim else {
             throw .invalidInput(field: "query", reason: "\(model) vectors have \(entry.dim) dimensions, the query \(query.count)")
         }
         let q = Vectors.normalized(query)
-        var rowAllowed: [Bool]?
-        if let allowed {
-            let docAllowed = entry.documentIds.map { allowed.contains($0) }
-            rowAllowed = entry.documentIndex.map { docAllowed[Int($0)] }
+        // Filters are decided per document from the cached metadata: no query, no JSON parsing.
+        let allowed: [Bool]? = filter.isEmpty ? nil : entry.documentIds.indices.map { i in
+            filter.matches(id: entry.documentIds[i], createdAt: entry.documentCreatedAt[i], metadata: entry.documentMetadata[i])
         }
-        let top = Self.scan(entry, query: q, k: k, allowed: rowAllowed)
+        let top = Self.scan(entry, query: q, k: k, allowedDocuments: allowed)
         return top.map { (score, row) in
             ScoredChunk(chunkId: entry.chunkIds[row], documentId: entry.documentIds[Int(entry.documentIndex[row])],
                         versionId: entry.versionIds[row], score: score)
@@ -90,7 +92,7 @@ extension SQLiteStore {
     /// first pass and rescore the best `max(20k, 200)` candidates in float32: the answer equals
     /// the exact one unless quantization error (well under 1 % of a score) pushes a true top-k
     /// row below a few hundred others, which the benchmark's recall@10 checks.
-    static func scan(_ entry: VectorCache.Entry, query q: [Float], k: Int, allowed: [Bool]?) -> [(Float, Int)] {
+    static func scan(_ entry: VectorCache.Entry, query q: [Float], k: Int, allowedDocuments allowed: [Bool]?) -> [(Float, Int)] {
         let rows = entry.chunkIds.count, dim = entry.dim
         if entry.quantized.isEmpty {
             var scores = [Float](repeating: 0, count: rows)
@@ -100,7 +102,7 @@ extension SQLiteStore {
                 }
             }
             var top = TopK(k: k)
-            for r in 0..<rows where allowed?[r] ?? true { top.insert(score: scores[r], row: r) }
+            for r in 0..<rows where allowed?[Int(entry.documentIndex[r])] ?? true { top.insert(score: scores[r], row: r) }
             return top.sorted()
         }
         let peak = q.reduce(Float(0)) { max($0, abs($1)) }
@@ -113,7 +115,7 @@ extension SQLiteStore {
             }
         }
         var candidates = TopK(k: max(k * 20, 200))
-        for r in 0..<rows where allowed?[r] ?? true {
+        for r in 0..<rows where allowed?[Int(entry.documentIndex[r])] ?? true {
             candidates.insert(score: Float(raw[r]) * entry.scales[r] * qScale, row: r)
         }
         var top = TopK(k: k)
@@ -131,7 +133,7 @@ extension SQLiteStore {
         var entry = VectorCache.Entry(generation: generation, dim: 0, chunkIds: [], versionIds: [], documentIndex: [], documentIds: [], matrix: [])
         var docIndex: [String: Int32] = [:]
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT c.id, c.document_id, c.version_id, e.dim, e.vector
+            SELECT c.id, c.document_id, c.version_id, e.dim, e.vector, d.created_at, d.metadata
             FROM doc_versions v
             JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
             JOIN doc_chunks c ON c.version_id = v.id
@@ -148,6 +150,8 @@ extension SQLiteStore {
                 di = Int32(entry.documentIds.count)
                 docIndex[doc] = di
                 entry.documentIds.append(doc)
+                entry.documentCreatedAt.append(date(row[5] as Int64))
+                entry.documentMetadata.append(StoreValidation.decodeObject(row[6]))
             }
             entry.chunkIds.append(row[0])
             entry.versionIds.append(row[2])

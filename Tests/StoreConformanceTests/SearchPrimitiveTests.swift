@@ -148,3 +148,37 @@ import TestSupport
         }
     }
 }
+
+import PostgresStore
+
+/// The Postgres store's HNSW path, forced on a small set (the conformance suite's sets are small
+/// enough for the exact scan): with a filter that leaves too few candidates it must fall back
+/// to the exact scan rather than under-fill.
+@Suite struct PostgresIndexPathTests {
+    @Test func theIndexPathAnswersAndNeverUnderFills() throws {
+        let url = try PostgresTestServer.url.get()
+        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
+        let store = try PostgresStore(url: url, schema: String(schema), migrationsDirectory: Backend.migrations, exactScanRows: 0)
+        try store.migrate()
+        var rng = SeededRandom(state: 11)
+        let dim = 16
+        var live: [(String, String, [Float])] = []
+        for d in 0..<20 {
+            let chunks = (0..<20).map { c in ("d\(d) c\(c)", Fixture.randomVector(dim, using: &rng)) }
+            let (doc, v) = try Fixture.readyDocument(store, org: d < 15 ? "acme" : "globex", content: "p\(d)", chunks: chunks,
+                                                     metadata: ["rare": .bool(d == 3)])
+            if d < 15 {
+                for (c, (_, vector)) in zip(try store.chunks(org: "acme", versionId: v.id), chunks) { live.append((c.id, doc.id, vector)) }
+            }
+        }
+        let q = Fixture.randomVector(dim, using: &rng)
+        let exact = live.map { ($0.0, Vectors.cosine(q, $0.2)) }.sorted { $0.1 > $1.1 }.prefix(10)
+        let got = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 10, filter: SearchFilter())
+        #expect(got.map(\.chunkId) == exact.map(\.0))  // 300 rows: ef_search 200 finds them all
+        // One document of 15 passes the filter: the index's candidates run short, the exact pass fills.
+        let rare = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 15,
+                                         filter: SearchFilter(metadata: ["rare": .equals(.bool(true))]))
+        #expect(rare.count == 15)
+        #expect(Set(rare.map(\.documentId)).count == 1)
+    }
+}

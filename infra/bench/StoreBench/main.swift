@@ -1,6 +1,7 @@
 import ArgumentParser
 import DocumentStore
 import Foundation
+import PostgresClient
 import PostgresStore
 import SQLiteStore
 
@@ -32,6 +33,8 @@ struct StoreBench: ParsableCommand {
     var queries = 200
     @Option(help: "Migrations folder.")
     var migrations = "infra/migrations"
+    @Option(help: "Postgres: query an existing bench schema instead of inserting (for tuning).")
+    var reuseSchema: String?
 
     func run() throws {
         let data = DataSet(dim: dim, seed: 7)
@@ -55,7 +58,7 @@ struct StoreBench: ParsableCommand {
                 store = try SQLiteStore(path: dir + "/bench.sqlite", migrationsDirectory: migrations)
             } else {
                 guard let postgresURL else { throw ValidationError("--postgres-url is needed for the Postgres store") }
-                let schema = "bench_\(Int(Date().timeIntervalSince1970))"
+                let schema = reuseSchema ?? "bench_\(Int(Date().timeIntervalSince1970))"
                 store = try PostgresStore(url: postgresURL, schema: schema, migrationsDirectory: migrations)
             }
             try store.migrate()
@@ -63,6 +66,14 @@ struct StoreBench: ParsableCommand {
 
             // Bulk insert: the multi-tenant set, then the big org.
             var orgVectors: [String: [(String, [Float])]] = [:]  // chunk id -> vector, for exact answers
+            if kind == "postgres", let reuseSchema, let postgresURL {
+                let c = try PostgresConnection(url: postgresURL)
+                for org in ["org3", "big"] {
+                    orgVectors[org] = try c.query("SELECT chunk_id, embedding::text AS v FROM \(reuseSchema).chunk_embeddings WHERE org_id = $1",
+                                                  [.text(org)]).map { (try $0.string("chunk_id"), Vectors.normalized(try $0.floats("v"))) }
+                }
+                print("reusing schema \(reuseSchema): no inserts")
+            } else {
             var inserted = 0
             let started = Date()
             for o in 0..<orgs {
@@ -82,6 +93,7 @@ struct StoreBench: ParsableCommand {
             print(String(format: "bulk insert: %d chunks in %.1f s = %.0f chunks/s (multi-tenant set); %d in %.1f s = %.0f chunks/s (big org)",
                          inserted, multiSeconds, Double(inserted) / multiSeconds, bigDocs * chunksPerDoc, bigSeconds,
                          Double(bigDocs * chunksPerDoc) / bigSeconds))
+            }
 
             for (label, org) in [("one org's 10k chunks", "org3"), ("a 100k-chunk org", "big")] {
                 let truth = orgVectors[org] ?? []

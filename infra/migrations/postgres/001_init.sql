@@ -76,6 +76,8 @@ CREATE TABLE chunk_embeddings (
     PRIMARY KEY (chunk_id, embed_model)
 );
 CREATE INDEX chunk_embeddings_org_model ON chunk_embeddings (org_id, embed_model);
+-- The exact pass over a filtered subset reads only the allowed versions' vectors.
+CREATE INDEX chunk_embeddings_version ON chunk_embeddings (version_id);
 
 CREATE TABLE jobs (
     id               text PRIMARY KEY,
