@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "fixture-fn", targets: ["FixtureFunction"]),
         .executable(name: "bench", targets: ["Bench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
+        .executable(name: "embed", targets: ["Embed"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
     ],
     dependencies: [
@@ -57,6 +58,14 @@ let package = Package(
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
+        // Embeddings: the provider protocol and a native all-MiniLM-L6-v2 (OpenBLAS sgemm).
+        .systemLibrary(name: "COpenBLAS", path: "Functions/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Embeddings", dependencies: ["COpenBLAS", "LambdaEvents"], path: "Functions/Embeddings"),
+        .executableTarget(
+            name: "Embed",
+            dependencies: ["Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Functions/Embed"
+        ),
         // The store protocol, its value types and the rules both stores share.
         .target(name: "DocumentStore", dependencies: ["LambdaEvents"], path: "Functions/DocumentStore"),
         .target(
@@ -141,6 +150,7 @@ let package = Package(
         ),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport"],

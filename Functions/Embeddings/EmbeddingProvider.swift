@@ -1,0 +1,38 @@
+/// What a text is for. Models trained with prefixes (E5's "query: " / "passage: ") embed the two
+/// differently; symmetric models such as all-MiniLM-L6-v2 ignore it. Callers always say which,
+/// so swapping the model never means finding every call site.
+public enum EmbeddingRole: String, Sendable, Hashable, CaseIterable {
+    case query
+    case passage
+}
+
+/// One text's embedding, with the token counts a caller needs to warn about (or chunk around)
+/// truncation.
+public struct Embedding: Sendable, Hashable {
+    /// L2-normalised, so cosine similarity is a dot product.
+    public var vector: [Float]
+    /// Tokens the model saw, after truncation, special tokens included.
+    public var tokenCount: Int
+    /// Tokens the whole text would have needed, special tokens included.
+    public var untruncatedTokenCount: Int
+    /// Whether the text was cut to fit the model's input length.
+    public var truncated: Bool
+
+    public init(vector: [Float], tokenCount: Int, untruncatedTokenCount: Int, truncated: Bool) {
+        self.vector = vector
+        self.tokenCount = tokenCount
+        self.untruncatedTokenCount = untruncatedTokenCount
+        self.truncated = truncated
+    }
+}
+
+/// Turns texts into vectors. Implementations throw `EmbeddingError`.
+public protocol EmbeddingProvider: Sendable {
+    /// Stored next to every vector, so vectors from different models are never compared.
+    var modelId: String { get }
+    var dimension: Int { get }
+    /// Longest input in tokens, special tokens included; longer texts are truncated.
+    var maxInputTokens: Int { get }
+    /// One embedding per text, in order.
+    func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding]
+}
