@@ -36,6 +36,18 @@ struct TemplateOptions: ParsableArguments {
     @Option(help: "Serve this function (or `all`) through the Lambda Runtime API instead of the stdio protocol, as `Metadata: EmulatorInterface: runtime-api` does; repeatable.")
     var runtimeAPI: [String] = []
 
+    /// `--env-file`, which must be readable, else `./.env` when there is one.
+    static func readEnvFile(_ path: String?) throws -> [String: String] {
+        if let path {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("Cannot read --env-file \(path).")
+            }
+            return try EnvironmentLayers.parseEnvFile(text)
+        }
+        guard let text = try? String(contentsOfFile: ".env", encoding: .utf8) else { return [:] }
+        return try EnvironmentLayers.parseEnvFile(text)
+    }
+
     func load() throws -> (Template, ExecutableLocator, EnvironmentLayers) {
         var overrides: [String: String] = [:]
         for o in parameterOverrides {
@@ -57,15 +69,7 @@ struct TemplateOptions: ParsableArguments {
             }
             locator = found
         }
-        var fileEnv: [String: String] = [:]
-        if let envFile {
-            guard let text = try? String(contentsOfFile: envFile, encoding: .utf8) else {
-                throw ValidationError("Cannot read --env-file \(envFile).")
-            }
-            fileEnv = try EnvironmentLayers.parseEnvFile(text)
-        } else if let text = try? String(contentsOfFile: ".env", encoding: .utf8) {
-            fileEnv = try EnvironmentLayers.parseEnvFile(text)
-        }
+        let fileEnv = try Self.readEnvFile(envFile)
         var perFunction: [String: [String: String]] = [:]
         if let envVars {
             guard let data = FileManager.default.contents(atPath: envVars) else { throw ValidationError("Cannot read --env-vars \(envVars).") }
@@ -321,9 +325,7 @@ struct Migrate: ParsableCommand {
         var url = databaseURL
         if url == nil {
             let t = try Template.load(path: template)
-            var fileEnv: [String: String] = [:]
-            if let text = try? String(contentsOfFile: envFile ?? ".env", encoding: .utf8) { fileEnv = try EnvironmentLayers.parseEnvFile(text) }
-            let layers = EnvironmentLayers(envFile: fileEnv)
+            let layers = EnvironmentLayers(envFile: try TemplateOptions.readEnvFile(envFile))
             url = t.functions.lazy.compactMap { layers.resolved(for: $0, taskRoot: ".")["DATABASE_URL"] }.first
         }
         guard let url, !url.isEmpty else { throw ValidationError("No DATABASE_URL: pass --database-url or set it in the template or .env.") }

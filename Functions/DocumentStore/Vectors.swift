@@ -13,7 +13,11 @@ public enum Vectors {
 
     public static func floats(_ blob: UnsafeRawBufferPointer) -> [Float] {
         let n = blob.count / 4
+        #if _endian(little)
+        return (0..<n).map { i in blob.loadUnaligned(fromByteOffset: i * 4, as: Float.self) }
+        #else
         return (0..<n).map { i in Float(bitPattern: UInt32(littleEndian: blob.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
+        #endif
     }
 
     public static func norm(_ v: [Float]) -> Float {

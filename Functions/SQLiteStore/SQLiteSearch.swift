@@ -159,15 +159,7 @@ extension SQLiteStore {
             let start = entry.matrix.count
             let blob = row[4] as Data
             guard blob.count == dim * 4 else { continue }
-            #if _endian(little)
-            blob.withUnsafeBytes { raw in entry.matrix.append(contentsOf: raw.bindMemory(to: Float.self)) }
-            #else
-            blob.withUnsafeBytes { raw in
-                for i in 0..<dim {
-                    entry.matrix.append(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))))
-                }
-            }
-            #endif
+            entry.matrix.append(contentsOf: blob.withUnsafeBytes { Vectors.floats($0) })
             // Unit rows: the scan's dot product is the cosine similarity.
             var norm: Float = 0
             for i in start..<(start + dim) { norm += entry.matrix[i] * entry.matrix[i] }

@@ -1,7 +1,10 @@
 import DocumentStore
 import Foundation
 import LambdaEvents
+import PostgresStore
+import SQLiteStore
 import Testing
+import TestSupport
 
 /// Dense and keyword search over ready versions: exact results, filters, languages.
 @Suite struct SearchPrimitiveTests {
@@ -121,8 +124,6 @@ import Testing
     }
 }
 
-import SQLiteStore
-import TestSupport
 
 /// The SQLite store's two-pass scan for large sets (int8, then float32 rescoring), forced on
 /// a small set: the answer must still be the exact one.
@@ -149,7 +150,6 @@ import TestSupport
     }
 }
 
-import PostgresStore
 
 /// The Postgres store's HNSW path, forced on a small set (the conformance suite's sets are small
 /// enough for the exact scan): with a filter that leaves too few candidates it must fall back
