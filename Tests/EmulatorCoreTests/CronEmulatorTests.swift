@@ -37,9 +37,9 @@ import TestSupport
         #expect(try await status(emu, "noon")["next"] as? String == "2026-11-21T12:00:00Z")
         #expect(try await post(emu, "/__emulator/clock", #"{"now": "2026-11-21T11:59:57Z"}"#).status == 200)
         // Three virtual seconds later (real time, the clock runs), within a second of it.
-        let fired = await emu.child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z -> Fixture", timeout: 10)
+        let fired = await emu.child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z -> Fixture", timeout: 30)
         #expect(fired != nil)
-        #expect(await emu.child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 10) != nil)
+        #expect(await emu.child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 30) != nil)
         #expect(try await status(emu, "noon")["next"] as? String == "2026-11-22T12:00:00Z")
         #expect(try await status(emu, "never-on")["enabled"] as? Bool == false)
         #expect(try await status(emu, "never-on")["next"] == nil)
@@ -51,7 +51,7 @@ import TestSupport
         // Ten minutes pass at once: one catch-up run, not ten.
         let moved = try await post(emu, "/__emulator/clock", #"{"advance": 600}"#)
         #expect(moved.status == 200)
-        #expect(await emu.child.waitForStderr(containing: "schedule tick: firing", timeout: 5) != nil)
+        #expect(await emu.child.waitForStderr(containing: "schedule tick: firing", timeout: 30) != nil)
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await status(emu, "tick")["fired"] as? Int == 1)
         // The run (3 s) is still going: a trigger now is refused rather than overlapping.
@@ -60,7 +60,7 @@ import TestSupport
         #expect(refused.errorCode == "conflict")
         // And a scheduled run due meanwhile is skipped and logged.
         _ = try await post(emu, "/__emulator/clock", #"{"advance": 60}"#)
-        #expect(await emu.child.waitForStderr(containing: "schedule tick: skipped", timeout: 5) != nil)
+        #expect(await emu.child.waitForStderr(containing: "schedule tick: skipped", timeout: 30) != nil)
         // Once it is done, triggering works.
         try await Task.sleep(for: .milliseconds(3000))
         let ok = try await post(emu, "/__emulator/schedules/tick/trigger")
@@ -93,11 +93,11 @@ import TestSupport
         let child = try ChildProcess(TestPaths.executable("emulator"),
                                      arguments: ["schedules", "--run", "--template", dir + "/template.yaml", "--build-dir", TestPaths.binDirectory,
                                                  "--now", "2026-11-21T11:59:59Z"], currentDirectory: dir)
-        #expect(await child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z", timeout: 10) != nil)
-        #expect(await child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 10) != nil)
+        #expect(await child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z", timeout: 30) != nil)
+        #expect(await child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 30) != nil)
         #expect(!child.stderr.contains { $0.contains("listening on http://") })
         child.signal(SIGTERM)
-        #expect(await child.waitForExit(timeout: 15) == 0)
+        #expect(await child.waitForExit(timeout: 30) == 0)
     }
 
     @Test func startLambdaServesOnlyTheInvokeAPI() async throws {

@@ -191,7 +191,7 @@ import TestSupport
         let r = try await slow
         #expect(r.status == 200)
         #expect(r.json["slept"] as? Int == 1200)
-        let code = await emu.child.waitForExit(timeout: 15)
+        let code = await emu.child.waitForExit(timeout: 30)
         #expect(code == 0)
         #expect(emu.handlerPids().isEmpty)
     }

@@ -122,7 +122,7 @@ func startAgainst(_ endpoint: String, product: String = "fixture-fn", env: [Stri
 /// Ends a handler that would otherwise poll for ever.
 func stop(_ child: ChildProcess) async {
     child.signal(SIGKILL)
-    _ = await child.waitForExit(timeout: 10)
+    _ = await child.waitForExit(timeout: 30)
 }
 
 @Suite struct RuntimeAPITransportTests {
