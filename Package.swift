@@ -43,31 +43,39 @@ let package = Package(
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
+        // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
+        .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
         .target(
             name: "FunctionRuntime",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "CCurl", "CStdio",
+                "FunctionProtocol", "LambdaEvents", "HTTPClient", "CStdio",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/FunctionRuntime"
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores"], path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores", "Embeddings"], path: "Functions/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
         // Embeddings: the provider protocol and a native all-MiniLM-L6-v2 (OpenBLAS sgemm).
         .systemLibrary(name: "COpenBLAS", path: "Functions/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Embeddings", dependencies: ["COpenBLAS", "LambdaEvents"], path: "Functions/Embeddings"),
+        .target(name: "Embeddings", dependencies: ["COpenBLAS", "LambdaEvents", "HTTPClient", "Resilience"], path: "Functions/Embeddings"),
+        // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
+        .target(name: "Resilience", path: "Functions/Resilience"),
+        // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
+        .target(name: "TextFolding", path: "Functions/TextFolding"),
+        // The store and the embedding provider a retrieval function builds at init, checked against each other.
+        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings"], path: "Functions/FunctionServices"),
         .executableTarget(
             name: "Embed",
             dependencies: ["Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/Embed"
         ),
         // The store protocol, its value types and the rules both stores share.
-        .target(name: "DocumentStore", dependencies: ["LambdaEvents"], path: "Functions/DocumentStore"),
+        .target(name: "DocumentStore", dependencies: ["LambdaEvents", "TextFolding"], path: "Functions/DocumentStore"),
         .target(
             name: "PostgresStore",
             dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents"],
@@ -148,8 +156,17 @@ let package = Package(
             ],
             path: "Tests/FunctionRuntimeTests"
         ),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks"], path: "Tests/HealthChecksTests"),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
+        .testTarget(
+            name: "HTTPEmbeddingTests",
+            dependencies: [
+                "Embeddings", "Resilience", "HTTPClient", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/HTTPEmbeddingTests"
+        ),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(
             name: "StoreConformanceTests",

@@ -11,6 +11,10 @@
 # Bundled: the stores link libpq (Postgres) and libsqlite3, which provided.al2023 lacks. They and
 # their own non-glibc dependencies are copied into the package's lib/ folder, which Lambda puts
 # on LD_LIBRARY_PATH (/var/task/lib). Anything else unexpected fails the build.
+# The embedding functions link OpenBLAS (libopenblas, libgfortran, libquadmath), bundled the
+# same way, and carry the all-MiniLM-L6-v2 files in .models/all-MiniLM-L6-v2, the template's
+# default EMBEDDING_MODEL_DIR relative to /var/task (about 90 MB unzipped: the zip goes to
+# Lambda through S3, as `sam deploy` does for packages over 50 MB).
 # The SQL migrations ship in migrations/ ($LAMBDA_TASK_ROOT/migrations, where the stores look).
 #
 # Usage: infra/package.sh [--scratch-path .build] [function ...]
@@ -28,7 +32,7 @@ for p in "${functions[@]}"; do swift_build -c release --static-swift-stdlib --sc
 
 allowed='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libutil\.so|ld-linux-x86-64\.so|ld-linux-aarch64\.so|libstdc\+\+\.so|libgcc_s\.so)'
 # libpq's closure on Debian 12: TLS, Kerberos/GSSAPI and LDAP client libraries.
-bundled='^(libpq\.so|libsqlite3\.so|libssl\.so|libcrypto\.so|libgssapi_krb5\.so|libkrb5\.so|libk5crypto\.so|libcom_err\.so|libkrb5support\.so|libkeyutils\.so|libresolv\.so|libldap|liblber|libsasl2\.so|libgnutls\.so|libidn2\.so|libunistring\.so|libtasn1\.so|libnettle\.so|libhogweed\.so|libgmp\.so|libp11-kit\.so|libffi\.so|libz\.so|libzstd\.so|liblzma\.so)'
+bundled='^(libpq\.so|libsqlite3\.so|libssl\.so|libcrypto\.so|libgssapi_krb5\.so|libkrb5\.so|libk5crypto\.so|libcom_err\.so|libkrb5support\.so|libkeyutils\.so|libresolv\.so|libldap|liblber|libsasl2\.so|libgnutls\.so|libidn2\.so|libunistring\.so|libtasn1\.so|libnettle\.so|libhogweed\.so|libgmp\.so|libp11-kit\.so|libffi\.so|libz\.so|libzstd\.so|liblzma\.so|libopenblas\.so|libgfortran\.so|libquadmath\.so)'
 out=.build/lambda
 mkdir -p "$out"
 status=0
@@ -46,6 +50,14 @@ for f in "${functions[@]}"; do
     [[ "$name" =~ $bundled && -f "$path" ]] && cp -L "$path" "$dir/lib/$name"
   done < <(ldd "$dir/bootstrap" | awk '$2 == "=>" { print $1, $3 }')
   cp -r infra/migrations "$dir/migrations"
+  if ldd "$dir/bootstrap" | grep -q libopenblas; then
+    model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
+    [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }
+    mkdir -p "$dir/.models/all-MiniLM-L6-v2"
+    for m in config.json vocab.txt model.safetensors sentence_bert_config.json; do
+      [[ -f "$model/$m" ]] && cp "$model/$m" "$dir/.models/all-MiniLM-L6-v2/$m"
+    done
+  fi
   bad=$(ldd "$dir/bootstrap" | awk '{ print $1 }' | sed 's#.*/##' | grep -Ev "$allowed" | grep -Ev "$bundled" || true)
   if [[ -n "$bad" ]]; then
     echo "error: $f needs shared libraries Amazon Linux 2023 may lack: $(echo $bad)" >&2

@@ -64,6 +64,10 @@ public protocol Store: Sendable {
     func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]]
     /// Models with ready vectors in the org, and their dimensions (several mid-migration).
     func readyModels(org: OrgID) throws(StoreError) -> [String: Int]
+    /// Dimensions of the live (indexing or ready) versions of `model`, across all orgs: the
+    /// startup check that the configured model still fits what is stored. Returns sizes only,
+    /// never tenant data.
+    func storedDimensions(model: String) throws(StoreError) -> [Int]
 
     // MARK: Search primitives (ready versions of live documents only)
 

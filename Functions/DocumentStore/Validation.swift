@@ -15,6 +15,13 @@ public enum StoreValidation {
         guard v.allSatisfy(\.isFinite) else { throw .invalidInput(field: field, reason: "the vector holds NaN or infinity") }
     }
 
+    /// Why a version of a model cannot take another size: vectors of one model id are compared
+    /// with each other, so they must all have one size.
+    public static func dimensionConflict(model: String, stored: Int, new: Int) -> String {
+        "\(model) already has \(stored)-dimensional vectors in this store; a \(new)-dimensional version cannot join them. "
+            + "Keep the model's size (EMBEDDING_DIMENSIONS=\(stored)) or re-embed under a new model id"
+    }
+
     public static func dimension(_ dim: Int) throws(StoreError) {
         guard dim > 0, dim <= maxDimension else { throw .invalidInput(field: "dim", reason: "must be 1-\(maxDimension), not \(dim)") }
     }

@@ -7,8 +7,22 @@ public enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible 
     case modelCorrupt(path: String, reason: String)
     /// Input the provider refuses (a text too large to tokenize safely, a malformed request line).
     case invalidInput(String)
-    /// A remote provider failed (HTTP providers).
+    /// A remote provider failed in a way none of the cases below describes.
     case providerFailed(String)
+    /// The provider refused the credentials (HTTP 401/403): fix the key, retrying will not help.
+    case unauthorized(String)
+    /// The provider asked us to slow down (HTTP 429) and the wait it asked for did not fit.
+    /// `retryAfter` is its `Retry-After` in seconds, when it sent one.
+    case rateLimited(retryAfter: Double?, String)
+    /// The provider refused this request (HTTP 400/404/413/422): the input or the model name.
+    case badRequest(String)
+    /// The provider is down, slow, or its circuit breaker is open: try again later (a 503).
+    case unavailable(String)
+    /// The provider answered 200 with something that is not the embeddings asked for.
+    case malformedResponse(String)
+    /// Configuration that cannot work (unknown provider, missing dimension, model/store mismatch).
+    /// The message says how to fix it.
+    case configuration(String)
 
     /// How to get a working model folder; every model error says it.
     public static let fix =
@@ -22,6 +36,13 @@ public enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible 
         case .modelCorrupt(let path, let reason): "Embedding model at \(path) is unusable: \(reason). \(Self.fix)"
         case .invalidInput(let m): "Invalid embedding input: \(m)"
         case .providerFailed(let m): "Embedding provider failed: \(m)"
+        case .unauthorized(let m): "Embedding provider refused the credentials: \(m)"
+        case .rateLimited(let after, let m):
+            "Embedding provider rate limit: \(m)" + (after.map { " (retry after \(Int($0.rounded(.up))) s)" } ?? "")
+        case .badRequest(let m): "Embedding provider refused the request: \(m)"
+        case .unavailable(let m): "Embedding provider unavailable: \(m)"
+        case .malformedResponse(let m): "Embedding provider sent a malformed response: \(m)"
+        case .configuration(let m): "Embedding configuration error: \(m)"
         }
     }
 }

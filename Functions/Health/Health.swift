@@ -14,6 +14,7 @@ struct Health: HTTPFunction {
         let checks: [ReadinessCheck] = [
             .databaseURL(context.env("DATABASE_URL")),
             .store(url: context.env("DATABASE_URL")),
+            .embeddingModel(environment: context.environment, storeURL: context.env("DATABASE_URL")),
             .writableDirectory("blob_dir", path: context.env("BLOB_DIR"), variable: "BLOB_DIR"),
         ]
         routes = HTTPRoutes([

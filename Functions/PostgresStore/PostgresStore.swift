@@ -300,6 +300,11 @@ public final class PostgresStore: Store, @unchecked Sendable {
                                [.text(org), .text(v.documentId)]).isEmpty else {
                 throw StoreError.notFound("document \(v.documentId)")
             }
+            if let other = try c.query("""
+                SELECT dim FROM doc_versions WHERE embed_model = $1 AND dim <> $2 AND state IN ('indexing', 'ready') LIMIT 1
+                """, [.text(v.embedModel), .int(v.dim)]).first {
+                throw StoreError.conflict(StoreValidation.dimensionConflict(model: v.embedModel, stored: Int(try other.int("dim")), new: v.dim))
+            }
             return try Self.version(c.query("""
                 INSERT INTO doc_versions (id, org_id, document_id, embed_model, dim, chunk_size, chunk_overlap, chunker_version, source_sha256, state, created_at)
                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'indexing', \(Self.now))
@@ -314,6 +319,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// A partial expression HNSW index for one model (its own dimension), made once. DDL cannot
     /// take bound parameters, so the model name is embedded as a quoted literal (quotes doubled).
     func ensureVectorIndex(model: String, dim: Int) throws(StoreError) {
+        // pgvector's HNSW takes at most 2,000 dimensions (text-embedding-3-large has 3,072):
+        // such models are searched by the exact scan alone.
+        guard dim <= 2000 else { return }
         let key = "\(model)\u{0}\(dim)"
         if indexedModels.withLock({ modelsWithIndex.contains(key) }) { return }
         var hash: UInt64 = 1469598103934665603
@@ -437,6 +445,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 out[try row.string("content_sha256")] = try row.floats("embedding")
             }
             return out
+        }
+    }
+
+    public func storedDimensions(model: String) throws(StoreError) -> [Int] {
+        try run { c in
+            try c.query("SELECT DISTINCT dim FROM doc_versions WHERE embed_model = $1 AND state IN ('indexing', 'ready') ORDER BY dim",
+                        [.text(model)]).map { Int(try $0.int("dim")) }
         }
     }
 

@@ -275,6 +275,11 @@ public final class SQLiteStore: Store, @unchecked Sendable {
                                     arguments: [org, v.documentId]) == true else {
                 throw StoreError.notFound("document \(v.documentId)")
             }
+            if let other = try Int.fetchOne(db, sql: """
+                SELECT dim FROM doc_versions WHERE embed_model = ? AND dim <> ? AND state IN ('indexing', 'ready') LIMIT 1
+                """, arguments: [v.embedModel, v.dim]) {
+                throw StoreError.conflict(StoreValidation.dimensionConflict(model: v.embedModel, stored: other, new: v.dim))
+            }
             let id = StoreValidation.newId()
             try db.execute(sql: """
                 INSERT INTO doc_versions (id, org_id, document_id, embed_model, dim, chunk_size, chunk_overlap, chunker_version, source_sha256, state, created_at)
@@ -397,6 +402,13 @@ public final class SQLiteStore: Store, @unchecked Sendable {
                 out[sha] = data.withUnsafeBytes { Vectors.floats($0) }
             }
             return out
+        }
+    }
+
+    public func storedDimensions(model: String) throws(StoreError) -> [Int] {
+        try read { db in
+            try Int.fetchAll(db, sql: "SELECT DISTINCT dim FROM doc_versions WHERE embed_model = ? AND state IN ('indexing', 'ready') ORDER BY dim",
+                             arguments: [model])
         }
     }
 

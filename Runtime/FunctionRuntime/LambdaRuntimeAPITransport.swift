@@ -8,6 +8,7 @@ import Glibc
 #endif
 import Dispatch
 import FunctionProtocol
+import HTTPClient
 import LambdaEvents
 
 /// The AWS Lambda Runtime API (2018-06-01), chosen when `AWS_LAMBDA_RUNTIME_API` is set.
@@ -22,13 +23,16 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
     init(endpoint: String, functionName: String) throws {
         base = "http://\(endpoint)/2018-06-01/runtime"
         self.functionName = functionName
-        client = try CurlHTTPClient()
+        do { client = try CurlHTTPClient() } catch { throw TransportError.runtimeAPI("\(error)") }
     }
 
     private func call(_ method: String, _ path: String, body: Data? = nil, headers: [String] = []) async throws -> CurlHTTPClient.Response {
         try await withCheckedThrowingContinuation { cont in
             queue.async { [client, base] in
-                cont.resume(with: Result { try client.send(method: method, url: base + path, body: body, headers: headers) })
+                cont.resume(with: Result {
+                    do { return try client.send(method: method, url: base + path, body: body, headers: headers) }
+                    catch { throw TransportError.runtimeAPI("\(method) \(path): \(error)") }
+                })
             }
         }
     }

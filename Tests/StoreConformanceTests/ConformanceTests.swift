@@ -213,6 +213,26 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func oneModelIdKeepsOneVectorSize(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        #expect(try store.storedDimensions(model: "test-model").isEmpty)
+        try Fixture.readyDocument(store, org: "acme", content: "four", chunks: [("four dims", [1, 0, 0, 0])])
+        // Sizes are store-wide: another org's version of the model cannot take another size either.
+        let (doc, _, _) = try store.createDocument(Fixture.document(org: "globex", content: "eight"), job: nil)
+        #expect(throws: StoreError.self) { try store.createVersion(org: "globex", Fixture.version(doc.id, dim: 8)) }
+        do {
+            _ = try store.createVersion(org: "globex", Fixture.version(doc.id, dim: 8))
+        } catch {
+            #expect("\(error)".contains("test-model already has 4-dimensional vectors"))
+        }
+        // The same size, or another model id, is fine.
+        _ = try store.createVersion(org: "globex", Fixture.version(doc.id, dim: 4))
+        _ = try store.createVersion(org: "globex", Fixture.version(doc.id, model: "test-model@8", dim: 8))
+        #expect(try store.storedDimensions(model: "test-model") == [4])
+        #expect(try store.storedDimensions(model: "test-model@8") == [8])
+    }
+
+    @Test(arguments: Backend.allCases)
     func hardDeleteRemovesEverythingBelow(_ backend: Backend) throws {
         let store = try backend.fresh().store
         let (doc, v) = try Fixture.readyDocument(store, org: "acme", content: "gone", chunks: [("to be removed", [1, 0, 0, 0])])

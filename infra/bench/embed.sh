@@ -60,7 +60,7 @@ p=$(cat "$work/p") q=$(cat "$work/q") s=$(cat "$work/s")
 echo "== all-MiniLM-L6-v2, native (OpenBLAS $(field blas "$p"), $(field threads "$p") threads) vs sentence-transformers (PyTorch)"
 awk -v pt="$(field texts_per_s "$p")" -v ptok="$(field tokens_per_s "$p")" -v pn="$(field tokens "$p")" -v pc="$(field texts "$p")" \
     -v qt="$(field texts_per_s "$q")" -v qn="$(field tokens "$q")" -v qc="$(field texts "$q")" \
-    -v s50="$(field batch_p50_ms "$s")" -v s99="$(field batch_p99_ms "$s")" -v load="$(field load_ms "$s")" 'BEGIN {
+    -v s50="$(field batch_p50_ms "$s")" -v s99="$(field batch_p99_ms "$s")" -v load="$(field load_ms "$s")" -v rss="$(field peak_rss_mb "$p")" 'BEGIN {
   printf "%-34s %12s %12s %8s\n", "", "native", "baseline", "ratio"
   printf "%-34s %12.1f %12.1f %7.2fx\n", sprintf("passages/s (%.0f tokens each)", pn / pc), pt, 22.6, pt / 22.6
   printf "%-34s %12.0f %12.0f %7.2fx\n", "passage tokens/s", ptok, 5400, ptok / 5400
@@ -68,4 +68,5 @@ awk -v pt="$(field texts_per_s "$p")" -v ptok="$(field tokens_per_s "$p")" -v pn
   printf "%-34s %12.2f %12s %8s\n", "single query p50 ms", s50, "< 10", ""
   printf "%-34s %12.2f %12s %8s\n", "single query p99 ms", s99, "", ""
   printf "%-34s %12.1f %12s %8s\n", "model load ms", load, "< 300", ""
+  printf "%-34s %12d %12s %8s\n", "peak memory MB (passages run)", rss, "", ""
 }'

@@ -7,10 +7,15 @@ import LambdaEvents
 /// `{"input_ids": [...], "embedding": [...], "tokens": n, "truncated": bool}`, or
 /// `{"error": "..."}` for a line that is not such an object. For checking the native model
 /// against a reference, feeding a benchmark, or embedding files from a shell.
-struct EmbedCommand: ParsableCommand {
+///
+/// The provider is the configured one (`EMBEDDING_PROVIDER`, `EMBEDDING_MODEL`...; see
+/// `EmbeddingConfiguration`): the native model by default. HTTP providers have no token ids to
+/// show, so their lines carry `embedding`, `tokens` (the provider's estimate) and `truncated`.
+@main
+struct EmbedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embed",
-        abstract: "Embeds JSON lines {\"text\": ...} from stdin with all-MiniLM-L6-v2; one JSON line out per line in.")
+        abstract: "Embeds JSON lines {\"text\": ...} from stdin with the configured provider; one JSON line out per line in.")
 
     @Option(help: "The model folder (default: $EMBEDDING_MODEL_DIR, else .models/all-MiniLM-L6-v2).")
     var modelDir: String?
@@ -27,12 +32,81 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Leave input_ids out of the output.")
     var noIds = false
 
+    @Option(help: "query or passage: models with prefixes or task types embed them differently.")
+    var role: String = "passage"
+
     func validate() throws {
+        guard EmbeddingRole(rawValue: role) != nil else { throw ValidationError("--role must be query or passage") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
+        var env = ProcessInfo.processInfo.environment
+        if let modelDir { env[EmbeddingModelDirectory.environmentVariable] = modelDir }
+        let configuration: EmbeddingConfiguration
+        do {
+            configuration = try EmbeddingConfiguration.fromEnvironment(env)
+        } catch {
+            FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if configuration.provider == .native { try runNative() } else { try await runRemote(configuration) }
+    }
+
+    /// Through the provider protocol: one request per batch, lines in order.
+    func runRemote(_ configuration: EmbeddingConfiguration) async throws {
+        let provider: any EmbeddingProvider
+        do { provider = try EmbeddingProviders.make(configuration) } catch {
+            FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let role = EmbeddingRole(rawValue: role) ?? .passage
+        var batch: [Result<String, EmbeddingError>] = []
+        var failed = false
+        func flush() async {
+            let texts = batch.compactMap { try? $0.get() }
+            var out = ""
+            do {
+                var next = try await provider.embed(texts, role: role).makeIterator()
+                for item in batch {
+                    switch item {
+                    case .failure(let error): out += Self.errorLine(error.description)
+                    case .success:
+                        let e = next.next()!
+                        out += "{\"embedding\":[" + e.vector.map { $0.isFinite ? $0.description : "null" }.joined(separator: ",")
+                            + "],\"tokens\":\(e.tokenCount),\"truncated\":\(e.truncated)}\n"
+                    }
+                }
+            } catch {
+                failed = true
+                for _ in batch { out += Self.errorLine("\(error)") }
+            }
+            FileHandle.standardOutput.write(Data(out.utf8))
+            batch.removeAll(keepingCapacity: true)
+        }
+        while let line = readLine(strippingNewline: true) {
+            batch.append(Self.text(of: line))
+            if batch.count >= batchSize { await flush() }
+        }
+        if !batch.isEmpty { await flush() }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// The process's peak resident memory (the weights are mapped, so they count once read).
+    static func peakResidentMB() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss / 1024  // kilobytes on Linux
+    }
+
+    static func errorLine(_ message: String) -> String {
+        var w = JSONWriter(capacity: message.utf8.count + 16)
+        w.raw("{\"error\":"); w.string(message); w.raw("}\n")
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    func runNative() throws {
         let clock = ContinuousClock()
         let loadStart = clock.now
         let embedder: MiniLMEmbedder
@@ -99,7 +173,7 @@ struct EmbedCommand: ParsableCommand {
             let report = String(
                 format: "embed: load_ms=%.1f texts=%d tokens=%d seconds=%.3f texts_per_s=%.1f tokens_per_s=%.0f batch_p50_ms=%.2f batch_p99_ms=%.2f",
                 ms(loadTime), lines, tokens, s, Double(lines) / max(s, 1e-9), Double(tokens) / max(s, 1e-9),
-                percentile(0.5), percentile(0.99)) + " blas=\(embedder.blasCore) threads=\(embedder.threads)\n"
+                percentile(0.5), percentile(0.99)) + " peak_rss_mb=\(Self.peakResidentMB()) blas=\(embedder.blasCore) threads=\(embedder.threads)\n"
             FileHandle.standardError.write(Data(report.utf8))
         }
     }
@@ -115,4 +189,3 @@ struct EmbedCommand: ParsableCommand {
     }
 }
 
-EmbedCommand.main()

@@ -5,33 +5,57 @@ import Foundation
 #endif
 import CCurl
 
+/// Why a request got no HTTP response at all. A response with any status is not an error here:
+/// callers decide what 4xx/5xx mean.
+public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// libcurl is not installed (it is loaded lazily, see CCurl/shim.h).
+    case libraryMissing
+    /// No answer within the request's timeout.
+    case timedOut(url: String)
+    /// DNS, refused or reset connections, TLS failures.
+    case connectionFailed(url: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .libraryMissing: "libcurl.so.4 cannot be loaded; install libcurl (Debian libcurl4, Amazon Linux 2023 ships it)"
+        case .timedOut(let url): "\(url): no response before the timeout"
+        case .connectionFailed(let url, let reason): "\(url): \(reason)"
+        }
+    }
+}
+
 /// A minimal blocking HTTP client over one libcurl easy handle (keep-alive, no timeout unless
-/// asked). Not thread-safe by itself: its owner confines it to one serial queue.
-final class CurlHTTPClient: @unchecked Sendable {
+/// asked). Not thread-safe by itself: its owner confines it to one thread at a time (a serial
+/// queue, or `HTTPClient`'s pool).
+public final class CurlHTTPClient: @unchecked Sendable {
     /// A valid pointer for empty bodies: libcurl reads zero bytes from it.
     nonisolated(unsafe) static let empty = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
 
-    struct Response {
-        var status: Int
+    public struct Response: Sendable {
+        public var status: Int
         /// Lower-cased names.
-        var headers: [String: String]
-        var body: Data
+        public var headers: [String: String]
+        public var body: Data
+
+        public init(status: Int, headers: [String: String], body: Data) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
     }
 
     private let handle: UnsafeMutableRawPointer
 
-    init() throws {
-        guard ccurl_load() != 0 else {
-            throw TransportError.runtimeAPI("libcurl.so.4 cannot be loaded; install libcurl (Amazon Linux 2023 ships it).")
-        }
-        guard let h = ccurl_easy_init() else { throw TransportError.runtimeAPI("curl_easy_init failed") }
+    public init() throws {
+        guard CurlLibrary.loaded else { throw HTTPClientError.libraryMissing }
+        guard let h = ccurl_easy_init() else { throw HTTPClientError.libraryMissing }
         handle = h
     }
 
     deinit { ccurl_easy_cleanup(handle) }
 
     /// - Parameter timeoutMs: 0 waits forever (the Runtime API's `/next` long-poll).
-    func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
+    public func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
         final class Sink {
             var body = Data()
             var headers: [String: String] = [:]
@@ -100,10 +124,16 @@ final class CurlHTTPClient: @unchecked Sendable {
         ccurl_setopt_ptr(handle, CURLOPT_HTTPHEADER, nil)
         ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, nil)
         guard result == CURLE_OK else {
-            throw TransportError.runtimeAPI("\(method) \(url): \(String(cString: ccurl_easy_strerror(result)))")
+            if result == CURLE_OPERATION_TIMEDOUT { throw HTTPClientError.timedOut(url: url) }
+            throw HTTPClientError.connectionFailed(url: url, reason: String(cString: ccurl_easy_strerror(result)))
         }
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return Response(status: status, headers: sink.headers, body: sink.body)
     }
+}
+
+/// `ccurl_load` must run once, from one thread, before any other libcurl call.
+enum CurlLibrary {
+    static let loaded: Bool = ccurl_load() != 0
 }

@@ -1,0 +1,146 @@
+import Foundation
+
+/// Which embedding provider and model to use, read from the environment:
+///
+/// | Variable | Meaning |
+/// |---|---|
+/// | `EMBEDDING_PROVIDER` | `native` (default: all-MiniLM-L6-v2 in process), or an OpenAI-compatible server: `openai`, `jina`, `ollama`, `tei`, `vllm`, `http` |
+/// | `EMBEDDING_MODEL` | the model id (default `sentence-transformers/all-MiniLM-L6-v2`); required for HTTP providers |
+/// | `EMBEDDING_DIMENSIONS` | vector size; for a known model, its own or one of its Matryoshka sizes; required for a model the registry does not know |
+/// | `EMBEDDING_BASE_URL` | the server (defaults for openai, jina, ollama) |
+/// | `EMBEDDING_API_KEY` | bearer key (else `OPENAI_API_KEY` / `JINA_API_KEY` for those providers) |
+/// | `EMBEDDING_MAX_TOKENS`, `EMBEDDING_QUERY_PREFIX`, `EMBEDDING_PASSAGE_PREFIX` | conventions of a model the registry does not know |
+/// | `EMBEDDING_BATCH_SIZE`, `EMBEDDING_TIMEOUT_MS`, `EMBEDDING_THREADS` | tuning |
+/// | `EMBEDDING_MODEL_DIR` | the native model's folder |
+/// | `QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS` | the query-vector cache (0 turns it off) |
+///
+/// Every inconsistency is an error naming the variable and the fix; nothing falls back to
+/// another model on its own, because vectors from two models must never be mixed.
+public struct EmbeddingConfiguration: Sendable, Equatable {
+    public enum ProviderKind: String, Sendable, Equatable, CaseIterable {
+        case native, openai, jina, ollama, tei, vllm, http
+
+        /// Where the well-known hosted or local servers listen when no base URL is given.
+        var defaultBaseURL: String? {
+            switch self {
+            case .openai: "https://api.openai.com"
+            case .jina: "https://api.jina.ai"
+            case .ollama: "http://127.0.0.1:11434"
+            default: nil
+            }
+        }
+    }
+
+    public var provider: ProviderKind
+    public var spec: EmbeddingModelSpec
+    /// The model name as configured (sent to HTTP servers as `model`).
+    public var requestModel: String
+    /// A requested size other than the model's own (Matryoshka), else nil.
+    public var dimensions: Int?
+    public var baseURL: String?
+    public var apiKey: String?
+    public var modelDirectory: String
+    public var threads: Int?
+    public var batchSize: Int
+    public var timeout: Duration
+    public var queryCacheSize: Int
+    public var queryCacheTTL: Duration
+
+    /// The dimension the provider must produce.
+    public var dimension: Int { dimensions ?? spec.dimension }
+
+    /// The id stored with every vector: the model's, with the size appended when it is not the
+    /// model's own, so vectors of two sizes never share an id.
+    public var modelId: String { dimensions.map { "\(spec.id)@\($0)" } ?? spec.id }
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(EmbeddingError) -> EmbeddingConfiguration {
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        /// Prefixes keep their trailing space ("query: "): only an empty value counts as unset.
+        func prefix(_ name: String) -> String? {
+            guard let v = env[name], !v.isEmpty else { return nil }
+            return v
+        }
+        func integer(_ name: String, min: Int) throws(EmbeddingError) -> Int? {
+            guard let raw = value(name) else { return nil }
+            guard let n = Int(raw), n >= min else { throw .configuration("\(name)=\(raw) must be a whole number of at least \(min)") }
+            return n
+        }
+
+        let providerName = value("EMBEDDING_PROVIDER")?.lowercased() ?? "native"
+        let aliases: [String: ProviderKind] = ["local": .native, "minilm": .native, "openai-compatible": .http]
+        guard let provider = ProviderKind(rawValue: providerName) ?? aliases[providerName] else {
+            throw .configuration("EMBEDDING_PROVIDER=\(providerName) is not a provider; use one of "
+                                 + ProviderKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let requestedDimensions = try integer("EMBEDDING_DIMENSIONS", min: 1)
+
+        let modelName: String
+        var spec: EmbeddingModelSpec
+        if provider == .native {
+            modelName = value("EMBEDDING_MODEL") ?? EmbeddingModelRegistry.miniLM.id
+            guard EmbeddingModelRegistry.spec(for: modelName) == EmbeddingModelRegistry.miniLM else {
+                throw .configuration("EMBEDDING_MODEL=\(modelName): the native provider runs only \(EmbeddingModelRegistry.miniLM.id). "
+                                     + "To use \(modelName), set EMBEDDING_PROVIDER to an OpenAI-compatible server "
+                                     + "(openai, jina, ollama, tei, vllm or http) and EMBEDDING_BASE_URL.")
+            }
+            spec = EmbeddingModelRegistry.miniLM
+        } else {
+            guard let name = value("EMBEDDING_MODEL") else {
+                throw .configuration("EMBEDDING_PROVIDER=\(provider.rawValue) needs EMBEDDING_MODEL (the model name the server expects, e.g. text-embedding-3-small)")
+            }
+            modelName = name
+            if let known = EmbeddingModelRegistry.spec(for: name) {
+                spec = known
+                if let p = prefix("EMBEDDING_QUERY_PREFIX") { spec.queryPrefix = p }
+                if let p = prefix("EMBEDDING_PASSAGE_PREFIX") { spec.passagePrefix = p }
+            } else {
+                guard let d = requestedDimensions else {
+                    throw .configuration("EMBEDDING_MODEL=\(name) is not in the model registry, so its vector size is unknown: "
+                                         + "set EMBEDDING_DIMENSIONS to the size the server returns (and EMBEDDING_MAX_TOKENS, "
+                                         + "EMBEDDING_QUERY_PREFIX, EMBEDDING_PASSAGE_PREFIX if the model uses them)")
+                }
+                spec = EmbeddingModelSpec(id: name, dimension: d, maxInputTokens: try integer("EMBEDDING_MAX_TOKENS", min: 1) ?? 512,
+                                          queryPrefix: prefix("EMBEDDING_QUERY_PREFIX") ?? "",
+                                          passagePrefix: prefix("EMBEDDING_PASSAGE_PREFIX") ?? "")
+            }
+        }
+        var dimensions: Int? = nil
+        if let d = requestedDimensions, d != spec.dimension {
+            guard spec.matryoshkaDimensions.contains(d), provider != .native else {
+                let allowed = provider == .native ? [spec.dimension] : spec.allowedDimensions
+                throw .configuration("EMBEDDING_DIMENSIONS=\(d) does not fit \(spec.id), which produces "
+                                     + allowed.map(String.init).joined(separator: ", ")
+                                     + " dimensions; set EMBEDDING_DIMENSIONS to one of those or leave it unset")
+            }
+            dimensions = d
+        }
+
+        let baseURL = value("EMBEDDING_BASE_URL") ?? provider.defaultBaseURL
+        if provider != .native {
+            guard let baseURL else {
+                throw .configuration("EMBEDDING_PROVIDER=\(provider.rawValue) needs EMBEDDING_BASE_URL (e.g. http://127.0.0.1:8080)")
+            }
+            guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+                throw .configuration("EMBEDDING_BASE_URL=\(baseURL) is not an http(s) URL")
+            }
+        }
+        let apiKey = value("EMBEDDING_API_KEY")
+            ?? (provider == .openai ? value("OPENAI_API_KEY") : provider == .jina ? value("JINA_API_KEY") : nil)
+        if provider == .openai || provider == .jina, apiKey == nil {
+            throw .configuration("EMBEDDING_PROVIDER=\(provider.rawValue) needs an API key: set EMBEDDING_API_KEY")
+        }
+        let timeoutMs = try integer("EMBEDDING_TIMEOUT_MS", min: 1) ?? 30_000
+        return EmbeddingConfiguration(
+            provider: provider, spec: spec, requestModel: modelName, dimensions: dimensions,
+            baseURL: provider == .native ? nil : baseURL, apiKey: apiKey,
+            modelDirectory: EmbeddingModelDirectory.resolve(nil, environment: env),
+            threads: try integer("EMBEDDING_THREADS", min: 1),
+            batchSize: try integer("EMBEDDING_BATCH_SIZE", min: 1) ?? (provider == .native ? 32 : 64),
+            timeout: .milliseconds(timeoutMs),
+            queryCacheSize: try integer("QUERY_CACHE_SIZE", min: 0) ?? 4096,
+            queryCacheTTL: .seconds(try integer("QUERY_CACHE_TTL_SECONDS", min: 1) ?? 3600))
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Synchronization
+
+/// Recently embedded texts and their vectors, so a warm process answers a repeated query
+/// without running the model (or paying an HTTP provider) again. Least recently used entries go
+/// first once `capacity` is reached; entries older than `ttl` are never returned.
+///
+/// Keyed by (model, role, text): the same words embedded by another model or as a passage are a
+/// different vector. Safe to share between concurrent invocations.
+public final class QueryVectorCache: Sendable {
+    public struct Key: Hashable, Sendable {
+        public var model: String
+        public var role: EmbeddingRole
+        public var text: String
+
+        public init(model: String, role: EmbeddingRole, text: String) {
+            self.model = model
+            self.role = role
+            self.text = text
+        }
+    }
+
+    public struct Statistics: Sendable, Equatable, Codable {
+        public var hits: Int
+        public var misses: Int
+        public var evictions: Int
+        public var expirations: Int
+        public var entries: Int
+        public var capacity: Int
+
+        public var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
+    }
+
+    public let capacity: Int
+    public let ttl: Duration
+    private let clock: @Sendable () -> ContinuousClock.Instant
+    private let state: Mutex<LRUState>
+
+    /// - Parameters:
+    ///   - capacity: entries kept (a 384-float vector is about 1.6 KB).
+    ///   - clock: injectable so tests expire entries without sleeping.
+    public init(capacity: Int = 4096, ttl: Duration = .seconds(3600),
+                clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.capacity = max(1, capacity)
+        self.ttl = ttl
+        self.clock = clock
+        state = Mutex(LRUState())
+    }
+
+    public func get(_ key: Key) -> Embedding? {
+        let now = clock()
+        return state.withLock { s in
+            guard let i = s.index[key] else { s.misses += 1; return nil }
+            if now - s.nodes[i].stored > ttl {
+                s.remove(i)
+                s.expirations += 1
+                s.misses += 1
+                return nil
+            }
+            s.moveToFront(i)
+            s.hits += 1
+            return s.nodes[i].value
+        }
+    }
+
+    public func put(_ key: Key, _ value: Embedding) {
+        let now = clock()
+        state.withLock { s in
+            if let i = s.index[key] {
+                s.nodes[i].value = value
+                s.nodes[i].stored = now
+                s.moveToFront(i)
+                return
+            }
+            if s.index.count >= capacity, let last = s.tail {
+                s.remove(last)
+                s.evictions += 1
+            }
+            s.insertAtFront(key: key, value: value, stored: now)
+        }
+    }
+
+    public var statistics: Statistics {
+        state.withLock { s in
+            Statistics(hits: s.hits, misses: s.misses, evictions: s.evictions, expirations: s.expirations,
+                       entries: s.index.count, capacity: capacity)
+        }
+    }
+
+    public func removeAll() { state.withLock { $0 = LRUState() } }
+}
+
+/// A doubly linked list threaded through an array (indices, not references, so the whole state
+/// is one value behind the lock), with a free list for reused slots.
+private struct LRUState {
+    struct Node {
+        var key: QueryVectorCache.Key
+        var value: Embedding
+        var stored: ContinuousClock.Instant
+        var prev: Int?
+        var next: Int?
+    }
+
+    var nodes: [Node] = []
+    var free: [Int] = []
+    var index: [QueryVectorCache.Key: Int] = [:]
+    var head: Int?
+    var tail: Int?
+    var hits = 0, misses = 0, evictions = 0, expirations = 0
+
+    mutating func insertAtFront(key: QueryVectorCache.Key, value: Embedding, stored: ContinuousClock.Instant) {
+        let node = Node(key: key, value: value, stored: stored, prev: nil, next: head)
+        let i: Int
+        if let slot = free.popLast() { nodes[slot] = node; i = slot } else { nodes.append(node); i = nodes.count - 1 }
+        if let h = head { nodes[h].prev = i }
+        head = i
+        if tail == nil { tail = i }
+        index[key] = i
+    }
+
+    mutating func unlink(_ i: Int) {
+        let (p, n) = (nodes[i].prev, nodes[i].next)
+        if let p { nodes[p].next = n } else { head = n }
+        if let n { nodes[n].prev = p } else { tail = p }
+        nodes[i].prev = nil
+        nodes[i].next = nil
+    }
+
+    mutating func moveToFront(_ i: Int) {
+        guard head != i else { return }
+        unlink(i)
+        nodes[i].next = head
+        if let h = head { nodes[h].prev = i }
+        head = i
+        if tail == nil { tail = i }
+    }
+
+    mutating func remove(_ i: Int) {
+        unlink(i)
+        index[nodes[i].key] = nil
+        nodes[i].value = Embedding(vector: [], tokenCount: 0, untruncatedTokenCount: 0, truncated: false)  // free the vector now
+        free.append(i)
+    }
+}
+
+/// Puts a `QueryVectorCache` in front of a provider. Only the roles asked for are cached:
+/// queries repeat (users retry, dashboards poll), passages rarely do and would crowd them out.
+public struct CachedEmbeddingProvider: EmbeddingProvider {
+    public let base: any EmbeddingProvider
+    public let cache: QueryVectorCache
+    public let cachedRoles: Set<EmbeddingRole>
+
+    public init(_ base: any EmbeddingProvider, cache: QueryVectorCache, roles: Set<EmbeddingRole> = [.query]) {
+        self.base = base
+        self.cache = cache
+        cachedRoles = roles
+    }
+
+    public var modelId: String { base.modelId }
+    public var dimension: Int { base.dimension }
+    public var maxInputTokens: Int { base.maxInputTokens }
+
+    public func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+        guard cachedRoles.contains(role) else { return try await base.embed(texts, role: role) }
+        var results = [Embedding?](repeating: nil, count: texts.count)
+        var missing: [Int] = []
+        for (i, text) in texts.enumerated() {
+            if let hit = cache.get(.init(model: base.modelId, role: role, text: text)) { results[i] = hit } else { missing.append(i) }
+        }
+        if !missing.isEmpty {
+            // The same text twice in one call is embedded once.
+            var unique: [String] = []
+            var position: [String: Int] = [:]
+            for i in missing where position[texts[i]] == nil {
+                position[texts[i]] = unique.count
+                unique.append(texts[i])
+            }
+            let fresh = try await base.embed(unique, role: role)
+            guard fresh.count == unique.count else {
+                throw EmbeddingError.malformedResponse("\(unique.count) texts gave \(fresh.count) embeddings")
+            }
+            for (text, embedding) in zip(unique, fresh) { cache.put(.init(model: base.modelId, role: role, text: text), embedding) }
+            for i in missing { results[i] = fresh[position[texts[i]]!] }
+        }
+        return results.map { $0! }
+    }
+}

@@ -1,0 +1,67 @@
+import DocumentStore
+import Embeddings
+import Foundation
+import Stores
+
+/// What the retrieval functions share, built once per process at init: the store
+/// (`DATABASE_URL`) and the configured embedding provider behind the query-vector cache.
+///
+/// Building it runs the startup dimension check, so a function whose model does not fit the
+/// configuration or the stored vectors fails its init with the message that says how to fix it
+/// (the emulator answers 502 with that reason; Lambda reports an init error), instead of
+/// failing on the first insert or, worse, searching vectors it can never match.
+public struct Services: Sendable {
+    public let store: any Store
+    /// Cached for queries; passages go straight to the model.
+    public let embedder: any EmbeddingProvider
+    public let embedding: EmbeddingConfiguration
+
+    public init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration) {
+        self.store = store
+        self.embedder = embedder
+        self.embedding = embedding
+    }
+
+    public enum StartupError: Error, CustomStringConvertible {
+        case configuration(String)
+        public var description: String {
+            switch self { case .configuration(let m): m }
+        }
+    }
+
+    /// - Parameter probe: embed one short text to learn the provider's real vector size. Free
+    ///   for the native model; one request for an HTTP provider, made once per cold start.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
+                                       probe: Bool = true) async throws -> Services {
+        guard let url = env["DATABASE_URL"], !url.isEmpty else {
+            throw StartupError.configuration("DATABASE_URL is not set (sqlite:///path/to/file or postgres://user:pass@host:5432/db)")
+        }
+        let store: any Store
+        do { store = try Stores.open(url: url) } catch {
+            throw StartupError.configuration("cannot open the store at \(Stores.redacted(url)): \(error)")
+        }
+        let configuration: EmbeddingConfiguration
+        let embedder: any EmbeddingProvider
+        do {
+            configuration = try EmbeddingConfiguration.fromEnvironment(env)
+            embedder = try EmbeddingProviders.makeCached(configuration)
+        } catch {
+            throw StartupError.configuration("\(error)")
+        }
+        var probed: Int? = nil
+        if probe {
+            do {
+                probed = try await embedder.embed(["dimension probe"], role: .passage).first?.vector.count
+            } catch {
+                throw StartupError.configuration("the embedding provider failed its first call: \(error)")
+            }
+        }
+        do {
+            let stored = try store.storedDimensions(model: configuration.modelId)
+            try DimensionCheck.verify(configuration: configuration, provider: embedder, probed: probed, stored: stored)
+        } catch {
+            throw StartupError.configuration("\(error)")
+        }
+        return Services(store: store, embedder: embedder, embedding: configuration)
+    }
+}
