@@ -13,6 +13,11 @@ let functions: [(product: String, target: String, folder: String)] = [
 ]
 
 let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "LambdaEvents"]
+/// The libraries each handler calls (handlers stay thin: decode, call, map errors).
+let functionLibraries: [String: [Target.Dependency]] = [
+    "health": ["HealthChecks"],
+    "search": ["Retrieval", "FunctionServices", "Embeddings"],
+]
 
 let package = Package(
     name: "rag-functions",
@@ -68,7 +73,9 @@ let package = Package(
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
         .target(name: "TextFolding", path: "Functions/TextFolding"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
-        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings"], path: "Functions/FunctionServices"),
+        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
+        // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
+        .target(name: "Retrieval", dependencies: ["DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
         .executableTarget(
             name: "Embed",
             dependencies: ["Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -96,7 +103,7 @@ let package = Package(
     ] + functions.map { fn in
         .executableTarget(
             name: fn.target,
-            dependencies: runtime + (fn.product == "health" ? ["HealthChecks"] : []),
+            dependencies: runtime + (functionLibraries[fn.product] ?? []),
             path: "Functions/\(fn.folder)"
         )
     } + [
@@ -158,6 +165,11 @@ let package = Package(
         ),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
+        .testTarget(
+            name: "RetrievalTests",
+            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "LambdaEvents", "TestSupport"],
+            path: "Tests/RetrievalTests"
+        ),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
         .testTarget(
             name: "HTTPEmbeddingTests",

@@ -1,12 +1,30 @@
+import Embeddings
 import FunctionRuntime
+import FunctionServices
 import LambdaEvents
+import Retrieval
 
-/// `search (hybrid retrieval)`: answers its routes with 501 until its own issue lands.
+/// `POST /v1/search`: hybrid dense + keyword retrieval over the caller's org (the `org_id`
+/// claim), latest ready versions only. Thin: decode, call `HybridSearcher`, map errors.
 @main
 struct Search: HTTPFunction {
-    let routes = HTTPRoutes([
-        "POST /v1/search": HTTPRoutes.notImplemented("POST /v1/search"),
-    ])
+    let routes: HTTPRoutes
 
-    init(context: InitializationContext) async throws {}
+    init(context: InitializationContext) async throws {
+        let services = try await Services.fromEnvironment(context.environment)
+        let searcher = HybridSearcher(
+            store: services.store, embedder: services.embedder,
+            otherModels: NativeModelFallback.provider(configured: services.embedding))
+        routes = HTTPRoutes([
+            "POST /v1/search": { request, _ in
+                let org = try request.requireClaim("org_id")
+                let body: JSONValue
+                do { body = try JSONValue.parse(Array(try request.bodyData())) } catch let e as APIError { throw e } catch {
+                    throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
+                }
+                let query = try SearchRequest.parse(body)
+                return .json(try await ErrorMapping.mapping { try await searcher.search(org: org, query) })
+            },
+        ])
+    }
 }

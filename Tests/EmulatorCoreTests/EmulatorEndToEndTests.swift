@@ -214,7 +214,8 @@ import TestSupport
     @Test func healthAndStubRoutes() async throws {
         let data = TestPaths.temporaryDirectory("bundle")
         let emu = try await EmulatorHarness.start(
-            environment: ["DATABASE_URL": "sqlite://\(data)/rag.sqlite", "BLOB_DIR": "\(data)/blobs"],
+            environment: ["DATABASE_URL": "sqlite://\(data)/rag.sqlite", "BLOB_DIR": "\(data)/blobs",
+                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"],
             templatePath: TestPaths.packageRoot + "/infra/template.yaml")
         defer { Task { await emu.stop() } }
         let live = try await emu.get("/healthz")
@@ -226,7 +227,7 @@ import TestSupport
 
         let ready = try await emu.get("/readyz")
         #expect(ready.status == 200)
-        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "blob_dir"])
+        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_dir"])
 
         // The /v1 routes sit behind the template's JWT authorizer: no token, no entry.
         #expect(try await emu.request("POST", "/v1/search", body: Data("{}".utf8)).status == 401)
@@ -234,7 +235,16 @@ import TestSupport
             "org_id": "acme", "sub": "dev", "iss": "https://auth.example.com/", "aud": "rag-api",
             "exp": .number(Date().timeIntervalSince1970 + 600),
         ])
-        for (method, path) in [("POST", "/v1/search"), ("POST", "/v1/route"), ("POST", "/v1/generate"), ("POST", "/v1/documents"),
+        // Search is built: an org with no documents gets an empty list, not an error.
+        let search = try await emu.request("POST", "/v1/search", body: Data(#"{"query": "leave policy"}"#.utf8),
+                                           headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"])
+        #expect(search.status == 200, "\(search.text)")
+        #expect((search.json["results"] as? [Any])?.isEmpty == true)
+        #expect(search.json["query_model"] as? String == "sentence-transformers/all-MiniLM-L6-v2")
+        let bad = try await emu.request("POST", "/v1/search", body: Data(#"{"query": "  "}"#.utf8),
+                                        headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"])
+        #expect(bad.status == 422 && bad.errorCode == "validation_failed", "\(bad.text)")
+        for (method, path) in [("POST", "/v1/route"), ("POST", "/v1/generate"), ("POST", "/v1/documents"),
                                ("GET", "/v1/documents"), ("GET", "/v1/documents/d1"), ("GET", "/v1/documents/d1/versions"),
                                ("DELETE", "/v1/documents/d1"), ("GET", "/v1/jobs/j1"), ("POST", "/v1/documents/d1/reembed"),
                                ("POST", "/v1/reembed")] {
@@ -262,7 +272,7 @@ import TestSupport
         #expect(r.status == 503)
         #expect(r.errorCode == "not_ready")
         let checks = (r.json["error"] as? [String: Any]).flatMap { ($0["details"] as? [String: Any])?["checks"] as? [[String: Any]] } ?? []
-        #expect(checks.count == 3)
+        #expect(checks.count == 4)
         #expect(checks.allSatisfy { $0["ok"] as? Bool == false && ($0["reason"] as? String)?.isEmpty == false })
     }
 }

@@ -1,0 +1,138 @@
+import DocumentStore
+import Embeddings
+import Foundation
+
+/// Hybrid retrieval over an org's ready versions: a dense arm (the query embedded with each
+/// model the org's vectors use) and a keyword arm (the store's full-text search, accents
+/// ignored), fused by Reciprocal Rank Fusion, optionally grouped by document.
+///
+/// Tenant isolation is the store's: every primitive takes the org, so another org's document
+/// ids in a filter simply match nothing.
+public struct HybridSearcher: Sendable {
+    public let store: any Store
+    /// The configured provider; its model is the one new vectors are made with.
+    public let embedder: any EmbeddingProvider
+    /// Providers for other models an org may still have vectors of (mid-migration), by model id.
+    public let otherModels: @Sendable (String) -> (any EmbeddingProvider)?
+    public var rrfK: Double
+    public var denseWeight: Double
+    public var keywordWeight: Double
+
+    public init(store: any Store, embedder: any EmbeddingProvider,
+                otherModels: @escaping @Sendable (String) -> (any EmbeddingProvider)? = { _ in nil },
+                rrfK: Double = SearchDefaults.rrfK, denseWeight: Double = SearchDefaults.denseWeight,
+                keywordWeight: Double = SearchDefaults.keywordWeight) {
+        self.store = store
+        self.embedder = embedder
+        self.otherModels = otherModels
+        self.rrfK = rrfK
+        self.denseWeight = denseWeight
+        self.keywordWeight = keywordWeight
+    }
+
+    struct ArmHit {
+        var chunk: ScoredChunk
+        var model: String?
+    }
+
+    public func search(org: OrgID, _ request: SearchRequest) async throws -> SearchResponse {
+        let started = ContinuousClock.now
+        let pool = SearchDefaults.candidates(limit: request.limit, grouping: request.groupBy)
+        var warnings: [String] = []
+        var truncated = false
+        var queryTokens: Int? = nil
+
+        // Dense arm: one list per model the org has ready vectors of, merged by rank.
+        var dense: [ArmHit] = []
+        if request.mode != .keyword {
+            let models = try store.readyModels(org: org)
+            var lists: [[ArmHit]] = []
+            // The configured model first, so ties in the merge go to it.
+            for model in models.keys.sorted(by: { ($0 == embedder.modelId ? 0 : 1, $0) < ($1 == embedder.modelId ? 0 : 1, $1) }) {
+                guard let provider = model == embedder.modelId ? embedder : otherModels(model) else {
+                    warnings.append("Documents embedded with \(model) are matched by keyword only: this deployment embeds queries "
+                                    + "with \(embedder.modelId). Re-embed them (POST /v1/reembed) to search them densely.")
+                    continue
+                }
+                let query = try await provider.embed([request.query], role: .query)[0]
+                if model == embedder.modelId || queryTokens == nil {
+                    truncated = query.truncated
+                    queryTokens = query.untruncatedTokenCount
+                }
+                let hits = try store.denseSearch(org: org, model: model, query: query.vector, k: pool, filter: request.filter)
+                lists.append(hits.map { ArmHit(chunk: $0, model: model) })
+            }
+            if models.isEmpty {
+                // Nothing to compare with, but say how the query would have been cut.
+                let query = try await embedder.embed([request.query], role: .query)[0]
+                truncated = query.truncated
+                queryTokens = query.untruncatedTokenCount
+            }
+            dense = Self.mergeByRank(lists)
+        }
+        let keyword: [ArmHit] = request.mode == .dense ? [] :
+            try store.keywordSearch(org: org, query: request.query, k: pool, filter: request.filter).map { ArmHit(chunk: $0, model: nil) }
+
+        // Rank, then score by the mode's rule.
+        var ranked: [(id: String, documentId: String, score: Double, denseRank: Int?, keywordRank: Int?)] = []
+        let denseById = Dictionary(dense.enumerated().map { ($1.chunk.chunkId, ($0 + 1, $1)) }, uniquingKeysWith: { a, _ in a })
+        let keywordById = Dictionary(keyword.enumerated().map { ($1.chunk.chunkId, ($0 + 1, $1)) }, uniquingKeysWith: { a, _ in a })
+        switch request.mode {
+        case .dense:
+            ranked = dense.enumerated().map { (i, h) in (h.chunk.chunkId, h.chunk.documentId, Double(h.chunk.score), i + 1, keywordById[h.chunk.chunkId]?.0) }
+        case .keyword:
+            ranked = keyword.enumerated().map { (i, h) in (h.chunk.chunkId, h.chunk.documentId, Double(h.chunk.score), nil, i + 1) }
+        case .hybrid:
+            let fusion = RankFusion(k: rrfK, weights: [denseWeight, keywordWeight])
+            let documents = Dictionary((dense + keyword).map { ($0.chunk.chunkId, $0.chunk.documentId) }, uniquingKeysWith: { a, _ in a })
+            ranked = fusion.fuse([dense.map(\.chunk.chunkId), keyword.map(\.chunk.chunkId)]).map {
+                ($0.id, documents[$0.id]!, $0.score, $0.ranks[0], $0.ranks[1])
+            }
+        }
+        if let min = request.minScore { ranked = ranked.filter { $0.score >= Double(min) } }
+        if request.groupBy == .document {
+            // A document scores as its best chunk (ranked is best first), which is its snippet.
+            var seen = Set<String>()
+            ranked = ranked.filter { seen.insert($0.documentId).inserted }
+        }
+        let total = ranked.count
+        let page = Array(ranked.prefix(request.limit))
+
+        // Texts and titles for the page only.
+        let chunks = Dictionary(try store.chunks(org: org, ids: page.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var titles: [String: String] = [:]
+        for documentId in Set(page.map(\.documentId)) {
+            titles[documentId] = try store.document(org: org, id: documentId)?.title
+        }
+        let hits: [SearchHit] = page.compactMap { r in
+            // A chunk deleted between the ranking and this read is dropped, not returned empty.
+            guard let chunk = chunks[r.id], let title = titles[r.documentId] else { return nil }
+            let d = denseById[r.id]?.1
+            return SearchHit(chunkId: r.id, documentId: r.documentId, title: title, text: chunk.content,
+                             charStart: chunk.charStart, charEnd: chunk.charEnd, score: r.score,
+                             denseRank: r.denseRank, keywordRank: r.keywordRank,
+                             denseScore: d.map { Double($0.chunk.score) },
+                             keywordScore: keywordById[r.id].map { Double($0.1.chunk.score) }, model: d?.model)
+        }
+        let took = ContinuousClock.now - started
+        return SearchResponse(
+            results: hits, mode: request.mode.rawValue, groupBy: request.groupBy.rawValue,
+            queryModel: request.mode == .keyword ? nil : embedder.modelId, total: total,
+            tookMs: Double(took.components.seconds) * 1e3 + Double(took.components.attoseconds) / 1e15,
+            queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings)
+    }
+
+    /// Several models' lists into one: by rank, then score, so each model's best comes first
+    /// (cosines of two models are not comparable, ranks are).
+    static func mergeByRank(_ lists: [[ArmHit]]) -> [ArmHit] {
+        guard lists.count > 1 else { return lists.first ?? [] }
+        var out: [ArmHit] = []
+        var seen = Set<String>()
+        let longest = lists.map(\.count).max() ?? 0
+        for rank in 0..<longest {
+            let tier = lists.compactMap { rank < $0.count ? $0[rank] : nil }.sorted { $0.chunk.score > $1.chunk.score }
+            for hit in tier where seen.insert(hit.chunk.chunkId).inserted { out.append(hit) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,16 @@
+/// The defaults `POST /v1/search` uses when a request does not say. RRF with k = 60 and equal
+/// weights is the published starting point; the evaluation harness (next) decides the final
+/// values, and they change only with its figures.
+public enum SearchDefaults {
+    public static let mode: SearchRequest.Mode = .hybrid
+    /// RRF's k: larger flattens the rank curve, so agreement between the arms matters more than
+    /// one arm's top rank.
+    public static let rrfK: Double = 60
+    public static let denseWeight: Double = 1
+    public static let keywordWeight: Double = 1
+    /// Candidates each arm contributes before fusion: enough that a chunk ranked low by one arm
+    /// and high by the other is still seen.
+    public static func candidates(limit: Int, grouping: SearchRequest.Grouping) -> Int {
+        min(1_000, max(50, limit * (grouping == .document ? 10 : 4)))
+    }
+}

@@ -1,0 +1,145 @@
+import DocumentStore
+import Foundation
+import LambdaEvents
+
+/// `POST /v1/search`'s body, decoded and checked. Every rule here is a 400/422 with the field
+/// named, never a store error later.
+public struct SearchRequest: Sendable, Equatable {
+    public enum Mode: String, Sendable, Codable, CaseIterable { case hybrid, dense, keyword }
+    public enum Grouping: String, Sendable, Codable { case chunk, document }
+
+    public var query: String
+    public var limit: Int
+    public var mode: Mode
+    public var filter: SearchFilter
+    public var groupBy: Grouping
+    public var minScore: Float?
+
+    public static let maxLimit = 100
+    public static let maxQueryCharacters = 2_000
+    public static let maxDocumentIds = 1_000
+
+    public init(query: String, limit: Int = 10, mode: Mode = SearchDefaults.mode, filter: SearchFilter = SearchFilter(),
+                groupBy: Grouping = .chunk, minScore: Float? = nil) {
+        self.query = query
+        self.limit = limit
+        self.mode = mode
+        self.filter = filter
+        self.groupBy = groupBy
+        self.minScore = minScore
+    }
+
+    /// Parses and validates a JSON body.
+    public static func parse(_ body: JSONValue) throws(APIError) -> SearchRequest {
+        guard case .object(let o) = body else { throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json") }
+        let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score"]
+        if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+            throw invalid("unknown field `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: unknown)
+        }
+        guard let q = o["query"] else { throw invalid("`query` is required", field: "query") }
+        guard let query = q.stringValue else { throw invalid("`query` must be a string", field: "query", status: 400) }
+        let trimmed = query.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw invalid("`query` is empty", field: "query") }
+        guard trimmed.count <= maxQueryCharacters else {
+            throw invalid("`query` has \(trimmed.count) characters; at most \(maxQueryCharacters)", field: "query")
+        }
+        var r = SearchRequest(query: trimmed)
+        if let l = o["limit"], l != .null {
+            guard let n = l.intValue, Double(n) == l.doubleValue else { throw invalid("`limit` must be a whole number", field: "limit", status: 400) }
+            guard (1...maxLimit).contains(n) else { throw invalid("`limit` must be 1-\(maxLimit), not \(n)", field: "limit") }
+            r.limit = n
+        }
+        if let m = o["mode"], m != .null {
+            guard let s = m.stringValue, let mode = Mode(rawValue: s) else {
+                throw invalid("`mode` must be hybrid, dense or keyword", field: "mode")
+            }
+            r.mode = mode
+        }
+        if let g = o["group_by"], g != .null {
+            guard let s = g.stringValue, let grouping = Grouping(rawValue: s) else {
+                throw invalid("`group_by` must be chunk or document", field: "group_by")
+            }
+            r.groupBy = grouping
+        }
+        if let s = o["min_score"], s != .null {
+            guard let x = s.doubleValue, x.isFinite else { throw invalid("`min_score` must be a number", field: "min_score", status: 400) }
+            r.minScore = Float(x)
+        }
+        if let f = o["filters"], f != .null { r.filter = try parseFilter(f) }
+        return r
+    }
+
+    static func parseFilter(_ f: JSONValue) throws(APIError) -> SearchFilter {
+        guard case .object(let o) = f else { throw invalid("`filters` must be an object", field: "filters", status: 400) }
+        let known: Set<String> = ["document_ids", "metadata", "created_after", "created_before"]
+        if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+            throw invalid("unknown filter `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: "filters.\(unknown)")
+        }
+        var filter = SearchFilter()
+        if let ids = o["document_ids"], ids != .null {
+            guard let array = ids.arrayValue, array.allSatisfy({ $0.stringValue != nil }) else {
+                throw invalid("`filters.document_ids` must be an array of strings", field: "filters.document_ids", status: 400)
+            }
+            guard array.count <= maxDocumentIds else {
+                throw invalid("`filters.document_ids` has \(array.count) ids; at most \(maxDocumentIds)", field: "filters.document_ids")
+            }
+            filter.documentIds = array.compactMap(\.stringValue)
+        }
+        if let m = o["metadata"], m != .null {
+            guard case .object(let conditions) = m else {
+                throw invalid("`filters.metadata` must be an object", field: "filters.metadata", status: 400)
+            }
+            for (key, value) in conditions {
+                if case .object(let op) = value {
+                    guard op.count == 1, let values = op["$in"]?.arrayValue else {
+                        throw invalid("`filters.metadata.\(key)` must be a value or {\"$in\": [values]}", field: "filters.metadata.\(key)")
+                    }
+                    guard values.allSatisfy(\.isScalar) else {
+                        throw invalid("`filters.metadata.\(key).$in` must hold strings, numbers or booleans", field: "filters.metadata.\(key)")
+                    }
+                    filter.metadata[key] = .isIn(values)
+                } else {
+                    guard value.isScalar else {
+                        throw invalid("`filters.metadata.\(key)` must be a string, number or boolean", field: "filters.metadata.\(key)")
+                    }
+                    filter.metadata[key] = .equals(value)
+                }
+            }
+        }
+        for (name, path) in [("created_after", \SearchFilter.createdAfter), ("created_before", \SearchFilter.createdBefore)] {
+            guard let v = o[name], v != .null else { continue }
+            guard let s = v.stringValue, let date = parseDate(s) else {
+                throw invalid("`filters.\(name)` must be an ISO 8601 date or date-time", field: "filters.\(name)")
+            }
+            filter[keyPath: path] = date
+        }
+        if let a = filter.createdAfter, let b = filter.createdBefore, a >= b {
+            throw invalid("`filters.created_after` must be before `filters.created_before`", field: "filters")
+        }
+        return filter
+    }
+
+    static func parseDate(_ s: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        if let d = full.date(from: s) { return d }
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = full.date(from: s) { return d }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        return day.date(from: s)
+    }
+
+    static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
+        APIError(status: status, code: status == 400 ? "invalid_request" : "validation_failed",
+                 message: message.prefix(1).uppercased() + message.dropFirst() + ".", details: ["field": .string(field)])
+    }
+}
+
+extension JSONValue {
+    var isScalar: Bool {
+        switch self {
+        case .string, .number, .bool: true
+        default: false
+        }
+    }
+}
