@@ -72,6 +72,8 @@ let package = Package(
         .target(name: "Resilience", path: "Functions/Resilience"),
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
         .target(name: "TextFolding", path: "Functions/TextFolding"),
+        // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
+        .target(name: "Ingestion", dependencies: ["LambdaEvents"], path: "Functions/Ingestion"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
@@ -165,6 +167,7 @@ let package = Package(
         ),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
             dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "LambdaEvents", "TestSupport"],

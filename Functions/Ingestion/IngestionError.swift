@@ -1,0 +1,85 @@
+import LambdaEvents
+
+/// Why a document cannot be ingested. The first two are the client's (415/422 at upload, a
+/// failed job in the worker that retrying will not fix); the last two are the deployment's
+/// or the moment's (5xx, worth retrying once fixed).
+public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Not one of the accepted types (a PNG, a ZIP, a declared `image/png`...). 415.
+    /// `detected`: what the bytes are (a MIME type), `declared`: the Content-Type as given.
+    case unsupportedType(detected: String, declared: String?)
+    /// A text type in a character encoding we do not convert (Shift_JIS, KOI8-R...). 415.
+    case unsupportedCharset(String)
+    /// One of our types but unusable: invalid UTF-8, invalid JSON, an encrypted or image-only
+    /// PDF, no text at all. 422. The reason is a sentence a user can act on.
+    case invalidContent(String)
+    /// A tool the extraction needs is not installed (`pdftotext`). 503: a deployment problem.
+    case extractorUnavailable(String)
+    /// The extraction did not finish in time (the process was killed). Retryable (504).
+    case extractionTimedOut(seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .unsupportedType(let detected, let declared):
+            let accepted = DocumentType.allCases.map(\.mimeType).joined(separator: ", ")
+            let what = detected == "application/octet-stream" ? "binary data" : detected
+            if let declared, !declared.isEmpty, MediaType(declared).essence != detected {
+                return "unsupported document type: the content is \(what) (declared as \(declared)); accepted types: \(accepted)"
+            }
+            return "unsupported document type: \(what); accepted types: \(accepted)"
+        case .unsupportedCharset(let charset):
+            let accepted = TextEncoding.allCases.map(\.rawValue).joined(separator: ", ")
+            return "unsupported charset \(charset): convert the text to UTF-8 (accepted charsets: \(accepted))"
+        case .invalidContent(let reason):
+            return "the document cannot be read: \(reason)"
+        case .extractorUnavailable(let reason):
+            return "text extraction is unavailable: \(reason)"
+        case .extractionTimedOut(let seconds):
+            return "text extraction did not finish within \(Self.format(seconds)) s and was stopped"
+        }
+    }
+
+    /// The HTTP status the upload API answers with.
+    public var httpStatus: Int {
+        switch self {
+        case .unsupportedType, .unsupportedCharset: 415
+        case .invalidContent: 422
+        case .extractorUnavailable: 503
+        case .extractionTimedOut: 504
+        }
+    }
+
+    /// Whether the same bytes can succeed later (after a deployment fix or on a quieter
+    /// machine): the worker retries these with backoff and fails the others at once.
+    public var isRetryable: Bool {
+        switch self {
+        case .unsupportedType, .unsupportedCharset, .invalidContent: false
+        case .extractorUnavailable, .extractionTimedOut: true
+        }
+    }
+
+    /// The documented error body (DESIGN §4) for this error.
+    public var apiError: APIError {
+        switch self {
+        case .unsupportedType(let detected, let declared):
+            var details: [String: JSONValue] = [
+                "detected": .string(detected),
+                "accepted": .array(DocumentType.allCases.map { .string($0.mimeType) }),
+            ]
+            if let declared { details["declared"] = .string(declared) }
+            return APIError(status: 415, code: "unsupported_media_type", message: description, details: details)
+        case .unsupportedCharset(let charset):
+            return APIError(status: 415, code: "unsupported_media_type", message: description,
+                            details: ["charset": .string(charset), "accepted": .array(TextEncoding.allCases.map { .string($0.rawValue) })])
+        case .invalidContent:
+            return APIError(status: 422, code: "invalid_document", message: description)
+        case .extractorUnavailable:
+            return APIError(status: 503, code: "extractor_unavailable", message: description)
+        case .extractionTimedOut:
+            return APIError(status: 504, code: "extraction_timeout", message: description)
+        }
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
