@@ -17,6 +17,7 @@ let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "Lamb
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks"],
     "search": ["Retrieval", "FunctionServices", "Embeddings"],
+    "route": ["IntentRouting", "FunctionServices", "Embeddings"],
 ]
 
 let package = Package(
@@ -28,6 +29,7 @@ let package = Package(
         .executable(name: "bench", targets: ["Bench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
         .executable(name: "embed", targets: ["Embed"]),
+        .executable(name: "route-eval", targets: ["RouteEval"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
     ],
     dependencies: [
@@ -78,6 +80,17 @@ let package = Package(
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
         .target(name: "Retrieval", dependencies: ["DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
+        // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
+        .target(
+            name: "IntentRouting",
+            dependencies: ["Embeddings", "COpenBLAS", "TextFolding", "LambdaEvents", .product(name: "Yams", package: "Yams")],
+            path: "Functions/IntentRouting"
+        ),
+        .executableTarget(
+            name: "RouteEval",
+            dependencies: ["IntentRouting", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Functions/RouteEval"
+        ),
         .executableTarget(
             name: "Embed",
             dependencies: ["Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -181,6 +194,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/HTTPEmbeddingTests"
+        ),
+        .testTarget(
+            name: "IntentRoutingTests",
+            dependencies: ["IntentRouting", "Embeddings", "TextFolding", "TestSupport"],
+            path: "Tests/IntentRoutingTests"
         ),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(

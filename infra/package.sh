@@ -50,6 +50,8 @@ for f in "${functions[@]}"; do
     [[ "$name" =~ $bundled && -f "$path" ]] && cp -L "$path" "$dir/lib/$name"
   done < <(ldd "$dir/bootstrap" | awk '$2 == "=>" { print $1, $3 }')
   cp -r infra/migrations "$dir/migrations"
+  # The router's catalog, rules and settings (ROUTE_CATALOG & co. default to config/routing/).
+  [[ "$f" == route ]] && mkdir -p "$dir/config" && cp -r config/routing "$dir/config/routing"
   if ldd "$dir/bootstrap" | grep -q libopenblas; then
     model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
     [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }

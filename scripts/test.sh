@@ -22,3 +22,7 @@ export TEST_POSTGRES_URL
 
 echo "== swift test"
 swift test --skip-build "$@"
+
+echo "== route-eval on the shipped devset (router vs nearest-seed baseline)"
+.build/debug/route-eval --catalog config/routing/catalog.yaml --rules config/routing/rules.yaml \
+  --settings config/routing/router.yaml --devset config/routing/devset.jsonl --baseline

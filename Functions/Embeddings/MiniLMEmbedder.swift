@@ -69,11 +69,15 @@ public final class MiniLMEmbedder: EmbeddingProvider {
 
     /// `role` is ignored: all-MiniLM-L6-v2 was trained without query/passage prefixes.
     public func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
-        // Seconds of CPU for a large batch: run it off the cooperative pool.
+        // Seconds of CPU for a large batch: run it on a thread of its own. Not a Dispatch global
+        // queue: on Linux those share threads with the Swift concurrency executor, and a few
+        // concurrent batches starved every other task of the process for seconds.
         try await withCheckedThrowingContinuation { (k: CheckedContinuation<[Embedding], Error>) in
-            DispatchQueue.global(qos: .userInitiated).async {
+            let thread = Thread {
                 k.resume(with: Result { () throws(EmbeddingError) -> [Embedding] in try self.embedNow(texts) })
             }
+            thread.stackSize = 4 << 20
+            thread.start()
         }
     }
 

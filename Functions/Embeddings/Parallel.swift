@@ -11,7 +11,9 @@ import Glibc
 /// whole sequences. A pass forks and joins seven times per layer, so the hand-off must be cheap:
 /// on the process-wide `WorkerTeam` it is a few microseconds; Dispatch's `concurrentPerform`,
 /// whose threads park between calls, took 50-450 us per join on a 2-vCPU VM, as much as the
-/// work it split for a short query. Dispatch remains the fallback when the team is busy.
+/// work it split for a short query. When the team is busy another pass already has the cores,
+/// so this one runs on its caller's thread alone (Dispatch's threads are shared with the Swift
+/// concurrency executor on Linux: borrowing them starved the process's other tasks).
 struct Parallel: Sendable {
     let width: Int
     let team: WorkerTeam?
@@ -26,10 +28,7 @@ struct Parallel: Sendable {
         } else if let team, width <= team.width {
             team.run(width: width, body)
         } else {
-            withoutActuallyEscaping(body) { body in
-                let shared = UncheckedSendable(body)
-                DispatchQueue.concurrentPerform(iterations: width) { shared.value($0) }
-            }
+            for j in 0..<width { body(j) }
         }
     }
 

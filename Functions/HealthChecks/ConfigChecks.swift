@@ -10,8 +10,8 @@ import Glibc
 /// Checks of the configuration every data-touching function shares.
 extension ReadinessCheck {
     /// `DATABASE_URL` names a store this build supports and, for SQLite, a place it can write.
-    public static func databaseURL(_ value: String?) -> ReadinessCheck {
-        ReadinessCheck("database_url") {
+    public static func databaseURL(_ value: String?, timeout: Duration = .seconds(2)) -> ReadinessCheck {
+        ReadinessCheck("database_url", timeout: timeout) {
             guard let value, !value.isEmpty else {
                 throw CheckFailure("DATABASE_URL is not set; use sqlite:///path/to/file or postgres://user@host/db.")
             }
@@ -27,8 +27,8 @@ extension ReadinessCheck {
     }
 
     /// A folder the function writes to exists (or can be created) and is writable.
-    public static func writableDirectory(_ name: String, path: String?, variable: String) -> ReadinessCheck {
-        ReadinessCheck(name) {
+    public static func writableDirectory(_ name: String, path: String?, variable: String, timeout: Duration = .seconds(2)) -> ReadinessCheck {
+        ReadinessCheck(name, timeout: timeout) {
             guard let path, !path.isEmpty else { throw CheckFailure("\(variable) is not set.") }
             try WritableDirectory.ensure(path, what: variable)
         }

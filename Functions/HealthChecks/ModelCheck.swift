@@ -8,7 +8,7 @@ extension ReadinessCheck {
     /// that size matches what the store holds for it. The provider is built once and kept; the
     /// native model is probed on every check (one short text, a few ms), an HTTP provider only
     /// until its first success, so readiness polling never runs up a paid API's bill.
-    public static func embeddingModel(environment: [String: String], storeURL: String?) -> ReadinessCheck {
+    public static func embeddingModel(environment: [String: String], storeURL: String?, timeout: Duration = .seconds(10)) -> ReadinessCheck {
         struct Loaded: Sendable {
             var configuration: EmbeddingConfiguration
             var provider: any EmbeddingProvider
@@ -16,7 +16,7 @@ extension ReadinessCheck {
             var probedOnce: Bool
         }
         let loaded = Mutex<Loaded?>(nil)
-        return ReadinessCheck("embedding_model", timeout: .seconds(10)) {
+        return ReadinessCheck("embedding_model", timeout: timeout) {
             var state: Loaded
             if let s = loaded.withLock({ $0 }) {
                 state = s

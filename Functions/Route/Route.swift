@@ -1,12 +1,76 @@
+import Foundation
+import Embeddings
 import FunctionRuntime
+import FunctionServices
+import IntentRouting
 import LambdaEvents
 
-/// `route (intent router)`: answers its routes with 501 until its own issue lands.
+/// `POST /v1/route`: the intent router over the action catalog (`ROUTE_CATALOG`, `ROUTE_RULES`,
+/// `ROUTE_SETTINGS`, defaults under `config/routing/`). The catalog's seed vectors are built at
+/// init and rebuilt per changed action when the files change (checked at most once a second);
+/// a broken file keeps the last good catalog serving. Thin: validate, call `RouterHost`.
 @main
 struct Route: HTTPFunction {
-    let routes = HTTPRoutes([
-        "POST /v1/route": HTTPRoutes.notImplemented("POST /v1/route"),
-    ])
+    let routes: HTTPRoutes
 
-    init(context: InitializationContext) async throws {}
+    static let maxTextCharacters = 1_000
+    static let maxTopK = 20
+
+    init(context: InitializationContext) async throws {
+        let configuration = try EmbeddingConfiguration.fromEnvironment(context.environment)
+        let provider = try EmbeddingProviders.makeCached(configuration)
+        let host = try await RouterHost(paths: .fromEnvironment(context.environment), provider: provider)
+        routes = HTTPRoutes([
+            "POST /v1/route": { request, context in
+                let body: JSONValue
+                do { body = try JSONValue.parse(Array(try request.bodyData())) } catch let e as APIError { throw e } catch {
+                    throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
+                }
+                let input = try RouteInput.parse(body)
+                var result = try await ErrorMapping.mapping {
+                    try await host.route(input.text, requestId: input.requestId ?? context.requestId)
+                }
+                result.topActions = Array(result.topActions.prefix(input.topK))
+                return .json(result)
+            },
+        ])
+    }
+}
+
+/// `{text, request_id?, top_k?}`, checked: wrong types are 400, bad values 422.
+struct RouteInput {
+    var text: String
+    var requestId: String?
+    var topK: Int
+
+    static func parse(_ body: JSONValue) throws(APIError) -> RouteInput {
+        guard case .object(let o) = body else { throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json") }
+        if let unknown = o.keys.sorted().first(where: { !["text", "request_id", "top_k"].contains($0) }) {
+            throw invalid("Unknown field `\(unknown)`; expected text, request_id, top_k.", field: unknown)
+        }
+        guard let t = o["text"] else { throw invalid("`text` is required.", field: "text") }
+        guard let text = t.stringValue else { throw invalid("`text` must be a string.", field: "text", status: 400) }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw invalid("`text` is empty.", field: "text") }
+        guard trimmed.count <= Route.maxTextCharacters else {
+            throw invalid("`text` has \(trimmed.count) characters; at most \(Route.maxTextCharacters).", field: "text")
+        }
+        var input = RouteInput(text: trimmed, requestId: nil, topK: 3)
+        if let r = o["request_id"], r != .null {
+            guard let id = r.stringValue else { throw invalid("`request_id` must be a string.", field: "request_id", status: 400) }
+            guard id.count <= 200 else { throw invalid("`request_id` is longer than 200 characters.", field: "request_id") }
+            input.requestId = id
+        }
+        if let k = o["top_k"], k != .null {
+            guard let n = k.intValue else { throw invalid("`top_k` must be a whole number.", field: "top_k", status: 400) }
+            guard (1...Route.maxTopK).contains(n) else { throw invalid("`top_k` must be 1-\(Route.maxTopK), not \(n).", field: "top_k") }
+            input.topK = n
+        }
+        return input
+    }
+
+    static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
+        APIError(status: status, code: status == 400 ? "invalid_request" : "validation_failed", message: message,
+                 details: ["field": .string(field)])
+    }
 }

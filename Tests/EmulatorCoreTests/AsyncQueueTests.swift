@@ -58,7 +58,7 @@ import TestSupport
                                    currentDirectory: dir)
         cli.write(#"{"queued":"before start"}"#)
         cli.closeStdin()
-        let line = try #require(await cli.readLine(timeout: 20))
+        let line = try #require(await cli.readLine(timeout: 60))
         #expect(await cli.waitForExit() == 0)
         #expect(line.contains(#""statusCode":202"#))
         #expect(files(dir + "/.data/emulator/async/queued").count == 1)

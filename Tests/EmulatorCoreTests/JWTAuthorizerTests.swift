@@ -107,7 +107,7 @@ import TestSupport
         let server = try ChildProcess("/usr/bin/env", arguments: ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
                                       currentDirectory: dir)
         defer { server.signal(SIGKILL) }
-        let line = try #require(await server.readLine(timeout: 20))
+        let line = try #require(await server.readLine(timeout: 60))
         let port = try #require(line.split(separator: " ").compactMap { Int($0) }.first, "\(line)")
         let emu = try await start(jwksURL: "http://127.0.0.1:\(port)/jwks.json")
         defer { Task { await emu.stop() } }

@@ -211,7 +211,7 @@ import TestSupport
                                      arguments: ["start-api", "--port", "0", "--template", dir + "/template.yaml",
                                                  "--build-dir", TestPaths.binDirectory],
                                      currentDirectory: dir)
-        #expect(await child.waitForExit(timeout: 20) != 0)
+        #expect(await child.waitForExit(timeout: 60) != 0)
         #expect(child.stderr.joined().contains("EmulatorInterface must be stdio or runtime-api"))
     }
 }

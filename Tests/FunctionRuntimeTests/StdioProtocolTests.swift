@@ -345,7 +345,7 @@ import Testing
     @Test func initFailureWritesInitErrorAndExitsNonZero() async throws {
         let child = try ChildProcess(TestPaths.executable("fixture-fn"),
                                      environment: HandlerProcess.environment(["FIXTURE_INIT_FAIL": "1"]))
-        let line = try #require(await child.readLine(timeout: 20))
+        let line = try #require(await child.readLine(timeout: 60))
         let f = try decodeFrame(line)
         #expect(f.type == .initError)
         #expect(f.error?.errorType == "ConfigError")

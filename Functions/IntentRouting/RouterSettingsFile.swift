@@ -1,0 +1,182 @@
+/// Reads the router settings (`config/routing/router.yaml`). Every key is optional and falls
+/// back to `RouterSettings.defaults`; see `config/routing/README.md` for the meaning of each.
+///
+/// ```yaml
+/// fusion:
+///   weights: { rule: 0.4, embedding: 0.35, lexical: 0.25 }
+///   pattern_bonus: 0.1
+///   negative_penalty: 0.3
+///   domains: { finance: { rule: 0.5 } }          # partial overrides, keys from the catalog
+///   intent_types: { cancel: { rule: 0.6 } }
+///   languages: { en: { embedding: 0.5 } }          # applied last, by the request's language
+/// embedding: { aggregation: max_mean, mean_weight: 0.3, mean_top_k: 3, include_description: true,
+///              floor: { default: 0.2, vi: 0.5 } }   # or one number
+/// lexical: { k1: 1.2, b: 0.5, bigrams: true, include_description: false }
+/// rules: { missing_entity_factor: 0.6 }
+/// decision: { clarify_below: 0.3, execute_at: 0.7, execute_margin: 0.15, disambiguate_margin: 0.05, max_choices: 3, top_k: 5 }
+/// default_language: vi
+/// messages:
+///   vi: { execute: "...", confirm: "...", disambiguate: "...", clarify: "...", or: "hoặc" }
+///   en: { ... }
+/// cache: { ttl_seconds: 300, max_entries: 1000 }
+/// reload: { check_interval_seconds: 1 }
+/// ```
+enum RouterSettingsFile {
+    static let topKeys: Set<String> = ["fusion", "embedding", "lexical", "rules", "decision", "messages",
+                                       "default_language", "cache", "reload"]
+    static let unit: ClosedRange<Double> = 0...1
+
+    static func parse(yaml: String, file: String, catalog: ActionCatalog) throws(ConfigurationError) -> RouterSettings {
+        let root = try YAMLField.root(yaml: yaml, file: file)
+        let top = try root.fields(allowed: topKeys)
+        var s = RouterSettings.defaults
+
+        if let fusion = top["fusion"] {
+            let f = try fusion.fields(allowed: ["weights", "pattern_bonus", "negative_penalty", "domains", "intent_types", "languages"])
+            if let w = f["weights"] {
+                s.fusion.weights = try weightOverride(w).applied(to: s.fusion.weights)
+                let total = s.fusion.weights.rule + s.fusion.weights.embedding + s.fusion.weights.lexical
+                guard total > 0 else {
+                    throw .invalidValue(file: file, action: nil, field: w.path, reason: "at least one weight must be above 0")
+                }
+            }
+            if let v = f["pattern_bonus"] { s.fusion.patternBonus = try v.double(in: unit) }
+            if let v = f["negative_penalty"] { s.fusion.negativePenalty = try v.double(in: unit) }
+            if let d = f["domains"] {
+                let known = Set(catalog.domains)
+                for (domain, value) in try d.entries() {
+                    guard known.contains(domain) else {
+                        throw .unknownDomain(file: file, action: nil, field: value.path, domain: domain)
+                    }
+                    s.fusion.domainWeights[domain] = try weightOverride(value)
+                }
+            }
+            if let t = f["intent_types"] {
+                let known = Set(catalog.intentTypes)
+                for (type, value) in try t.entries() {
+                    guard known.contains(type) else {
+                        throw .unknownIntentType(file: file, action: nil, field: value.path, intentType: type)
+                    }
+                    s.fusion.intentTypeWeights[type] = try weightOverride(value)
+                }
+            }
+            if let l = f["languages"] {
+                for (code, value) in try l.entries() {
+                    let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, action: nil, path: value.path))
+                    s.fusion.languageWeights[lang] = try weightOverride(value)
+                }
+            }
+        }
+
+        if let e = top["embedding"] {
+            let f = try e.fields(allowed: ["aggregation", "mean_weight", "mean_top_k", "include_description", "floor"])
+            if let v = f["aggregation"] {
+                let name = try v.nonEmptyString()
+                guard let a = SeedAggregation(rawValue: name) else {
+                    throw .invalidValue(file: file, action: nil, field: v.path,
+                                        reason: "'\(name)' is not one of \(SeedAggregation.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                s.embedding.aggregation = a
+            }
+            if let v = f["mean_weight"] { s.embedding.meanWeight = try v.double(in: unit) }
+            if let v = f["mean_top_k"] { s.embedding.meanTopK = try v.int(in: 1...1000) }
+            if let v = f["include_description"] { s.embedding.includeDescription = try v.bool() }
+            if let v = f["floor"] {
+                // One number, or one per language ({ vi: 0.5, en: 0.2 }); a language left out uses `default`.
+                if case .mapping = v.node {
+                    for (code, value) in try v.entries() {
+                        if code == "default" {
+                            s.embedding.floor = try value.double(in: 0...0.95)
+                            continue
+                        }
+                        let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, action: nil, path: value.path))
+                        s.embedding.languageFloors[lang] = try value.double(in: 0...0.95)
+                    }
+                } else {
+                    s.embedding.floor = try v.double(in: 0...0.95)
+                }
+            }
+        }
+
+        if let l = top["lexical"] {
+            let f = try l.fields(allowed: ["k1", "b", "bigrams", "include_description"])
+            if let v = f["k1"] { s.lexical.k1 = try v.double(in: 0...10) }
+            if let v = f["b"] { s.lexical.b = try v.double(in: unit) }
+            if let v = f["bigrams"] { s.lexical.bigrams = try v.bool() }
+            if let v = f["include_description"] { s.lexical.includeDescription = try v.bool() }
+        }
+
+        if let r = top["rules"] {
+            let f = try r.fields(allowed: ["missing_entity_factor"])
+            if let v = f["missing_entity_factor"] { s.rules.missingEntityFactor = try v.double(in: unit) }
+        }
+
+        if let d = top["decision"] {
+            let f = try d.fields(allowed: ["clarify_below", "execute_at", "execute_margin", "disambiguate_margin",
+                                           "max_choices", "top_k"])
+            if let v = f["clarify_below"] { s.decision.clarifyBelow = try v.double(in: unit) }
+            if let v = f["execute_at"] { s.decision.executeAt = try v.double(in: unit) }
+            if let v = f["execute_margin"] { s.decision.executeMargin = try v.double(in: unit) }
+            if let v = f["disambiguate_margin"] { s.decision.disambiguateMargin = try v.double(in: unit) }
+            if let v = f["max_choices"] { s.decision.maxChoices = try v.int(in: 2...20) }
+            if let v = f["top_k"] { s.decision.topK = try v.int(in: 1...100) }
+            guard s.decision.executeAt >= s.decision.clarifyBelow else {
+                throw .invalidValue(file: file, action: nil, field: "\(d.path).execute_at",
+                                    reason: "must not be below clarify_below (\(s.decision.clarifyBelow))")
+            }
+        }
+
+        if let l = top["default_language"] { s.defaultLanguage = try language(l) }
+
+        if let m = top["messages"] {
+            for (code, value) in try m.entries() {
+                let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, action: nil, path: value.path))
+                let f = try value.fields(allowed: ["execute", "confirm", "disambiguate", "clarify", "or"])
+                var msgs = s.messages[lang] ?? RouterSettings.defaults.messages[lang]!
+                if let v = f["execute"] { msgs.execute = try v.nonEmptyString() }
+                if let v = f["confirm"] { msgs.confirm = try v.nonEmptyString() }
+                if let v = f["disambiguate"] { msgs.disambiguate = try v.nonEmptyString() }
+                if let v = f["clarify"] { msgs.clarify = try v.nonEmptyString() }
+                if let v = f["or"] { msgs.or = try v.nonEmptyString() }
+                s.messages[lang] = msgs
+            }
+        }
+
+        if let c = top["cache"] {
+            let f = try c.fields(allowed: ["ttl_seconds", "max_entries"])
+            if let v = f["ttl_seconds"] { s.runtime.cacheTTLSeconds = try v.double(in: 0...86_400) }
+            if let v = f["max_entries"] { s.runtime.cacheMaxEntries = try v.int(in: 0...1_000_000) }
+        }
+        if let r = top["reload"] {
+            let f = try r.fields(allowed: ["check_interval_seconds"])
+            if let v = f["check_interval_seconds"] { s.runtime.reloadCheckIntervalSeconds = try v.double(in: 0...3600) }
+        }
+        return s
+    }
+
+    static func weightOverride(_ field: YAMLField) throws(ConfigurationError) -> FusionWeightOverride {
+        let f = try field.fields(allowed: ["rule", "embedding", "lexical"])
+        return FusionWeightOverride(
+            rule: try f["rule"].map { v throws(ConfigurationError) in try v.double(in: unit) },
+            embedding: try f["embedding"].map { v throws(ConfigurationError) in try v.double(in: unit) },
+            lexical: try f["lexical"].map { v throws(ConfigurationError) in try v.double(in: unit) })
+    }
+
+    static func language(_ field: YAMLField) throws(ConfigurationError) -> RequestLanguage {
+        let code = try field.nonEmptyString()
+        guard let lang = RequestLanguage(rawValue: code) else {
+            throw .invalidValue(file: field.file, action: nil, field: field.fieldName,
+                                reason: "'\(code)' is not a supported language (vi, en)")
+        }
+        return lang
+    }
+}
+
+extension RouterSettings {
+    /// Reads a settings file on its own; `catalog` is what its domain and intent type overrides
+    /// are checked against.
+    public static func load(path: String, catalog: ActionCatalog) throws(ConfigurationError) -> RouterSettings {
+        let bytes = try RouterConfiguration.readFile(path)
+        return try RouterSettingsFile.parse(yaml: try RouterConfiguration.text(bytes, file: path), file: path, catalog: catalog)
+    }
+}

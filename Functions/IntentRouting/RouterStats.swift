@@ -1,0 +1,54 @@
+import Foundation
+
+/// Counters for a `/stats` endpoint or the logs.
+public struct RouterStats: Sendable, Hashable, Codable {
+    public var requests: Int
+    public var cacheHits: Int
+    public var cacheEntries: Int
+    /// Catalog swaps since start (the initial load is not counted).
+    public var reloads: Int
+    /// Changed files that could not be loaded (the previous catalog kept serving).
+    public var reloadErrors: Int
+    /// How long the last successful load took: read, parse, embed what changed, build.
+    public var lastReloadMilliseconds: Double
+    /// Texts the last successful load embedded (0 when only rules or settings changed).
+    public var lastReloadEmbeddedTexts: Int
+    public var catalogVersion: String
+    public var actions: Int
+    public var seedRows: Int
+
+    enum CodingKeys: String, CodingKey {
+        case requests
+        case cacheHits = "cache_hits"
+        case cacheEntries = "cache_entries"
+        case reloads
+        case reloadErrors = "reload_errors"
+        case lastReloadMilliseconds = "last_reload_ms"
+        case lastReloadEmbeddedTexts = "last_reload_embedded_texts"
+        case catalogVersion = "catalog_version"
+        case actions
+        case seedRows = "seed_rows"
+    }
+}
+
+/// What a health check reports: which catalog is serving and whether the files on disk are.
+public struct RouterHealth: Sendable, Hashable, Codable {
+    public var catalogVersion: String
+    public var actions: Int
+    public var loadedAt: Date
+    /// The last reload failure, until a later reload succeeds (or the files return to the
+    /// serving content). The previous catalog keeps serving meanwhile.
+    public var lastReloadError: String?
+    public var lastReloadErrorAt: Date?
+
+    /// False while the files on disk could not be loaded: the router works, but not on them.
+    public var filesLoaded: Bool { lastReloadError == nil }
+
+    enum CodingKeys: String, CodingKey {
+        case catalogVersion = "catalog_version"
+        case actions
+        case loadedAt = "loaded_at"
+        case lastReloadError = "last_reload_error"
+        case lastReloadErrorAt = "last_reload_error_at"
+    }
+}

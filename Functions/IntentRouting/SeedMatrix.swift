@@ -1,0 +1,177 @@
+import COpenBLAS
+import Embeddings
+
+/// Which text of an action a row holds. Rows are keyed by (action id, slot, text hash), never by
+/// text alone: two actions with the same seed phrase keep two rows, and an edited seed never
+/// reuses the old vector.
+public struct SeedKey: Sendable, Hashable {
+    /// The description's slot; seeds are 0, 1, 2... in catalog order.
+    public static let descriptionSlot = -1
+
+    public let actionId: String
+    public let slot: Int
+    public let textHash: UInt64
+
+    public init(actionId: String, slot: Int, textHash: UInt64) {
+        self.actionId = actionId
+        self.slot = slot
+        self.textHash = textHash
+    }
+}
+
+/// Every seed (and description) vector of a catalog in one row-major [rows x dimension] array,
+/// each action's rows contiguous, so scoring a query is one matrix-vector product
+/// (`cblas_sgemv`: fast in debug builds too) and a pass over per-action row ranges.
+public struct SeedMatrix: Sendable {
+    public let modelId: String
+    public let dimension: Int
+    public let keys: [SeedKey]
+    /// Row-major, `keys.count * dimension` floats, L2-normalised rows.
+    let vectors: [Float]
+    /// Per catalog action, its rows.
+    let actionRows: [Range<Int>]
+    /// Row of each key, for reuse by the next build.
+    let rowOfKey: [SeedKey: Int]
+
+    public var rowCount: Int { keys.count }
+
+    /// The texts a configuration embeds, in row order.
+    static func plannedRows(_ configuration: RouterConfiguration) -> (keys: [SeedKey], texts: [String], ranges: [Range<Int>]) {
+        var keys: [SeedKey] = [], texts: [String] = [], ranges: [Range<Int>] = []
+        let withDescription = configuration.settings.embedding.includeDescription
+        for action in configuration.catalog.actions {
+            let start = keys.count
+            if withDescription, !action.description.isEmpty {
+                let text = NormalizedText(action.description).normalized
+                keys.append(SeedKey(actionId: action.id, slot: SeedKey.descriptionSlot, textHash: ContentHash.of(text)))
+                texts.append(text)
+            }
+            for (i, seed) in action.seeds.enumerated() {
+                let text = NormalizedText(seed).normalized
+                guard !text.isEmpty else { continue }
+                keys.append(SeedKey(actionId: action.id, slot: i, textHash: ContentHash.of(text)))
+                texts.append(text)
+            }
+            ranges.append(start..<keys.count)
+        }
+        return (keys, texts, ranges)
+    }
+
+    /// Embeds the configuration's seeds with role `.passage`, in one batch, except the rows whose
+    /// key `previous` already holds (same model): after an edit only new or changed texts are
+    /// embedded. Identical texts in one build are embedded once. Returns the number of texts sent.
+    static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider,
+                      reusing previous: SeedMatrix?) async throws -> (matrix: SeedMatrix, embedded: Int) {
+        let plan = plannedRows(configuration)
+        let dim = provider.dimension
+        let reusable = previous.flatMap { $0.modelId == provider.modelId && $0.dimension == dim ? $0 : nil }
+        var vectors = [Float](repeating: 0, count: plan.keys.count * dim)
+        var missingRowsByText: [String: [Int]] = [:]
+        var missingOrder: [String] = []
+        for (row, key) in plan.keys.enumerated() {
+            if let prev = reusable, let old = prev.rowOfKey[key] {
+                vectors.withUnsafeMutableBufferPointer { dst in
+                    prev.vectors.withUnsafeBufferPointer { src in
+                        for j in 0..<dim { dst[row * dim + j] = src[old * dim + j] }
+                    }
+                }
+            } else {
+                let text = plan.texts[row]
+                if missingRowsByText[text] == nil { missingOrder.append(text) }
+                missingRowsByText[text, default: []].append(row)
+            }
+        }
+        if !missingOrder.isEmpty {
+            let embeddings = try await provider.embed(missingOrder, role: .passage)
+            guard embeddings.count == missingOrder.count else {
+                throw EmbeddingError.malformedResponse("asked for \(missingOrder.count) embeddings, got \(embeddings.count)")
+            }
+            for (text, embedding) in zip(missingOrder, embeddings) {
+                guard embedding.vector.count == dim else {
+                    throw EmbeddingError.malformedResponse("a vector of \(embedding.vector.count) floats, expected \(dim)")
+                }
+                for row in missingRowsByText[text]! {
+                    vectors.replaceSubrange(row * dim..<(row + 1) * dim, with: embedding.vector)
+                }
+            }
+        }
+        var rowOfKey: [SeedKey: Int] = [:]
+        for (row, key) in plan.keys.enumerated() { rowOfKey[key] = row }
+        let matrix = SeedMatrix(modelId: provider.modelId, dimension: dim, keys: plan.keys, vectors: vectors,
+                                actionRows: plan.ranges, rowOfKey: rowOfKey)
+        return (matrix, missingOrder.count)
+    }
+
+    /// The cosine of the query with every row (vectors are unit length).
+    func similarities(_ query: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: keys.count)
+        guard !keys.isEmpty, query.count == dimension else { return out }
+        vectors.withUnsafeBufferPointer { m in
+            query.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { y in
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(keys.count), Int32(dimension), 1,
+                                m.baseAddress, Int32(dimension), q.baseAddress, 1, 0, y.baseAddress, 1)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// One action's embedding evidence: the aggregated cosine and the row that matched best.
+struct SeedAggregate {
+    var cosine: Float
+    var bestRow: Int?
+}
+
+extension SeedMatrix {
+    /// Aggregates row similarities per action as the settings say.
+    func aggregate(_ sims: [Float], settings: EmbeddingScoring) -> [SeedAggregate] {
+        var out: [SeedAggregate] = []
+        out.reserveCapacity(actionRows.count)
+        var top: [Float] = []
+        for range in actionRows {
+            guard !range.isEmpty else {
+                out.append(SeedAggregate(cosine: 0, bestRow: nil))
+                continue
+            }
+            var best = range.lowerBound
+            var sum: Float = 0
+            for r in range {
+                if sims[r] > sims[best] { best = r }
+                sum += sims[r]
+            }
+            let maxValue = sims[best]
+            let value: Float
+            switch settings.aggregation {
+            case .max: value = maxValue
+            case .mean: value = sum / Float(range.count)
+            case .maxMean:
+                // The k best by insertion: k is a handful, an action a few dozen rows.
+                let k = min(settings.meanTopK, range.count)
+                top.removeAll(keepingCapacity: true)
+                for r in range {
+                    let v = sims[r]
+                    if top.count < k {
+                        top.append(v)
+                    } else if v > top[k - 1] {
+                        top[k - 1] = v
+                    } else {
+                        continue
+                    }
+                    var i = top.count - 1
+                    while i > 0 && top[i] > top[i - 1] {
+                        top.swapAt(i, i - 1)
+                        i -= 1
+                    }
+                }
+                var s: Float = 0
+                for v in top { s += v }
+                let w = Float(settings.meanWeight)
+                value = (1 - w) * maxValue + w * s / Float(k)
+            }
+            out.append(SeedAggregate(cosine: value, bestRow: best))
+        }
+        return out
+    }
+}
