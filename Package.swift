@@ -17,6 +17,7 @@ let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "Lamb
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks"],
     "search": ["Retrieval", "FunctionServices", "Embeddings"],
+    "upload": ["Documents", "Stores", "DocumentStore", "FunctionServices", "Ingestion"],
     "route": ["IntentRouting", "FunctionServices", "Embeddings"],
 ]
 
@@ -76,6 +77,8 @@ let package = Package(
         .target(name: "TextFolding", path: "Functions/TextFolding"),
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
         .target(name: "Ingestion", dependencies: ["LambdaEvents"], path: "Functions/Ingestion"),
+        // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
+        .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents"], path: "Functions/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
@@ -215,6 +218,13 @@ let package = Package(
             ],
             path: "Tests/EmulatorCoreTests"
         ),
+        .testTarget(
+            name: "DocumentsTests",
+            dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "FunctionServices",
+                           "Ingestion", "LambdaEvents", "TestSupport"],
+            path: "Tests/DocumentsTests"
+        ),
+        .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]

@@ -1,17 +1,62 @@
+import DocumentStore
+import Documents
 import FunctionRuntime
+import FunctionServices
 import LambdaEvents
+import Stores
 
-/// `upload (documents and jobs API)`: answers its routes with 501 until its own issue lands.
+/// `upload`: documents in (durable before the answer), and the documents and jobs API. The
+/// tenant is the `org_id` claim. Thin: the routes call `DocumentsAPI` and map its errors;
+/// after a job is committed the worker (`REEMBED_FUNCTION`) is invoked asynchronously with
+/// `{"job_id", "org_id"}`, and if that fails the per-minute queue drain still runs the job.
 @main
 struct Upload: HTTPFunction {
-    let routes = HTTPRoutes([
-        "POST /v1/documents": HTTPRoutes.notImplemented("POST /v1/documents"),
-        "GET /v1/documents": HTTPRoutes.notImplemented("GET /v1/documents"),
-        "GET /v1/documents/{id}": HTTPRoutes.notImplemented("GET /v1/documents/{id}"),
-        "GET /v1/documents/{id}/versions": HTTPRoutes.notImplemented("GET /v1/documents/{id}/versions"),
-        "DELETE /v1/documents/{id}": HTTPRoutes.notImplemented("DELETE /v1/documents/{id}"),
-        "GET /v1/jobs/{id}": HTTPRoutes.notImplemented("GET /v1/jobs/{id}"),
-    ])
+    let routes: HTTPRoutes
 
-    init(context: InitializationContext) async throws {}
+    init(context: InitializationContext) async throws {
+        let configuration = try UploadConfiguration.fromEnvironment(context.environment, functionName: context.functionName)
+        let store: any Store
+        do { store = try Stores.open(url: configuration.databaseURL) } catch {
+            throw Services.StartupError.configuration("cannot open the store at \(Stores.redacted(configuration.databaseURL)): \(error)")
+        }
+        let api = DocumentsAPI(store: store, blobs: FileBlobStore(root: configuration.blobDirectory), configuration: configuration)
+        let worker = configuration.reembedFunction
+        context.logger.info("upload ready", metadata: [
+            "store": "\(store.kind)", "max_upload_bytes": "\(configuration.maxUploadBytes)", "worker": "\(worker)",
+        ])
+
+        @Sendable func hooks(_ context: InvocationContext) -> RequestHooks {
+            RequestHooks(
+                notifyWorker: { request in try await context.invokeAsync(worker, event: request) },
+                warn: { message, fields in context.logger.warning("\(message)", metadata: fields.mapValues { "\($0)" }) })
+        }
+        /// Library errors to the documented shape; what becomes a 5xx is logged with its cause.
+        @Sendable func mapped(_ context: InvocationContext, _ body: () async throws -> APIGatewayV2Response) async throws(APIError) -> APIGatewayV2Response {
+            do { return try await body() } catch {
+                let e = ErrorMapping.apiError(error)
+                if e.status >= 500 { context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"]) }
+                throw e
+            }
+        }
+        routes = HTTPRoutes([
+            "POST /v1/documents": { request, context in
+                try await mapped(context) { try await api.createDocument(request, hooks: hooks(context)) }
+            },
+            "GET /v1/documents": { request, context in
+                try await mapped(context) { try api.listDocuments(request) }
+            },
+            "GET /v1/documents/{id}": { request, context in
+                try await mapped(context) { try api.getDocument(request) }
+            },
+            "GET /v1/documents/{id}/versions": { request, context in
+                try await mapped(context) { try api.listVersions(request) }
+            },
+            "DELETE /v1/documents/{id}": { request, context in
+                try await mapped(context) { try await api.deleteDocument(request, hooks: hooks(context)) }
+            },
+            "GET /v1/jobs/{id}": { request, context in
+                try await mapped(context) { try api.getJob(request) }
+            },
+        ])
+    }
 }

@@ -1,0 +1,259 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+import TestSupport
+
+/// The `upload` function through the real emulator and the real template: the JWT authorizer,
+/// the gateway's body encoding, the handler process, the store and blob folder it opens from
+/// its environment, and the async invocation of the worker (still a stub that fails: the
+/// emulator retries it and dead-letters it, and the upload's answer does not change).
+@Suite(.serialized) struct UploadThroughEmulatorTests {
+    @Test func documentsLifecycleThroughTheBundle() async throws {
+        let emu = try await Emulator.start()
+        defer { emu.stop() }
+        let acme = try await emu.token(org: "acme")
+        let text = "Remote work policy\n\nStaff may work remotely two days a week.\n"
+
+        // Multipart upload: 202 with the document and its job, committed before the answer.
+        let up = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: Array(text.utf8), filename: "remote-work.txt",
+                                                                                      title: "Remote work", metadata: #"{"dept":"hr"}"#),
+                                       headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        #expect(up.status == 202, "\(up.text)")
+        let id = try #require(up.json["document_id"] as? String)
+        let jobId = try #require(up.json["job_id"] as? String)
+        #expect(up.json["status"] as? String == "pending")
+        #expect((up.json["document"] as? [String: Any])?["title"] as? String == "Remote work")
+        #expect(up.headers["location"] == "/v1/documents/\(id)")
+
+        // The blob is on disk under BLOB_DIR, in the org's folder.
+        let blobs = (try? FileManager.default.contentsOfDirectory(atPath: emu.data + "/blobs/acme")) ?? []
+        #expect(blobs.count == 1 && blobs.first?.hasPrefix(SHA256Hex.of(text)) == true, "\(blobs)")
+
+        // The worker was asked at once: the async invocation reached it (a stub that fails for
+        // now), and that did not change the answer above.
+        #expect(await emu.child.waitForStderr(containing: "[ReembedFunction] START RequestId:", timeout: 30) != nil)
+
+        // The same bytes again: 200, the same document, no new job.
+        let again = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: Array(text.utf8), filename: "again.txt"),
+                                          headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        #expect(again.status == 200, "\(again.text)")
+        #expect(again.json["document_id"] as? String == id)
+        #expect(again.json["job_id"] is NSNull)
+
+        // A raw body with ?filename=.
+        let raw = try await emu.request("POST", "/v1/documents?filename=faq.md&title=FAQ", body: Data("# FAQ\n\nAsk away.\n".utf8),
+                                        headers: ["Content-Type": "text/markdown", "Authorization": "Bearer \(acme)"])
+        #expect(raw.status == 202, "\(raw.text)")
+        let rawId = try #require(raw.json["document_id"] as? String)
+        #expect((raw.json["document"] as? [String: Any])?["mime_type"] as? String == "text/markdown")
+        #expect((raw.json["document"] as? [String: Any])?["filename"] as? String == "faq.md")
+
+        // Read it back.
+        let got = try await emu.request("GET", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(got.status == 200, "\(got.text)")
+        #expect(got.json["id"] as? String == id && got.json["status"] as? String == "pending")
+        #expect(got.json["ready_version"] is NSNull && got.json["version_count"] as? Int == 0)
+        let versions = try await emu.request("GET", "/v1/documents/\(id)/versions", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(versions.status == 200 && (versions.json["versions"] as? [Any])?.isEmpty == true, "\(versions.text)")
+        let job = try await emu.request("GET", "/v1/jobs/\(jobId)", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(job.status == 200, "\(job.text)")
+        #expect(job.json["type"] as? String == "ingest" && job.json["document_id"] as? String == id)
+        #expect(job.json["status"] as? String == "queued")  // the worker stub does not take jobs yet
+
+        // List, one per page, newest first.
+        let first = try await emu.request("GET", "/v1/documents?limit=1", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(first.status == 200, "\(first.text)")
+        #expect((first.json["documents"] as? [[String: Any]])?.map { $0["id"] as? String } == [rawId])
+        let cursor = try #require(first.json["next_cursor"] as? String)
+        let second = try await emu.request("GET", "/v1/documents?limit=1&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cursor)",
+                                           headers: ["Authorization": "Bearer \(acme)"])
+        #expect((second.json["documents"] as? [[String: Any]])?.map { $0["id"] as? String } == [id])
+        #expect(second.json["next_cursor"] is NSNull)
+        let badLimit = try await emu.request("GET", "/v1/documents?limit=1000", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(badLimit.status == 422 && badLimit.errorCode == "validation_failed")
+
+        // Another org sees none of it.
+        let globex = try await emu.token(org: "globex")
+        for path in ["/v1/documents/\(id)", "/v1/documents/\(id)/versions", "/v1/jobs/\(jobId)"] {
+            let r = try await emu.request("GET", path, headers: ["Authorization": "Bearer \(globex)"])
+            #expect(r.status == 404 && r.errorCode == "not_found", "\(path): \(r.text)")
+        }
+        #expect(try await emu.request("DELETE", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(globex)"]).status == 404)
+        let theirList = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(globex)"])
+        #expect((theirList.json["documents"] as? [Any])?.isEmpty == true)
+
+        // Delete: 202 with the delete job; the document shows as deleted, out of the listing.
+        let del = try await emu.request("DELETE", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(del.status == 202, "\(del.text)")
+        #expect(del.json["status"] as? String == "deleted")
+        let deleteJob = try #require(del.json["job_id"] as? String)
+        let dj = try await emu.request("GET", "/v1/jobs/\(deleteJob)", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(dj.json["type"] as? String == "delete")
+        let gone = try await emu.request("GET", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(gone.status == 200 && gone.json["status"] as? String == "deleted")
+        let listed = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(acme)"])
+        #expect((listed.json["documents"] as? [[String: Any]])?.map { $0["id"] as? String } == [rawId])
+        #expect(try await emu.request("DELETE", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"]).status == 200)
+    }
+
+    @Test func refusalsThroughTheBundle() async throws {
+        let emu = try await Emulator.start()
+        defer { emu.stop() }
+        let acme = try await emu.token(org: "acme")
+
+        // No token: the authorizer refuses before the function runs.
+        #expect(try await emu.request("GET", "/v1/documents").status == 401)
+        #expect(try await emu.request("POST", "/v1/documents", body: Data("x".utf8), headers: ["Content-Type": "text/plain"]).status == 401)
+        // A token without an org: the function refuses.
+        let noOrg = try await emu.token(org: "")
+        let r401 = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(noOrg)"])
+        #expect(r401.status == 401 && r401.errorCode == "unauthorized", "\(r401.text)")
+
+        // A PNG named .txt (a binary body: the gateway base64-encodes it).
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [UInt8](repeating: 1, count: 20)
+        let r415 = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: png, filename: "notes.txt"),
+                                         headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        #expect(r415.status == 415 && r415.errorCode == "unsupported_media_type", "\(r415.text)")
+
+        // Over MAX_UPLOAD_BYTES (5 MB in the template) but under the gateway's 6 MB.
+        let big = Data(repeating: 0x61, count: 5 * 1024 * 1024 + 100)
+        let r413 = try await emu.request("POST", "/v1/documents?filename=big.txt", body: big,
+                                         headers: ["Content-Type": "text/plain", "Authorization": "Bearer \(acme)"])
+        #expect(r413.status == 413 && r413.errorCode == "payload_too_large", "\(r413.text)")
+
+        // A truncated multipart body, bad metadata.
+        var cut = Multipart.body(file: Array("x".utf8), filename: "x.txt")
+        cut.removeLast(8)
+        let r400 = try await emu.request("POST", "/v1/documents", body: cut,
+                                         headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        #expect(r400.status == 400 && r400.errorCode == "invalid_multipart", "\(r400.text)")
+        let r422 = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: Array("x".utf8), filename: "x.txt", metadata: "[1]"),
+                                         headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        #expect(r422.status == 422 && r422.errorCode == "validation_failed", "\(r422.text)")
+        #expect(try await emu.request("GET", "/v1/documents/no-such-id", headers: ["Authorization": "Bearer \(acme)"]).status == 404)
+
+        // Nothing was stored for any of them.
+        let list = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(acme)"])
+        #expect(list.status == 200 && (list.json["documents"] as? [Any])?.isEmpty == true, "\(list.text)")
+    }
+}
+
+enum Multipart {
+    static let boundary = "----UploadThroughEmulator9f8e7d"
+    static let contentType = "multipart/form-data; boundary=\(boundary)"
+
+    static func body(file: [UInt8], filename: String, title: String? = nil, metadata: String? = nil) -> Data {
+        var out = Data()
+        func add(_ s: String) { out.append(Data(s.utf8)) }
+        add("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/plain\r\n\r\n")
+        out.append(Data(file))
+        add("\r\n")
+        if let title { add("--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n\(title)\r\n") }
+        if let metadata { add("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n\(metadata)\r\n") }
+        add("--\(boundary)--\r\n")
+        return out
+    }
+}
+
+/// The hex SHA-256 of a text, by `sha256sum` (this target links no digest code).
+enum SHA256Hex {
+    static func of(_ text: String) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["sha256sum"]
+        let input = Pipe(), output = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        guard (try? p.run()) != nil else { return "?" }
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try? input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
+}
+
+/// A real `emulator start-api` on a free port with the real template, its data in a temporary
+/// folder (the store, the blobs, and the emulator's async queue under its working directory).
+final class Emulator: @unchecked Sendable {
+    let child: ChildProcess
+    let port: Int
+    let data: String
+
+    struct StartError: Error, CustomStringConvertible { let description: String }
+
+    static var template: String { TestPaths.packageRoot + "/infra/template.yaml" }
+
+    static func start() async throws -> Emulator {
+        let data = TestPaths.temporaryDirectory("upload-bundle")
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = "sqlite://\(data)/rag.sqlite"
+        env["BLOB_DIR"] = "\(data)/blobs"
+        env["EMBEDDING_MODEL_DIR"] = TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"
+        let child = try ChildProcess(
+            TestPaths.executable("emulator"),
+            arguments: ["start-api", "--port", "0", "--template", template, "--build-dir", TestPaths.binDirectory,
+                        "--async-retry-scale", "0.01", "--no-schedules"],
+            environment: env, currentDirectory: data)
+        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 60),
+              let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            child.signal(SIGKILL)
+            throw StartError(description: "emulator did not start: \(child.stderr.joined(separator: "\n"))")
+        }
+        return Emulator(child: child, port: port, data: data)
+    }
+
+    private init(child: ChildProcess, port: Int, data: String) {
+        self.child = child
+        self.port = port
+        self.data = data
+    }
+
+    /// A development JWT from `emulator token`, with the template's issuer and audience.
+    func token(org: String) async throws -> String {
+        let p = try ChildProcess(TestPaths.executable("emulator"), arguments: ["token", "--org", org, "--template", Self.template])
+        p.closeStdin()
+        guard let line = await p.readLine(timeout: 30), !line.isEmpty else {
+            throw StartError(description: "emulator token failed: \(p.stderr.joined(separator: "\n"))")
+        }
+        _ = await p.waitForExit(timeout: 10)
+        return line.trimmingCharacters(in: .whitespaces)
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var body: Data
+        var headers: [String: String]
+
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    }
+
+    let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = 60
+        return URLSession(configuration: c)
+    }()
+
+    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
+        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        r.httpMethod = method
+        r.httpBody = body
+        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
+        let (data, response) = try await session.data(for: r)
+        let http = response as! HTTPURLResponse
+        var h: [String: String] = [:]
+        for (k, v) in http.allHeaderFields { h["\(k)".lowercased()] = "\(v)" }
+        return Reply(status: http.statusCode, body: data, headers: h)
+    }
+
+    func stop() {
+        child.signal(SIGTERM)
+        let pid = child.process.processIdentifier
+        // Give it the shutdown grace, then make sure; never outlive the test.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if kill(pid, 0) == 0 { kill(pid, SIGKILL) } }
+    }
+}
