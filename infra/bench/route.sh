@@ -50,7 +50,7 @@ while len(actions) < 100:
         words = s.split()
         r = (i + n) % max(1, len(words))
         clone["seeds"].append(" ".join(words[r:] + words[:r]) + " " + extra[(i + n) % len(extra)])
-    while len(clone["seeds"]) < 20:
+    while len(clone["seeds"]) < 23:
         clone["seeds"].append(clone["seeds"][len(clone["seeds"]) % len(base["seeds"])] + " " + extra[len(clone["seeds"]) % len(extra)] + f" {len(clone['seeds'])}")
     actions.append(clone)
     k += 1
