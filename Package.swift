@@ -64,7 +64,7 @@ let package = Package(
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores", "Embeddings"], path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores", "Embeddings", "IntentRouting"], path: "Functions/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
@@ -181,7 +181,7 @@ let package = Package(
             ],
             path: "Tests/FunctionRuntimeTests"
         ),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "IntentRouting", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(

@@ -215,7 +215,10 @@ import TestSupport
         let data = TestPaths.temporaryDirectory("bundle")
         let emu = try await EmulatorHarness.start(
             environment: ["DATABASE_URL": "sqlite://\(data)/rag.sqlite", "BLOB_DIR": "\(data)/blobs",
-                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"],
+                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2",
+                          "ROUTE_CATALOG": TestPaths.packageRoot + "/config/routing/catalog.yaml",
+                          "ROUTE_RULES": TestPaths.packageRoot + "/config/routing/rules.yaml",
+                          "ROUTE_SETTINGS": TestPaths.packageRoot + "/config/routing/router.yaml"],
             templatePath: TestPaths.packageRoot + "/infra/template.yaml")
         defer { Task { await emu.stop() } }
         let live = try await emu.get("/healthz")
@@ -233,7 +236,7 @@ import TestSupport
             ready = try await emu.get("/readyz")
         }
         #expect(ready.status == 200, "\(ready.text)")
-        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_dir"])
+        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_dir", "route_catalog"])
 
         // The /v1 routes sit behind the template's JWT authorizer: no token, no entry.
         #expect(try await emu.request("POST", "/v1/search", body: Data("{}".utf8)).status == 401)
@@ -335,7 +338,7 @@ import TestSupport
         #expect(r.status == 503)
         #expect(r.errorCode == "not_ready")
         let checks = (r.json["error"] as? [String: Any]).flatMap { ($0["details"] as? [String: Any])?["checks"] as? [[String: Any]] } ?? []
-        #expect(checks.count == 4)
+        #expect(checks.count == 5)
         #expect(checks.allSatisfy { $0["ok"] as? Bool == false && ($0["reason"] as? String)?.isEmpty == false })
     }
 }
