@@ -225,7 +225,7 @@ let package = Package(
             path: "Tests/DocumentsTests"
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,10 +29,9 @@ public struct Services: Sendable {
         }
     }
 
-    /// - Parameter probe: embed one short text to learn the provider's real vector size. Free
-    ///   for the native model; one request for an HTTP provider, made once per cold start.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment,
-                                       probe: Bool = true) async throws -> Services {
+    /// An HTTP provider is probed (one short text, once per cold start) to learn the vector size
+    /// it really returns; the native model's size is its `config.json`'s, so it costs nothing.
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) async throws -> Services {
         guard let url = env["DATABASE_URL"], !url.isEmpty else {
             throw StartupError.configuration("DATABASE_URL is not set (sqlite:///path/to/file or postgres://user:pass@host:5432/db)")
         }
@@ -49,7 +48,7 @@ public struct Services: Sendable {
             throw StartupError.configuration("\(error)")
         }
         var probed: Int? = nil
-        if probe {
+        if configuration.provider != .native {
             do {
                 probed = try await embedder.embed(["dimension probe"], role: .passage).first?.vector.count
             } catch {

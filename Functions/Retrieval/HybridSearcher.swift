@@ -62,12 +62,6 @@ public struct HybridSearcher: Sendable {
                 let hits = try store.denseSearch(org: org, model: model, query: query.vector, k: pool, filter: request.filter)
                 lists.append(hits.map { ArmHit(chunk: $0, model: model) })
             }
-            if models.isEmpty {
-                // Nothing to compare with, but say how the query would have been cut.
-                let query = try await embedder.embed([request.query], role: .query)[0]
-                truncated = query.truncated
-                queryTokens = query.untruncatedTokenCount
-            }
             dense = Self.mergeByRank(lists)
         }
         let keyword: [ArmHit] = request.mode == .dense ? [] :

@@ -130,8 +130,7 @@ public struct SearchRequest: Sendable, Equatable {
     }
 
     static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
-        APIError(status: status, code: status == 400 ? "invalid_request" : "validation_failed",
-                 message: message.prefix(1).uppercased() + message.dropFirst() + ".", details: ["field": .string(field)])
+        .invalidField(field, message.prefix(1).uppercased() + message.dropFirst() + ".", malformed: status == 400)
     }
 }
 

@@ -22,11 +22,7 @@ struct Route: HTTPFunction {
         let host = try await RouterHost(paths: .fromEnvironment(context.environment), provider: provider)
         routes = HTTPRoutes([
             "POST /v1/route": { request, context in
-                let body: JSONValue
-                do { body = try JSONValue.parse(Array(try request.bodyData())) } catch let e as APIError { throw e } catch {
-                    throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
-                }
-                let input = try RouteInput.parse(body)
+                let input = try RouteInput.parse(try request.jsonBody())
                 var result = try await ErrorMapping.mapping {
                     try await host.route(input.text, requestId: input.requestId ?? context.requestId)
                 }
@@ -70,7 +66,6 @@ struct RouteInput {
     }
 
     static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
-        APIError(status: status, code: status == 400 ? "invalid_request" : "validation_failed", message: message,
-                 details: ["field": .string(field)])
+        .invalidField(field, message, malformed: status == 400)
     }
 }

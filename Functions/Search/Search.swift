@@ -18,11 +18,7 @@ struct Search: HTTPFunction {
         routes = HTTPRoutes([
             "POST /v1/search": { request, _ in
                 let org = try request.requireClaim("org_id")
-                let body: JSONValue
-                do { body = try JSONValue.parse(Array(try request.bodyData())) } catch let e as APIError { throw e } catch {
-                    throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
-                }
-                let query = try SearchRequest.parse(body)
+                let query = try SearchRequest.parse(try request.jsonBody())
                 return .json(try await ErrorMapping.mapping { try await searcher.search(org: org, query) })
             },
         ])

@@ -53,6 +53,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unprocessable(_ message: String, details: [String: JSONValue] = [:]) -> APIError {
         APIError(status: 422, code: "validation_failed", message: message, details: details)
     }
+    /// A field the caller must fix: 400 when its type is wrong (the body is malformed), 422 when
+    /// the value is well-formed but not allowed. The field is named in `details.field`.
+    public static func invalidField(_ field: String, _ message: String, malformed: Bool = false) -> APIError {
+        malformed ? .badRequest(message, details: ["field": .string(field)]) : .unprocessable(message, details: ["field": .string(field)])
+    }
     public static func tooManyRequests(_ message: String, retryAfterSeconds: Int? = nil) -> APIError {
         APIError(status: 429, code: "too_many_requests", message: message,
                  headers: retryAfterSeconds.map { ["retry-after": String($0)] } ?? [:])

@@ -41,6 +41,17 @@ extension APIGatewayV2Request {
         return data
     }
 
+    /// The body as a JSON value, for endpoints that validate field by field (naming each field in
+    /// their errors). Missing or malformed JSON is a 400.
+    public func jsonBody() throws(APIError) -> JSONValue {
+        let data = try bodyData()
+        if data.isEmpty { throw APIError.badRequest("A JSON body is required.", code: "invalid_json") }
+        guard let value = try? JSONValue.parse(Array(data)) else {
+            throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
+        }
+        return value
+    }
+
     /// The body decoded as JSON into `T`. A missing, malformed or mistyped body is a 400 that
     /// says what was wrong, never a crash.
     public func decodeJSONBody<T: Decodable>(_ type: T.Type = T.self) throws(APIError) -> T {

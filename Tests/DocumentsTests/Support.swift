@@ -26,48 +26,14 @@ enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
             try store.migrate()
             return store
         case .postgres:
-            let url = try UploadPostgres.url.get()
-            let schema = "u_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let store = try PostgresStore(url: url, schema: String(schema), migrationsDirectory: Self.migrations)
+            let url = try PostgresTestServer.url(schemaPrefix: "u_")
+            let store = try PostgresStore(url: url, schema: PostgresTestServer.schemaName(prefix: "u_"), migrationsDirectory: Self.migrations)
             try store.migrate()
             return store
         }
     }
 }
 
-/// `TEST_POSTGRES_URL`, else the server `infra/postgres.sh start` runs. Schemas of earlier runs
-/// of these tests (prefix `u_`, and only those) are dropped once per process.
-enum UploadPostgres {
-    struct Unavailable: Error, CustomStringConvertible { let description: String }
-
-    static let url: Result<String, Unavailable> = {
-        var url = ProcessInfo.processInfo.environment["TEST_POSTGRES_URL"] ?? ""
-        if url.isEmpty {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [TestPaths.packageRoot + "/infra/postgres.sh", "start"]
-            p.currentDirectoryURL = URL(fileURLWithPath: TestPaths.packageRoot)
-            let out = Pipe()
-            p.standardOutput = out
-            do { try p.run() } catch { return .failure(Unavailable(description: "cannot run infra/postgres.sh: \(error)")) }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            url = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard p.terminationStatus == 0, !url.isEmpty else {
-                return .failure(Unavailable(description: "infra/postgres.sh start failed (exit \(p.terminationStatus))"))
-            }
-        }
-        if let c = try? PostgresConnection(url: url),
-           let rows = try? c.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'u\\_%'") {
-            for row in rows {
-                if let name = try? row.string("nspname"), name.hasPrefix("u_"), name.count == 18 {
-                    _ = try? c.execute("DROP SCHEMA IF EXISTS \(name) CASCADE")
-                }
-            }
-        }
-        return .success(url)
-    }()
-}
 
 /// One API over a fresh store and blob folder, with a recording worker.
 final class Harness: Sendable {

@@ -92,39 +92,17 @@ final class EmulatorHarness: @unchecked Sendable {
     private init(child: ChildProcess, port: Int, directory: String) {
         self.child = child
         self.port = port
+        http = TestHTTPClient(port: port)
         self.directory = directory
     }
 
-    struct Reply: Sendable {
-        var status: Int
-        var body: Data
-        var headers: [String: String]
+    typealias Reply = TestHTTPReply
 
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        /// The DESIGN §4 error code, when the body is the error shape.
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-    }
-
-    /// One session per emulator: corelibs URLSession state has been seen to leak between
-    /// tests after multi-megabyte bodies (spurious NSURLErrorDataLengthExceedsMaximum).
-    let session: URLSession = {
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = 60
-        c.httpMaximumConnectionsPerHost = 64
-        return URLSession(configuration: c)
-    }()
+    /// One per emulator (see TestHTTPClient).
+    let http: TestHTTPClient
 
     func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        r.httpMethod = method
-        r.httpBody = body
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await session.data(for: r)
-        let http = response as! HTTPURLResponse
-        var h: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { h["\(k)".lowercased()] = "\(v)" }
-        return Reply(status: http.statusCode, body: data, headers: h)
+        try await http.request(method, path, body: body, headers: headers)
     }
 
     func get(_ path: String) async throws -> Reply { try await request("GET", path) }

@@ -27,44 +27,17 @@ enum Backend: String, CaseIterable, CustomStringConvertible, Sendable {
             return db
         case .postgres:
             let url = try PostgresTestServer.url.get()
-            let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-            let db = try TestDatabase { try PostgresStore(url: url, schema: String(schema), migrationsDirectory: Self.migrations) }
+            let schema = PostgresTestServer.schemaName(prefix: "t_")
+            let db = try TestDatabase { try PostgresStore(url: url, schema: schema, migrationsDirectory: Self.migrations) }
             try db.store.migrate()
             return db
         }
     }
 }
 
-/// `TEST_POSTGRES_URL` (set by scripts/test.sh), else the server `infra/postgres.sh start` runs.
-enum PostgresTestServer {
-    struct Unavailable: Error, CustomStringConvertible { let description: String }
-
-    static let url: Result<String, Unavailable> = {
-        var url = ProcessInfo.processInfo.environment["TEST_POSTGRES_URL"] ?? ""
-        if url.isEmpty {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = [TestPaths.packageRoot + "/infra/postgres.sh", "start"]
-            p.currentDirectoryURL = URL(fileURLWithPath: TestPaths.packageRoot)
-            let out = Pipe()
-            p.standardOutput = out
-            do { try p.run() } catch { return .failure(Unavailable(description: "cannot run infra/postgres.sh: \(error)")) }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            url = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard p.terminationStatus == 0, !url.isEmpty else {
-                return .failure(Unavailable(description: "infra/postgres.sh start failed (exit \(p.terminationStatus))"))
-            }
-        }
-        // Schemas of earlier runs would pile up in the local cluster.
-        if let c = try? PostgresConnection(url: url),
-           let rows = try? c.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'") {
-            for row in rows {
-                if let name = try? row.string("nspname") { _ = try? c.execute("DROP SCHEMA IF EXISTS \(name) CASCADE") }
-            }
-        }
-        return .success(url)
-    }()
+extension PostgresTestServer {
+    /// This target's schemas are `t_` + 16 hex characters.
+    static var url: Result<String, Unavailable> { Result { () throws(Unavailable) in try url(schemaPrefix: "t_") } }
 }
 
 /// One empty, migrated database and a way to open more connections to it.

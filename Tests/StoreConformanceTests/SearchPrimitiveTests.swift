@@ -157,8 +157,7 @@ import TestSupport
 @Suite struct PostgresIndexPathTests {
     @Test func theIndexPathAnswersAndNeverUnderFills() throws {
         let url = try PostgresTestServer.url.get()
-        let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let store = try PostgresStore(url: url, schema: String(schema), migrationsDirectory: Backend.migrations, exactScanRows: 0)
+        let store = try PostgresStore(url: url, schema: PostgresTestServer.schemaName(prefix: "t_"), migrationsDirectory: Backend.migrations, exactScanRows: 0)
         try store.migrate()
         var rng = SeededRandom(state: 11)
         let dim = 16

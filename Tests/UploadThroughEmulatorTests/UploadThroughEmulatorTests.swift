@@ -208,6 +208,7 @@ final class Emulator: @unchecked Sendable {
     private init(child: ChildProcess, port: Int, data: String) {
         self.child = child
         self.port = port
+        http = TestHTTPClient(port: port)
         self.data = data
     }
 
@@ -222,32 +223,13 @@ final class Emulator: @unchecked Sendable {
         return line.trimmingCharacters(in: .whitespaces)
     }
 
-    struct Reply: Sendable {
-        var status: Int
-        var body: Data
-        var headers: [String: String]
+    typealias Reply = TestHTTPReply
 
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-        var text: String { String(decoding: body, as: UTF8.self) }
-        var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
-    }
-
-    let session: URLSession = {
-        let c = URLSessionConfiguration.ephemeral
-        c.timeoutIntervalForRequest = 60
-        return URLSession(configuration: c)
-    }()
+    /// One per emulator (see TestHTTPClient).
+    let http: TestHTTPClient
 
     func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        r.httpMethod = method
-        r.httpBody = body
-        for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await session.data(for: r)
-        let http = response as! HTTPURLResponse
-        var h: [String: String] = [:]
-        for (k, v) in http.allHeaderFields { h["\(k)".lowercased()] = "\(v)" }
-        return Reply(status: http.statusCode, body: data, headers: h)
+        try await http.request(method, path, body: body, headers: headers)
     }
 
     func stop() {
