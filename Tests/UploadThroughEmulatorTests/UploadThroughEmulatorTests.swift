@@ -11,15 +11,15 @@ import TestSupport
 /// emulator retries it and dead-letters it, and the upload's answer does not change).
 @Suite(.serialized) struct UploadThroughEmulatorTests {
     @Test func documentsLifecycleThroughTheBundle() async throws {
-        let emu = try await Emulator.start()
+        let emu = try await BundleEmulator.start(prefix: "upload-bundle")
         defer { emu.stop() }
         let acme = try await emu.token(org: "acme")
         let text = "Remote work policy\n\nStaff may work remotely two days a week.\n"
 
         // Multipart upload: 202 with the document and its job, committed before the answer.
-        let up = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: Array(text.utf8), filename: "remote-work.txt",
+        let up = try await emu.request("POST", "/v1/documents", body: MultipartBody.make(file: Array(text.utf8), filename: "remote-work.txt",
                                                                                       title: "Remote work", metadata: #"{"dept":"hr"}"#),
-                                       headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+                                       headers: ["Content-Type": MultipartBody.contentType, "Authorization": "Bearer \(acme)"])
         #expect(up.status == 202, "\(up.text)")
         let id = try #require(up.json["document_id"] as? String)
         let jobId = try #require(up.json["job_id"] as? String)
@@ -36,8 +36,8 @@ import TestSupport
         #expect(await emu.child.waitForStderr(containing: "[ReembedFunction] START RequestId:", timeout: 30) != nil)
 
         // The same bytes again: 200, the same document, no new job.
-        let again = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: Array(text.utf8), filename: "again.txt"),
-                                          headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        let again = try await emu.request("POST", "/v1/documents", body: MultipartBody.make(file: Array(text.utf8), filename: "again.txt"),
+                                          headers: ["Content-Type": MultipartBody.contentType, "Authorization": "Bearer \(acme)"])
         #expect(again.status == 200, "\(again.text)")
         #expect(again.json["document_id"] as? String == id)
         #expect(again.json["job_id"] is NSNull)
@@ -99,7 +99,7 @@ import TestSupport
     }
 
     @Test func refusalsThroughTheBundle() async throws {
-        let emu = try await Emulator.start()
+        let emu = try await BundleEmulator.start(prefix: "upload-bundle")
         defer { emu.stop() }
         let acme = try await emu.token(org: "acme")
 
@@ -113,8 +113,8 @@ import TestSupport
 
         // A PNG named .txt (a binary body: the gateway base64-encodes it).
         let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [UInt8](repeating: 1, count: 20)
-        let r415 = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: png, filename: "notes.txt"),
-                                         headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        let r415 = try await emu.request("POST", "/v1/documents", body: MultipartBody.make(file: png, filename: "notes.txt"),
+                                         headers: ["Content-Type": MultipartBody.contentType, "Authorization": "Bearer \(acme)"])
         #expect(r415.status == 415 && r415.errorCode == "unsupported_media_type", "\(r415.text)")
 
         // Over MAX_UPLOAD_BYTES (5 MB in the template) but under the gateway's 6 MB.
@@ -124,36 +124,19 @@ import TestSupport
         #expect(r413.status == 413 && r413.errorCode == "payload_too_large", "\(r413.text)")
 
         // A truncated multipart body, bad metadata.
-        var cut = Multipart.body(file: Array("x".utf8), filename: "x.txt")
+        var cut = MultipartBody.make(file: Array("x".utf8), filename: "x.txt")
         cut.removeLast(8)
         let r400 = try await emu.request("POST", "/v1/documents", body: cut,
-                                         headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+                                         headers: ["Content-Type": MultipartBody.contentType, "Authorization": "Bearer \(acme)"])
         #expect(r400.status == 400 && r400.errorCode == "invalid_multipart", "\(r400.text)")
-        let r422 = try await emu.request("POST", "/v1/documents", body: Multipart.body(file: Array("x".utf8), filename: "x.txt", metadata: "[1]"),
-                                         headers: ["Content-Type": Multipart.contentType, "Authorization": "Bearer \(acme)"])
+        let r422 = try await emu.request("POST", "/v1/documents", body: MultipartBody.make(file: Array("x".utf8), filename: "x.txt", metadata: "[1]"),
+                                         headers: ["Content-Type": MultipartBody.contentType, "Authorization": "Bearer \(acme)"])
         #expect(r422.status == 422 && r422.errorCode == "validation_failed", "\(r422.text)")
         #expect(try await emu.request("GET", "/v1/documents/no-such-id", headers: ["Authorization": "Bearer \(acme)"]).status == 404)
 
         // Nothing was stored for any of them.
         let list = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(acme)"])
         #expect(list.status == 200 && (list.json["documents"] as? [Any])?.isEmpty == true, "\(list.text)")
-    }
-}
-
-enum Multipart {
-    static let boundary = "----UploadThroughEmulator9f8e7d"
-    static let contentType = "multipart/form-data; boundary=\(boundary)"
-
-    static func body(file: [UInt8], filename: String, title: String? = nil, metadata: String? = nil) -> Data {
-        var out = Data()
-        func add(_ s: String) { out.append(Data(s.utf8)) }
-        add("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: text/plain\r\n\r\n")
-        out.append(Data(file))
-        add("\r\n")
-        if let title { add("--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n\(title)\r\n") }
-        if let metadata { add("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n\(metadata)\r\n") }
-        add("--\(boundary)--\r\n")
-        return out
     }
 }
 
@@ -172,70 +155,5 @@ enum SHA256Hex {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return String(String(decoding: data, as: UTF8.self).prefix(64))
-    }
-}
-
-/// A real `emulator start-api` on a free port with the real template, its data in a temporary
-/// folder (the store, the blobs, and the emulator's async queue under its working directory).
-final class Emulator: @unchecked Sendable {
-    let child: ChildProcess
-    let port: Int
-    let data: String
-
-    struct StartError: Error, CustomStringConvertible { let description: String }
-
-    static var template: String { TestPaths.packageRoot + "/infra/template.yaml" }
-
-    static func start() async throws -> Emulator {
-        let data = TestPaths.temporaryDirectory("upload-bundle")
-        var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = "sqlite://\(data)/rag.sqlite"
-        env["BLOB_DIR"] = "\(data)/blobs"
-        env["EMBEDDING_MODEL_DIR"] = TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"
-        let child = try ChildProcess(
-            TestPaths.executable("emulator"),
-            arguments: ["start-api", "--port", "0", "--template", template, "--build-dir", TestPaths.binDirectory,
-                        "--async-retry-scale", "0.01", "--no-schedules"],
-            environment: env, currentDirectory: data)
-        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 60),
-              let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
-            child.signal(SIGKILL)
-            throw StartError(description: "emulator did not start: \(child.stderr.joined(separator: "\n"))")
-        }
-        return Emulator(child: child, port: port, data: data)
-    }
-
-    private init(child: ChildProcess, port: Int, data: String) {
-        self.child = child
-        self.port = port
-        http = TestHTTPClient(port: port)
-        self.data = data
-    }
-
-    /// A development JWT from `emulator token`, with the template's issuer and audience.
-    func token(org: String) async throws -> String {
-        let p = try ChildProcess(TestPaths.executable("emulator"), arguments: ["token", "--org", org, "--template", Self.template])
-        p.closeStdin()
-        guard let line = await p.readLine(timeout: 30), !line.isEmpty else {
-            throw StartError(description: "emulator token failed: \(p.stderr.joined(separator: "\n"))")
-        }
-        _ = await p.waitForExit(timeout: 10)
-        return line.trimmingCharacters(in: .whitespaces)
-    }
-
-    typealias Reply = TestHTTPReply
-
-    /// One per emulator (see TestHTTPClient).
-    let http: TestHTTPClient
-
-    func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        try await http.request(method, path, body: body, headers: headers)
-    }
-
-    func stop() {
-        child.signal(SIGTERM)
-        let pid = child.process.processIdentifier
-        // Give it the shutdown grace, then make sure; never outlive the test.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if kill(pid, 0) == 0 { kill(pid, SIGKILL) } }
     }
 }

@@ -1,0 +1,109 @@
+import Foundation
+
+/// A real `emulator start-api` on a free port with the real template, its data in a temporary
+/// folder (the store, the blobs, and the emulator's async queue under its working directory).
+/// Shared by every suite that drives the bundle through HTTP as a user would.
+public final class BundleEmulator: @unchecked Sendable {
+    public let child: ChildProcess
+    public let port: Int
+    /// The emulator's working directory: `rag.sqlite`, `blobs/`, the async queue.
+    public let data: String
+    /// One per emulator (see TestHTTPClient).
+    public let http: TestHTTPClient
+
+    public struct StartError: Error, CustomStringConvertible { public let description: String }
+
+    public static var template: String { TestPaths.packageRoot + "/infra/template.yaml" }
+
+    /// `environment` is layered over this process's environment and the defaults (SQLite store
+    /// and blobs in `data`, the bundled model); `arguments` are added to `start-api`'s.
+    /// Schedules are off unless `arguments` holds `--now` or `schedules` is true.
+    public static func start(prefix: String = "bundle", environment: [String: String] = [:], arguments: [String] = [],
+                             schedules: Bool = false, data: String? = nil) async throws -> BundleEmulator {
+        let data = data ?? TestPaths.temporaryDirectory(prefix)
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = "sqlite://\(data)/rag.sqlite"
+        env["BLOB_DIR"] = "\(data)/blobs"
+        env["EMBEDDING_MODEL_DIR"] = TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"
+        env["ROUTE_CATALOG"] = TestPaths.packageRoot + "/config/routing/catalog.yaml"
+        env["ROUTE_RULES"] = TestPaths.packageRoot + "/config/routing/rules.yaml"
+        env["ROUTE_SETTINGS"] = TestPaths.packageRoot + "/config/routing/router.yaml"
+        for (k, v) in environment { env[k] = v }
+        var args = ["start-api", "--port", "0", "--template", template, "--build-dir", TestPaths.binDirectory,
+                    "--async-retry-scale", "0.01"]
+        if !schedules { args.append("--no-schedules") }
+        args += arguments
+        let child = try ChildProcess(TestPaths.executable("emulator"), arguments: args, environment: env, currentDirectory: data)
+        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 60),
+              let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            child.signal(SIGKILL)
+            throw StartError(description: "emulator did not start: \(child.stderr.joined(separator: "\n"))")
+        }
+        return BundleEmulator(child: child, port: port, data: data)
+    }
+
+    private init(child: ChildProcess, port: Int, data: String) {
+        self.child = child
+        self.port = port
+        http = TestHTTPClient(port: port)
+        self.data = data
+    }
+
+    /// A development JWT from `emulator token`, with the template's issuer and audience.
+    public func token(org: String) async throws -> String {
+        let p = try ChildProcess(TestPaths.executable("emulator"), arguments: ["token", "--org", org, "--template", Self.template])
+        p.closeStdin()
+        guard let line = await p.readLine(timeout: 30), !line.isEmpty else {
+            throw StartError(description: "emulator token failed: \(p.stderr.joined(separator: "\n"))")
+        }
+        _ = await p.waitForExit(timeout: 10)
+        return line.trimmingCharacters(in: .whitespaces)
+    }
+
+    public func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> TestHTTPReply {
+        try await http.request(method, path, body: body, headers: headers)
+    }
+
+    /// A JSON request with a bearer token.
+    public func json(_ method: String, _ path: String, token: String, _ object: Any? = nil) async throws -> TestHTTPReply {
+        let body = try object.map { try JSONSerialization.data(withJSONObject: $0) }
+        return try await http.request(method, path, body: body,
+                                      headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"])
+    }
+
+    /// Polls `check` every `interval` seconds until it returns a value or `timeout` passes.
+    public func eventually<T>(timeout: Double = 60, interval: Double = 0.1, _ check: () async throws -> T?) async throws -> T? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let value = try await check() { return value }
+            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+        }
+        return try await check()
+    }
+
+    public func stop() {
+        child.signal(SIGTERM)
+        let pid = child.process.processIdentifier
+        // Give it the shutdown grace, then make sure; never outlive the test.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 10) { if kill(pid, 0) == 0 { kill(pid, SIGKILL) } }
+    }
+}
+
+/// `multipart/form-data` bodies as a browser or `curl -F` sends them.
+public enum MultipartBody {
+    public static let boundary = "----RagFunctionsTest9f8e7d"
+    public static let contentType = "multipart/form-data; boundary=\(boundary)"
+
+    public static func make(file: [UInt8], filename: String, contentType fileType: String = "text/plain",
+                            title: String? = nil, metadata: String? = nil) -> Data {
+        var out = Data()
+        func add(_ s: String) { out.append(Data(s.utf8)) }
+        add("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(filename)\"\r\nContent-Type: \(fileType)\r\n\r\n")
+        out.append(Data(file))
+        add("\r\n")
+        if let title { add("--\(boundary)\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\n\(title)\r\n") }
+        if let metadata { add("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n\(metadata)\r\n") }
+        add("--\(boundary)--\r\n")
+        return out
+    }
+}
