@@ -19,6 +19,7 @@ let functionLibraries: [String: [Target.Dependency]] = [
     "search": ["Retrieval", "FunctionServices", "Embeddings"],
     "upload": ["Documents", "Stores", "DocumentStore", "FunctionServices", "Ingestion"],
     "route": ["IntentRouting", "FunctionServices", "Embeddings"],
+    "reembed": ["Indexing", "Documents", "FunctionServices", "DocumentStore", "Embeddings", "Ingestion"],
 ]
 
 let package = Package(
@@ -83,6 +84,14 @@ let package = Package(
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
         .target(name: "Retrieval", dependencies: ["DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
+        // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
+        // queue drain, the stale scan and the re-embed API.
+        .target(
+            name: "Indexing",
+            dependencies: ["DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Functions/Indexing"
+        ),
         // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
         .target(
             name: "IntentRouting",
@@ -225,6 +234,13 @@ let package = Package(
             path: "Tests/DocumentsTests"
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
+        .testTarget(
+            name: "IndexingTests",
+            dependencies: ["Indexing", "Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient",
+                           "Embeddings", "Ingestion", "LambdaEvents", "TestSupport"],
+            path: "Tests/IndexingTests"
+        ),
+        .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/ReembedThroughEmulatorTests"),
         .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]

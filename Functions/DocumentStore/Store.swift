@@ -88,6 +88,10 @@ public protocol Store: Sendable {
     func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job]
     /// Extends a lease still held by `owner`; false when it was lost (expired and re-claimed).
     func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool
+    /// Records on a running job the version its current attempt builds, so the next attempt
+    /// (after this worker died) can retire that half-built version. False when `owner` no longer
+    /// holds the lease.
+    func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool
     /// Marks a job done; throws `.leaseLost` when `owner` no longer holds it.
     func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError)
     /// Records a failed attempt: queued again after the backoff, or `dead` after `max_attempts`

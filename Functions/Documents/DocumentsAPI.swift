@@ -147,7 +147,7 @@ public struct DocumentsAPI: Sendable {
 
     /// The `{id}` path parameter. Ids are ours (UUIDs); anything that cannot be one (too long,
     /// odd characters, a NUL) is simply not found, without asking the store.
-    static func id(_ request: APIGatewayV2Request, what: String = "document") throws(APIError) -> String {
+    public static func id(_ request: APIGatewayV2Request, what: String = "document") throws(APIError) -> String {
         let raw = request.pathParameter("id") ?? ""
         guard (1...128).contains(raw.utf8.count),
               raw.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F })
@@ -157,7 +157,7 @@ public struct DocumentsAPI: Sendable {
         return raw
     }
 
-    static func noDocument(_ id: String) -> APIError { APIError.notFound("No document \(id).") }
+    public static func noDocument(_ id: String) -> APIError { APIError.notFound("No document \(id).") }
 
     /// Keys sorted, so the same state always reads the same (diffs, caches, eyes).
     static let encoder: JSONEncoder = {
@@ -166,7 +166,7 @@ public struct DocumentsAPI: Sendable {
         return e
     }()
 
-    static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) -> APIGatewayV2Response {
+    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) -> APIGatewayV2Response {
         guard let data = try? encoder.encode(value) else {
             return .error(.internalError("The response could not be encoded."), requestId: nil)
         }

@@ -540,6 +540,15 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
+    public func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool {
+        try run { c in
+            try c.execute("""
+                UPDATE jobs SET version_id = $1, updated_at = \(Self.now)
+                WHERE id = $2 AND status = 'running' AND lease_owner = $3
+                """, [.text(versionId), .text(jobId), .text(owner)]) == 1
+        }
+    }
+
     public func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
         let n = try run { c in
             try c.execute("""

@@ -1,26 +1,109 @@
+import Documents
+import DocumentStore
+import Embeddings
 import FunctionProtocol
 import FunctionRuntime
+import FunctionServices
+import Indexing
+import Ingestion
 import LambdaEvents
 
-/// `reembed`, the ingestion/re-embedding worker. It is invoked three ways: HTTP routes,
-/// schedules (queue drain, nightly stale scan) and async invocations from `upload`.
+/// `reembed`, the ingestion and re-embedding worker, invoked three ways:
+/// - HTTP: `POST /v1/documents/{id}/reembed`, `POST /v1/reembed` queue jobs (`ReembedAPI`) and
+///   ask this function for them at once;
+/// - schedules: `{"task":"drain"}` every minute runs queued jobs until the deadline nears;
+///   `{"task":"stale_scan"}` nightly queues re-embeds for documents not on `EMBEDDING_MODEL`;
+/// - async events from `upload` (`{"job_id","org_id"}`): a drain, so a new document is
+///   searchable within seconds.
+/// Thin: decode the event, call the Indexing library, map errors.
 @main
 struct Reembed: FunctionHandler {
-    let routes = HTTPRoutes([
-        "POST /v1/documents/{id}/reembed": HTTPRoutes.notImplemented("POST /v1/documents/{id}/reembed"),
-        "POST /v1/reembed": HTTPRoutes.notImplemented("POST /v1/reembed"),
-    ])
+    let routes: HTTPRoutes
+    let worker: QueueWorker
+    let scan: StaleScan
+    let margin: Double
 
-    init(context: InitializationContext) async throws {}
+    init(context: InitializationContext) async throws {
+        let services = try await Services.fromEnvironment(context.environment)
+        let configuration: WorkerConfiguration
+        do { configuration = try WorkerConfiguration.fromEnvironment(context.environment) } catch {
+            throw Services.StartupError.configuration("\(error)")
+        }
+        // Passages bypass the query cache; the chunker counts with the model's own tokenizer
+        // when it has one (an HTTP model's is estimated).
+        let model = (services.embedder as? CachedEmbeddingProvider)?.base ?? services.embedder
+        let counter = (model as? MiniLMEmbedder).map { m in TokenCounter { m.tokenizer.wordPieces(String($0)).count } } ?? .estimate
+        let blobs = FileBlobStore(root: context.env("BLOB_DIR") ?? UploadConfiguration.defaultBlobDirectory)
+        let pipeline = IndexingPipeline(store: services.store, blobs: blobs, embedder: model, tokenCounter: counter,
+                                        configuration: configuration)
+        worker = QueueWorker(pipeline: pipeline, owner: QueueWorker.ownerName(function: context.functionName), logger: context.logger)
+        let planner = ReembedPlanner(store: services.store, model: model.modelId, configuration: configuration)
+        scan = StaleScan(planner: planner)
+        margin = configuration.deadlineMargin
+        let api = ReembedAPI(planner: planner)
+        let me = context.functionName
 
-    func handle(_ event: IncomingEvent, context: InvocationContext) async throws -> APIGatewayV2Response {
-        switch event {
-        case .http(let request):
-            return await routes.respond(to: request, context: context)
-        case .schedule(let schedule):
-            throw ErrorPayload(errorType: "NotImplemented", errorMessage: "The worker does not run scheduled jobs yet (rule \(schedule.ruleName ?? "?")).")
-        case .other:
-            throw ErrorPayload(errorType: "NotImplemented", errorMessage: "The worker does not process jobs yet.")
+        @Sendable func respond(_ context: InvocationContext, _ body: () throws -> ReembedAPI.Result) async throws(APIError) -> APIGatewayV2Response {
+            let result: ReembedAPI.Result
+            do { result = try body() } catch {
+                let e = ErrorMapping.apiError(error)
+                if e.status >= 500 { context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"]) }
+                throw e
+            }
+            if let first = result.queued.first {
+                // One call is enough: the drain it starts runs every queued job.
+                do { try await context.invokeAsync(me, event: WorkerRequest(jobId: first.id, orgId: first.orgId)) } catch {
+                    context.logger.warning("could not invoke the worker; the queue drain will pick the jobs up",
+                                           metadata: ["jobs": "\(result.queued.count)", "error": "\(error)"])
+                }
+            }
+            return result.response
+        }
+        routes = HTTPRoutes([
+            "POST /v1/documents/{id}/reembed": { request, context in try await respond(context) { try api.reembedDocument(request) } },
+            "POST /v1/reembed": { request, context in try await respond(context) { try api.reembedAll(request) } },
+        ])
+        context.logger.info("worker ready", metadata: [
+            "store": "\(services.store.kind)", "model": "\(model.modelId)", "lease_s": "\(configuration.lease)",
+            "batch": "\(configuration.embedBatch)", "max_attempts": "\(configuration.maxAttempts)",
+        ])
+    }
+
+    func handle(_ event: IncomingEvent, context: InvocationContext) async throws -> WorkerOutput {
+        if case .http(let request) = event { return .http(await routes.respond(to: request, context: context)) }
+        let task: WorkerEvent
+        do { task = try WorkerEvent.from(event) } catch {
+            throw ErrorPayload(errorType: "InvalidEvent", errorMessage: error.description)
+        }
+        // Stop claiming while there is still time to record the last job.
+        let remaining = context.remainingTime - .milliseconds(Int64(margin * 1000))
+        let deadline = ContinuousClock.now + max(remaining, .zero)
+        var scanned: StaleScan.Report?
+        if task == .staleScan { scanned = scan.run(logger: context.logger) }
+        let report = await worker.drain(until: deadline)
+        context.logger.info("drain", metadata: [
+            "claimed": "\(report.claimed)", "indexed": "\(report.indexed)", "failed": "\(report.failed)", "dead": "\(report.dead)",
+            "chunks": "\(report.chunks)", "embedded": "\(report.embedded)", "reused": "\(report.reused)",
+        ])
+        return .report(WorkerReport(drain: report, staleScan: scanned))
+    }
+}
+
+/// What an invocation answers: an HTTP response, or what a drain (and scan) did.
+enum WorkerOutput: Encodable, Sendable {
+    case http(APIGatewayV2Response)
+    case report(WorkerReport)
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .http(let r): try r.encode(to: encoder)
+        case .report(let r): try r.encode(to: encoder)
         }
     }
+}
+
+struct WorkerReport: Encodable, Sendable {
+    var drain: DrainReport
+    var staleScan: StaleScan.Report?
+    enum CodingKeys: String, CodingKey { case drain, staleScan = "stale_scan" }
 }

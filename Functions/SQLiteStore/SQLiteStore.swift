@@ -499,6 +499,14 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
+    public func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE jobs SET version_id = ?, updated_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                           arguments: [versionId, Self.ms(Date()), jobId, owner])
+            return db.changesCount == 1
+        }
+    }
+
     public func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
         try write { db in
             let now = Self.ms(Date())

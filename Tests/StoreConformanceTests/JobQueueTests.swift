@@ -76,6 +76,24 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func theVersionAnAttemptBuildsIsKeptForTheNextAttempt(_ backend: Backend) async throws {
+        let db = try backend.fresh()
+        let store = db.store
+        let job = try store.enqueue(NewJob(orgId: "acme", type: .ingest, documentId: "d1")).job
+        #expect(job.versionId == nil)
+        _ = try store.claimJobs(owner: "first", limit: 1, lease: 0.3, types: nil)
+        #expect(try store.attachVersion(jobId: job.id, owner: "first", versionId: "v-first"))
+        #expect(try store.attachVersion(jobId: job.id, owner: "someone-else", versionId: "v-x") == false)
+        try await Task.sleep(for: .milliseconds(500))
+        // The worker died; whoever re-claims the job learns which version it left half-built.
+        let again = try db.connection().claimJobs(owner: "second", limit: 1, lease: 30, types: nil)
+        #expect(again.first?.versionId == "v-first")
+        #expect(try store.attachVersion(jobId: job.id, owner: "first", versionId: "v-late") == false)
+        #expect(try store.attachVersion(jobId: job.id, owner: "second", versionId: "v-second"))
+        #expect(try store.job(org: "acme", id: job.id)?.versionId == "v-second")
+    }
+
+    @Test(arguments: Backend.allCases)
     func failuresBackOffThenGoDeadWithTheErrorKept(_ backend: Backend) async throws {
         let store = try backend.fresh().store
         let job = try store.enqueue(NewJob(orgId: "acme", type: .ingest, maxAttempts: 3)).job

@@ -1,0 +1,50 @@
+import Documents
+import DocumentStore
+import Embeddings
+import Ingestion
+
+/// Why an attempt failed, and whether trying again later can help. Kept on the job (and on
+/// the failed version) word for word, so `GET /v1/jobs/{id}` says what went wrong.
+public struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    /// False: the same input will fail the same way (unreadable content, a missing blob), so
+    /// the job goes `dead` at once instead of burning its attempts.
+    public var retryable: Bool
+
+    public init(_ message: String, retryable: Bool) {
+        self.message = message
+        self.retryable = retryable
+    }
+
+    public var description: String { message }
+
+    /// Any error an attempt can meet, classified.
+    public static func from(_ error: any Error) -> JobFailure {
+        switch error {
+        case let f as JobFailure:
+            return f
+        case let e as IngestionError:
+            return JobFailure("extraction failed: \(e.description)", retryable: e.isRetryable)
+        case let e as EmbeddingError:
+            switch e {
+            case .invalidInput, .badRequest, .modelMissing, .modelCorrupt, .configuration:
+                return JobFailure("embedding failed: \(e.description)", retryable: false)
+            case .providerFailed, .unauthorized, .rateLimited, .unavailable, .malformedResponse:
+                // A key can be fixed and a provider can come back: worth the backoff.
+                return JobFailure("embedding failed: \(e.description)", retryable: true)
+            }
+        case let e as BlobStoreError:
+            switch e {
+            case .notFound, .invalidURI: return JobFailure("the document's file is gone: \(e.description)", retryable: false)
+            case .io: return JobFailure("reading the document's file failed: \(e.description)", retryable: true)
+            }
+        case let e as StoreError:
+            switch e {
+            case .invalidInput: return JobFailure("the store refused the version: \(e.description)", retryable: false)
+            default: return JobFailure("store error: \(e.description)", retryable: true)
+            }
+        default:
+            return JobFailure("\(error)", retryable: true)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import DocumentStore
+import Foundation
+import Logging
+
+/// Drains the job queue: claims one job at a time with a lease, runs it, records the result,
+/// and stops when the queue has nothing runnable or the deadline nears, leaving the rest queued
+/// for the next run (the per-minute schedule, or the next upload's async call).
+///
+/// One job at a time, so several workers (Lambda's concurrency, the emulator's pool) share a
+/// backlog evenly and a killed worker strands at most one job, until its lease expires.
+public struct QueueWorker: Sendable {
+    public let pipeline: IndexingPipeline
+    /// Unique per process: a lease names the worker holding it.
+    public let owner: String
+    public let logger: Logger
+
+    public init(pipeline: IndexingPipeline, owner: String, logger: Logger) {
+        self.pipeline = pipeline
+        self.owner = owner
+        self.logger = logger
+    }
+
+    /// A unique worker name: function, host process, and a random suffix (pids repeat).
+    public static func ownerName(function: String) -> String {
+        "\(function):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
+    }
+
+    /// Runs jobs until none is runnable or `deadline` (already net of the safety margin) passes.
+    public func drain(until deadline: ContinuousClock.Instant, maxJobs: Int = .max) async -> DrainReport {
+        var report = DrainReport()
+        let store = pipeline.store
+        while report.claimed < maxJobs, ContinuousClock.now < deadline {
+            let jobs: [Job]
+            do {
+                jobs = try store.claimJobs(owner: owner, limit: 1, lease: pipeline.configuration.lease, types: nil)
+            } catch {
+                logger.error("claiming jobs failed", metadata: ["error": "\(error)"])
+                report.errors += 1
+                break
+            }
+            guard let job = jobs.first else { break }
+            report.claimed += 1
+            await run(job, deadline: deadline, report: &report)
+        }
+        return report
+    }
+
+    func run(_ job: Job, deadline: ContinuousClock.Instant, report: inout DrainReport) async {
+        let started = ContinuousClock.now
+        var meta: Logger.Metadata = ["job_id": "\(job.id)", "type": "\(job.type.rawValue)", "org_id": "\(job.orgId)",
+                                     "attempt": "\(job.attempts)", "document_id": "\(job.documentId ?? "-")"]
+        let store = pipeline.store
+        func ms() -> Int {
+            let d = ContinuousClock.now - started
+            return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+        }
+        do {
+            let outcome = try await pipeline.run(job, owner: owner, deadline: deadline)
+            meta["duration_ms"] = "\(ms())"
+            switch outcome {
+            case .yielded(let why):
+                report.yielded += 1
+                _ = try store.failJob(jobId: job.id, owner: owner, error: why, retryable: true, backoff: Backoff(base: 0, cap: 0))
+                logger.notice("job yielded at the deadline", metadata: meta.merging(["reason": "\(why)"]) { $1 })
+                return
+            case .indexed(let s):
+                report.indexed += 1
+                report.chunks += s.chunks
+                report.embedded += s.embedded
+                report.reused += s.reused
+                meta["version_id"] = "\(s.versionId)"
+                meta["chunks"] = "\(s.chunks)"
+                meta["embedded"] = "\(s.embedded)"
+                meta["reused"] = "\(s.reused)"
+            case .skipped(let why):
+                report.skipped += 1
+                meta["skipped"] = "\(why)"
+            case .purged:
+                report.purged += 1
+            }
+            try store.completeJob(jobId: job.id, owner: owner, durationMs: ms())
+            logger.info("job done", metadata: meta)
+        } catch is IndexingPipeline.LeaseLost {
+            report.leaseLost += 1
+            logger.warning("lease lost; the job's new holder finishes it", metadata: meta)
+        } catch StoreError.leaseLost {
+            report.leaseLost += 1
+            logger.warning("lease lost before the job was recorded; its new holder finishes it", metadata: meta)
+        } catch let failure as JobFailure {
+            do {
+                let after = try store.failJob(jobId: job.id, owner: owner, error: failure.message, retryable: failure.retryable,
+                                              backoff: pipeline.configuration.backoff)
+                if after.status == .dead { report.dead += 1 } else { report.failed += 1 }
+                meta["status"] = "\(after.status.rawValue)"
+                meta["retryable"] = "\(failure.retryable)"
+                meta["error"] = "\(failure.message)"
+                logger.warning(after.status == .dead ? "job dead" : "job failed; retried after backoff", metadata: meta)
+            } catch {
+                report.errors += 1
+                logger.error("recording a failed job failed; its lease will expire and it runs again",
+                             metadata: meta.merging(["error": "\(error)"]) { $1 })
+            }
+        } catch {
+            report.errors += 1
+            logger.error("recording a job failed; its lease will expire and it runs again",
+                         metadata: meta.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+}
+
+/// What one drain did; the worker's invocation answers with it.
+public struct DrainReport: Sendable, Equatable, Codable {
+    public var claimed = 0
+    public var indexed = 0
+    public var skipped = 0
+    public var purged = 0
+    public var yielded = 0
+    public var failed = 0
+    public var dead = 0
+    public var leaseLost = 0
+    public var errors = 0
+    public var chunks = 0
+    public var embedded = 0
+    public var reused = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case claimed, indexed, skipped, purged, yielded, failed, dead, errors, chunks, embedded, reused
+        case leaseLost = "lease_lost"
+    }
+}

@@ -1,0 +1,130 @@
+import Documents
+import DocumentStore
+import Foundation
+import Ingestion
+import LambdaEvents
+
+/// The re-embed routes of the `reembed` function. The tenant is the `org_id` claim; another
+/// org's document is a 404.
+///
+/// | route | answer |
+/// |---|---|
+/// | `POST /v1/documents/{id}/reembed` | body optional: `{model?, chunk_size?, chunk_overlap?, force?}`. 202 `{document_id, job_id, status, created, job}` with the job (`created: false` when the same request's job is still live); 200 `{status: "up_to_date", version_id}` when the ready version already matches, unless `force`; 404 unknown or deleted; 422 a model this deployment cannot embed with, sizes out of range |
+/// | `POST /v1/reembed` | body optional: the same fields plus `scope`: `stale` (default: documents not on the target model or on older chunking rules) or `all` (every live document brought to the target model and chunking; with `force`, rebuilt even when already so). 202 `{queued, already_queued, up_to_date, pending, job_ids}` |
+///
+/// Documents still being ingested for the first time (`pending`) are left to their ingest job.
+public struct ReembedAPI: Sendable {
+    public let planner: ReembedPlanner
+
+    public init(planner: ReembedPlanner) { self.planner = planner }
+
+    /// The jobs a request queued, so the handler can ask the worker for them at once.
+    public struct Result: Sendable {
+        public var response: APIGatewayV2Response
+        public var queued: [Job]
+    }
+
+    public func reembedDocument(_ request: APIGatewayV2Request) throws -> Result {
+        let org = try request.requireClaim("org_id")
+        let id = try DocumentsAPI.id(request)
+        let params = try ReembedParameters.parse(try Self.optionalBody(request))
+        try planner.checkModel(params)
+        guard let doc = try planner.store.document(org: org, id: id), doc.deletedAt == nil else { throw DocumentsAPI.noDocument(id) }
+        switch try planner.plan(org: org, document: doc, params: params) {
+        case .upToDate(let v):
+            return Result(response: DocumentsAPI.json(UpToDateBody(documentId: id, versionId: v.id, model: v.embedModel)), queued: [])
+        case .queued(let job, let created):
+            return Result(response: DocumentsAPI.json(QueuedBody(documentId: id, job: job, created: created), status: 202,
+                                                      headers: ["location": "/v1/jobs/\(job.id)"]),
+                          queued: created ? [job] : [])
+        }
+    }
+
+    public func reembedAll(_ request: APIGatewayV2Request) throws -> Result {
+        let org = try request.requireClaim("org_id")
+        let body = try Self.optionalBody(request)
+        let params = try ReembedParameters.parse(body, extraFields: ["scope"])
+        try planner.checkModel(params)
+        var all = false
+        if let scope = body?["scope"], scope != .null {
+            guard let s = scope.stringValue, s == "all" || s == "stale" else {
+                throw APIError.invalidField("scope", "`scope` must be `stale` or `all`.")
+            }
+            all = s == "all"
+        }
+        var summary = ReembedAllBody()
+        var queued: [Job] = []
+        var cursor: String?
+        repeat {
+            let page = try planner.store.listDocuments(org: org, status: nil, limit: 100, cursor: cursor)
+            for doc in page.items where doc.deletedAt == nil {
+                guard doc.readyVersionId != nil || doc.status == .failed else {
+                    summary.pending += 1
+                    continue
+                }
+                if !all, let readyId = doc.readyVersionId, let ready = try planner.store.version(org: org, id: readyId),
+                   ready.embedModel == (params.model ?? planner.model), ready.chunkerVersion == Chunker.version {
+                    summary.upToDate += 1
+                    continue
+                }
+                switch try planner.plan(org: org, document: doc, params: params) {
+                case .upToDate: summary.upToDate += 1
+                case .queued(let job, let created):
+                    if created { summary.queued += 1; queued.append(job) } else { summary.alreadyQueued += 1 }
+                    if summary.jobIds.count < 100 { summary.jobIds.append(job.id) }
+                }
+            }
+            cursor = page.nextCursor
+        } while cursor != nil
+        return Result(response: DocumentsAPI.json(summary, status: 202), queued: queued)
+    }
+
+    /// No body, an empty one, or JSON.
+    static func optionalBody(_ request: APIGatewayV2Request) throws(APIError) -> JSONValue? {
+        guard let body = request.body, !body.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
+        return try request.jsonBody()
+    }
+}
+
+struct UpToDateBody: Encodable {
+    var documentId: String
+    var versionId: String
+    var model: String
+    enum CodingKeys: String, CodingKey { case documentId = "document_id", versionId = "version_id", model, status, jobId = "job_id" }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(documentId, forKey: .documentId)
+        try c.encode(versionId, forKey: .versionId)
+        try c.encode(model, forKey: .model)
+        try c.encode("up_to_date", forKey: .status)
+        try c.encodeNil(forKey: .jobId)
+    }
+}
+
+struct QueuedBody: Encodable {
+    var documentId: String
+    var job: Job
+    var created: Bool
+    enum CodingKeys: String, CodingKey { case documentId = "document_id", jobId = "job_id", status, created, job }
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(documentId, forKey: .documentId)
+        try c.encode(job.id, forKey: .jobId)
+        try c.encode(job.status.rawValue, forKey: .status)
+        try c.encode(created, forKey: .created)
+        try c.encode(JobBody(job), forKey: .job)
+    }
+}
+
+struct ReembedAllBody: Encodable {
+    var queued = 0
+    var alreadyQueued = 0
+    var upToDate = 0
+    var pending = 0
+    /// The first 100 jobs' ids.
+    var jobIds: [String] = []
+    enum CodingKeys: String, CodingKey {
+        case queued, pending
+        case alreadyQueued = "already_queued", upToDate = "up_to_date", jobIds = "job_ids"
+    }
+}
