@@ -237,11 +237,10 @@ let package = Package(
         .testTarget(
             name: "IndexingTests",
             dependencies: ["Indexing", "Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient",
-                           "Embeddings", "Ingestion", "LambdaEvents", "TestSupport"],
+                           "Embeddings", "Ingestion", "LambdaEvents", "Resilience", "TestSupport"],
             path: "Tests/IndexingTests"
         ),
-        .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/ReembedThroughEmulatorTests"),
-        .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "LambdaEvents"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

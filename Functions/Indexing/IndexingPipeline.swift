@@ -117,17 +117,8 @@ public struct IndexingPipeline: Sendable {
                                          error: "abandoned: the attempt building it stopped (worker killed or timed out); attempt \(job.attempts) rebuilt it")
         }
 
-        let bytes = try blobs.read(uri: doc.blobURI)
-        let format: DocumentFormat
-        if let known = DocumentFormat(mimeType: doc.mimeType) { format = known } else {
-            format = try ContentSniffer.sniff(bytes, declaredContentType: doc.mimeType, filename: doc.filename)
-        }
-        let extracted = try await extractor.extract(bytes, format: format)
-        let pieces = Chunker(configuration: chunking, tokenCounter: tokenCounter).chunk(extracted.text)
-        guard !pieces.isEmpty else {
-            throw JobFailure("the document has no text to index (an image-only PDF, or an empty file)", retryable: false)
-        }
-
+        // The version exists before any work, so every failure, extraction included, is recorded
+        // on it (and a document that never had a ready version shows `failed`).
         let version = try store.createVersion(org: org, NewVersion(
             documentId: id, embedModel: target.model, dim: embedder.dimension, chunkSize: chunking.chunkSize,
             chunkOverlap: chunking.overlap, chunkerVersion: target.chunkerVersion, sourceSha256: doc.sha256))
@@ -136,6 +127,16 @@ public struct IndexingPipeline: Sendable {
             throw LeaseLost()
         }
         do {
+            let bytes = try blobs.read(uri: doc.blobURI)
+            let format: DocumentFormat
+            if let known = DocumentFormat(mimeType: doc.mimeType) { format = known } else {
+                format = try ContentSniffer.sniff(bytes, declaredContentType: doc.mimeType, filename: doc.filename)
+            }
+            let extracted = try await extractor.extract(bytes, format: format)
+            let pieces = Chunker(configuration: chunking, tokenCounter: tokenCounter).chunk(extracted.text)
+            guard !pieces.isEmpty else {
+                throw JobFailure("the document has no text to index (an image-only PDF, or an empty file)", retryable: false)
+            }
             return try await build(version, of: doc, pieces: pieces, job: job, owner: owner, deadline: deadline)
         } catch let e as LeaseLost {
             throw e
@@ -169,6 +170,7 @@ public struct IndexingPipeline: Sendable {
                 missingTexts.append(texts[i])
             }
             if !missingTexts.isEmpty {
+                try renewLease(job, owner: owner, version: version)
                 let embedded = try await embedder.embed(missingTexts, role: .passage)
                 guard embedded.count == missingTexts.count else {
                     throw JobFailure("the embedding provider returned \(embedded.count) vectors for \(missingTexts.count) texts", retryable: true)
@@ -186,10 +188,7 @@ public struct IndexingPipeline: Sendable {
             }
             try store.insertChunks(org: org, versionId: version.id, rows)
             start = end
-            guard try store.heartbeat(jobId: job.id, owner: owner, lease: configuration.lease) else {
-                try? store.markVersionFailed(org: org, id: version.id, error: "abandoned: the job's lease was lost")
-                throw LeaseLost()
-            }
+            try renewLease(job, owner: owner, version: version)
             if start < pieces.count, let deadline, ContinuousClock.now >= deadline {
                 // Left `indexing`: the next attempt retires it and reuses these vectors.
                 return .yielded("the invocation's deadline came after \(start) of \(pieces.count) chunks; they are kept and reused")
@@ -205,6 +204,15 @@ public struct IndexingPipeline: Sendable {
 }
 
 extension IndexingPipeline {
+    /// Around each slow step (an embedding call, a write): a worker that stalled past its lease
+    /// stops at once instead of racing the worker that took the job over.
+    func renewLease(_ job: Job, owner: String, version: DocVersion) throws {
+        guard try store.heartbeat(jobId: job.id, owner: owner, lease: configuration.lease) else {
+            try? store.markVersionFailed(org: version.orgId, id: version.id, error: "abandoned: the job's lease was lost")
+            throw LeaseLost()
+        }
+    }
+
     /// The flip; returns why not when the store refuses it (the document was deleted meanwhile).
     func publish(_ version: DocVersion) throws(StoreError) -> String? {
         do {

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import Ingestion
 import Testing
@@ -82,12 +83,9 @@ struct PDFExtractionTests {
         try "#!/bin/sh\necho $$ > \(pidFile)\nexec sleep 30\n".write(toFile: script, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script)
 
-        let clock = ContinuousClock()
-        let start = clock.now
         let error = await failure(PDFFixture.text([["x"]]), PDFTextExtractor(executablePath: script, timeoutSeconds: 0.5))
         #expect(error == .extractionTimedOut(seconds: 0.5))
         #expect(error?.httpStatus == 504)
-        #expect(clock.now - start < .seconds(20), "the extractor gave up long before the 30 s sleep ended")
 
         // The process is gone (SIGTERM; SIGKILL a second later if it lingered).
         let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
