@@ -240,6 +240,8 @@ let package = Package(
                            "Embeddings", "Ingestion", "LambdaEvents", "Resilience", "TestSupport"],
             path: "Tests/IndexingTests"
         ),
+        .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport", "PostgresClient"], path: "Tests/ReembedThroughEmulatorTests",
+                    exclude: ["fake_embeddings.py"]),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "LambdaEvents"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]

@@ -261,7 +261,13 @@ import TestSupport
         }
         let list = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(token)"])
         #expect(list.status == 200 && (list.json["documents"] as? [Any])?.isEmpty == true, "\(list.text)")
-        for (method, path) in [("POST", "/v1/generate"), ("POST", "/v1/documents/d1/reembed"), ("POST", "/v1/reembed")] {
+        // The worker's routes are built (ReembedThroughEmulatorTests covers them).
+        let reembedUnknown = try await emu.request("POST", "/v1/documents/d1/reembed", headers: ["Authorization": "Bearer \(token)"])
+        #expect(reembedUnknown.status == 404 && reembedUnknown.errorCode == "not_found", "\(reembedUnknown.text)")
+        let reembedAll = try await emu.request("POST", "/v1/reembed", body: Data("{}".utf8),
+                                               headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"])
+        #expect(reembedAll.status == 202 && reembedAll.json["queued"] as? Int == 0, "\(reembedAll.text)")
+        for (method, path) in [("POST", "/v1/generate")] {
             let r: EmulatorHarness.Reply
             do {
                 r = try await emu.request(method, path, body: method == "POST" ? Data("{}".utf8) : nil,

@@ -11,15 +11,18 @@ public final class BundleEmulator: @unchecked Sendable {
     /// One per emulator (see TestHTTPClient).
     public let http: TestHTTPClient
 
-    public struct StartError: Error, CustomStringConvertible { public let description: String }
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
+    }
 
     public static var template: String { TestPaths.packageRoot + "/infra/template.yaml" }
 
     /// `environment` is layered over this process's environment and the defaults (SQLite store
     /// and blobs in `data`, the bundled model); `arguments` are added to `start-api`'s.
     /// Schedules are off unless `arguments` holds `--now` or `schedules` is true.
-    public static func start(prefix: String = "bundle", environment: [String: String] = [:], arguments: [String] = [],
-                             schedules: Bool = false, data: String? = nil) async throws -> BundleEmulator {
+    public static func start(prefix: String = "bundle", data: String? = nil, environment: [String: String] = [:],
+                             arguments: [String] = [], schedules: Bool = false) async throws -> BundleEmulator {
         let data = data ?? TestPaths.temporaryDirectory(prefix)
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = "sqlite://\(data)/rag.sqlite"

@@ -7,8 +7,7 @@ import TestSupport
 
 /// The `upload` function through the real emulator and the real template: the JWT authorizer,
 /// the gateway's body encoding, the handler process, the store and blob folder it opens from
-/// its environment, and the async invocation of the worker (still a stub that fails: the
-/// emulator retries it and dead-letters it, and the upload's answer does not change).
+/// its environment, and the async invocation of the worker that indexes what was uploaded.
 @Suite(.serialized) struct UploadThroughEmulatorTests {
     @Test func documentsLifecycleThroughTheBundle() async throws {
         let emu = try await BundleEmulator.start(prefix: "upload-bundle")
@@ -31,8 +30,7 @@ import TestSupport
         let blobs = (try? FileManager.default.contentsOfDirectory(atPath: emu.data + "/blobs/acme")) ?? []
         #expect(blobs.count == 1 && blobs.first?.hasPrefix(SHA256Hex.of(text)) == true, "\(blobs)")
 
-        // The worker was asked at once: the async invocation reached it (a stub that fails for
-        // now), and that did not change the answer above.
+        // The worker was asked at once: the async invocation reached it.
         #expect(await emu.child.waitForStderr(containing: "[ReembedFunction] START RequestId:", timeout: 30) != nil)
 
         // The same bytes again: 200, the same document, no new job.
@@ -50,17 +48,20 @@ import TestSupport
         #expect((raw.json["document"] as? [String: Any])?["mime_type"] as? String == "text/markdown")
         #expect((raw.json["document"] as? [String: Any])?["filename"] as? String == "faq.md")
 
-        // Read it back.
-        let got = try await emu.request("GET", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"])
-        #expect(got.status == 200, "\(got.text)")
-        #expect(got.json["id"] as? String == id && got.json["status"] as? String == "pending")
-        #expect(got.json["ready_version"] is NSNull && got.json["version_count"] as? Int == 0)
+        // Read it back, once the worker has indexed it.
+        let ready = try await emu.eventually(timeout: 120) { () -> TestHTTPReply? in
+            let r = try await emu.request("GET", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"])
+            return r.json["status"] as? String == "ready" ? r : nil
+        }
+        let got = try #require(ready)
+        #expect(got.json["id"] as? String == id && got.json["version_count"] as? Int == 1 && (got.json["chunk_count"] as? Int ?? 0) >= 1)
+        #expect((got.json["ready_version"] as? [String: Any])?["state"] as? String == "ready")
         let versions = try await emu.request("GET", "/v1/documents/\(id)/versions", headers: ["Authorization": "Bearer \(acme)"])
-        #expect(versions.status == 200 && (versions.json["versions"] as? [Any])?.isEmpty == true, "\(versions.text)")
+        #expect(versions.status == 200 && (versions.json["versions"] as? [Any])?.count == 1, "\(versions.text)")
         let job = try await emu.request("GET", "/v1/jobs/\(jobId)", headers: ["Authorization": "Bearer \(acme)"])
         #expect(job.status == 200, "\(job.text)")
         #expect(job.json["type"] as? String == "ingest" && job.json["document_id"] as? String == id)
-        #expect(job.json["status"] as? String == "queued")  // the worker stub does not take jobs yet
+        #expect(job.json["status"] as? String == "succeeded" && job.json["attempts"] as? Int == 1, "\(job.text)")
 
         // List, one per page, newest first.
         let first = try await emu.request("GET", "/v1/documents?limit=1", headers: ["Authorization": "Bearer \(acme)"])
@@ -91,11 +92,17 @@ import TestSupport
         let deleteJob = try #require(del.json["job_id"] as? String)
         let dj = try await emu.request("GET", "/v1/jobs/\(deleteJob)", headers: ["Authorization": "Bearer \(acme)"])
         #expect(dj.json["type"] as? String == "delete")
+        // Shown as deleted until the worker's delete job purges it (it may already have).
         let gone = try await emu.request("GET", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"])
-        #expect(gone.status == 200 && gone.json["status"] as? String == "deleted")
+        #expect((gone.status == 200 && gone.json["status"] as? String == "deleted") || gone.status == 404, "\(gone.text)")
         let listed = try await emu.request("GET", "/v1/documents", headers: ["Authorization": "Bearer \(acme)"])
         #expect((listed.json["documents"] as? [[String: Any]])?.map { $0["id"] as? String } == [rawId])
-        #expect(try await emu.request("DELETE", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"]).status == 200)
+        let purged = try await emu.eventually(timeout: 60) {
+            try await emu.request("GET", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"]).status == 404 ? true : nil
+        }
+        #expect(purged == true)
+        #expect(try await emu.request("GET", "/v1/jobs/\(deleteJob)", headers: ["Authorization": "Bearer \(acme)"]).json["status"] as? String == "succeeded")
+        #expect(try await emu.request("DELETE", "/v1/documents/\(id)", headers: ["Authorization": "Bearer \(acme)"]).status == 404)
     }
 
     @Test func refusalsThroughTheBundle() async throws {
