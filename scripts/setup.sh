@@ -27,6 +27,12 @@ if ! python3 -c "import awscli" >/dev/null 2>&1; then
   python3 -m pip install -q --root-user-action=ignore awscli
 fi
 
+# boto3, the SDK most users call Lambda with, must work against the Invoke API unmodified too.
+if ! python3 -c "import boto3" >/dev/null 2>&1; then
+  echo "setup: installing boto3"
+  python3 -m pip install -q --root-user-action=ignore boto3
+fi
+
 # AWS's own Python runtime interface client: the emulator's Runtime API hosting is tested with it.
 if ! python3 -c "import awslambdaric" >/dev/null 2>&1; then
   echo "setup: installing awslambdaric"

@@ -55,4 +55,39 @@ import TestSupport
         #expect(missingCode != 0)
         #expect(missing.contains("ResourceNotFoundException"))
     }
+
+    /// The same API through boto3, the SDK most callers use, with nothing changed but the endpoint.
+    @Test func boto3InvokesThroughTheEmulator() async throws {
+        let emu = try await EmulatorHarness.start(arguments: ["--lambda-port", "0"])
+        defer { Task { await emu.stop() } }
+        let line = try #require(await emu.child.waitForStderr(containing: "Lambda Invoke API on http://"))
+        let url = try #require(line.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init))
+        let script = """
+            import base64, json, sys, boto3
+            client = boto3.client("lambda", endpoint_url=sys.argv[1], region_name="us-east-1",
+                                  aws_access_key_id="emulator", aws_secret_access_key="emulator")
+            r = client.invoke(FunctionName="Fixture", Payload=json.dumps({"hello": "boto3"}), LogType="Tail")
+            out = {"status": r["StatusCode"], "payload": json.loads(r["Payload"].read()),
+                   "tail": "REPORT RequestId:" in base64.b64decode(r["LogResult"]).decode()}
+            e = client.invoke(FunctionName="Fixture", Payload=json.dumps({"fail": "boom"}))
+            out["error"] = [e.get("FunctionError"), json.loads(e["Payload"].read()).get("errorMessage")]
+            out["event"] = client.invoke(FunctionName="Fixture", InvocationType="Event", Payload=b"{}")["StatusCode"]
+            try:
+                client.invoke(FunctionName="Nope", Payload=b"{}")
+            except client.exceptions.ResourceNotFoundException:
+                out["missing"] = "ResourceNotFoundException"
+            print(json.dumps(out))
+            """
+        let child = try ChildProcess("/usr/bin/env", arguments: ["python3", "-c", script, url], currentDirectory: emu.directory)
+        child.closeStdin()
+        let printed = await child.readLine(timeout: 60) ?? ""
+        #expect(await child.waitForExit(timeout: 60) == 0, "\(child.stderr.joined(separator: "\n"))")
+        let out = try #require(try JSONSerialization.jsonObject(with: Data(printed.utf8)) as? [String: Any], "\(printed)")
+        #expect(out["status"] as? Int == 200)
+        #expect((out["payload"] as? [String: Any])?["echo"] as? [String: String] == ["hello": "boto3"])
+        #expect(out["tail"] as? Bool == true)
+        #expect(out["error"] as? [String] == ["Unhandled", "boom"])
+        #expect(out["event"] as? Int == 202)
+        #expect(out["missing"] as? String == "ResourceNotFoundException")
+    }
 }
