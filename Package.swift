@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // MARK: Runtime: protocol, events, transports. No dependency on any function.
@@ -55,10 +56,12 @@ let package = Package(
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
+        // Signature Version 4, for calling AWS APIs (Lambda Invoke) from a deployed function.
+        .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Runtime/AWSSigV4"),
         .target(
             name: "FunctionRuntime",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "HTTPClient", "CStdio",
+                "FunctionProtocol", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/FunctionRuntime"
@@ -185,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "FunctionRuntimeTests",
             dependencies: [
-                "FunctionRuntime", "FunctionProtocol", "LambdaEvents", "TestSupport",
+                "FunctionRuntime", "FunctionProtocol", "LambdaEvents", "TestSupport", "AWSSigV4",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/FunctionRuntimeTests"

@@ -6,6 +6,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import AWSSigV4
 import Dispatch
 import FunctionProtocol
 import HTTPClient
@@ -86,8 +87,35 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
                            headers: ["Content-Type: application/json", "Lambda-Runtime-Function-Error-Type: \(error.errorType)"])
     }
 
+    /// Lambda's Invoke API with `InvocationType: Event`, signed with the execution role's
+    /// credentials (SigV4). The endpoint is `AWS_ENDPOINT_URL_LAMBDA` or `AWS_ENDPOINT_URL` when
+    /// set (as the AWS SDKs read them: a VPC endpoint, or the emulator's `--lambda-port`), else
+    /// `https://lambda.<AWS_REGION>.amazonaws.com`. The role needs `lambda:InvokeFunction` on the
+    /// target; the template grants it.
     func invokeAsync<E: Codable & Sendable>(functionName: String, event: E) async throws {
-        throw TransportError.unsupported(
-            "invokeAsync needs the Lambda Invoke API, which this transport does not call yet; the scheduled drain picks queued work up instead.")
+        let env = ProcessInfo.processInfo.environment
+        guard let credentials = AWSCredentials.fromEnvironment(env) else {
+            throw TransportError.unsupported("invokeAsync needs AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), which Lambda sets")
+        }
+        let region = env["AWS_REGION"].flatMap { $0.isEmpty ? nil : $0 } ?? env["AWS_DEFAULT_REGION"].flatMap { $0.isEmpty ? nil : $0 } ?? "us-east-1"
+        var endpoint = env["AWS_ENDPOINT_URL_LAMBDA"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? env["AWS_ENDPOINT_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://lambda.\(region).amazonaws.com"
+        while endpoint.hasSuffix("/") { endpoint.removeLast() }
+        let name = SigV4Signer.uriEncode(functionName)
+        guard let url = URL(string: "\(endpoint)/2015-03-31/functions/\(name)/invocations") else {
+            throw TransportError.unsupported("invokeAsync: not a URL: \(endpoint)")
+        }
+        let body = try encoder.encode(event)
+        let base = ["Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"]
+        let signed = SigV4Signer(credentials: credentials, region: region, service: "lambda").sign(method: "POST", url: url, headers: base, body: body)
+        let headers = base.merging(signed) { $1 }.map { "\($0.key): \($0.value)" }
+        let r: CurlHTTPClient.Response = try await withCheckedThrowingContinuation { cont in
+            queue.async { [client] in
+                cont.resume(with: Result { try client.send(method: "POST", url: url.absoluteString, body: body, headers: headers) })
+            }
+        }
+        guard r.status == 202 else {
+            throw TransportError.runtimeAPI("Invoke \(functionName) (Event) answered \(r.status): \(String(decoding: r.body.prefix(500), as: UTF8.self))")
+        }
     }
 }

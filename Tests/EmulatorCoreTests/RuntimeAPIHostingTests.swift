@@ -65,6 +65,33 @@ import TestSupport
 
     static func pid(_ reply: EmulatorHarness.Reply) -> Int? { reply.json["pid"] as? Int }
 
+    /// On Lambda, `invokeAsync` is a SigV4-signed call to the Invoke API with InvocationType
+    /// Event. Here the endpoint is the emulator's own Invoke API (`AWS_ENDPOINT_URL_LAMBDA`, as the
+    /// AWS SDKs read it), so the whole path runs: the signed request, 202, and the event running.
+    @Test func aRuntimeAPIFunctionInvokesAsyncThroughTheInvokeAPI() async throws {
+        let port = Self.freePort()
+        let emu = try await EmulatorHarness.start(
+            template: Self.template(), arguments: ["--no-schedules", "--lambda-port", String(port)],
+            environment: ["AWS_ENDPOINT_URL_LAMBDA": "http://127.0.0.1:\(port)", "AWS_REGION": "eu-west-1",
+                          "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-a-real-secret", "AWS_SESSION_TOKEN": "tok"])
+        defer { Task { await emu.stop() } }
+        let r = try await emu.get("/sw/async?function=Stdio")
+        #expect(r.status == 202, "\(r.text)")
+        #expect(await emu.child.waitForStderr(containing: "[Stdio] START RequestId:", timeout: 30) != nil)
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
     @Test func swiftRuntimeSpeaksTheRuntimeAPIBehindTheHTTPAPI() async throws {
         let emu = try await Self.start()
         defer { Task { await emu.stop() } }
