@@ -19,6 +19,7 @@ let functionLibraries: [String: [Target.Dependency]] = [
     "search": ["Retrieval", "FunctionServices", "Embeddings"],
     "upload": ["Documents", "Stores", "DocumentStore", "FunctionServices", "Ingestion"],
     "route": ["IntentRouting", "FunctionServices", "Embeddings"],
+    "generate": ["Generation", "Retrieval", "FunctionServices", "Embeddings"],
 ]
 
 let package = Package(
@@ -83,6 +84,16 @@ let package = Package(
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
         .target(name: "Retrieval", dependencies: ["DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
+        // Grounded answers: prompts, LLM providers over HTTP, the retry loop and fallback chain,
+        // citations, confidence, redaction, the response cache.
+        .target(
+            name: "Generation",
+            dependencies: [
+                "DocumentStore", "Retrieval", "Embeddings", "HTTPClient", "Resilience", "TextFolding", "Ingestion",
+                "LambdaEvents", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Generation"
+        ),
         // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
         .target(
             name: "IntentRouting",
@@ -223,6 +234,19 @@ let package = Package(
             dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "FunctionServices",
                            "Ingestion", "LambdaEvents", "TestSupport"],
             path: "Tests/DocumentsTests"
+        ),
+        .testTarget(
+            name: "GenerationTests",
+            dependencies: [
+                "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/GenerationTests"
+        ),
+        .testTarget(
+            name: "GenerateThroughEmulatorTests",
+            dependencies: ["TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/GenerateThroughEmulatorTests"
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
         .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
