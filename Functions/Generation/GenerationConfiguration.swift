@@ -118,7 +118,8 @@ enum ProvidersFile {
         var c = ProviderConfiguration(
             name: name, api: api, baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL,
             apiKey: try f["api_key"]?.substituted(environment), requiresKey: try f["requires_key"]?.bool() ?? true,
-            enabledInFile: try f["enabled"]?.bool() ?? true, primaryModel: primary,
+            enabledInFile: try f["enabled"].map { v throws(GenerationConfigurationError) in try v.substitutedBool(environment) } ?? true,
+            primaryModel: primary,
             fallbackModel: try models["fallback"]?.substituted(environment))
         if let t = f["timeout_ms"] { c.timeout = .milliseconds(try t.int(in: 100...600_000)) }
         if let r = f["retry"] {

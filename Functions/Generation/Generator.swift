@@ -33,6 +33,9 @@ public final class Generator: Sendable {
         self.configuration = configuration
         if let providers {
             self.providers = providers
+        } else if configuration.enabledProviders.isEmpty {
+            // Nothing to call: no HTTP client (and no libcurl) needed to answer extractively.
+            self.providers = []
         } else {
             let client = try client ?? HTTPClient()
             self.providers = configuration.providers.map { LLMProviders.make($0, client: client) }
@@ -49,7 +52,8 @@ public final class Generator: Sendable {
         self.sleep = sleep
     }
 
-    public var providerNames: [String] { providers.map(\.name) }
+    /// The configured providers' names, enabled or not (what `preferred_provider` may name).
+    public var providerNames: [String] { configuration.providers.map(\.name) }
 
     /// Answers `request` for `org` before `deadline` (the invocation's; the providers get it
     /// minus `deadline_reserve_ms`, and at most `max_total_ms`).
@@ -129,6 +133,11 @@ public final class Generator: Sendable {
                        temperature: Double, logger: Logger) async -> GenerateResponse? {
         let s = configuration.settings
         var tried = 0
+        if let preferred = request.preferredProvider, !providers.contains(where: { $0.name == preferred }),
+           let reason = configuration.providers.first(where: { $0.name == preferred })?.disabledReason {
+            // Built without provider objects (none enabled): still say why the preferred one was not called.
+            run.attempts.append(AttemptRecord(provider: preferred, outcome: "disabled", detail: reason))
+        }
         let chunks = run.chunks
         let language = run.language
         for provider in chain(preferred: request.preferredProvider) {

@@ -100,6 +100,15 @@ struct YAMLValue {
         }
     }
 
+    /// A boolean that may come from the environment (`enabled: ${USE_LOCAL_LLM:-false}`).
+    func substitutedBool(_ environment: [String: String]) throws(GenerationConfigurationError) -> Bool {
+        switch try substituted(environment).lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0", "": return false
+        case let other: throw error("expected true or false, not \(other)")
+        }
+    }
+
     func strings() throws(GenerationConfigurationError) -> [String] {
         if isNull { return [] }
         guard case .sequence(let seq) = node else { throw error("expected a list of strings") }

@@ -97,12 +97,14 @@ import TestSupport
         defer { emu.stop() }
         let acme = try await emu.token(org: "acme")
         let r = try await emu.json("POST", "/v1/generate", token: acme, [
-            "query": "When are laptops replaced?", "context_chunks": Self.chunks, "language": "en",
+            "query": "When are laptops replaced?", "context_chunks": Self.chunks, "language": "en", "preferred_provider": "testai",
         ])
         #expect(r.status == 200, "\(r.text)")
         let meta = try #require(r.json["response_metadata"] as? [String: Any])
         #expect(meta["fallback"] as? String == "extractive")
         #expect(meta["provider"] is NSNull)
+        let attempts = try #require(meta["attempts"] as? [[String: Any]])
+        #expect(attempts.map { "\($0["provider"]!):\($0["outcome"]!)" } == ["testai:disabled", "extractive:used"])
         #expect((r.json["answer"] as? String)?.contains("Laptops are replaced every four years by the IT department. [2]") == true)
         #expect((r.json["citations"] as? [[String: Any]])?.first?["chunk_id"] as? String == "it-2")
 

@@ -59,6 +59,9 @@ import Testing
                 return "no error"
             } catch { return error.description }
         }
+        let toggled = "providers:\n  a: { api: openai, api_key: k, enabled: \"${USE_A:-false}\", models: { primary: m } }"
+        #expect(try ProvidersFile.parse(try YAMLValue.parse(toggled, file: "p.yaml"), environment: [:])[0].isEnabled == false)
+        #expect(try ProvidersFile.parse(try YAMLValue.parse(toggled, file: "p.yaml"), environment: ["USE_A": "true"])[0].isEnabled)
         #expect(failure("providers:\n  a: { api: cohere, models: { primary: m } }").contains("`providers.a.api`: must be openai, anthropic or gemini"))
         #expect(failure("providers:\n  a: { api: openai, model: m }").contains("`providers.a.model`: unknown field"))
         #expect(failure("providers:\n  a: { api: openai, models: { primary: m }, timeout_ms: 5 }").contains("`providers.a.timeout_ms`: must be 100"))
