@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "fixture-fn", targets: ["FixtureFunction"]),
         .executable(name: "bench", targets: ["Bench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
+        .executable(name: "generate-bench", targets: ["GenerateBench"]),
         .executable(name: "embed", targets: ["Embed"]),
         .executable(name: "route-eval", targets: ["RouteEval"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
@@ -178,6 +179,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "infra/bench/StoreBench"
+        ),
+        .executableTarget(
+            name: "GenerateBench",
+            dependencies: ["DocumentStore", "SQLiteStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "infra/bench/GenerateBench"
         ),
 
         // MARK: Tests
