@@ -132,6 +132,7 @@ public final class Generator: Sendable {
     func callProviders(_ request: GenerateRequest, _ run: inout Run, deadline: ContinuousClock.Instant, maxTokens: Int,
                        temperature: Double, logger: Logger) async -> GenerateResponse? {
         let s = configuration.settings
+        // Enabled providers met before the current one: any answer after the first is a fallback.
         var tried = 0
         if let preferred = request.preferredProvider, !providers.contains(where: { $0.name == preferred }),
            let reason = configuration.providers.first(where: { $0.name == preferred })?.disabledReason {
@@ -154,10 +155,12 @@ public final class Generator: Sendable {
                 let left = Int((cooldown.until - ContinuousClock.now).inSeconds.rounded(.up))
                 run.attempts.append(AttemptRecord(provider: name, outcome: "cooldown", detail: "\(cooldown.reason); \(left) s left"))
                 logger.info("generation provider skipped", metadata: ["provider": "\(name)", "reason": "cooldown"])
+                tried += 1
                 continue
             }
             if deadline - ContinuousClock.now < s.minAttemptTime {
                 run.attempts.append(AttemptRecord(provider: name, outcome: "out_of_time", detail: "not enough time left before the deadline"))
+                tried += 1
                 continue
             }
             for (m, model) in provider.configuration.models.enumerated() {

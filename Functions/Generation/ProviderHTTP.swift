@@ -57,7 +57,8 @@ struct ProviderHTTP: Sendable {
         let (message, code) = errorMessage(body)
         let text = redact("HTTP \(status) from \(url): \(message)")
         let haystack = (message + " " + (code ?? "")).lowercased()
-        let retryAfter = RetryAfter.from(headers: headers)
+        // Gemini says how long in the body (`RetryInfo.retryDelay: "13s"`) rather than a header.
+        let retryAfter = RetryAfter.from(headers: headers) ?? geminiRetryDelay(body)
         func mentions(_ words: [String]) -> Bool { words.contains { haystack.contains($0) } }
         let billingWords = ["insufficient_quota", "credit balance", "billing", "insufficient credits", "payment required",
                             "exceeded your current quota", "quota exceeded for"]
@@ -73,7 +74,11 @@ struct ProviderHTTP: Sendable {
         case 402:
             return ProviderFailure(.billing, text, httpStatus: status)
         case 429:
-            if mentions(billingWords) && !haystack.contains("rate limit") { return ProviderFailure(.billing, text, httpStatus: status) }
+            // Only an explicit credit or quota exhaustion: Gemini words its per-minute limits
+            // "exceeded your current quota ... billing details", and those pass in seconds.
+            if mentions(["insufficient_quota", "credit balance", "insufficient credits", "payment required"]) {
+                return ProviderFailure(.billing, text, httpStatus: status)
+            }
             return ProviderFailure(.rateLimited, text, httpStatus: status, retryAfter: retryAfter)
         case 404:
             return ProviderFailure(.notFound, text + " (check the base URL and the model name)", httpStatus: status)
@@ -90,6 +95,16 @@ struct ProviderHTTP: Sendable {
         default:
             return ProviderFailure(.badRequest, "unexpected " + text, httpStatus: status)
         }
+    }
+
+    static func geminiRetryDelay(_ body: Data) -> Duration? {
+        guard let v = try? JSONValue.parse(body) else { return nil }
+        for d in v["error"]?["details"]?.arrayValue ?? [] {
+            if let s = d["retryDelay"]?.stringValue, s.hasSuffix("s"), let seconds = Double(s.dropLast()), seconds.isFinite, seconds >= 0 {
+                return .seconds(seconds)
+            }
+        }
+        return nil
     }
 
     /// The message and code of an error body in the shapes providers use: OpenAI's and

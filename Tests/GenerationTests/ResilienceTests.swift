@@ -48,6 +48,17 @@ extension AgainstFakeProviders {
             }
         }
 
+        @Test func geminiRateLimitIsNotBillingAndItsRetryDelayIsHonoured() async throws {
+            let server = FakeLLMServer([.status(429, body: #"{"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1s"}]}}"#)])
+            try await server.serve { base in
+                let r = try await generator([gemini(base)]).generate(org: "acme", ask(), deadline: later)
+                #expect(outcomes(r) == ["gemini:rate_limited", "gemini:ok"])
+                #expect(r.responseMetadata.attempts[0].retryAfterMs == 1000)
+                let seen = await server.requests
+                #expect(seen[1].at - seen[0].at >= .milliseconds(900))
+            }
+        }
+
         @Test func serverErrorThenSuccess() async throws {
             let server = FakeLLMServer([.status(500, body: #"{"error":{"message":"The server had an error","type":"server_error"}}"#)])
             try await server.serve { base in
@@ -102,6 +113,7 @@ extension AgainstFakeProviders {
                 // The next request skips it without calling: its key will not have changed.
                 let second = try await g.generate(org: "acme", ask("How fast are travel expenses reimbursed?"), deadline: later)
                 #expect(outcomes(second) == ["openai:cooldown", "claude:ok"])
+                #expect(second.responseMetadata.fallback == .nextProvider)
                 #expect(await refusing.count == 1)
             }
         }
