@@ -80,24 +80,26 @@ extension AgainstFakeProviders {
             }
         }
 
-        @Test func timeoutIsRetriedOnceWithALongerTimeout() async throws {
-            // 1.5 s answers: too slow for the 1 s timeout, in time for the retry's 2 s.
-            let slow = Reply.hang(.milliseconds(1500), then: .answer("Twelve days [1]."))
-            let server = FakeLLMServer([slow, slow])
+        @Test func aTimeoutIsRetriedOnce() async throws {
+            let server = FakeLLMServer([.hang(.seconds(4), then: .answer("late [1]"))], then: .answer("Twelve days [1]."))
             try await server.serve { base in
                 let r = try await generator([openAI(base, timeout: .seconds(1))]).generate(org: "acme", ask(), deadline: later)
                 #expect(outcomes(r) == ["openai:timed_out", "openai:ok"])
                 #expect(r.responseMetadata.provider == "openai")
+                #expect(r.answer == "Twelve days [1].")
             }
         }
 
-        @Test func twoTimeoutsSwitchProvider() async throws {
-            let server = FakeLLMServer(then: .hang(.seconds(3), then: .answer("late [1]")))
+        @Test func theRetryAfterATimeoutWaitsTwiceAsLongThenTheChainSwitches() async throws {
+            let server = FakeLLMServer(then: .hang(.seconds(10), then: .answer("late [1]")))
             let backup = FakeLLMServer()
             try await serving([server, backup]) { bases in
-                let r = try await generator([openAI(bases[0], timeout: .milliseconds(300)), gemini(bases[1])])
+                let r = try await generator([openAI(bases[0], timeout: .milliseconds(500)), gemini(bases[1])])
                     .generate(org: "acme", ask(), deadline: later)
                 #expect(outcomes(r) == ["openai:timed_out", "openai:timed_out", "gemini:ok"])
+                #expect(r.responseMetadata.attempts[0].detail?.hasSuffix("within 500 ms") == true, "\(r.responseMetadata.attempts[0].detail ?? "")")
+                #expect(r.responseMetadata.attempts[1].detail?.hasSuffix("within 1.0 s") == true, "\(r.responseMetadata.attempts[1].detail ?? "")")
+                #expect(r.responseMetadata.fallback == .nextProvider)
             }
         }
 
