@@ -7,8 +7,9 @@ import SQLiteStore
 /// document) under the model the generate function embeds queries with, so its search has a
 /// full-size org to scan. Vectors are clustered random unit vectors (the scan's cost does not
 /// depend on their values; embedding 100k passages with the real model would take an hour on
-/// this machine); the text is policy-like sentences from a fixed vocabulary, so keyword search
-/// and the extractive answer have real matches to find.
+/// this machine). The text is Zipf-distributed words from a 20,000-word vocabulary (as the store
+/// benchmark's), with one policy-like sentence in eight, so keyword search and the extractive
+/// answer have real but selective matches, as in a real org's documents.
 @main
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "generate-bench", abstract: "Seed a large org for the generation benchmark.")
@@ -39,9 +40,27 @@ struct GenerateBench: ParsableCommand {
         try store.migrate()
         var rng = SplitMix(state: 42)
         let centers = (0..<200).map { _ in normalized((0..<dim).map { _ in Float.random(in: -1...1, using: &rng) }) }
+        let syllables: [String] = ["an", "ba", "co", "du", "em", "fa", "gi", "ho", "in", "ky", "la", "mo", "nu", "ok", "pa", "qui", "ra", "so",
+                         "tu", "vy", "xe", "lo", "mi", "ne", "tri", "thu", "ngo", "phu", "kha", "dri"]
+        var vocabulary: [String] = []
+        for i in 0..<20_000 {
+            let third: String = i >= 900 ? syllables[(i / 900) % 30] : ""
+            vocabulary.append(syllables[i % 30] + syllables[(i / 30) % 30] + third)
+        }
         func sentence() -> String {
             func pick(_ a: [String]) -> String { a[Int(rng.next() % UInt64(a.count))] }
-            return "\(pick(Self.subjects)) \(pick(Self.verbs)) \(pick(Self.objects)) \(pick(Self.tails))."
+            if rng.next() % 8 == 0 {
+                return "\(pick(Self.subjects)) \(pick(Self.verbs)) \(pick(Self.objects)) \(pick(Self.tails))."
+            }
+            var words: [String] = []
+            let count = 8 + Int(rng.next() % 6)
+            for _ in 0..<count {
+                let u = Double(rng.next() % 1_000_000) / 1_000_000
+                let index = min(vocabulary.count - 1, Int(pow(u, 3) * Double(vocabulary.count)))
+                words.append(vocabulary[index])
+            }
+            let text = words.joined(separator: " ")
+            return text.prefix(1).uppercased() + text.dropFirst() + "."
         }
         let started = Date()
         let perDoc = 100
@@ -60,7 +79,7 @@ struct GenerateBench: ParsableCommand {
                                     charEnd: i * 300 + text.count, vector: vector))
             }
             try store.insertChunks(org: org, versionId: v.id, new)
-            try store.publishVersion(org: org, id: v.id)
+            _ = try store.publishVersion(org: org, id: v.id)
         }
         print(String(format: "seeded %d chunks for org %@ in %.1f s", chunks, org, Date().timeIntervalSince(started)))
     }
