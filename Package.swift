@@ -20,6 +20,7 @@ let functionLibraries: [String: [Target.Dependency]] = [
     "upload": ["Documents", "Stores", "DocumentStore", "FunctionServices", "Ingestion"],
     "route": ["IntentRouting", "FunctionServices", "Embeddings"],
     "reembed": ["Indexing", "Documents", "FunctionServices", "DocumentStore", "Embeddings", "Ingestion"],
+    "generate": ["Generation", "Retrieval", "FunctionServices", "Embeddings"],
 ]
 
 let package = Package(
@@ -30,6 +31,7 @@ let package = Package(
         .executable(name: "fixture-fn", targets: ["FixtureFunction"]),
         .executable(name: "bench", targets: ["Bench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
+        .executable(name: "generate-bench", targets: ["GenerateBench"]),
         .executable(name: "embed", targets: ["Embed"]),
         .executable(name: "route-eval", targets: ["RouteEval"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
@@ -94,6 +96,16 @@ let package = Package(
             dependencies: ["DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents",
                            .product(name: "Logging", package: "swift-log")],
             path: "Functions/Indexing"
+        ),
+        // Grounded answers: prompts, LLM providers over HTTP, the retry loop and fallback chain,
+        // citations, confidence, redaction, the response cache.
+        .target(
+            name: "Generation",
+            dependencies: [
+                "DocumentStore", "Retrieval", "Embeddings", "HTTPClient", "Resilience", "TextFolding", "Ingestion",
+                "LambdaEvents", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Functions/Generation"
         ),
         // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
         .target(
@@ -180,6 +192,11 @@ let package = Package(
             ],
             path: "infra/bench/StoreBench"
         ),
+        .executableTarget(
+            name: "GenerateBench",
+            dependencies: ["DocumentStore", "SQLiteStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "infra/bench/GenerateBench"
+        ),
 
         // MARK: Tests
         .executableTarget(name: "FixtureFunction", dependencies: runtime, path: "Tests/Fixtures/FixtureFunction"),
@@ -235,6 +252,19 @@ let package = Package(
             dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "FunctionServices",
                            "Ingestion", "LambdaEvents", "TestSupport"],
             path: "Tests/DocumentsTests"
+        ),
+        .testTarget(
+            name: "GenerationTests",
+            dependencies: [
+                "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/GenerationTests"
+        ),
+        .testTarget(
+            name: "GenerateThroughEmulatorTests",
+            dependencies: ["TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/GenerateThroughEmulatorTests"
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
         .testTarget(

@@ -52,6 +52,8 @@ for f in "${functions[@]}"; do
   cp -r infra/migrations "$dir/migrations"
   # The router's catalog, rules and settings (ROUTE_CATALOG & co. default to config/routing/).
   [[ "$f" == route ]] && mkdir -p "$dir/config" && cp -r config/routing "$dir/config/routing"
+  # The generation providers, settings and prompts (GENERATION_* default to config/generation/).
+  [[ "$f" == generate ]] && mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
   if ldd "$dir/bootstrap" | grep -q libopenblas; then
     model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
     [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }

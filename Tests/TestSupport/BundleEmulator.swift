@@ -31,6 +31,9 @@ public final class BundleEmulator: @unchecked Sendable {
         env["ROUTE_CATALOG"] = TestPaths.packageRoot + "/config/routing/catalog.yaml"
         env["ROUTE_RULES"] = TestPaths.packageRoot + "/config/routing/rules.yaml"
         env["ROUTE_SETTINGS"] = TestPaths.packageRoot + "/config/routing/router.yaml"
+        env["GENERATION_PROVIDERS"] = TestPaths.packageRoot + "/config/generation/providers.yaml"
+        env["GENERATION_SETTINGS"] = TestPaths.packageRoot + "/config/generation/generation.yaml"
+        env["GENERATION_PROMPTS"] = TestPaths.packageRoot + "/config/generation/prompts.yaml"
         for (k, v) in environment { env[k] = v }
         var args = ["start-api", "--port", "0", "--template", template, "--build-dir", TestPaths.binDirectory,
                     "--async-retry-scale", "0.01"]

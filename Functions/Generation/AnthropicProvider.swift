@@ -1,0 +1,78 @@
+import Foundation
+import HTTPClient
+import LambdaEvents
+
+/// Anthropic's Messages API: `POST {base_url}/messages` with `x-api-key` and
+/// `anthropic-version`.
+///
+/// Request: `{"model","max_tokens","system","messages":[{"role":"user","content"}...],"temperature"}`;
+/// the turns must alternate and start with the user's, so adjacent turns of one role are joined.
+/// Answer: `{"content":[{"type":"text","text"}],"stop_reason","usage":{"input_tokens","output_tokens"},"model"}`.
+public struct AnthropicProvider: LLMProvider {
+    public let configuration: ProviderConfiguration
+    private let http: ProviderHTTP
+
+    public var name: String { configuration.name }
+
+    public init(configuration: ProviderConfiguration, client: HTTPClient) {
+        self.configuration = configuration
+        http = ProviderHTTP(client: client, configuration: configuration)
+    }
+
+    public var endpoint: String { configuration.baseURL + "/messages" }
+
+    public func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
+        var headers = ["anthropic-version: \(configuration.anthropicVersion)"]
+        if let key = configuration.apiKey { headers.append("x-api-key: \(key)") }
+        let body = try await http.post(endpoint, headers: headers, body: requestBody(request), timeout: timeout)
+        return try Self.parse(body, url: ProviderHTTP.display(endpoint), requested: request.model)
+    }
+
+    /// Joins adjacent turns of one role and drops assistant turns before the first user turn.
+    static func alternating(_ messages: [ChatMessage]) -> [ChatMessage] {
+        var out: [ChatMessage] = []
+        for m in messages {
+            if out.isEmpty && m.role == .assistant { continue }
+            if let last = out.last, last.role == m.role {
+                out[out.count - 1].content += "\n\n" + m.content
+            } else {
+                out.append(m)
+            }
+        }
+        return out
+    }
+
+    func requestBody(_ r: LLMRequest) -> [UInt8] {
+        var w = JSONWriter(capacity: 256 + r.system.utf8.count + r.messages.reduce(0) { $0 + $1.content.utf8.count + 32 })
+        w.raw("{\"model\":"); w.string(r.model)
+        w.raw(",\"max_tokens\":"); w.int(Int64(r.maxTokens))
+        w.raw(",\"system\":"); w.string(r.system)
+        w.raw(",\"messages\":[")
+        for (i, m) in Self.alternating(r.messages).enumerated() {
+            if i > 0 { w.comma() }
+            w.raw("{\"role\":"); w.string(m.role.rawValue); w.raw(",\"content\":"); w.string(m.content); w.raw("}")
+        }
+        w.raw("],\"temperature\":"); w.number(min(1, r.temperature))
+        w.raw("}")
+        return w.bytes
+    }
+
+    static func parse(_ body: Data, url: String, requested: String) throws(ProviderFailure) -> LLMCompletion {
+        let root = try ProviderHTTP.json(body, from: url)
+        if root["type"]?.stringValue == "error" {
+            throw ProviderFailure(.malformed, "HTTP 200 carrying an error from \(url): \(ProviderHTTP.errorMessage(body).0)")
+        }
+        let stop = root["stop_reason"]?.stringValue
+        if stop == "refusal" { throw ProviderFailure(.contentFilter, "\(url) refused to answer (stop_reason refusal)") }
+        guard let blocks = root["content"]?.arrayValue else {
+            throw ProviderFailure(.malformed, "no content in the answer from \(url)")
+        }
+        let text = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ProviderFailure(.malformed, "an empty answer from \(url) (stop_reason \(stop ?? "none"))")
+        }
+        return LLMCompletion(text: text, model: root["model"]?.stringValue ?? requested,
+                             tokensIn: root["usage"]?["input_tokens"]?.intValue,
+                             tokensOut: root["usage"]?["output_tokens"]?.intValue, finishReason: stop)
+    }
+}

@@ -1,0 +1,33 @@
+import DocumentStore
+import Retrieval
+
+/// Finds the context for a question when the caller gives none.
+public protocol ContextRetriever: Sendable {
+    func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk]
+}
+
+/// The search library's hybrid retrieval over the org's latest ready versions.
+public struct SearchRetriever: ContextRetriever {
+    public let searcher: HybridSearcher
+
+    public init(searcher: HybridSearcher) { self.searcher = searcher }
+
+    public func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] {
+        // The query was checked against the same 2,000-character limit search applies.
+        let request = SearchRequest(query: query, limit: limit, minScore: minScore.map(Float.init))
+        let response = try await searcher.search(org: org, request)
+        // The best fusion score possible: first in both arms.
+        let best = (searcher.denseWeight + searcher.keywordWeight) / (searcher.rrfK + 1)
+        return response.results.map { hit in
+            let relevance = hit.denseScore.map { min(1, max(0, $0)) } ?? min(1, max(0, hit.score / best))
+            return ContextChunk(chunkId: hit.chunkId, documentId: hit.documentId, title: hit.title, page: nil, content: hit.text,
+                                relevance: relevance)
+        }
+    }
+}
+
+/// A retriever for deployments (and tests) without a store: nothing is ever found.
+public struct NoRetriever: ContextRetriever {
+    public init() {}
+    public func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] { [] }
+}
