@@ -19,17 +19,30 @@ public struct Router: Sendable {
     public var catalogVersion: String { configuration.version }
     public var catalog: ActionCatalog { configuration.catalog }
 
-    /// A router and how many texts its build embedded (0 when every vector was reused).
+    /// A router, where its seed vectors came from, and what the build cost.
     public struct Build: Sendable {
         public let router: Router
-        public let embeddedTexts: Int
+        public let seeds: SeedMatrix.BuildReport
+        /// Planning the seed rows, copying the known vectors and embedding the others.
+        public let seedsMilliseconds: Double
+        /// Compiling the rules, the lexical index and the fusion weights.
+        public let indexMilliseconds: Double
+        /// Texts the build embedded (0 when every vector was reused or read from a file).
+        public var embeddedTexts: Int { seeds.embedded }
     }
 
-    /// Builds a router, embedding the seeds (and descriptions) `previous` does not already have.
+    /// Builds a router, embedding the seeds (and descriptions) neither `previous` nor
+    /// `precomputed` (a seed vector file) already has.
     public static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider,
-                             reusing previous: Router? = nil) async throws -> Build {
-        let (matrix, embedded) = try await SeedMatrix.build(configuration, provider: provider, reusing: previous?.seeds)
-        return Build(router: Router(configuration: configuration, provider: provider, seeds: matrix), embeddedTexts: embedded)
+                             reusing previous: Router? = nil, precomputed: SeedVectorFile? = nil) async throws -> Build {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let (matrix, report) = try await SeedMatrix.build(configuration, provider: provider, reusing: previous?.seeds,
+                                                          precomputed: precomputed)
+        let seeded = clock.now
+        let router = Router(configuration: configuration, provider: provider, seeds: matrix)
+        return Build(router: router, seeds: report, seedsMilliseconds: Milliseconds.of(seeded - start),
+                     indexMilliseconds: Milliseconds.of(clock.now - seeded))
     }
 
     init(configuration: RouterConfiguration, provider: any EmbeddingProvider, seeds: SeedMatrix) {

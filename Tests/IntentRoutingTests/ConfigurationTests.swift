@@ -232,12 +232,17 @@ import Testing
 
     @Test func pathsFromTheEnvironment() {
         let none = RouterConfigurationPaths.fromEnvironment([:], fileExists: { _ in false })
-        #expect(none == RouterConfigurationPaths(catalog: "config/routing/catalog.yaml"))
+        #expect(none == RouterConfigurationPaths(catalog: "config/routing/catalog.yaml", seedVectors: "config/routing/seed-vectors.bin"))
         let defaults = RouterConfigurationPaths.fromEnvironment([:], fileExists: { _ in true })
         #expect(defaults == RouterConfigurationPaths(catalog: "config/routing/catalog.yaml", rules: "config/routing/rules.yaml",
-                                                     settings: "config/routing/router.yaml"))
-        let set = RouterConfigurationPaths.fromEnvironment(["ROUTE_CATALOG": "/c.yaml", "ROUTE_RULES": "", "ROUTE_SETTINGS": "/s.yaml"],
+                                                     settings: "config/routing/router.yaml", seedVectors: "config/routing/seed-vectors.bin"))
+        // The seed vector file defaults to beside the catalog, wherever that is.
+        let set = RouterConfigurationPaths.fromEnvironment(["ROUTE_CATALOG": "/x/c.yaml", "ROUTE_RULES": "", "ROUTE_SETTINGS": "/s.yaml"],
                                                            fileExists: { _ in true })
-        #expect(set == RouterConfigurationPaths(catalog: "/c.yaml", rules: nil, settings: "/s.yaml"))
+        #expect(set == RouterConfigurationPaths(catalog: "/x/c.yaml", rules: nil, settings: "/s.yaml", seedVectors: "/x/seed-vectors.bin"))
+        let named = RouterConfigurationPaths.fromEnvironment(["ROUTE_SEED_VECTORS": "/v/seeds.bin"], fileExists: { _ in false })
+        #expect(named.seedVectors == "/v/seeds.bin")
+        let off = RouterConfigurationPaths.fromEnvironment(["ROUTE_SEED_VECTORS": ""], fileExists: { _ in true })
+        #expect(off.seedVectors == nil)
     }
 }
