@@ -35,22 +35,18 @@ public struct SeedMatrix: Sendable {
 
     public var rowCount: Int { keys.count }
 
-    /// The texts a configuration embeds, in row order.
-    static func plannedRows(_ configuration: RouterConfiguration) -> (keys: [SeedKey], texts: [String], ranges: [Range<Int>]) {
+    /// The texts the prepared actions embed, in row order, and each action's rows.
+    static func plannedRows(_ prepared: [PreparedAction]) -> (keys: [SeedKey], texts: [String], ranges: [Range<Int>]) {
         var keys: [SeedKey] = [], texts: [String] = [], ranges: [Range<Int>] = []
-        let withDescription = configuration.settings.embedding.includeDescription
-        for action in configuration.catalog.actions {
+        let total = prepared.reduce(0) { $0 + $1.rows.count }
+        keys.reserveCapacity(total)
+        texts.reserveCapacity(total)
+        ranges.reserveCapacity(prepared.count)
+        for action in prepared {
             let start = keys.count
-            if withDescription, !action.description.isEmpty {
-                let text = NormalizedText(action.description).normalized
-                keys.append(SeedKey(actionId: action.id, slot: SeedKey.descriptionSlot, textHash: ContentHash.of(text)))
-                texts.append(text)
-            }
-            for (i, seed) in action.seeds.enumerated() {
-                let text = NormalizedText(seed).normalized
-                guard !text.isEmpty else { continue }
-                keys.append(SeedKey(actionId: action.id, slot: i, textHash: ContentHash.of(text)))
-                texts.append(text)
+            for row in action.rows {
+                keys.append(row.key)
+                texts.append(row.text)
             }
             ranges.append(start..<keys.count)
         }
@@ -79,9 +75,9 @@ public struct SeedMatrix: Sendable {
     /// key `previous` or else `precomputed` already holds (same model and dimension): after an
     /// edit only new or changed texts are embedded, and a cold start with a current seed vector
     /// file embeds nothing. Identical texts in one build are embedded once.
-    static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider, reusing previous: SeedMatrix?,
+    static func build(_ prepared: [PreparedAction], provider: any EmbeddingProvider, reusing previous: SeedMatrix?,
                       precomputed: SeedVectorFile? = nil) async throws -> (matrix: SeedMatrix, report: BuildReport) {
-        let plan = plannedRows(configuration)
+        let plan = plannedRows(prepared)
         let dim = provider.dimension
         let reusable = previous.flatMap { $0.modelId == provider.modelId && $0.dimension == dim ? $0 : nil }
         let file = precomputed.flatMap { $0.matches(modelId: provider.modelId, dimension: dim) ? $0 : nil }
