@@ -51,6 +51,8 @@ public final class RouterHost: Sendable {
     struct State {
         var router: Router
         var fingerprints: [FileFingerprint?]
+        /// The bytes the serving router was parsed from, so a reload reparses only changed files.
+        var sources: RouterConfiguration.Sources
         var contentHash: UInt64
         var lastCheck: ContinuousClock.Instant
         var reloading = false
@@ -91,7 +93,7 @@ public final class RouterHost: Sendable {
         self.paths = paths
         self.provider = provider
         self.options = options
-        state = Mutex(State(router: build.router, fingerprints: fingerprints, contentHash: sources.contentHash,
+        state = Mutex(State(router: build.router, fingerprints: fingerprints, sources: sources, contentHash: sources.contentHash,
                             lastCheck: clock.now, loadedAt: Date(),
                             cache: Self.cache(for: configuration.settings, options: options),
                             lastLoad: report, seedVectors: seedVectors))
@@ -142,7 +144,7 @@ public final class RouterHost: Sendable {
         defer { state.withLock { $0.reloading = false } }
 
         let fingerprints = paths.all.map(FileFingerprint.of)
-        let (known, servingHash, old) = state.withLock { ($0.fingerprints, $0.contentHash, $0.router) }
+        let (known, servingHash, old, servingSources) = state.withLock { ($0.fingerprints, $0.contentHash, $0.router, $0.sources) }
         guard fingerprints != known else { return .unchanged }
 
         var report = LoadReport()
@@ -166,7 +168,7 @@ public final class RouterHost: Sendable {
         let read = clock.now
         let configuration: RouterConfiguration
         do {
-            configuration = try RouterConfiguration.parse(sources, paths: paths)
+            configuration = try RouterConfiguration.parse(sources, paths: paths, previous: (servingSources, old.configuration))
         } catch {
             return failed(error.description, fingerprints: fingerprints)
         }
@@ -188,6 +190,7 @@ public final class RouterHost: Sendable {
         state.withLock { s in
             s.router = build.router
             s.fingerprints = fingerprints
+            s.sources = sources
             s.contentHash = sources.contentHash
             s.loadedAt = Date()
             s.lastReloadError = nil

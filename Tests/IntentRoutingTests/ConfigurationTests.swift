@@ -196,6 +196,36 @@ import Testing
         #expect(c.catalog.actions[0].seeds == ["no", "on", "yes"])
     }
 
+    /// Booleans are read from the scalar's text (tags are not resolved): YAML 1.1's words,
+    /// unquoted only.
+    @Test func settingsBooleans() throws {
+        let folder = ConfigFolder()
+        defer { folder.remove() }
+        try folder.write("catalog.yaml", Fixture.catalog)
+        func lexical(_ yaml: String) throws -> LexicalScoring {
+            try folder.write("router.yaml", yaml)
+            return try RouterConfiguration.load(RouterConfigurationPaths(catalog: folder.catalog, settings: folder.settings)).settings.lexical
+        }
+        #expect(try lexical("lexical: { bigrams: no, include_description: True }").bigrams == false)
+        #expect(try lexical("lexical: { bigrams: no, include_description: True }").includeDescription == true)
+        #expect(try lexical("lexical: { bigrams: on }").bigrams == true)
+        #expect(throws: ConfigurationError.self) { try lexical("lexical: { bigrams: \"yes\" }") }
+        #expect(throws: ConfigurationError.self) { try lexical("lexical: { bigrams: 1 }") }
+    }
+
+    @Test func seedsAndDescriptionsAreTrimmed() throws {
+        let folder = ConfigFolder()
+        defer { folder.remove() }
+        try folder.write("catalog.yaml", """
+            domains: [d]
+            actions:
+              - { id: a, domain: d, intent_type: create, description: "  Book it.\\n", seeds: ["  xin nghỉ phép\\t", "đặt phòng", "\\u00A0tab\\u2003"] }
+            """)
+        let a = try RouterConfiguration.load(RouterConfigurationPaths(catalog: folder.catalog)).catalog.actions[0]
+        #expect(a.description == "Book it.")
+        #expect(a.seeds == ["xin nghỉ phép", "đặt phòng", "tab"])
+    }
+
     @Test func configurationsBuiltInCodeAreCheckedToo() {
         let catalog = ActionCatalog(domains: ["d"], actions: [ActionDefinition(id: "a", domain: "d", intentType: "create", seeds: ["x"])])
         #expect(throws: ConfigurationError.unknownAction(file: "<configuration>", action: "zz", field: "rules[zz]")) {
