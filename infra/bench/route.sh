@@ -84,7 +84,7 @@ token=$("$bin/emulator" token --org acme --sub bench)
 post() { curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -X POST "http://127.0.0.1:$port/v1/route" \
   -H "Authorization: Bearer $token" -H 'Content-Type: application/json' -d "$1"; }
 # The route function's Init Duration from the emulator's REPORT line, or the init error.
-init_ms() { grep -oE '\[route\].*Init Duration: [0-9.]+' "$1" | head -1 | sed -E 's/.*Init Duration: //' \
+init_ms() { grep -oE '\[RouteFunction\].*Init Duration: [0-9.]+' "$1" | head -1 | sed -E 's/.*Init Duration: //' \
   || true; grep -qE 'InitTimeout' "$1" && echo "InitTimeout" || true; }
 echo "== warm-up (cold start reads the seed vector file)"
 post '{"text": "xin nghỉ phép ngày mai"}'
