@@ -20,10 +20,6 @@ struct LexicalIndex: Sendable {
     let k1: Float
     let bigrams: Bool
 
-    init(configuration: RouterConfiguration) {
-        self.init(prepared: PreparedAction.prepare(configuration, reusing: nil), settings: configuration.settings.lexical)
-    }
-
     /// From the actions' term counts (`PreparedAction`, kept across reloads for unchanged
     /// actions): merging them is cheap, folding every seed again is not.
     init(prepared: [PreparedAction], settings s: LexicalScoring) {
