@@ -16,6 +16,9 @@
 # default EMBEDDING_MODEL_DIR relative to /var/task (about 90 MB unzipped: the zip goes to
 # Lambda through S3, as `sam deploy` does for packages over 50 MB).
 # The SQL migrations ship in migrations/ ($LAMBDA_TASK_ROOT/migrations, where the stores look).
+# route carries config/routing and the catalog's seed vectors (config/routing/seed-vectors.bin,
+# written by route-eval --write-seed-vectors), so its cold start reads vectors instead of
+# embedding every seed.
 #
 # Usage: infra/package.sh [--scratch-path .build] [function ...]
 set -euo pipefail
@@ -29,6 +32,8 @@ source scripts/lib.sh
 
 echo "== swift build -c release --static-swift-stdlib"
 for p in "${functions[@]}"; do swift_build -c release --static-swift-stdlib --scratch-path "$scratch" --product "$p"; done
+# route-eval writes route's seed vector file; it runs here, at packaging time.
+[[ " ${functions[*]} " == *" route "* ]] && swift_build -c release --static-swift-stdlib --scratch-path "$scratch" --product route-eval
 
 allowed='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libutil\.so|ld-linux-x86-64\.so|ld-linux-aarch64\.so|libstdc\+\+\.so|libgcc_s\.so)'
 # libpq's closure on Debian 12: TLS, Kerberos/GSSAPI and LDAP client libraries.
@@ -51,7 +56,10 @@ for f in "${functions[@]}"; do
   done < <(ldd "$dir/bootstrap" | awk '$2 == "=>" { print $1, $3 }')
   cp -r infra/migrations "$dir/migrations"
   # The router's catalog, rules and settings (ROUTE_CATALOG & co. default to config/routing/).
-  [[ "$f" == route ]] && mkdir -p "$dir/config" && cp -r config/routing "$dir/config/routing"
+  if [[ "$f" == route ]]; then
+    mkdir -p "$dir/config" && cp -r config/routing "$dir/config/routing"
+    rm -f "$dir/config/routing/seed-vectors.bin"   # a local one may be stale: written afresh below
+  fi
   # The generation providers, settings and prompts (GENERATION_* default to config/generation/).
   [[ "$f" == generate ]] && mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
   if ldd "$dir/bootstrap" | grep -q libopenblas; then
@@ -61,6 +69,11 @@ for f in "${functions[@]}"; do
     for m in config.json vocab.txt model.safetensors sentence_bert_config.json; do
       [[ -f "$model/$m" ]] && cp "$model/$m" "$dir/.models/all-MiniLM-L6-v2/$m"
     done
+  fi
+  if [[ "$f" == route ]]; then
+    "$scratch/release/route-eval" --catalog config/routing/catalog.yaml --rules config/routing/rules.yaml \
+      --settings config/routing/router.yaml --model-dir "${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}" \
+      --write-seed-vectors "$dir/config/routing/seed-vectors.bin"
   fi
   bad=$(ldd "$dir/bootstrap" | awk '{ print $1 }' | sed 's#.*/##' | grep -Ev "$allowed" | grep -Ev "$bundled" || true)
   if [[ -n "$bad" ]]; then

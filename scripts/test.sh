@@ -24,5 +24,8 @@ echo "== swift test"
 swift test --skip-build "$@"
 
 echo "== route-eval on the shipped devset (router vs nearest-seed baseline)"
+# Also writes the seed vector file (no extra embedding: the evaluation embeds the catalog anyway),
+# so the writer the packaging step relies on runs on every test run.
 .build/debug/route-eval --catalog config/routing/catalog.yaml --rules config/routing/rules.yaml \
-  --settings config/routing/router.yaml --devset config/routing/devset.jsonl --baseline
+  --settings config/routing/router.yaml --devset config/routing/devset.jsonl --baseline \
+  --write-seed-vectors .build/seed-vectors.bin

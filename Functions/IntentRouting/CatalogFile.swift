@@ -92,7 +92,7 @@ enum CatalogFile {
         let seedsField = try required("seeds")
         var seeds: [String] = []
         for seed in try seedsField.items() {
-            let text = try seed.string().trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = try seed.string().trimmedWhitespace
             guard !text.isEmpty else {
                 throw .invalidValue(file: item.file, action: id, field: seed.path, reason: "seed phrases must not be empty")
             }
@@ -101,6 +101,6 @@ enum CatalogFile {
         guard !seeds.isEmpty else { throw .emptySeeds(file: item.file, action: id, field: seedsField.path) }
 
         return ActionDefinition(id: id, domain: domain, intentType: intentType, titles: titles,
-                                description: description.trimmingCharacters(in: .whitespacesAndNewlines), seeds: seeds)
+                                description: description.trimmedWhitespace, seeds: seeds)
     }
 }

@@ -20,30 +20,21 @@ struct LexicalIndex: Sendable {
     let k1: Float
     let bigrams: Bool
 
-    init(configuration: RouterConfiguration) {
-        let s = configuration.settings.lexical
+    /// From the actions' term counts (`PreparedAction`, kept across reloads for unchanged
+    /// actions): merging them is cheap, folding every seed again is not.
+    init(prepared: [PreparedAction], settings s: LexicalScoring) {
         k1 = Float(s.k1)
         bigrams = s.bigrams
-        let actions = configuration.catalog.actions
-        documentCount = actions.count
-        var lengths: [Int] = []
-        var counts: [String: [Int32: Int]] = [:]
-        for (a, action) in actions.enumerated() {
-            var texts = action.seeds
-            if s.includeDescription && !action.description.isEmpty { texts.append(action.description) }
-            var length = 0
-            for text in texts {
-                let terms = Self.indexTerms(NormalizedText(text).terms, bigrams: s.bigrams)
-                length += terms.count
-                for t in terms { counts[t, default: [:]][Int32(a), default: 0] += 1 }
-            }
-            lengths.append(length)
+        documentCount = prepared.count
+        var postings: [String: [Posting]] = [:]
+        for (a, action) in prepared.enumerated() {
+            // Actions in order, so every posting list is sorted by action.
+            for (term, tf) in action.termCounts { postings[term, default: []].append(Posting(action: Int32(a), tf: Float(tf))) }
         }
+        self.postings = postings
+        let lengths = prepared.map(\.length)
         let avg = Float(max(1, lengths.reduce(0, +))) / Float(max(1, lengths.count))
         lengthNorm = lengths.map { 1 - Float(s.b) + Float(s.b) * Float($0) / avg }
-        postings = counts.mapValues { byAction in
-            byAction.sorted { $0.key < $1.key }.map { Posting(action: $0.key, tf: Float($0.value)) }
-        }
     }
 
     /// Unigrams, plus adjacent pairs joined by "_" when `bigrams` is on.

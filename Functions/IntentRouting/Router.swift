@@ -9,6 +9,8 @@ public struct Router: Sendable {
     public let configuration: RouterConfiguration
     public let provider: any EmbeddingProvider
     public let seeds: SeedMatrix
+    /// Each action's seed rows and BM25 document, reused by the next build for unchanged actions.
+    let prepared: [PreparedAction]
     let rules: RuleEngine
     let lexical: LexicalIndex
     let fusion: ScoreFusion
@@ -19,28 +21,52 @@ public struct Router: Sendable {
     public var catalogVersion: String { configuration.version }
     public var catalog: ActionCatalog { configuration.catalog }
 
-    /// A router and how many texts its build embedded (0 when every vector was reused).
+    /// A router, where its seed vectors came from, and what the build cost.
     public struct Build: Sendable {
         public let router: Router
-        public let embeddedTexts: Int
+        public let seeds: SeedMatrix.BuildReport
+        /// Preparing changed actions' texts, copying the known vectors and embedding the others.
+        public let seedsMilliseconds: Double
+        /// The rules (compiled, or the previous router's when rules and action ids are the
+        /// same), the lexical index and the fusion weights.
+        public let indexMilliseconds: Double
+        /// Texts the build embedded (0 when every vector was reused or read from a file).
+        public var embeddedTexts: Int { seeds.embedded }
     }
 
-    /// Builds a router, embedding the seeds (and descriptions) `previous` does not already have.
+    /// Builds a router, embedding the seeds (and descriptions) neither `previous` nor
+    /// `precomputed` (a seed vector file) already has. With `previous`, only the actions whose
+    /// texts changed are prepared again, and its compiled rules are kept if they still apply.
     public static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider,
-                             reusing previous: Router? = nil) async throws -> Build {
-        let (matrix, embedded) = try await SeedMatrix.build(configuration, provider: provider, reusing: previous?.seeds)
-        return Build(router: Router(configuration: configuration, provider: provider, seeds: matrix), embeddedTexts: embedded)
+                             reusing previous: Router? = nil, precomputed: SeedVectorFile? = nil) async throws -> Build {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let prepared = PreparedAction.prepare(configuration, reusing: previous?.prepared)
+        let (matrix, report) = try await SeedMatrix.build(prepared, provider: provider, reusing: previous?.seeds,
+                                                          precomputed: precomputed)
+        let seeded = clock.now
+        let router = Router(configuration: configuration, provider: provider, seeds: matrix, prepared: prepared, previous: previous)
+        return Build(router: router, seeds: report, seedsMilliseconds: Milliseconds.of(seeded - start),
+                     indexMilliseconds: Milliseconds.of(clock.now - seeded))
     }
 
-    init(configuration: RouterConfiguration, provider: any EmbeddingProvider, seeds: SeedMatrix) {
+    init(configuration: RouterConfiguration, provider: any EmbeddingProvider, seeds: SeedMatrix, prepared: [PreparedAction],
+         previous: Router?) {
         self.configuration = configuration
         self.provider = provider
         self.seeds = seeds
-        let rules = RuleEngine(configuration: configuration)
+        self.prepared = prepared
+        // Compiling every regex again costs milliseconds; a seed edit changes no rule.
+        let rules: RuleEngine
+        if let previous, RuleEngine.sameInputs(previous.configuration, configuration) {
+            rules = previous.rules
+        } else {
+            rules = RuleEngine(configuration: configuration)
+        }
         let fusion = ScoreFusion(settings: configuration.settings.fusion)
         self.rules = rules
         self.fusion = fusion
-        lexical = LexicalIndex(configuration: configuration)
+        lexical = LexicalIndex(prepared: prepared, settings: configuration.settings.lexical)
         decision = UIDecision(thresholds: configuration.settings.decision)
         var weights: [RequestLanguage: [FusionWeights]] = [:]
         for language in RequestLanguage.allCases {

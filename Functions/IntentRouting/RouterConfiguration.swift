@@ -55,15 +55,33 @@ public struct RouterConfiguration: Sendable, Hashable {
     }
 
     /// Parses and checks file contents already read; `paths` names them in errors.
-    public static func parse(_ sources: Sources, paths: RouterConfigurationPaths) throws(ConfigurationError) -> RouterConfiguration {
+    ///
+    /// `previous` (the serving configuration and the bytes it was parsed from) spares a reload
+    /// parsing files that did not change: its rules are kept when the rules file's bytes and the
+    /// catalog's action ids (all that rules are checked against) are the same, its settings when
+    /// the settings file's bytes and the catalog's domains and intent types are. The catalog
+    /// itself is always parsed: it is what a reload is nearly always about.
+    public static func parse(_ sources: Sources, paths: RouterConfigurationPaths,
+                             previous: (sources: Sources, configuration: RouterConfiguration)? = nil) throws(ConfigurationError)
+        -> RouterConfiguration {
         let catalog = try CatalogFile.parse(yaml: try text(sources.catalog, file: paths.catalog), file: paths.catalog)
         var rules = RoutingRules.none
         if let bytes = sources.rules, let file = paths.rules {
-            rules = try RulesFile.parse(yaml: try text(bytes, file: file), file: file, catalog: catalog)
+            if let previous, previous.sources.rules == bytes,
+               previous.configuration.catalog.actions.map(\.id).sorted() == catalog.actions.map(\.id).sorted() {
+                rules = previous.configuration.rules
+            } else {
+                rules = try RulesFile.parse(yaml: try text(bytes, file: file), file: file, catalog: catalog)
+            }
         }
         var settings = RouterSettings.defaults
         if let bytes = sources.settings, let file = paths.settings {
-            settings = try RouterSettingsFile.parse(yaml: try text(bytes, file: file), file: file, catalog: catalog)
+            if let previous, previous.sources.settings == bytes, previous.configuration.catalog.domains == catalog.domains,
+               previous.configuration.catalog.intentTypes == catalog.intentTypes {
+                settings = previous.configuration.settings
+            } else {
+                settings = try RouterSettingsFile.parse(yaml: try text(bytes, file: file), file: file, catalog: catalog)
+            }
         }
         return RouterConfiguration(validated: catalog, rules: rules, settings: settings,
                                    version: ContentHash.shortHex(sources.contentHash))

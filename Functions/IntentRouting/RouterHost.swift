@@ -13,6 +13,10 @@ import Synchronization
 /// `health.lastReloadError`. The request that notices a change does the reload before routing;
 /// requests arriving meanwhile carry on with the old router.
 ///
+/// Seed vectors come, in this order, from the serving router (same key), from the seed vector
+/// file (`paths.seedVectors`, read at init and again at a reload if it changed), and only then
+/// from the provider, in one batch.
+///
 /// Results are cached by (catalog version, normalised text) with a TTL and a size bound.
 public final class RouterHost: Sendable {
     public struct Options: Sendable {
@@ -21,11 +25,16 @@ public final class RouterHost: Sendable {
         /// Nil: the settings file's `cache.ttl_seconds` / `cache.max_entries`.
         public var cacheTTL: Duration?
         public var cacheCapacity: Int?
+        /// Told about every successful reload (not the initial load: see `stats.lastLoad`), for
+        /// the handler's log; called on the task that reloaded, so it must be quick.
+        public var onReload: (@Sendable (LoadReport) -> Void)?
 
-        public init(reloadCheckInterval: Duration? = nil, cacheTTL: Duration? = nil, cacheCapacity: Int? = nil) {
+        public init(reloadCheckInterval: Duration? = nil, cacheTTL: Duration? = nil, cacheCapacity: Int? = nil,
+                    onReload: (@Sendable (LoadReport) -> Void)? = nil) {
             self.reloadCheckInterval = reloadCheckInterval
             self.cacheTTL = cacheTTL
             self.cacheCapacity = cacheCapacity
+            self.onReload = onReload
         }
     }
 
@@ -42,6 +51,8 @@ public final class RouterHost: Sendable {
     struct State {
         var router: Router
         var fingerprints: [FileFingerprint?]
+        /// The bytes the serving router was parsed from, so a reload reparses only changed files.
+        var sources: RouterConfiguration.Sources
         var contentHash: UInt64
         var lastCheck: ContinuousClock.Instant
         var reloading = false
@@ -53,8 +64,8 @@ public final class RouterHost: Sendable {
         var cacheHits = 0
         var reloads = 0
         var reloadErrors = 0
-        var lastReloadMilliseconds: Double
-        var lastReloadEmbeddedTexts: Int
+        var lastLoad: LoadReport
+        var seedVectors: LoadedSeedVectors
     }
 
     public let paths: RouterConfigurationPaths
@@ -62,23 +73,30 @@ public final class RouterHost: Sendable {
     public let options: Options
     private let state: Mutex<State>
 
-    /// Loads the files and embeds the catalog. Throws `ConfigurationError` (or the provider's
-    /// error): with nothing to serve, starting must fail.
+    /// Loads the files and builds the catalog's seed vectors (from the seed vector file where it
+    /// has them). Throws `ConfigurationError` (or the provider's error): with nothing to serve,
+    /// starting must fail. `stats.lastLoad` says what the load cost and where the vectors came from.
     public init(paths: RouterConfigurationPaths, provider: any EmbeddingProvider, options: Options = Options()) async throws {
         let clock = ContinuousClock()
         let start = clock.now
+        var report = LoadReport()
         let fingerprints = paths.all.map(FileFingerprint.of)
         let sources = try RouterConfiguration.Sources.read(paths)
+        let seedVectors = LoadedSeedVectors.load(path: paths.seedVectors, modelId: provider.modelId, dimension: provider.dimension)
+        let read = clock.now
         let configuration = try RouterConfiguration.parse(sources, paths: paths)
-        let build = try await Router.build(configuration, provider: provider)
+        let parsed = clock.now
+        let build = try await Router.build(configuration, provider: provider, precomputed: seedVectors.file)
+        report.readMilliseconds = Milliseconds.of(read - start)
+        report.parseMilliseconds = Milliseconds.of(parsed - read)
+        Self.record(build, in: &report, seedVectors: seedVectors, total: clock.now - start)
         self.paths = paths
         self.provider = provider
         self.options = options
-        let ms = Self.milliseconds(clock.now - start)
-        state = Mutex(State(router: build.router, fingerprints: fingerprints, contentHash: sources.contentHash,
+        state = Mutex(State(router: build.router, fingerprints: fingerprints, sources: sources, contentHash: sources.contentHash,
                             lastCheck: clock.now, loadedAt: Date(),
                             cache: Self.cache(for: configuration.settings, options: options),
-                            lastReloadMilliseconds: ms, lastReloadEmbeddedTexts: build.embeddedTexts))
+                            lastLoad: report, seedVectors: seedVectors))
     }
 
     /// The router serving now.
@@ -126,9 +144,10 @@ public final class RouterHost: Sendable {
         defer { state.withLock { $0.reloading = false } }
 
         let fingerprints = paths.all.map(FileFingerprint.of)
-        let (known, servingHash, old) = state.withLock { ($0.fingerprints, $0.contentHash, $0.router) }
+        let (known, servingHash, old, servingSources) = state.withLock { ($0.fingerprints, $0.contentHash, $0.router, $0.sources) }
         guard fingerprints != known else { return .unchanged }
 
+        var report = LoadReport()
         let sources: RouterConfiguration.Sources
         do {
             sources = try RouterConfiguration.Sources.read(paths)
@@ -146,34 +165,56 @@ public final class RouterHost: Sendable {
             return .unchanged
         }
 
+        let read = clock.now
         let configuration: RouterConfiguration
         do {
-            configuration = try RouterConfiguration.parse(sources, paths: paths)
+            configuration = try RouterConfiguration.parse(sources, paths: paths, previous: (servingSources, old.configuration))
         } catch {
             return failed(error.description, fingerprints: fingerprints)
         }
+        let parsed = clock.now
+        // Rows the serving router lacks may be in the seed vector file if it was regenerated.
+        let seedVectors = state.withLock { $0.seedVectors }
+            .refreshed(path: paths.seedVectors, modelId: provider.modelId, dimension: provider.dimension)
+        let seedVectorsRead = clock.now
         let build: Router.Build
         do {
-            build = try await Router.build(configuration, provider: provider, reusing: old)
+            build = try await Router.build(configuration, provider: provider, reusing: old, precomputed: seedVectors.file)
         } catch {
             // The provider failed, not the files: leave the fingerprints so the next check retries.
             return failed("embedding the catalog failed: \(error)", fingerprints: nil)
         }
-        let ms = Self.milliseconds(clock.now - start)
+        report.readMilliseconds = Milliseconds.of(read - start) + Milliseconds.of(seedVectorsRead - parsed)
+        report.parseMilliseconds = Milliseconds.of(parsed - read)
+        Self.record(build, in: &report, seedVectors: seedVectors, total: clock.now - start)
         state.withLock { s in
             s.router = build.router
             s.fingerprints = fingerprints
+            s.sources = sources
             s.contentHash = sources.contentHash
             s.loadedAt = Date()
             s.lastReloadError = nil
             s.lastReloadErrorAt = nil
             s.reloads += 1
-            s.lastReloadMilliseconds = ms
-            s.lastReloadEmbeddedTexts = build.embeddedTexts
+            s.lastLoad = report
+            s.seedVectors = seedVectors
             // Old entries are keyed by the old version and would only take room.
             s.cache = Self.cache(for: configuration.settings, options: options)
         }
+        options.onReload?(report)
         return .reloaded(catalogVersion: configuration.version, embeddedTexts: build.embeddedTexts)
+    }
+
+    static func record(_ build: Router.Build, in report: inout LoadReport, seedVectors: LoadedSeedVectors, total: Duration) {
+        report.totalMilliseconds = Milliseconds.of(total)
+        report.seedsMilliseconds = build.seedsMilliseconds
+        report.embedMilliseconds = build.seeds.embedMilliseconds
+        report.indexMilliseconds = build.indexMilliseconds
+        report.embeddedTexts = build.seeds.embedded
+        report.reusedRows = build.seeds.reused
+        report.fileRows = build.seeds.fromFile
+        report.seedRows = build.router.seeds.rowCount
+        report.seedVectorFile = seedVectors.status
     }
 
     /// Records a failed reload. With `fingerprints` the broken files are remembered, so they are
@@ -201,8 +242,8 @@ public final class RouterHost: Sendable {
     public var stats: RouterStats {
         state.withLock { s in
             RouterStats(requests: s.requests, cacheHits: s.cacheHits, cacheEntries: s.cache.count, reloads: s.reloads,
-                        reloadErrors: s.reloadErrors, lastReloadMilliseconds: s.lastReloadMilliseconds,
-                        lastReloadEmbeddedTexts: s.lastReloadEmbeddedTexts, catalogVersion: s.router.catalogVersion,
+                        reloadErrors: s.reloadErrors, lastReloadMilliseconds: s.lastLoad.totalMilliseconds,
+                        lastReloadEmbeddedTexts: s.lastLoad.embeddedTexts, lastLoad: s.lastLoad, catalogVersion: s.router.catalogVersion,
                         actions: s.router.catalog.actions.count, seedRows: s.router.seeds.rowCount)
         }
     }
@@ -210,9 +251,5 @@ public final class RouterHost: Sendable {
     static func cache(for settings: RouterSettings, options: Options) -> RouteCache {
         RouteCache(ttl: options.cacheTTL ?? .milliseconds(Int64(settings.runtime.cacheTTLSeconds * 1000)),
                    capacity: options.cacheCapacity ?? settings.runtime.cacheMaxEntries)
-    }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 }

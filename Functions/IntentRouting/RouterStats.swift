@@ -13,6 +13,8 @@ public struct RouterStats: Sendable, Hashable, Codable {
     public var lastReloadMilliseconds: Double
     /// Texts the last successful load embedded (0 when only rules or settings changed).
     public var lastReloadEmbeddedTexts: Int
+    /// The last successful load (the initial one until a reload happens), phase by phase.
+    public var lastLoad: LoadReport
     public var catalogVersion: String
     public var actions: Int
     public var seedRows: Int
@@ -25,6 +27,7 @@ public struct RouterStats: Sendable, Hashable, Codable {
         case reloadErrors = "reload_errors"
         case lastReloadMilliseconds = "last_reload_ms"
         case lastReloadEmbeddedTexts = "last_reload_embedded_texts"
+        case lastLoad = "last_load"
         case catalogVersion = "catalog_version"
         case actions
         case seedRows = "seed_rows"

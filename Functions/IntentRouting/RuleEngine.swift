@@ -84,6 +84,14 @@ struct RuleEngine: Sendable {
 
     func hasRule(_ actionIndex: Int) -> Bool { rules[actionIndex] != nil }
 
+    /// Whether an engine compiled for `a` is the one `b` would compile: the same rules and
+    /// entities, the same action ids in the same order (rules are indexed by position), the same
+    /// missing-entity factor.
+    static func sameInputs(_ a: RouterConfiguration, _ b: RouterConfiguration) -> Bool {
+        a.rules == b.rules && a.settings.rules == b.settings.rules && a.catalog.actions.count == b.catalog.actions.count
+            && zip(a.catalog.actions, b.catalog.actions).allSatisfy { $0.id == $1.id }
+    }
+
     /// One request as the rules see it: its term ids, and each regex's match, run when first
     /// needed and then shared by every rule that uses it.
     final class Request {

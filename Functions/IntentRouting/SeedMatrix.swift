@@ -35,54 +35,80 @@ public struct SeedMatrix: Sendable {
 
     public var rowCount: Int { keys.count }
 
-    /// The texts a configuration embeds, in row order.
-    static func plannedRows(_ configuration: RouterConfiguration) -> (keys: [SeedKey], texts: [String], ranges: [Range<Int>]) {
+    /// The texts the prepared actions embed, in row order, and each action's rows.
+    static func plannedRows(_ prepared: [PreparedAction]) -> (keys: [SeedKey], texts: [String], ranges: [Range<Int>]) {
         var keys: [SeedKey] = [], texts: [String] = [], ranges: [Range<Int>] = []
-        let withDescription = configuration.settings.embedding.includeDescription
-        for action in configuration.catalog.actions {
+        let total = prepared.reduce(0) { $0 + $1.rows.count }
+        keys.reserveCapacity(total)
+        texts.reserveCapacity(total)
+        ranges.reserveCapacity(prepared.count)
+        for action in prepared {
             let start = keys.count
-            if withDescription, !action.description.isEmpty {
-                let text = NormalizedText(action.description).normalized
-                keys.append(SeedKey(actionId: action.id, slot: SeedKey.descriptionSlot, textHash: ContentHash.of(text)))
-                texts.append(text)
-            }
-            for (i, seed) in action.seeds.enumerated() {
-                let text = NormalizedText(seed).normalized
-                guard !text.isEmpty else { continue }
-                keys.append(SeedKey(actionId: action.id, slot: i, textHash: ContentHash.of(text)))
-                texts.append(text)
+            for row in action.rows {
+                keys.append(row.key)
+                texts.append(row.text)
             }
             ranges.append(start..<keys.count)
         }
         return (keys, texts, ranges)
     }
 
+    /// Where a build's rows came from, and how long the provider took for the rest.
+    public struct BuildReport: Sendable, Hashable {
+        /// Texts sent to the provider (identical texts of one build count once).
+        public var embedded = 0
+        /// Rows copied from the previous matrix (a reload).
+        public var reused = 0
+        /// Rows copied from a seed vector file.
+        public var fromFile = 0
+        public var embedMilliseconds = 0.0
+
+        public init(embedded: Int = 0, reused: Int = 0, fromFile: Int = 0, embedMilliseconds: Double = 0) {
+            self.embedded = embedded
+            self.reused = reused
+            self.fromFile = fromFile
+            self.embedMilliseconds = embedMilliseconds
+        }
+    }
+
     /// Embeds the configuration's seeds with role `.passage`, in one batch, except the rows whose
-    /// key `previous` already holds (same model): after an edit only new or changed texts are
-    /// embedded. Identical texts in one build are embedded once. Returns the number of texts sent.
-    static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider,
-                      reusing previous: SeedMatrix?) async throws -> (matrix: SeedMatrix, embedded: Int) {
-        let plan = plannedRows(configuration)
+    /// key `previous` or else `precomputed` already holds (same model and dimension): after an
+    /// edit only new or changed texts are embedded, and a cold start with a current seed vector
+    /// file embeds nothing. Identical texts in one build are embedded once.
+    static func build(_ prepared: [PreparedAction], provider: any EmbeddingProvider, reusing previous: SeedMatrix?,
+                      precomputed: SeedVectorFile? = nil) async throws -> (matrix: SeedMatrix, report: BuildReport) {
+        let plan = plannedRows(prepared)
         let dim = provider.dimension
         let reusable = previous.flatMap { $0.modelId == provider.modelId && $0.dimension == dim ? $0 : nil }
+        let file = precomputed.flatMap { $0.matches(modelId: provider.modelId, dimension: dim) ? $0 : nil }
+        var sources = BuildReport()
         var vectors = [Float](repeating: 0, count: plan.keys.count * dim)
         var missingRowsByText: [String: [Int]] = [:]
         var missingOrder: [String] = []
-        for (row, key) in plan.keys.enumerated() {
-            if let prev = reusable, let old = prev.rowOfKey[key] {
-                vectors.withUnsafeMutableBufferPointer { dst in
-                    prev.vectors.withUnsafeBufferPointer { src in
-                        for j in 0..<dim { dst[row * dim + j] = src[old * dim + j] }
-                    }
+        vectors.withUnsafeMutableBufferPointer { dst in
+            func copy(_ src: [Float], row old: Int, to row: Int) {
+                src.withUnsafeBufferPointer { s in
+                    (dst.baseAddress! + row * dim).update(from: s.baseAddress! + old * dim, count: dim)
                 }
-            } else {
-                let text = plan.texts[row]
-                if missingRowsByText[text] == nil { missingOrder.append(text) }
-                missingRowsByText[text, default: []].append(row)
+            }
+            for (row, key) in plan.keys.enumerated() {
+                if let prev = reusable, let old = prev.rowOfKey[key] {
+                    copy(prev.vectors, row: old, to: row)
+                    sources.reused += 1
+                } else if let file, let old = file.rowOfKey[key] {
+                    copy(file.vectors, row: old, to: row)
+                    sources.fromFile += 1
+                } else {
+                    let text = plan.texts[row]
+                    if missingRowsByText[text] == nil { missingOrder.append(text) }
+                    missingRowsByText[text, default: []].append(row)
+                }
             }
         }
         if !missingOrder.isEmpty {
+            let clock = ContinuousClock(), start = clock.now
             let embeddings = try await provider.embed(missingOrder, role: .passage)
+            sources.embedMilliseconds = Milliseconds.of(clock.now - start)
             guard embeddings.count == missingOrder.count else {
                 throw EmbeddingError.malformedResponse("asked for \(missingOrder.count) embeddings, got \(embeddings.count)")
             }
@@ -94,12 +120,14 @@ public struct SeedMatrix: Sendable {
                     vectors.replaceSubrange(row * dim..<(row + 1) * dim, with: embedding.vector)
                 }
             }
+            sources.embedded = missingOrder.count
         }
         var rowOfKey: [SeedKey: Int] = [:]
+        rowOfKey.reserveCapacity(plan.keys.count)
         for (row, key) in plan.keys.enumerated() { rowOfKey[key] = row }
         let matrix = SeedMatrix(modelId: provider.modelId, dimension: dim, keys: plan.keys, vectors: vectors,
                                 actionRows: plan.ranges, rowOfKey: rowOfKey)
-        return (matrix, missingOrder.count)
+        return (matrix, sources)
     }
 
     /// The cosine of the query with every row (vectors are unit length).

@@ -13,7 +13,10 @@ struct YAMLField {
     /// Parses a whole file's text; an empty file is an empty mapping.
     static func root(yaml: String, file: String) throws(ConfigurationError) -> YAMLField {
         do {
-            let node = try Yams.compose(yaml: yaml) ?? Node.mapping(Node.Mapping([]))
+            // No implicit tag resolution: every typed read below looks at the scalar's text, and
+            // the default resolver runs up to 7 regexes per scalar (and per mapping key again
+            // when Yams checks for duplicate keys), a fifth of a 100-action catalog reload.
+            let node = try Yams.compose(yaml: yaml, .basic) ?? Node.mapping(Node.Mapping([]))
             return YAMLField(node: node, file: file, action: nil, path: "")
         } catch let error as YamlError {
             throw .malformedYAML(file: file, line: Self.line(of: error), reason: Self.problem(of: error))
@@ -74,13 +77,13 @@ struct YAMLField {
     }
 
     func nonEmptyString() throws(ConfigurationError) -> String {
-        let s = try string().trimmingCharacters(in: .whitespacesAndNewlines)
+        let s = try string().trimmedWhitespace
         guard !s.isEmpty else { throw .invalidValue(file: file, action: action, field: fieldName, reason: "must not be empty") }
         return s
     }
 
     func double(in range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
-        guard case .scalar(let scalar) = node, let value = Double(scalar.string.trimmingCharacters(in: .whitespaces)),
+        guard case .scalar(let scalar) = node, let value = Double(scalar.string.trimmedWhitespace),
               value.isFinite
         else { throw wrongType("a number") }
         guard range.contains(value) else {
@@ -91,7 +94,7 @@ struct YAMLField {
     }
 
     func int(in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmingCharacters(in: .whitespaces)) else {
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string.trimmedWhitespace) else {
             throw wrongType("an integer")
         }
         guard range.contains(value) else {
@@ -101,9 +104,15 @@ struct YAMLField {
         return value
     }
 
+    /// YAML 1.1's words for booleans, unquoted only (`"true"` is a string), as Yams's default
+    /// resolver would read them (tags are not resolved here: see `root`).
     func bool() throws(ConfigurationError) -> Bool {
-        guard case .scalar = node, let value = node.bool else { throw wrongType("true or false") }
-        return value
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { throw wrongType("true or false") }
+        switch scalar.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw wrongType("true or false")
+        }
     }
 
     // MARK: Sequences

@@ -6,9 +6,11 @@ import IntentRouting
 import LambdaEvents
 
 /// `POST /v1/route`: the intent router over the action catalog (`ROUTE_CATALOG`, `ROUTE_RULES`,
-/// `ROUTE_SETTINGS`, defaults under `config/routing/`). The catalog's seed vectors are built at
-/// init and rebuilt per changed action when the files change (checked at most once a second);
-/// a broken file keeps the last good catalog serving. Thin: validate, call `RouterHost`.
+/// `ROUTE_SETTINGS`, defaults under `config/routing/`). The catalog's seed vectors are read at
+/// init from the seed vector file (`ROUTE_SEED_VECTORS`, default `seed-vectors.bin` beside the
+/// catalog; whatever it lacks is embedded) and rebuilt per changed seed when the files change
+/// (checked at most once a second); a broken file keeps the last good catalog serving. Thin:
+/// validate, call `RouterHost`.
 @main
 struct Route: HTTPFunction {
     let routes: HTTPRoutes
@@ -19,7 +21,12 @@ struct Route: HTTPFunction {
     init(context: InitializationContext) async throws {
         let configuration = try EmbeddingConfiguration.fromEnvironment(context.environment)
         let provider = try EmbeddingProviders.makeCached(configuration)
-        let host = try await RouterHost(paths: .fromEnvironment(context.environment), provider: provider)
+        let logger = context.logger
+        let host = try await RouterHost(paths: .fromEnvironment(context.environment), provider: provider,
+                                        options: RouterHost.Options(onReload: { report in
+                                            logger.info("route catalog reloaded: \(report)")
+                                        }))
+        logger.info("route catalog loaded: \(host.stats.actions) actions, \(host.stats.lastLoad)")
         routes = HTTPRoutes([
             "POST /v1/route": { request, context in
                 let input = try RouteInput.parse(try request.jsonBody())

@@ -16,6 +16,8 @@ struct RouteEvalCommand: AsyncParsableCommand {
             Either a catalog (--catalog, optionally --rules and --settings) or seed phrases alone
             (--seeds S.jsonl: one action per label, no rules, no descriptions), so public
             benchmarks such as CLINC150 can be run.
+            --write-seed-vectors writes the catalog's seed vectors for the route function to read
+            at start (without --devset it only does that).
             """)
 
     @Option(help: "The action catalog YAML.")
@@ -30,8 +32,11 @@ struct RouteEvalCommand: AsyncParsableCommand {
     @Option(help: "JSON lines {\"text\", \"label\"} used as seed phrases instead of a catalog.")
     var seeds: String?
 
-    @Option(help: "JSON lines {\"text\", \"label\"}; label \"oos\" for out of scope.")
-    var devset: String
+    @Option(help: "JSON lines {\"text\", \"label\"}; label \"oos\" for out of scope (optional with --write-seed-vectors).")
+    var devset: String?
+
+    @Option(help: "Write the catalog's seed vectors to this file (the route function's ROUTE_SEED_VECTORS).")
+    var writeSeedVectors: String?
 
     @Flag(help: "Also report the nearest-seed baseline (max cosine, no rules, lexical or fusion).")
     var baseline = false
@@ -61,6 +66,7 @@ struct RouteEvalCommand: AsyncParsableCommand {
         guard (catalog == nil) != (seeds == nil) else { throw ValidationError("give either --catalog or --seeds") }
         if seeds != nil, rules != nil { throw ValidationError("--rules needs --catalog") }
         guard confusions >= 0 else { throw ValidationError("--confusions must not be negative") }
+        guard devset != nil || writeSeedVectors != nil else { throw ValidationError("give --devset, --write-seed-vectors, or both") }
     }
 
     func run() async throws {
@@ -78,8 +84,12 @@ struct RouteEvalCommand: AsyncParsableCommand {
                 }
                 configuration = seedsOnly
             }
-            examples = try LabelledText.load(path: devset)
-            try Evaluation.checkLabels(examples, catalog: configuration.catalog, devset: devset)
+            if let devset {
+                examples = try LabelledText.load(path: devset)
+                try Evaluation.checkLabels(examples, catalog: configuration.catalog, devset: devset)
+            } else {
+                examples = []
+            }
             provider = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir))
         } catch {
             FileHandle.standardError.write(Data("route-eval: \(error)\n".utf8))
@@ -90,6 +100,14 @@ struct RouteEvalCommand: AsyncParsableCommand {
         let buildStart = clock.now
         let router = try await Router.build(configuration, provider: provider).router
         let buildTime = clock.now - buildStart
+        if let writeSeedVectors {
+            let file = SeedVectorFile(matrix: router.seeds)
+            try file.write(to: writeSeedVectors)
+            // On stderr, so --json output stays one object.
+            FileHandle.standardError.write(Data(("route-eval: wrote \(file.rowCount) seed vectors of \(file.modelId) to \(writeSeedVectors) "
+                + "(embedded in \(Self.ms(buildTime)) ms)\n").utf8))
+        }
+        guard let devset else { return }
         let embedded = try await Evaluation.embed(examples, provider: provider)
         let routerOutcomes = Evaluation.outcomes(router: router, devset: embedded)
         let report = EvaluationReport(outcomes: routerOutcomes)

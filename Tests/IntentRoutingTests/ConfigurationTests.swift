@@ -196,6 +196,36 @@ import Testing
         #expect(c.catalog.actions[0].seeds == ["no", "on", "yes"])
     }
 
+    /// Booleans are read from the scalar's text (tags are not resolved): YAML 1.1's words,
+    /// unquoted only.
+    @Test func settingsBooleans() throws {
+        let folder = ConfigFolder()
+        defer { folder.remove() }
+        try folder.write("catalog.yaml", Fixture.catalog)
+        func lexical(_ yaml: String) throws -> LexicalScoring {
+            try folder.write("router.yaml", yaml)
+            return try RouterConfiguration.load(RouterConfigurationPaths(catalog: folder.catalog, settings: folder.settings)).settings.lexical
+        }
+        #expect(try lexical("lexical: { bigrams: no, include_description: True }").bigrams == false)
+        #expect(try lexical("lexical: { bigrams: no, include_description: True }").includeDescription == true)
+        #expect(try lexical("lexical: { bigrams: on }").bigrams == true)
+        #expect(throws: ConfigurationError.self) { try lexical("lexical: { bigrams: \"yes\" }") }
+        #expect(throws: ConfigurationError.self) { try lexical("lexical: { bigrams: 1 }") }
+    }
+
+    @Test func seedsAndDescriptionsAreTrimmed() throws {
+        let folder = ConfigFolder()
+        defer { folder.remove() }
+        try folder.write("catalog.yaml", """
+            domains: [d]
+            actions:
+              - { id: a, domain: d, intent_type: create, description: "  Book it.\\n", seeds: ["  xin nghỉ phép\\t", "đặt phòng", "\\u00A0tab\\u2003"] }
+            """)
+        let a = try RouterConfiguration.load(RouterConfigurationPaths(catalog: folder.catalog)).catalog.actions[0]
+        #expect(a.description == "Book it.")
+        #expect(a.seeds == ["xin nghỉ phép", "đặt phòng", "tab"])
+    }
+
     @Test func configurationsBuiltInCodeAreCheckedToo() {
         let catalog = ActionCatalog(domains: ["d"], actions: [ActionDefinition(id: "a", domain: "d", intentType: "create", seeds: ["x"])])
         #expect(throws: ConfigurationError.unknownAction(file: "<configuration>", action: "zz", field: "rules[zz]")) {
@@ -232,12 +262,17 @@ import Testing
 
     @Test func pathsFromTheEnvironment() {
         let none = RouterConfigurationPaths.fromEnvironment([:], fileExists: { _ in false })
-        #expect(none == RouterConfigurationPaths(catalog: "config/routing/catalog.yaml"))
+        #expect(none == RouterConfigurationPaths(catalog: "config/routing/catalog.yaml", seedVectors: "config/routing/seed-vectors.bin"))
         let defaults = RouterConfigurationPaths.fromEnvironment([:], fileExists: { _ in true })
         #expect(defaults == RouterConfigurationPaths(catalog: "config/routing/catalog.yaml", rules: "config/routing/rules.yaml",
-                                                     settings: "config/routing/router.yaml"))
-        let set = RouterConfigurationPaths.fromEnvironment(["ROUTE_CATALOG": "/c.yaml", "ROUTE_RULES": "", "ROUTE_SETTINGS": "/s.yaml"],
+                                                     settings: "config/routing/router.yaml", seedVectors: "config/routing/seed-vectors.bin"))
+        // The seed vector file defaults to beside the catalog, wherever that is.
+        let set = RouterConfigurationPaths.fromEnvironment(["ROUTE_CATALOG": "/x/c.yaml", "ROUTE_RULES": "", "ROUTE_SETTINGS": "/s.yaml"],
                                                            fileExists: { _ in true })
-        #expect(set == RouterConfigurationPaths(catalog: "/c.yaml", rules: nil, settings: "/s.yaml"))
+        #expect(set == RouterConfigurationPaths(catalog: "/x/c.yaml", rules: nil, settings: "/s.yaml", seedVectors: "/x/seed-vectors.bin"))
+        let named = RouterConfigurationPaths.fromEnvironment(["ROUTE_SEED_VECTORS": "/v/seeds.bin"], fileExists: { _ in false })
+        #expect(named.seedVectors == "/v/seeds.bin")
+        let off = RouterConfigurationPaths.fromEnvironment(["ROUTE_SEED_VECTORS": ""], fileExists: { _ in true })
+        #expect(off.seedVectors == nil)
     }
 }

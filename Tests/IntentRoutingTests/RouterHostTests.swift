@@ -136,6 +136,23 @@ import Testing
         #expect(s.host.router.catalogVersion == version)
     }
 
+    /// An unchanged rules file is not parsed again on reload, but it is checked again when the
+    /// catalog's actions change: a rule for an action that is gone is still an error.
+    @Test func unchangedRulesAreCheckedAgainstAChangedCatalog() async throws {
+        let s = try await Setup()
+        defer { s.folder.remove() }
+        let version = s.host.router.catalogVersion
+        let parts = Fixture.catalog.components(separatedBy: "  - id: room.book")
+        let withoutRoom = parts[0] + "  - id: password.reset" + parts[1].components(separatedBy: "  - id: password.reset")[1]
+        try s.folder.write("catalog.yaml", withoutRoom)
+        guard case .failed(let message) = await s.host.reload() else {
+            Issue.record("expected a failure")
+            return
+        }
+        #expect(message.contains("rules.yaml") && message.contains("room.book"))
+        #expect(s.host.router.catalogVersion == version)
+    }
+
     @Test func deletedFileIsAnErrorAndTheOldCatalogServes() async throws {
         let s = try await Setup()
         defer { s.folder.remove() }
