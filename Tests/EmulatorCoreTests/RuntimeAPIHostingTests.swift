@@ -143,9 +143,10 @@ import TestSupport
         #expect(first.json["path"] as? String == "/py/hello")
         #expect(first.json["functionName"] as? String == "Py")
         #expect(first.json["taskRoot"] as? String == Self.pythonDir)
-        // The context's deadline came from Lambda-Runtime-Deadline-Ms: under the 3 s timeout.
-        let remaining = first.json["remainingMs"] as? Int ?? -1
-        #expect(remaining > 0 && remaining <= 3000)
+        // The context's deadline came from Lambda-Runtime-Deadline-Ms: at most the 3 s timeout
+        // (on a loaded machine it may already have run out by the time the handler reads it).
+        let remaining = try #require(first.json["remainingMs"] as? Int)
+        #expect(remaining <= 3000)
         // The request id the handler saw is the one the emulator logged.
         let requestId = try #require(first.json["requestId"] as? String)
         #expect(await emu.child.waitForStderr(containing: "[Py] [\(requestId)] python handler served /py/hello") != nil)

@@ -95,9 +95,9 @@ import TestSupport
             Issue.record("expected a queued job"); return
         }
         // A worker claims it with a short lease, writes one batch, and dies (no record, no flip).
-        let claimed = try h.store.claimJobs(owner: "doomed", limit: 1, lease: 4, types: nil)
+        let claimed = try h.store.claimJobs(owner: "doomed", limit: 1, lease: 20, types: nil)
         #expect(claimed.map(\.id) == [job.id])
-        let doomed = try WorkerHarness.sharing(h, embedder: Model.miniLM) { $0.lease = 4 }
+        let doomed = try WorkerHarness.sharing(h, embedder: Model.miniLM) { $0.lease = 20 }
         let outcome = try await doomed.pipeline.run(claimed[0], owner: "doomed", deadline: .now)
         guard case .yielded = outcome else { Issue.record("expected the attempt to stop after one batch: \(outcome)"); return }
         let halfBuilt = try #require(try h.store.job(org: "acme", id: job.id)?.versionId)
@@ -111,8 +111,11 @@ import TestSupport
 
         // Not claimable until the lease runs out; then another worker finishes the job.
         #expect(await h.drain().claimed == 0)
-        try await Task.sleep(for: .milliseconds(4500))
-        let report = await h.drain()
+        var report = DrainReport()
+        for _ in 0..<240 where report.claimed == 0 {
+            try await Task.sleep(for: .milliseconds(500))
+            report = await h.drain()
+        }
         #expect(report.indexed == 1, "\(report)")
         #expect(report.reused >= 4, "the dead attempt's vectors are reused: \(report)")
         let finished = try #require(try h.store.job(org: "acme", id: job.id))
