@@ -96,11 +96,24 @@ public final class AsyncInvocationQueue: Sendable {
             log.emulator("async queue: cannot read \(path(id)); left in place")
             return
         }
+        var throttles = 0
         while true {
             let wait = entry.notBeforeMs - Timestamps.nowMs()
             if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
             let requestId = Invoker.newRequestId()
             let result = await invoke(entry.function, entry.event, requestId)
+            // Like Lambda, a throttle (the function at its concurrency limit) is not an attempt:
+            // the event goes back to the queue and waits for capacity, backing off from 1 s to
+            // a minute (scaled like the retries), instead of burning its two retries in a burst.
+            if case .failure(.throttled) = result.outcome {
+                throttles += 1
+                let delay = min(60, pow(2, Double(min(throttles - 1, 6)))) * retryScale * Double.random(in: 0.5...1)
+                if throttles == 1 || throttles.isMultiple(of: 10) {
+                    log.emulator("async event \(id) for \(entry.function) throttled (\(throttles)x); waiting for capacity")
+                }
+                try? await Task.sleep(for: .milliseconds(Int64(delay * 1000)))
+                continue
+            }
             let failure: String?
             switch result.outcome {
             case .success(.response): failure = nil

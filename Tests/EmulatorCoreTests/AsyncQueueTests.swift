@@ -39,6 +39,20 @@ import TestSupport
         #expect(await emu.child.waitForStderr(containing: "failed (attempt 1)") != nil)
     }
 
+    /// A burst of events at a function at its concurrency limit: throttles are not attempts (as on
+    /// Lambda), so every event waits for capacity and runs; none is dead-lettered.
+    @Test func throttledEventsWaitForCapacityInsteadOfDying() async throws {
+        let emu = try await EmulatorHarness.start(arguments: Self.args + ["--max-queue", "0"])
+        defer { Task { await emu.stop() } }
+        // One at a time (the HTTP side has no queue either); the events pile up behind Single.
+        for _ in 0..<24 { #expect(try await emu.get("/fx/async?function=Single").status == 202) }
+        let ran = await waitFor(120) { emu.child.stderr.filter { $0.contains("[Single] START RequestId:") }.count >= 24 }
+        #expect(ran, "\(emu.child.stderr.filter { $0.contains("[Single] START RequestId:") }.count) of 24 ran")
+        #expect(await waitFor { files(emu.directory + "/.data/emulator/async/queued").isEmpty })
+        #expect(files(emu.directory + "/.data/emulator/async/dead-letter").isEmpty)
+        #expect(await emu.child.waitForStderr(containing: "waiting for capacity") != nil)
+    }
+
     @Test func successfulEventsLeaveNothingBehind() async throws {
         let emu = try await EmulatorHarness.start(arguments: Self.args)
         defer { Task { await emu.stop() } }
