@@ -32,6 +32,7 @@ let package = Package(
         .executable(name: "store-bench", targets: ["StoreBench"]),
         .executable(name: "embed", targets: ["Embed"]),
         .executable(name: "route-eval", targets: ["RouteEval"]),
+        .executable(name: "search-eval", targets: ["SearchEval"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
     ],
     dependencies: [
@@ -102,6 +103,14 @@ let package = Package(
             name: "RouteEval",
             dependencies: ["IntentRouting", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/RouteEval"
+        ),
+        // Search evaluation: BEIR-format collections and ranking metrics (a library, so tests can
+        // check the arithmetic), and the harness that runs them through the real API.
+        .target(name: "SearchEvaluation", path: "Functions/SearchEvaluation"),
+        .executableTarget(
+            name: "SearchEval",
+            dependencies: ["SearchEvaluation", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Functions/SearchEval"
         ),
         .executableTarget(
             name: "Embed",
