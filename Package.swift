@@ -204,7 +204,8 @@ let package = Package(
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
-            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "LambdaEvents", "TestSupport"],
+            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "Embeddings",
+                           "LambdaEvents", "SearchEvaluation", "TestSupport"],
             path: "Tests/RetrievalTests"
         ),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
@@ -251,6 +252,7 @@ let package = Package(
         ),
         .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport", "PostgresClient"], path: "Tests/ReembedThroughEmulatorTests",
                     exclude: ["fake_embeddings.py"]),
+        .testTarget(name: "SearchThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/SearchThroughEmulatorTests"),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "LambdaEvents"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
