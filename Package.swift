@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "generate-bench", targets: ["GenerateBench"]),
         .executable(name: "embed", targets: ["Embed"]),
         .executable(name: "route-eval", targets: ["RouteEval"]),
+        .executable(name: "search-eval", targets: ["SearchEval"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
     ],
     dependencies: [
@@ -117,6 +118,14 @@ let package = Package(
             name: "RouteEval",
             dependencies: ["IntentRouting", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/RouteEval"
+        ),
+        // Search evaluation: BEIR-format collections and ranking metrics (a library, so tests can
+        // check the arithmetic), and the harness that runs them through the real API.
+        .target(name: "SearchEvaluation", path: "Functions/SearchEvaluation"),
+        .executableTarget(
+            name: "SearchEval",
+            dependencies: ["SearchEvaluation", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Functions/SearchEval"
         ),
         .executableTarget(
             name: "Embed",
@@ -215,7 +224,8 @@ let package = Package(
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
-            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "LambdaEvents", "TestSupport"],
+            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "Embeddings",
+                           "LambdaEvents", "SearchEvaluation", "TestSupport"],
             path: "Tests/RetrievalTests"
         ),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
@@ -275,6 +285,7 @@ let package = Package(
         ),
         .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport", "PostgresClient"], path: "Tests/ReembedThroughEmulatorTests",
                     exclude: ["fake_embeddings.py"]),
+        .testTarget(name: "SearchThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/SearchThroughEmulatorTests"),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "LambdaEvents"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]

@@ -29,3 +29,6 @@ echo "== route-eval on the shipped devset (router vs nearest-seed baseline)"
 .build/debug/route-eval --catalog config/routing/catalog.yaml --rules config/routing/rules.yaml \
   --settings config/routing/router.yaml --devset config/routing/devset.jsonl --baseline \
   --write-seed-vectors .build/seed-vectors.bin
+
+echo "== search-eval on the shipped set (an emulator on a temporary SQLite store; fails below nDCG@10 0.75)"
+scripts/search-eval.sh --min-ndcg 0.75

@@ -77,7 +77,8 @@ public struct HybridSearcher: Sendable {
         case .keyword:
             ranked = keyword.enumerated().map { (i, h) in (h.chunk.chunkId, h.chunk.documentId, Double(h.chunk.score), nil, i + 1) }
         case .hybrid:
-            let fusion = RankFusion(k: rrfK, weights: [denseWeight, keywordWeight])
+            let o = request.fusion
+            let fusion = RankFusion(k: o.k ?? rrfK, weights: [o.denseWeight ?? denseWeight, o.keywordWeight ?? keywordWeight])
             let documents = Dictionary((dense + keyword).map { ($0.chunk.chunkId, $0.chunk.documentId) }, uniquingKeysWith: { a, _ in a })
             ranked = fusion.fuse([dense.map(\.chunk.chunkId), keyword.map(\.chunk.chunkId)]).map {
                 ($0.id, documents[$0.id]!, $0.score, $0.ranks[0], $0.ranks[1])

@@ -14,25 +14,41 @@ public struct SearchRequest: Sendable, Equatable {
     public var filter: SearchFilter
     public var groupBy: Grouping
     public var minScore: Float?
+    /// Per-request RRF settings (hybrid only); nil fields use the deployment's. They exist so
+    /// the evaluation harness can sweep k and the weights through the real API.
+    public var fusion: FusionOverride
+
+    public struct FusionOverride: Sendable, Equatable {
+        public var k: Double?
+        public var denseWeight: Double?
+        public var keywordWeight: Double?
+        public init(k: Double? = nil, denseWeight: Double? = nil, keywordWeight: Double? = nil) {
+            self.k = k
+            self.denseWeight = denseWeight
+            self.keywordWeight = keywordWeight
+        }
+        public var isEmpty: Bool { k == nil && denseWeight == nil && keywordWeight == nil }
+    }
 
     public static let maxLimit = 100
     public static let maxQueryCharacters = 2_000
     public static let maxDocumentIds = 1_000
 
     public init(query: String, limit: Int = 10, mode: Mode = SearchDefaults.mode, filter: SearchFilter = SearchFilter(),
-                groupBy: Grouping = .chunk, minScore: Float? = nil) {
+                groupBy: Grouping = .chunk, minScore: Float? = nil, fusion: FusionOverride = FusionOverride()) {
         self.query = query
         self.limit = limit
         self.mode = mode
         self.filter = filter
         self.groupBy = groupBy
         self.minScore = minScore
+        self.fusion = fusion
     }
 
     /// Parses and validates a JSON body.
     public static func parse(_ body: JSONValue) throws(APIError) -> SearchRequest {
         guard case .object(let o) = body else { throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json") }
-        let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score"]
+        let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score", "fusion"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
             throw invalid("unknown field `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: unknown)
         }
@@ -66,7 +82,36 @@ public struct SearchRequest: Sendable, Equatable {
             r.minScore = Float(x)
         }
         if let f = o["filters"], f != .null { r.filter = try parseFilter(f) }
+        if let f = o["fusion"], f != .null {
+            r.fusion = try parseFusion(f)
+            guard r.mode == .hybrid || r.fusion.isEmpty else {
+                throw invalid("`fusion` applies to mode hybrid only", field: "fusion")
+            }
+        }
         return r
+    }
+
+    /// `{"k": 60, "dense_weight": 1, "keyword_weight": 1}`, each optional.
+    static func parseFusion(_ f: JSONValue) throws(APIError) -> FusionOverride {
+        guard case .object(let o) = f else { throw invalid("`fusion` must be an object", field: "fusion", status: 400) }
+        let known: Set<String> = ["k", "dense_weight", "keyword_weight"]
+        if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+            throw invalid("unknown fusion setting `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: "fusion.\(unknown)")
+        }
+        var out = FusionOverride()
+        for (name, path, range) in [("k", \FusionOverride.k, 0.0...10_000), ("dense_weight", \FusionOverride.denseWeight, 0...100),
+                                    ("keyword_weight", \FusionOverride.keywordWeight, 0...100)] {
+            guard let v = o[name], v != .null else { continue }
+            guard let x = v.doubleValue, x.isFinite else { throw invalid("`fusion.\(name)` must be a number", field: "fusion.\(name)", status: 400) }
+            guard range.contains(x) else {
+                throw invalid("`fusion.\(name)` must be \(Int(range.lowerBound))-\(Int(range.upperBound)), not \(x)", field: "fusion.\(name)")
+            }
+            out[keyPath: path] = x
+        }
+        if out.denseWeight == 0, out.keywordWeight == 0 {
+            throw invalid("`fusion.dense_weight` and `fusion.keyword_weight` cannot both be 0", field: "fusion")
+        }
+        return out
     }
 
     static func parseFilter(_ f: JSONValue) throws(APIError) -> SearchFilter {

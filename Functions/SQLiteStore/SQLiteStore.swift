@@ -380,8 +380,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
         guard !ids.isEmpty else { return [] }
         return try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM doc_chunks WHERE org_id = ? AND id IN (SELECT value FROM json_each(?))",
-                                        arguments: [org, StoreValidation.encodeStrings(ids)]).map(Self.chunk)
+            // `+org_id`: without it SQLite walks the (org_id, content_sha256) index, every chunk of
+            // the org (150-270 ms at 100k chunks, per search), instead of looking the ids up.
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM doc_chunks WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ?",
+                                        arguments: [StoreValidation.encodeStrings(ids), org]).map(Self.chunk)
             let byId = Dictionary(rows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             return ids.compactMap { byId[$0] }
         }

@@ -2,12 +2,34 @@ import DocumentStore
 import Embeddings
 import Foundation
 import LambdaEvents
+import PostgresStore
 import Retrieval
 import SQLiteStore
 import TestSupport
 import Testing
 
-/// A real SQLite store filled through the store API with vectors from the real model.
+/// The stores search runs on: a SQLite file, or a fresh schema of the real Postgres.
+enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
+    case sqlite, postgres
+    var description: String { rawValue }
+
+    /// - Parameters: Postgres only: `exactScanRows` 0 and a small `efSearch` force the HNSW path.
+    func open(exactScanRows: Int = 20_000, efSearch: Int? = nil) throws -> any Store {
+        let migrations = TestPaths.packageRoot + "/infra/migrations"
+        let store: any Store
+        switch self {
+        case .sqlite:
+            store = try SQLiteStore(path: TestPaths.temporaryDirectory("search") + "/rag.sqlite", migrationsDirectory: migrations)
+        case .postgres:
+            store = try PostgresStore(url: try PostgresTestServer.url(schemaPrefix: "rs_"), schema: PostgresTestServer.schemaName(prefix: "rs_"),
+                                      migrationsDirectory: migrations, hnswEfSearch: efSearch, exactScanRows: exactScanRows)
+        }
+        try store.migrate()
+        return store
+    }
+}
+
+/// A real store filled through the store API with vectors from the real model.
 struct Corpus {
     let store: any Store
     let embedder: MiniLMEmbedder
@@ -15,10 +37,13 @@ struct Corpus {
 
     static let model = try! MiniLMEmbedder(modelDirectory: TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2")
 
-    init() throws {
-        store = try SQLiteStore(path: TestPaths.temporaryDirectory("search") + "/rag.sqlite",
-                                migrationsDirectory: TestPaths.packageRoot + "/infra/migrations")
-        try store.migrate()
+    init(_ kind: StoreKind = .sqlite) throws {
+        store = try kind.open()
+        embedder = Self.model
+    }
+
+    init(store: any Store) {
+        self.store = store
         embedder = Self.model
     }
 
@@ -44,8 +69,8 @@ struct Corpus {
 
     var searcher: HybridSearcher { HybridSearcher(store: store, embedder: embedder) }
 
-    static func filled() async throws -> Corpus {
-        var c = try Corpus()
+    static func filled(_ kind: StoreKind = .sqlite) async throws -> Corpus {
+        var c = try Corpus(kind)
         try await c.add(org: "acme", title: "Leave policy", [
             "Employees may take up to twelve days of paid annual leave each year.",
             "Nhân viên xin nghỉ phép phải gửi đơn cho quản lý trước ba ngày.",
@@ -70,8 +95,9 @@ struct Corpus {
         try SearchRequest.parse(try JSONValue.parse(Array(json.utf8)))
     }
 
-    @Test func denseResultsAreTheBruteForceOrder() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func denseResultsAreTheBruteForceOrder(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         let r = try await c.searcher.search(org: "acme", try request(#"{"query": "how many vacation days do I get", "mode": "dense", "limit": 6}"#))
         // Brute force over every acme chunk with the same model.
         let q = try await c.embedder.embed(["how many vacation days do I get"], role: .query)[0].vector
@@ -91,8 +117,9 @@ struct Corpus {
         #expect(r.queryModel == "sentence-transformers/all-MiniLM-L6-v2")
     }
 
-    @Test func tenantsNeverSeeEachOther() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func tenantsNeverSeeEachOther(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         let globexDoc = try #require(c.documents["Globex secret leave plan"])
         for mode in ["hybrid", "dense", "keyword"] {
             let r = try await c.searcher.search(org: "acme", try request(#"{"query": "unlimited paid annual leave globex", "mode": "\#(mode)", "limit": 100}"#))
@@ -104,8 +131,9 @@ struct Corpus {
         }
     }
 
-    @Test func vietnameseMatchesWithAndWithoutAccents() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func vietnameseMatchesWithAndWithoutAccents(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         for query in ["xin nghỉ phép", "xin nghi phep"] {
             let r = try await c.searcher.search(org: "acme", try request(#"{"query": "\#(query)", "mode": "keyword"}"#))
             #expect(r.results.first?.text.hasPrefix("Nhân viên xin nghỉ phép") == true, "\(query)")
@@ -115,8 +143,9 @@ struct Corpus {
         #expect(hybrid.results.first?.keywordRank == 1)
     }
 
-    @Test func hybridFusesBothArmsByReciprocalRank() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func hybridFusesBothArmsByReciprocalRank(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         let r = try await c.searcher.search(org: "acme", try request(#"{"query": "reset password portal", "limit": 6}"#))
         let top = try #require(r.results.first)
         #expect(top.text.contains("reset your password"))
@@ -128,8 +157,9 @@ struct Corpus {
         #expect(r.results.map(\.score) == r.results.map(\.score).sorted(by: >))
     }
 
-    @Test func filtersByMetadataAndDate() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func filtersByMetadataAndDate(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         let hr = try await c.searcher.search(org: "acme", try request(#"{"query": "policy", "mode": "dense", "filters": {"metadata": {"dept": "hr"}}}"#))
         #expect(!hr.results.isEmpty && hr.results.allSatisfy { $0.documentId == c.documents["Leave policy"] })
         let either = try await c.searcher.search(org: "acme", try request(
@@ -139,10 +169,21 @@ struct Corpus {
         #expect(future.results.isEmpty)
         let past = try await c.searcher.search(org: "acme", try request(#"{"query": "policy", "filters": {"created_before": "2999-01-01T00:00:00Z"}}"#))
         #expect(!past.results.isEmpty)
+        let it = try #require(c.documents["IT help"]), expenses = try #require(c.documents["Expense claims"])
+        for mode in ["hybrid", "dense", "keyword"] {
+            let byId = try await c.searcher.search(org: "acme", try request(
+                #"{"query": "employees leave password laptops travel", "mode": "\#(mode)", "limit": 100, "filters": {"document_ids": ["\#(it)", "\#(expenses)"]}}"#))
+            #expect(!byId.results.isEmpty && Set(byId.results.map(\.documentId)).isSubset(of: [it, expenses]), "\(mode)")
+            // Filters combine (AND): IT help is the only one of the two from 2026.
+            let both = try await c.searcher.search(org: "acme", try request(
+                #"{"query": "laptops", "mode": "\#(mode)", "limit": 100, "filters": {"document_ids": ["\#(it)", "\#(expenses)"], "metadata": {"year": 2026}}}"#))
+            #expect(Set(both.results.map(\.documentId)) == [it], "\(mode)")
+        }
     }
 
-    @Test func groupingByDocumentKeepsTheBestChunkOfEach() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func groupingByDocumentKeepsTheBestChunkOfEach(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         let chunks = try await c.searcher.search(org: "acme", try request(#"{"query": "employees leave days", "mode": "dense", "limit": 100}"#))
         let docs = try await c.searcher.search(org: "acme", try request(#"{"query": "employees leave days", "mode": "dense", "limit": 100, "group_by": "document"}"#))
         #expect(docs.results.count == 3 && Set(docs.results.map(\.documentId)).count == 3)
@@ -172,8 +213,9 @@ struct Corpus {
         #expect(!short.queryTruncated)
     }
 
-    @Test func vectorsOfAModelThisDeploymentCannotEmbedAreFoundByKeywordWithAWarning() async throws {
-        let c = try await Corpus.filled()
+    @Test(arguments: StoreKind.allCases)
+    func vectorsOfAModelThisDeploymentCannotEmbedAreFoundByKeywordWithAWarning(_ kind: StoreKind) async throws {
+        let c = try await Corpus.filled(kind)
         let (doc, _, _) = try c.store.createDocument(NewDocument(orgId: "acme", title: "Old", filename: "o.txt", mimeType: "text/plain",
                                                                  bytes: 1, sha256: "old", blobURI: "file:///o"), job: nil)
         let v = try c.store.createVersion(org: "acme", NewVersion(documentId: doc.id, embedModel: "acme/old-model", dim: 3, chunkSize: 200,

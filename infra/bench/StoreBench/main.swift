@@ -35,8 +35,15 @@ struct StoreBench: ParsableCommand {
     var migrations = "infra/migrations"
     @Option(help: "Postgres: query an existing bench schema instead of inserting (for tuning).")
     var reuseSchema: String?
+    @Option(help: "Seed only: insert one org of --big-org-chunks chunks under this org id into --stores (sqlite: --dir/bench.sqlite; postgres: --seed-schema) and exit. The search benchmark's data.")
+    var seedOrg: String?
+    @Option(help: "Seed only: the model the seeded vectors claim (the deployment's, so its queries are compared with them).")
+    var seedModel = "sentence-transformers/all-MiniLM-L6-v2"
+    @Option(help: "Seed only: the Postgres schema to create and fill.")
+    var seedSchema = "bench_search"
 
     func run() throws {
+        if let seedOrg { return try seed(org: seedOrg) }
         let data = DataSet(dim: dim, seed: 7)
         print("data: \(orgs) orgs x \(docsPerOrg) docs x \(chunksPerDoc) chunks (\(orgs * docsPerOrg * chunksPerDoc)) + one org of \(bigOrgChunks); dim \(dim)")
         let queryVectors = (0..<queries).map { _ in data.query() }
@@ -134,13 +141,36 @@ struct StoreBench: ParsableCommand {
         }
     }
 
+    /// One org of clustered 384-d vectors and Zipf text, for `infra/bench/search.sh`: the query
+    /// is embedded by the real model in the search handler; only the stored vectors are synthetic.
+    func seed(org: String) throws {
+        let data = DataSet(dim: dim, seed: 11, model: seedModel)
+        let store: any Store
+        if stores == "sqlite" {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            store = try SQLiteStore(path: dir + "/bench.sqlite", migrationsDirectory: migrations)
+        } else if stores == "postgres", let postgresURL {
+            store = try PostgresStore(url: postgresURL, schema: seedSchema, migrationsDirectory: migrations)
+        } else {
+            throw ValidationError("--seed-org needs --stores sqlite, or --stores postgres with --postgres-url")
+        }
+        try store.migrate()
+        let started = Date()
+        var ignored: [String: [(String, [Float])]] = [:]
+        for d in 0..<max(1, bigOrgChunks / chunksPerDoc) {
+            try insertDocument(store, data: data, org: org, name: "\(org)-doc\(d)", chunks: chunksPerDoc, record: &ignored)
+            ignored.removeAll(keepingCapacity: true)
+        }
+        print(String(format: "seeded %d chunks for org %@ (%@) in %.1f s", bigOrgChunks, org, stores, Date().timeIntervalSince(started)))
+    }
+
     func insertDocument(_ store: any Store, data: DataSet, org: String, name: String, chunks: Int,
                         record: inout [String: [(String, [Float])]]) throws {
         let dept = ["hr", "it", "finance", "legal", "sales", "ops", "eng", "support", "admin", "travel"][abs(name.hashValue) % 10]
         let doc = try store.createDocument(NewDocument(orgId: org, title: name, filename: name + ".txt", mimeType: "text/plain",
                                                        bytes: 1000, sha256: name, blobURI: "file:///" + name, metadata: ["dept": .string(dept)]),
                                            job: nil).document
-        let v = try store.createVersion(org: org, NewVersion(documentId: doc.id, embedModel: DataSet.model, dim: data.dim, chunkSize: 256,
+        let v = try store.createVersion(org: org, NewVersion(documentId: doc.id, embedModel: data.model, dim: data.dim, chunkSize: 256,
                                                             chunkOverlap: 32, chunkerVersion: "bench", sourceSha256: name))
         var new: [NewChunk] = []
         for i in 0..<chunks {
@@ -158,12 +188,14 @@ struct StoreBench: ParsableCommand {
 /// Clustered vectors (real embeddings are not uniform) and Zipf-ish text, from a fixed seed.
 final class DataSet {
     static let model = "bench-model"
+    let model: String
     let dim: Int
     var rng: SplitMix
     let centers: [[Float]]
     let words: [String]
 
-    init(dim: Int, seed: UInt64) {
+    init(dim: Int, seed: UInt64, model: String = DataSet.model) {
+        self.model = model
         self.dim = dim
         rng = SplitMix(state: seed)
         var r = SplitMix(state: seed ^ 0xABCDEF)

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `POST /v1/search` as a client sees it, on both stores: documents uploaded through the API and
+/// indexed by the worker, then searched in every mode, with filters, accents or none, grouping,
+/// per-request fusion settings, bad input in the error shape, and another org seeing nothing.
+@Suite(.serialized) struct SearchThroughEmulatorTests {
+    enum Kind: String, CaseIterable, CustomStringConvertible, Sendable {
+        case sqlite, postgres
+        var description: String { rawValue }
+        func environment() throws -> [String: String] {
+            self == .sqlite ? [:] : try EmulatorStore.postgresEnvironment(schemaPrefix: "se_")
+        }
+    }
+
+    static let documents: [(title: String, text: String, metadata: String)] = [
+        ("Leave policy", "Employees may take twelve days of paid annual leave each year.\n\nRequests go to your manager three days ahead.",
+         #"{"dept": "hr", "lang": "en"}"#),
+        ("Quy định nghỉ phép", "Nhân viên xin nghỉ phép phải gửi đơn cho quản lý trước ba ngày làm việc.", #"{"dept": "hr", "lang": "vi"}"#),
+        ("VPN", "Connect with the GlobalProtect client before opening internal systems from home.", #"{"dept": "it", "lang": "en"}"#),
+    ]
+
+    @Test(arguments: Kind.allCases)
+    func searchThroughTheAPI(_ kind: Kind) async throws {
+        let emu = try await BundleEmulator.start(prefix: "search-api", environment: try kind.environment())
+        defer { emu.stop() }
+        let acme = try await emu.token(org: "acme")
+        var ids: [String: String] = [:]
+        for d in Self.documents {
+            let r = try await emu.request("POST", "/v1/documents",
+                                          body: MultipartBody.make(file: Array(d.text.utf8), filename: "\(d.title).txt", title: d.title, metadata: d.metadata),
+                                          headers: ["Content-Type": MultipartBody.contentType, "Authorization": "Bearer \(acme)"])
+            #expect(r.status == 202, "\(r.text)")
+            ids[d.title] = try #require(r.json["document_id"] as? String)
+        }
+        for id in ids.values {
+            let ready = try await emu.eventually(timeout: 120) {
+                let s = try await emu.json("GET", "/v1/documents/\(id)", token: acme).json["status"] as? String
+                return s == "ready" || s == "failed" ? s : nil
+            }
+            #expect(ready == "ready")
+        }
+        func search(_ body: [String: Any], token: String? = nil) async throws -> (status: Int, json: [String: Any], hits: [[String: Any]]) {
+            let r = try await emu.json("POST", "/v1/search", token: token ?? acme, body)
+            return (r.status, r.json, r.json["results"] as? [[String: Any]] ?? [])
+        }
+
+        // Vietnamese, typed with and without accents, in every mode.
+        for query in ["xin nghỉ phép", "xin nghi phep"] {
+            for mode in ["hybrid", "keyword"] {
+                let r = try await search(["query": query, "mode": mode])
+                #expect(r.status == 200 && r.hits.first?["document_id"] as? String == ids["Quy định nghỉ phép"], "\(query) \(mode): \(r.json)")
+            }
+        }
+        // English paraphrase: the dense arm carries it.
+        let dense = try await search(["query": "how many vacation days", "mode": "dense", "limit": 1])
+        #expect(dense.hits.first?["document_id"] as? String == ids["Leave policy"] && dense.hits.first?["dense_rank"] as? Int == 1)
+        // Filters through the API: metadata, document ids.
+        let it = try await search(["query": "leave", "limit": 100, "filters": ["metadata": ["dept": "it"]]])
+        #expect(!it.hits.isEmpty && it.hits.allSatisfy { $0["document_id"] as? String == ids["VPN"] }, "\(it.json)")
+        let one = try await search(["query": "leave", "limit": 100, "filters": ["document_ids": [ids["Leave policy"]!]]])
+        #expect(!one.hits.isEmpty && one.hits.allSatisfy { $0["document_id"] as? String == ids["Leave policy"] })
+        // Grouping and per-request fusion (hybrid only).
+        let grouped = try await search(["query": "leave policy days", "group_by": "document", "limit": 100,
+                                        "fusion": ["k": 10, "dense_weight": 1, "keyword_weight": 0.5]])
+        let docs = grouped.hits.compactMap { $0["document_id"] as? String }
+        #expect(grouped.status == 200 && docs.count == Set(docs).count && docs.first == ids["Leave policy"], "\(grouped.json)")
+        // score = (1/(10+dr) + 0.5/(10+kr)) / (1/11 + 0.5/11)
+        for h in grouped.hits {
+            let raw = ((h["dense_rank"] as? Int).map { 1 / (10 + Double($0)) } ?? 0) + ((h["keyword_rank"] as? Int).map { 0.5 / (10 + Double($0)) } ?? 0)
+            #expect(abs((h["score"] as? Double ?? -1) - raw / (1.5 / 11)) < 1e-9)
+        }
+
+        // Bad input: 4xx in the error shape, the field named.
+        for (body, status, field) in [(["query": ""], 422, "query"), (["query": "x", "limit": 500], 422, "limit"),
+                                      (["query": "x", "mode": "dense", "fusion": ["k": 10]], 422, "fusion"),
+                                      (["query": "x", "fusion": ["k": -1]], 422, "fusion.k"),
+                                      (["query": "x", "filters": ["created_after": "soon"]], 422, "filters.created_after")] as [([String: Any], Int, String)] {
+            let r = try await search(body)
+            let error = r.json["error"] as? [String: Any]
+            #expect(r.status == status && (error?["details"] as? [String: Any])?["field"] as? String == field, "\(body): \(r.status) \(r.json)")
+        }
+        // Another org: nothing, even naming acme's documents.
+        let globex = try await emu.token(org: "globex")
+        let leak = try await search(["query": "xin nghi phep leave", "limit": 100, "filters": ["document_ids": Array(ids.values)]], token: globex)
+        #expect(leak.status == 200 && leak.hits.isEmpty)
+        let leak2 = try await search(["query": "xin nghi phep leave", "limit": 100], token: globex)
+        #expect(leak2.status == 200 && leak2.hits.isEmpty)
+    }
+}
