@@ -283,7 +283,7 @@ let package = Package(
                            "Embeddings", "Ingestion", "LambdaEvents", "Resilience", "TestSupport"],
             path: "Tests/IndexingTests"
         ),
-        .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport", "PostgresClient"], path: "Tests/ReembedThroughEmulatorTests",
+        .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/ReembedThroughEmulatorTests",
                     exclude: ["fake_embeddings.py"]),
         .testTarget(name: "SearchThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/SearchThroughEmulatorTests"),
         .target(name: "TestSupport", dependencies: ["PostgresClient", "LambdaEvents"], path: "Tests/TestSupport"),

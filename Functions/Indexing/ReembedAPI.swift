@@ -62,12 +62,12 @@ public struct ReembedAPI: Sendable {
                     summary.pending += 1
                     continue
                 }
-                if !all, let readyId = doc.readyVersionId, let ready = try planner.store.version(org: org, id: readyId),
-                   ready.embedModel == (params.model ?? planner.model), ready.chunkerVersion == Chunker.version {
+                let ready = try planner.readyVersion(org: org, of: doc)
+                if !all, let ready, ready.embedModel == (params.model ?? planner.model), ready.chunkerVersion == Chunker.version {
                     summary.upToDate += 1
                     continue
                 }
-                switch try planner.plan(org: org, document: doc, params: params) {
+                switch try planner.plan(org: org, document: doc, ready: ready, params: params) {
                 case .upToDate: summary.upToDate += 1
                 case .queued(let job, let created):
                     if created { summary.queued += 1; queued.append(job) } else { summary.alreadyQueued += 1 }

@@ -33,8 +33,17 @@ public struct ReembedPlanner: Sendable {
         }
     }
 
+    /// The document's ready version, which `plan` compares against.
+    public func readyVersion(org: OrgID, of document: Document) throws -> DocVersion? {
+        try document.readyVersionId.flatMap { try store.version(org: org, id: $0) }
+    }
+
     public func plan(org: OrgID, document: Document, params: ReembedParameters) throws -> Decision {
-        let ready = try document.readyVersionId.flatMap { try store.version(org: org, id: $0) }
+        try plan(org: org, document: document, ready: readyVersion(org: org, of: document), params: params)
+    }
+
+    /// With the ready version already in hand (the org-wide re-embed reads it first).
+    public func plan(org: OrgID, document: Document, ready: DocVersion?, params: ReembedParameters) throws -> Decision {
         let chunking = try params.chunking(current: ready, defaults: configuration.chunking)
         let target = VersionTarget(model: params.model ?? model, chunking: chunking)
         if let ready, !params.force, target.matches(ready, sourceSha256: document.sha256) {

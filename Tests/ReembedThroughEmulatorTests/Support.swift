@@ -1,5 +1,4 @@
 import Foundation
-import PostgresClient
 import TestSupport
 
 /// The store an emulator test runs on: a SQLite file in its folder, or a fresh schema of the
@@ -10,12 +9,8 @@ enum StoreKind: String, CaseIterable, CustomStringConvertible, Sendable {
 
     func environment() throws -> [String: String] {
         switch self {
-        case .sqlite: return [:]
-        case .postgres:
-            let url = try PostgresTestServer.url(schemaPrefix: "e_")
-            let schema = PostgresTestServer.schemaName(prefix: "e_")
-            _ = try PostgresConnection(url: url).execute("CREATE SCHEMA \(schema)")
-            return ["DATABASE_URL": url + (url.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(schema)%2Cpublic"]
+        case .sqlite: [:]
+        case .postgres: try EmulatorStore.postgresEnvironment(schemaPrefix: "e_")
         }
     }
 }
