@@ -44,8 +44,9 @@ import TestSupport
     @Test func throttledEventsWaitForCapacityInsteadOfDying() async throws {
         let emu = try await EmulatorHarness.start(arguments: Self.args + ["--max-queue", "0"])
         defer { Task { await emu.stop() } }
-        // One at a time (the HTTP side has no queue either); the events pile up behind Single.
-        for _ in 0..<24 { #expect(try await emu.get("/fx/async?function=Single").status == 202) }
+        // One at a time (the HTTP side has no queue either); each event takes 200 ms, so the burst
+        // piles up behind Single whatever the machine's speed.
+        for _ in 0..<24 { #expect(try await emu.get("/fx/async?function=Single&sleepMs=200").status == 202) }
         let ran = await waitFor(120) { emu.child.stderr.filter { $0.contains("[Single] START RequestId:") }.count >= 24 }
         #expect(ran, "\(emu.child.stderr.filter { $0.contains("[Single] START RequestId:") }.count) of 24 ran")
         #expect(await waitFor { files(emu.directory + "/.data/emulator/async/queued").isEmpty })

@@ -53,7 +53,10 @@ struct Fixture: FunctionHandler {
             let data = try request.bodyData()
             return .binary(data, contentType: "application/octet-stream")
         case "async":
-            try await context.invokeAsync(request.query("function") ?? "fixture", event: JSONValue.object(["from": "async"]))
+            var event: [String: JSONValue] = ["from": "async"]
+            // A slow event, so a burst of them really overlaps and meets the concurrency limit.
+            if let ms = request.query("sleepMs").flatMap(Int.init) { event["sleepMs"] = .number(Double(ms)) }
+            try await context.invokeAsync(request.query("function") ?? "fixture", event: JSONValue.object(event))
             return .json(["queued": true], status: 202)
         case "json-body":
             struct Body: Decodable { var name: String }
