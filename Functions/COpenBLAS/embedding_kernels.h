@@ -122,6 +122,61 @@ EMB_AVX512 static inline __m512 emb_gelu16(__m512 x) {
 
 EMB_AVX512 static inline float emb_sum16(__m512 v) { return _mm512_reduce_add_ps(v); }
 
+// A Linear layer for a few rows (a query's tokens): C[m, cols] (+)= A[m, k] W[k, cols], with W
+// packed once at load into panels of 16 columns, each k x 16 contiguous. OpenBLAS re-packs the
+// whole weight on every call, which for a 20-token query costs more than the arithmetic; here
+// each panel is read straight from memory once per block of R rows. R rows x 32 columns (two
+// panels) per block: 2R accumulators, two weight loads and R broadcasts per step of k. The row
+// loops are unrolled by pragma: this header is compiled by Swift's importer, which otherwise
+// keeps the accumulators in memory (3x slower).
+#define EMB_PANEL_BLOCK(R) \
+EMB_AVX512 static inline void emb_panel_block##R(const float *a, long lda, const float *p0, const float *p1, long k, \
+                                                 float *c, long ldc, int accumulate) { \
+    __m512 acc0[R], acc1[R]; \
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) { acc0[r] = _mm512_setzero_ps(); acc1[r] = _mm512_setzero_ps(); } \
+    if (p1) { \
+        for (long kk = 0; kk < k; kk++) { \
+            __m512 w0 = _mm512_load_ps(p0 + kk * 16), w1 = _mm512_load_ps(p1 + kk * 16); \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) { \
+                __m512 x = _mm512_set1_ps(a[r * lda + kk]); \
+                acc0[r] = _mm512_fmadd_ps(x, w0, acc0[r]); \
+                acc1[r] = _mm512_fmadd_ps(x, w1, acc1[r]); \
+            } \
+        } \
+    } else { \
+        for (long kk = 0; kk < k; kk++) { \
+            __m512 w0 = _mm512_load_ps(p0 + kk * 16); \
+            _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) acc0[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * lda + kk]), w0, acc0[r]); \
+        } \
+    } \
+    _Pragma("clang loop unroll(full)") for (int r = 0; r < R; r++) { \
+        float *o = c + r * ldc; \
+        if (accumulate) acc0[r] = _mm512_add_ps(acc0[r], _mm512_loadu_ps(o)); \
+        _mm512_storeu_ps(o, acc0[r]); \
+        if (p1) { \
+            if (accumulate) acc1[r] = _mm512_add_ps(acc1[r], _mm512_loadu_ps(o + 16)); \
+            _mm512_storeu_ps(o + 16, acc1[r]); \
+        } \
+    } \
+}
+EMB_PANEL_BLOCK(8)
+EMB_PANEL_BLOCK(4)
+EMB_PANEL_BLOCK(2)
+EMB_PANEL_BLOCK(1)
+
+EMB_AVX512 static void emb_packed_linear_avx512(const float *a, long lda, long m, const float *panels, long k,
+                                                long col0, long cols, float *c, long ldc, int accumulate) {
+    for (long j = col0; j < col0 + cols; j += 32) {
+        const float *p0 = panels + (j / 16) * k * 16;
+        const float *p1 = j + 16 < col0 + cols ? p0 + k * 16 : 0;
+        long i = 0;
+        for (; i + 8 <= m; i += 8) emb_panel_block8(a + i * lda, lda, p0, p1, k, c + i * ldc + j, ldc, accumulate);
+        for (; i + 4 <= m; i += 4) emb_panel_block4(a + i * lda, lda, p0, p1, k, c + i * ldc + j, ldc, accumulate);
+        for (; i + 2 <= m; i += 2) emb_panel_block2(a + i * lda, lda, p0, p1, k, c + i * ldc + j, ldc, accumulate);
+        for (; i < m; i++) emb_panel_block1(a + i * lda, lda, p0, p1, k, c + i * ldc + j, ldc, accumulate);
+    }
+}
+
 EMB_AVX512 static void emb_softmax_rows_avx512(float *s, long rows, long cols) {
     long body = cols & ~15L;
     __mmask16 tail = (__mmask16)((1u << (cols - body)) - 1);
@@ -362,6 +417,26 @@ static inline void emb_bias_gelu(int level, float *x, const float *bias, long ro
     }
 #endif
     emb_bias_gelu_c(x, bias, rows, dim, ld);
+}
+
+/// Packs a row-major [k, n] weight (rows `ldw` apart) into n/16 panels of k x 16 for
+/// `emb_packed_linear`; n must be a multiple of 16, `panels` 64-byte aligned, k * n floats.
+static inline void emb_pack_panels(const float *w, long k, long n, long ldw, float *panels) {
+    for (long p = 0; p < n / 16; p++)
+        for (long kk = 0; kk < k; kk++)
+            for (long c = 0; c < 16; c++) panels[(p * k + kk) * 16 + c] = w[kk * ldw + p * 16 + c];
+}
+
+/// 1 when `emb_packed_linear` runs here (it is AVX-512 only; callers use BLAS otherwise).
+static inline int emb_has_packed_linear(int level) { return emb_clamp_level(level) == 2; }
+
+/// C[m, col0 ..< col0 + cols] = A[m, k] W[k, same] (+ C when `accumulate`), W packed by
+/// `emb_pack_panels`; col0 and cols multiples of 16. Only call when `emb_has_packed_linear`.
+static inline void emb_packed_linear(const float *a, long lda, long m, const float *panels, long k,
+                                     long col0, long cols, float *c, long ldc, int accumulate) {
+#if defined(__x86_64__)
+    emb_packed_linear_avx512(a, lda, m, panels, k, col0, cols, c, ldc, accumulate);
+#endif
 }
 
 /// x = LayerNorm(x + (y + bias)) per row (y may be NULL: x = LayerNorm(x)); biased variance.

@@ -35,6 +35,9 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "query or passage: models with prefixes or task types embed them differently.")
     var role: String = "passage"
 
+    @Flag(help: "Run every matrix product through OpenBLAS, not the few-token panel kernel (the benchmark's baseline).")
+    var noPanelKernel = false
+
     func validate() throws {
         guard EmbeddingRole(rawValue: role) != nil else { throw ValidationError("--role must be query or passage") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
@@ -111,7 +114,8 @@ struct EmbedCommand: AsyncParsableCommand {
         let loadStart = clock.now
         let embedder: MiniLMEmbedder
         do {
-            embedder = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir), threads: threads)
+            embedder = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir), threads: threads,
+                                          panelKernel: !noPanelKernel)
         } catch {
             FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
             throw ExitCode(2)

@@ -65,6 +65,9 @@ final class EncoderScratch: @unchecked Sendable {
 /// head), and the norms by rows.
 struct BertEncoder: Sendable {
     let weights: BertWeights
+    /// Up to this many tokens in a pass, Linear layers use the panel kernel (when the weights
+    /// have panels): measured faster than OpenBLAS below it (`infra/bench/embed.sh`).
+    static let panelMaxRows = 64
 
     var config: BertConfig { weights.config }
 
@@ -138,7 +141,7 @@ struct BertEncoder: Sendable {
         p.run { j in
             let cols = p.part(j, of: 3 * h, align: 16)
             for r in 0..<t { (s.qkv + r * 3 * h + cols.lowerBound).update(from: l.qkvBias + cols.lowerBound, count: cols.count) }
-            linear(t, cols, h, s.hidden, l.qkvWeight, s.qkv, 3 * h, beta: 1)
+            linear(t, cols, h, s.hidden, l.qkvWeight, l.qkvPanels, s.qkv, 3 * h, beta: 1)
         }
 
         // Self-attention per sequence and head (Q is pre-scaled by 1/sqrt(d)); thread j takes
@@ -164,7 +167,7 @@ struct BertEncoder: Sendable {
 
         // Attention output projection (into the FFN buffer, free until the FFN), then
         // x = LayerNorm(x + projection + bias).
-        p.run { j in linear(t, p.part(j, of: h, align: 16), h, s.context, l.attentionOutWeight, s.intermediate, h, beta: 0) }
+        p.run { j in linear(t, p.part(j, of: h, align: 16), h, s.context, l.attentionOutWeight, l.attentionOutPanels, s.intermediate, h, beta: 0) }
         p.run { j in
             let r = p.part(j, of: t)
             Kernels.addBiasResidualLayerNorm(s.hidden + r.lowerBound * h, s.intermediate + r.lowerBound * h,
@@ -174,11 +177,11 @@ struct BertEncoder: Sendable {
         // Feed-forward: GELU(x W1 + b1) W2 + b2, then x = LayerNorm(x + that).
         p.run { j in
             let cols = p.part(j, of: i, align: 16)
-            linear(t, cols, h, s.hidden, l.intermediateWeight, s.intermediate, i, beta: 0)
+            linear(t, cols, h, s.hidden, l.intermediateWeight, l.intermediatePanels, s.intermediate, i, beta: 0)
             Kernels.addBiasGELU(s.intermediate + cols.lowerBound, bias: l.intermediateBias + cols.lowerBound,
                                 rows: t, dim: cols.count, ld: i)
         }
-        p.run { j in linear(t, p.part(j, of: h, align: 16), i, s.intermediate, l.outputWeight, s.context, h, beta: 0) }
+        p.run { j in linear(t, p.part(j, of: h, align: 16), i, s.intermediate, l.outputWeight, l.outputPanels, s.context, h, beta: 0) }
         p.run { j in
             let r = p.part(j, of: t)
             Kernels.addBiasResidualLayerNorm(s.hidden + r.lowerBound * h, s.context + r.lowerBound * h,
@@ -190,10 +193,16 @@ struct BertEncoder: Sendable {
 
 /// Columns `cols` of a Linear layer: C[m, cols] = A[m, k] W[k, cols] + beta C, the weight
 /// transposed to [in, out] (`BertWeights`), W's and C's rows `ldc` apart (both are out wide).
+/// A few rows (a query) go to the panel kernel when the weight has panels; a batch to OpenBLAS,
+/// whose packing pays for itself over many rows.
 @inline(__always)
 private func linear(_ m: Int, _ cols: Range<Int>, _ k: Int, _ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                    _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float) {
+                    _ panels: UnsafePointer<Float>?, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float) {
     guard !cols.isEmpty else { return }
+    if let panels, m <= BertEncoder.panelMaxRows, cols.lowerBound % 16 == 0, cols.count % 16 == 0 {
+        emb_packed_linear(a, k, m, panels, k, cols.lowerBound, cols.count, c, ldc, beta == 0 ? 0 : 1)
+        return
+    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(cols.count), Int32(k),
                 1, a, Int32(k), w + cols.lowerBound, Int32(ldc), beta, c + cols.lowerBound, Int32(ldc))
 }

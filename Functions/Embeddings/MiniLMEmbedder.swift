@@ -32,7 +32,9 @@ public final class MiniLMEmbedder: EmbeddingProvider {
 
     /// Loads the model folder (`config.json`, `vocab.txt`, `model.safetensors`,
     /// optionally `sentence_bert_config.json`). Errors name the fix (`scripts/model.sh`).
-    public init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil) throws(EmbeddingError) {
+    /// `panelKernel: false` runs every product through OpenBLAS: the benchmark's baseline.
+    public init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil,
+                panelKernel: Bool = true) throws(EmbeddingError) {
         _ = OpenBLASSetup.coreName
         self.modelDirectory = modelDirectory
         let config = try BertConfig(json: try EmbeddingModelDirectory.read("config.json", in: modelDirectory))
@@ -55,7 +57,8 @@ public final class MiniLMEmbedder: EmbeddingProvider {
         }
         let weightsPath = (modelDirectory as NSString).appendingPathComponent("model.safetensors")
         do {
-            encoder = BertEncoder(weights: try BertWeights(file: try SafeTensorsFile(path: weightsPath), config: config))
+            encoder = BertEncoder(weights: try BertWeights(file: try SafeTensorsFile(path: weightsPath), config: config,
+                                                                  packPanels: panelKernel))
         } catch .fileMissing {
             throw .modelMissing(path: modelDirectory, reason: "model.safetensors is missing")
         } catch {

@@ -42,6 +42,12 @@ public struct HybridSearcher: Sendable {
         var truncated = false
         var queryTokens: Int? = nil
 
+        // The keyword arm runs beside the dense one: it is mostly the store's work, the dense
+        // arm mostly the query's embedding, so on two cores the slower arm sets the latency
+        // instead of the sum of both.
+        async let keywordArm = request.mode == .dense ? [] :
+            Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
+
         // Dense arm: one list per model the org has ready vectors of, merged by rank.
         var dense: [ArmHit] = []
         if request.mode != .keyword {
@@ -64,8 +70,7 @@ public struct HybridSearcher: Sendable {
             }
             dense = Self.mergeByRank(lists)
         }
-        let keyword: [ArmHit] = request.mode == .dense ? [] :
-            try store.keywordSearch(org: org, query: request.query, k: pool, filter: request.filter).map { ArmHit(chunk: $0, model: nil) }
+        let keyword = try await keywordArm
 
         // Rank, then score by the mode's rule.
         var ranked: [(id: String, documentId: String, score: Double, denseRank: Int?, keywordRank: Int?)] = []
@@ -115,6 +120,10 @@ public struct HybridSearcher: Sendable {
             queryModel: request.mode == .keyword ? nil : embedder.modelId, total: total,
             tookMs: Double(took.components.seconds) * 1e3 + Double(took.components.attoseconds) / 1e15,
             queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings)
+    }
+
+    static func keywordArm(store: any Store, org: OrgID, query: String, k: Int, filter: SearchFilter) async throws -> [ArmHit] {
+        try store.keywordSearch(org: org, query: query, k: k, filter: filter).map { ArmHit(chunk: $0, model: nil) }
     }
 
     /// Several models' lists into one: by rank, then score, so each model's best comes first

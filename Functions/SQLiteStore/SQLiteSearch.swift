@@ -192,50 +192,109 @@ extension SQLiteStore {
         // Any term may match; bm25 ranks chunks with more and rarer terms first.
         let match = terms.prefix(64).map { "\"\($0)\"" }.joined(separator: " OR ")
         return try read { db in
-            var sql = """
+            if filter.isEmpty { return try Self.keywordByDepth(db, org: org, match: match, k: k) }
+            // A filter may keep only a few of the matches anywhere in the ranking: rank only the
+            // rows that pass it.
+            let allowed = try Self.allowedDocuments(db, org: org, filter: filter)
+            let sql = """
                 SELECT c.id, c.document_id, c.version_id, bm25(chunk_fts) AS rank
                 FROM chunk_fts
                 JOIN doc_chunks c ON c.rowid = chunk_fts.rowid
                 JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
                 JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
-                WHERE chunk_fts MATCH ? AND c.org_id = ?
+                WHERE chunk_fts MATCH ? AND c.org_id = ? AND c.document_id IN (SELECT value FROM json_each(?))
+                ORDER BY rank LIMIT ?
                 """
-            var args: [any DatabaseValueConvertible] = [match, org]
-            if !filter.isEmpty {
-                let allowed = try Self.allowedDocuments(db, org: org, filter: filter)
-                sql += " AND c.document_id IN (SELECT value FROM json_each(?))"
-                args.append(StoreValidation.encodeStrings(Array(allowed)))
-            }
-            sql += " ORDER BY rank LIMIT ?"
-            args.append(k)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map { row in
+            return try Row.fetchAll(db, sql: sql, arguments: [match, org, StoreValidation.encodeStrings(Array(allowed)), k]).map { row in
                 // bm25() is lower-is-better and negative; flip it so higher is better.
                 ScoredChunk(chunkId: row[0], documentId: row[1], versionId: row[2], score: Float(-(row[3] as Double)))
             }
         }
     }
+
+    /// Unfiltered keyword search in two steps: FTS5 ranks its matches alone (bm25 over the
+    /// postings, no row reads), then only the best `depth` are looked up and checked for the org,
+    /// a ready version and a live document. Joining every match first costs a row read each
+    /// (30-60 ms for a common word at 100k chunks); this reads a few hundred. When the checks
+    /// leave fewer than k (another org's or an old version's chunks rank high), the depth grows
+    /// eightfold until k pass or every match has been seen, so the answer is the same as the
+    /// one-step query's. (`+org_id`: looked up by rowid, not by walking the org's index.)
+    static func keywordByDepth(_ db: Database, org: OrgID, match: String, k: Int) throws -> [ScoredChunk] {
+        var depth = max(k * 4, 200)
+        while true {
+            let ranked = try Row.fetchAll(db, sql: "SELECT rowid, bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY 2 LIMIT ?",
+                                          arguments: [match, depth])
+            var rank: [Int64: Double] = [:]
+            rank.reserveCapacity(ranked.count)
+            for row in ranked { rank[row[0]] = row[1] }
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT c.rowid, c.id, c.document_id, c.version_id
+                FROM doc_chunks c
+                JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
+                WHERE c.rowid IN (SELECT value FROM json_each(?)) AND +c.org_id = ?
+                """, arguments: ["[" + ranked.map { String($0[0] as Int64) }.joined(separator: ",") + "]", org])
+            if rows.count >= k || ranked.count < depth {
+                // Ties broken by rowid, as FTS5 orders them.
+                let hits = rows.map { row in (rank: rank[row[0] as Int64] ?? 0, rowid: row[0] as Int64,
+                                              chunk: ScoredChunk(chunkId: row[1], documentId: row[2], versionId: row[3], score: 0)) }
+                    .sorted { ($0.rank, $0.rowid) < ($1.rank, $1.rowid) }
+                    .prefix(k)
+                // bm25() is lower-is-better and negative; flip it so higher is better.
+                return hits.map { h in var c = h.chunk; c.score = Float(-h.rank); return c }
+            }
+            depth *= 8
+        }
+    }
 }
 
-/// The k best (score, row) pairs seen, kept sorted; k is small (at most a few hundred).
+/// The k best (score, row) pairs seen: a min-heap on score, so a row that beats the worst kept
+/// costs log k (the first pass keeps up to 1,000 candidates of 100k rows, where a sorted array's
+/// shifting cost milliseconds per query).
 struct TopK {
     let k: Int
-    private(set) var items: [(Float, Int)] = []
+    private var heap: [(Float, Int)] = []
 
     init(k: Int) {
         self.k = k
-        items.reserveCapacity(k + 1)
+        heap.reserveCapacity(k)
     }
 
     @inline(__always)
     mutating func insert(score: Float, row: Int) {
-        if items.count == k, let worst = items.last, score <= worst.0 { return }
-        var i = items.count
-        while i > 0 && items[i - 1].0 < score { i -= 1 }
-        items.insert((score, row), at: i)
-        if items.count > k { items.removeLast() }
+        if heap.count < k {
+            heap.append((score, row))
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard Self.less(heap[i], heap[parent]) else { break }
+                heap.swapAt(i, parent)
+                i = parent
+            }
+        } else if k > 0, score > heap[0].0 {
+            heap[0] = (score, row)
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var smallest = i
+                if l < heap.count, Self.less(heap[l], heap[smallest]) { smallest = l }
+                if r < heap.count, Self.less(heap[r], heap[smallest]) { smallest = r }
+                guard smallest != i else { break }
+                heap.swapAt(i, smallest)
+                i = smallest
+            }
+        }
     }
 
-    func sorted() -> [(Float, Int)] { items }
+    /// Worse first: a lower score, or the same score from a later row (so among equal scores
+    /// the earlier row is kept, as a stable scan would).
+    @inline(__always)
+    private static func less(_ a: (Float, Int), _ b: (Float, Int)) -> Bool {
+        a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
+    }
+
+    /// Best first.
+    func sorted() -> [(Float, Int)] { heap.sorted { Self.less($1, $0) } }
 }
 
 enum SIMDDot {

@@ -122,6 +122,28 @@ import TestSupport
         #expect(contents == ["meeting room booking", "room"])
         #expect(hits[0].score > hits[1].score)
     }
+
+    /// Hundreds of another org's chunks, and an old version's, rank above the few this org has
+    /// (they repeat the word): the org still gets every one of its own matches, and only those.
+    @Test(arguments: Backend.allCases)
+    func keywordSearchFindsAnOrgsFewMatchesUnderOthersMany(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        for d in 0..<3 {
+            try Fixture.readyDocument(store, org: "globex", content: "busy \(d)",
+                                      chunks: (0..<150).map { ("quarterly quarterly quarterly report \(d) \($0)", [1, 0, 0, 0]) })
+        }
+        let (doc, old) = try Fixture.readyDocument(store, org: "acme", content: "acme old",
+                                                   chunks: (0..<250).map { ("quarterly quarterly quarterly draft \($0)", [1, 0, 0, 0]) })
+        let v2 = try store.createVersion(org: "acme", Fixture.version(doc.id, dim: 4))
+        try store.insertChunks(org: "acme", versionId: v2.id, (0..<3).map { Fixture.chunk($0, "the quarterly review, part \($0), and other words", [1, 0, 0, 0]) })
+        try store.publishVersion(org: "acme", id: v2.id)
+        let hits = try store.keywordSearch(org: "acme", query: "quarterly", k: 10, filter: SearchFilter())
+        #expect(hits.count == 3)
+        #expect(Set(hits.map(\.versionId)) == [v2.id])
+        #expect(!hits.contains { $0.versionId == old.id })
+        // A k smaller than the org's matches still fills.
+        #expect(try store.keywordSearch(org: "acme", query: "quarterly review", k: 2, filter: SearchFilter()).count == 2)
+    }
 }
 
 
