@@ -245,7 +245,7 @@ let package = Package(
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport"],
+            dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport", "CVectorKernels"],
             path: "Tests/StoreConformanceTests"
         ),
         .testTarget(

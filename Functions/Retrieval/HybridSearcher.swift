@@ -42,17 +42,12 @@ public struct HybridSearcher: Sendable {
         var truncated = false
         var queryTokens: Int? = nil
 
-        // The keyword arm runs beside the dense one: it is mostly the store's work, the dense
-        // arm mostly the query's embedding, so on two cores the slower arm sets the latency
-        // instead of the sum of both.
-        async let keywordArm = request.mode == .dense ? [] :
-            Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
-
-        // Dense arm: one list per model the org has ready vectors of, merged by rank.
-        var dense: [ArmHit] = []
+        // The query embedded with each model the org has ready vectors of, first: the embedder
+        // splits one short query across every core, and an arm running beside it would take
+        // one away (measured: 4 ms alone, 15-20 ms next to the keyword arm, on two cores).
+        var queries: [(model: String, vector: [Float])] = []
         if request.mode != .keyword {
             let models = try store.readyModels(org: org)
-            var lists: [[ArmHit]] = []
             // The configured model first, so ties in the merge go to it.
             for model in models.keys.sorted(by: { ($0 == embedder.modelId ? 0 : 1, $0) < ($1 == embedder.modelId ? 0 : 1, $1) }) {
                 guard let provider = model == embedder.modelId ? embedder : otherModels(model) else {
@@ -65,11 +60,19 @@ public struct HybridSearcher: Sendable {
                     truncated = query.truncated
                     queryTokens = query.untruncatedTokenCount
                 }
-                let hits = try store.denseSearch(org: org, model: model, query: query.vector, k: pool, filter: request.filter)
-                lists.append(hits.map { ArmHit(chunk: $0, model: model) })
+                queries.append((model, query.vector))
             }
-            dense = Self.mergeByRank(lists)
         }
+
+        // Then the two arms side by side: each is one thread's scan or query, so on two cores
+        // the slower sets the latency instead of the sum of both.
+        async let keywordArm = request.mode == .dense ? [] :
+            Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
+        // Dense arm: one list per model, merged by rank.
+        let dense = Self.mergeByRank(try queries.map { q in
+            try store.denseSearch(org: org, model: q.model, query: q.vector, k: pool, filter: request.filter)
+                .map { ArmHit(chunk: $0, model: q.model) }
+        })
         let keyword = try await keywordArm
 
         // Rank, then score by the mode's rule.

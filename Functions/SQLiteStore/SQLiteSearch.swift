@@ -28,17 +28,26 @@ final class VectorCache: @unchecked Sendable {
         /// bytes for the first pass over large sets, which is bound by memory bandwidth.
         var quantized: [Int8] = []
         var scales: [Float] = []
+        /// Per row, the sum of its int8 values (the VNNI kernel's correction term).
+        var rowSums: [Int32] = []
 
         mutating func quantize() {
             let rows = chunkIds.count
             quantized = [Int8](repeating: 0, count: rows * dim)
             scales = [Float](repeating: 0, count: rows)
+            rowSums = [Int32](repeating: 0, count: rows)
             for r in 0..<rows {
                 var peak: Float = 0
                 for i in 0..<dim { peak = max(peak, abs(matrix[r * dim + i])) }
                 let scale = peak > 0 ? peak / 127 : 1
                 scales[r] = scale
-                for i in 0..<dim { quantized[r * dim + i] = Int8((matrix[r * dim + i] / scale).rounded()) }
+                var sum: Int32 = 0
+                for i in 0..<dim {
+                    let v = Int8((matrix[r * dim + i] / scale).rounded())
+                    quantized[r * dim + i] = v
+                    sum += Int32(v)
+                }
+                rowSums[r] = sum
             }
         }
     }
@@ -107,16 +116,31 @@ extension SQLiteStore {
         }
         let peak = q.reduce(Float(0)) { max($0, abs($1)) }
         let qScale = peak > 0 ? peak / 127 : 1
-        let q16 = q.map { Int16(($0 / qScale).rounded()) }
+        let q8 = q.map { Int8(($0 / qScale).rounded()) }
         var raw = [Int32](repeating: 0, count: rows)
-        q16.withUnsafeBufferPointer { qp in
+        q8.withUnsafeBufferPointer { qp in
             entry.quantized.withUnsafeBufferPointer { m in
-                raw.withUnsafeMutableBufferPointer { vk_dot_i8_rows(qp.baseAddress!, m.baseAddress!, rows, Int32(dim), $0.baseAddress!) }
+                entry.rowSums.withUnsafeBufferPointer { sums in
+                    raw.withUnsafeMutableBufferPointer {
+                        vk_dot_i8_rows(qp.baseAddress!, m.baseAddress!, sums.baseAddress!, rows, Int32(dim), $0.baseAddress!)
+                    }
+                }
             }
         }
         var candidates = TopK(k: max(k * 20, 200))
-        for r in 0..<rows where allowed?[Int(entry.documentIndex[r])] ?? true {
-            candidates.insert(score: Float(raw[r]) * entry.scales[r] * qScale, row: r)
+        // Unchecked buffers: this loop visits every row, and bounds checks doubled its cost.
+        raw.withUnsafeBufferPointer { raw in
+            entry.scales.withUnsafeBufferPointer { scales in
+                if let allowed {
+                    entry.documentIndex.withUnsafeBufferPointer { documentIndex in
+                        for r in 0..<rows where allowed[Int(documentIndex[r])] {
+                            candidates.insert(score: Float(raw[r]) * scales[r] * qScale, row: r)
+                        }
+                    }
+                } else {
+                    for r in 0..<rows { candidates.insert(score: Float(raw[r]) * scales[r] * qScale, row: r) }
+                }
+            }
         }
         var top = TopK(k: k)
         q.withUnsafeBufferPointer { qp in

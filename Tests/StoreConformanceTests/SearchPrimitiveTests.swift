@@ -1,3 +1,4 @@
+import CVectorKernels
 import DocumentStore
 import Foundation
 import LambdaEvents
@@ -150,6 +151,23 @@ import TestSupport
 /// The SQLite store's two-pass scan for large sets (int8, then float32 rescoring), forced on
 /// a small set: the answer must still be the exact one.
 @Suite struct QuantizedScanTests {
+    /// The int8 kernels (AVX-512 VNNI, AVX2, plain C; each as far as this CPU has it) give the
+    /// same integers, for dimensions with and without a tail past the vector width.
+    @Test(arguments: [48, 100, 384])
+    func theInt8KernelsAgree(dim: Int) {
+        var rng = SeededRandom(state: UInt64(dim))
+        let rows = 257
+        let m = (0..<(rows * dim)).map { _ in Int8(Int(rng.next() % 255) - 127) }
+        let q = (0..<dim).map { _ in Int8(Int(rng.next() % 255) - 127) }
+        let sums = (0..<rows).map { r in m[(r * dim)..<((r + 1) * dim)].reduce(Int32(0)) { $0 + Int32($1) } }
+        let expected = (0..<rows).map { r in (0..<dim).reduce(Int32(0)) { $0 + Int32(q[$1]) * Int32(m[r * dim + $1]) } }
+        for level in Int32(0)...2 {
+            var out = [Int32](repeating: 0, count: rows)
+            vk_dot_i8_rows_level(level, q, m, sums, rows, Int32(dim), &out)
+            #expect(out == expected, "level \(level)")
+        }
+    }
+
     @Test func theQuantizedPassReturnsTheExactTopK() throws {
         let path = TestPaths.temporaryDirectory("quantized") + "/rag.sqlite"
         let store = try SQLiteStore(path: path, migrationsDirectory: Backend.migrations, exactScanRows: 0)
