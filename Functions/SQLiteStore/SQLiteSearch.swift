@@ -211,28 +211,40 @@ extension SQLiteStore {
     }
 
     public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
-        let terms = TextFolding.terms(query)
-        guard k > 0, !terms.isEmpty else { return [] }
-        // Any term may match; bm25 ranks chunks with more and rarer terms first.
-        let match = terms.prefix(64).map { "\"\($0)\"" }.joined(separator: " OR ")
+        let folded = Array(TextFolding.terms(query).prefix(64))
+        guard k > 0, !folded.isEmpty else { return [] }
         return try read { db in
-            if filter.isEmpty { return try Self.keywordByDepth(db, org: org, match: match, k: k) }
-            // A filter may keep only a few of the matches anywhere in the ranking: rank only the
-            // rows that pass it.
-            let allowed = try Self.allowedDocuments(db, org: org, filter: filter)
-            let sql = """
-                SELECT c.id, c.document_id, c.version_id, bm25(chunk_fts) AS rank
-                FROM chunk_fts
-                JOIN doc_chunks c ON c.rowid = chunk_fts.rowid
-                JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
-                JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
-                WHERE chunk_fts MATCH ? AND c.org_id = ? AND c.document_id IN (SELECT value FROM json_each(?))
-                ORDER BY rank LIMIT ?
-                """
-            return try Row.fetchAll(db, sql: sql, arguments: [match, org, StoreValidation.encodeStrings(Array(allowed)), k]).map { row in
-                // bm25() is lower-is-better and negative; flip it so higher is better.
-                ScoredChunk(chunkId: row[0], documentId: row[1], versionId: row[2], score: Float(-(row[3] as Double)))
+            // Without the terms bm25 gives no weight, the order of every chunk matching another
+            // term is the same; when those are fewer than k, the full query adds the chunks that
+            // match only the common terms (which rank below them there too).
+            let weighted = try termStatistics.weighted(db, folded)
+            if weighted.count < folded.count {
+                let hits = try Self.keyword(db, org: org, terms: weighted, k: k, filter: filter)
+                if hits.count >= k { return hits }
             }
+            return try Self.keyword(db, org: org, terms: folded, k: k, filter: filter)
+        }
+    }
+
+    static func keyword(_ db: Database, org: OrgID, terms: [String], k: Int, filter: SearchFilter) throws -> [ScoredChunk] {
+        // Any term may match; bm25 ranks chunks with more and rarer terms first.
+        let match = terms.map { "\"\($0)\"" }.joined(separator: " OR ")
+        if filter.isEmpty { return try keywordByDepth(db, org: org, match: match, k: k) }
+        // A filter may keep only a few of the matches anywhere in the ranking: rank only the
+        // rows that pass it.
+        let allowed = try allowedDocuments(db, org: org, filter: filter)
+        let sql = """
+            SELECT c.id, c.document_id, c.version_id, bm25(chunk_fts) AS rank
+            FROM chunk_fts
+            JOIN doc_chunks c ON c.rowid = chunk_fts.rowid
+            JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+            JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL
+            WHERE chunk_fts MATCH ? AND c.org_id = ? AND c.document_id IN (SELECT value FROM json_each(?))
+            ORDER BY rank LIMIT ?
+            """
+        return try Row.fetchAll(db, sql: sql, arguments: [match, org, StoreValidation.encodeStrings(Array(allowed)), k]).map { row in
+            // bm25() is lower-is-better and negative; flip it so higher is better.
+            ScoredChunk(chunkId: row[0], documentId: row[1], versionId: row[2], score: Float(-(row[3] as Double)))
         }
     }
 
@@ -269,6 +281,54 @@ extension SQLiteStore {
             }
             depth *= 8
         }
+    }
+}
+
+/// Document counts of query terms in the keyword index, cached for one search generation.
+///
+/// FTS5's bm25 clamps the IDF of a term found in half the rows or more to ~0 (1e-6), so such a
+/// term ("the", "of", "và" in a real corpus) changes no ranking, yet an OR query over it makes
+/// FTS5 rank every row it is in, which is most of the query's time (30-60 ms at 100k chunks).
+/// Leaving those terms out gives the same order for every chunk that matches another term.
+final class TermStatistics: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var generation: Int64 = -1
+    private var rows = 0
+    private var counts: [String: Int] = [:]
+
+    /// `terms` without the ones in at least half of the index's rows, unless that is all of them.
+    func weighted(_ db: Database, _ terms: [String]) throws -> [String] {
+        let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
+        var known: [String: Int] = [:]
+        var rows = 0
+        lock.withLock {
+            if self.generation != generation {
+                self.generation = generation
+                self.rows = -1
+                counts = [:]
+            }
+            rows = self.rows
+            for t in terms { if let n = counts[t] { known[t] = n } }
+        }
+        // An upper bound on the index's rows (chunk_fts rowids are doc_chunks'): errs towards
+        // keeping a term, never towards dropping one FTS5 still weighs.
+        if rows < 0 { rows = try Int.fetchOne(db, sql: "SELECT max(rowid) FROM doc_chunks") ?? 0 }
+        let missing = Array(Set(terms.filter { known[$0] == nil }))
+        if !missing.isEmpty {
+            for t in missing { known[t] = 0 }
+            // fts5vocab counts a term's documents by walking its postings: worth caching.
+            let found = try Row.fetchAll(db, sql: "SELECT term, doc FROM chunk_fts_vocabulary WHERE term IN (SELECT value FROM json_each(?))",
+                                         arguments: [StoreValidation.encodeStrings(missing)])
+            for row in found { known[row[0] as String] = row[1] as Int }
+        }
+        lock.withLock {
+            guard self.generation == generation else { return }
+            self.rows = rows
+            if counts.count > 50_000 { counts = [:] }  // a bound, for processes that live long
+            for (t, n) in known { counts[t] = n }
+        }
+        let weighted = terms.filter { 2 * (known[$0] ?? 0) < rows }
+        return weighted.isEmpty ? terms : weighted
     }
 }
 

@@ -14,6 +14,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     let migrationsDirectory: String?
     /// The current ready vectors per (org, model), reused while the search generation holds.
     let vectorCache = VectorCache()
+    let termStatistics = TermStatistics()
     /// Above this many vectors, dense search takes an int8 first pass (see `scan`).
     let exactScanRows: Int
 

@@ -148,6 +148,31 @@ import TestSupport
 }
 
 
+/// SQLite leaves terms found in half the chunks or more out of the keyword query (bm25 gives
+/// them no weight): the answer must be the one the full query gives, filled from the chunks
+/// that match only such a term when the others are fewer than k.
+@Suite struct CommonTermTests {
+    @Test func commonTermsChangeNeitherTheOrderNorTheFill() throws {
+        let store = try Backend.sqlite.fresh().store
+        try Fixture.readyDocument(store, org: "acme", content: "filler",
+                                  chunks: (0..<40).map { ("the filler text number \($0)", [1, 0, 0, 0]) })
+        try Fixture.readyDocument(store, org: "acme", content: "reports", chunks: [
+            ("the quarterly report, quarterly numbers", [1, 0, 0, 0]),
+            ("the quarterly report", [1, 0, 0, 0]),
+            ("quarterly numbers without the article", [1, 0, 0, 0]),
+        ])
+        func contents(_ hits: [ScoredChunk]) throws -> [String] { try store.chunks(org: "acme", ids: hits.map(\.chunkId)).map(\.content) }
+        let top = try store.keywordSearch(org: "acme", query: "the quarterly", k: 3, filter: SearchFilter())
+        #expect(try contents(top) == ["the quarterly report, quarterly numbers", "the quarterly report", "quarterly numbers without the article"])
+        let filled = try store.keywordSearch(org: "acme", query: "the quarterly", k: 10, filter: SearchFilter())
+        #expect(filled.count == 10)
+        #expect(try contents(filled).prefix(3).allSatisfy { $0.contains("quarterly") })
+        #expect(try contents(filled).dropFirst(3).allSatisfy { $0.hasPrefix("the filler") })
+        // A query of common terms only is answered as it is.
+        #expect(try store.keywordSearch(org: "acme", query: "the", k: 5, filter: SearchFilter()).count == 5)
+    }
+}
+
 /// The SQLite store's two-pass scan for large sets (int8, then float32 rescoring), forced on
 /// a small set: the answer must still be the exact one.
 @Suite struct QuantizedScanTests {
