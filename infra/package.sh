@@ -55,13 +55,17 @@ for f in "${functions[@]}"; do
     [[ "$name" =~ $bundled && -f "$path" ]] && cp -L "$path" "$dir/lib/$name"
   done < <(ldd "$dir/bootstrap" | awk '$2 == "=>" { print $1, $3 }')
   cp -r infra/migrations "$dir/migrations"
-  # The router's catalog, rules and settings (ROUTE_CATALOG & co. default to config/routing/).
-  if [[ "$f" == route ]]; then
+  # The router's catalog, rules and settings (ROUTE_CATALOG & co. default to config/routing/);
+  # health too: its readiness validates them.
+  if [[ "$f" == route || "$f" == health ]]; then
     mkdir -p "$dir/config" && cp -r config/routing "$dir/config/routing"
     rm -f "$dir/config/routing/seed-vectors.bin"   # a local one may be stale: written afresh below
   fi
-  # The generation providers, settings and prompts (GENERATION_* default to config/generation/).
-  [[ "$f" == generate ]] && mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
+  # The generation providers, settings and prompts (GENERATION_* default to config/generation/),
+  # for generate and for health's readiness check of them.
+  if [[ "$f" == generate || "$f" == health ]]; then
+    mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
+  fi
   if ldd "$dir/bootstrap" | grep -q libopenblas; then
     model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
     [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }

@@ -17,6 +17,7 @@ struct Health: HTTPFunction {
             .embeddingModel(environment: context.environment, storeURL: context.env("DATABASE_URL")),
             .writableDirectory("blob_dir", path: context.env("BLOB_DIR"), variable: "BLOB_DIR"),
             .routeCatalog(environment: context.environment),
+            .generationConfig(environment: context.environment),
         ]
         routes = HTTPRoutes([
             "GET /healthz": { _, _ in .json(liveness.report()) },

@@ -239,7 +239,7 @@ import TestSupport
             ready = try await emu.get("/readyz")
         }
         #expect(ready.status == 200, "\(ready.text)")
-        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_dir", "route_catalog"])
+        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_dir", "route_catalog", "generation_config"])
 
         // The /v1 routes sit behind the template's JWT authorizer: no token, no entry.
         #expect(try await emu.request("POST", "/v1/search", body: Data("{}".utf8)).status == 401)
@@ -339,7 +339,7 @@ import TestSupport
         #expect(r.status == 503)
         #expect(r.errorCode == "not_ready")
         let checks = (r.json["error"] as? [String: Any]).flatMap { ($0["details"] as? [String: Any])?["checks"] as? [[String: Any]] } ?? []
-        #expect(checks.count == 5)
+        #expect(checks.count == 6)
         #expect(checks.allSatisfy { $0["ok"] as? Bool == false && ($0["reason"] as? String)?.isEmpty == false })
     }
 }
@@ -411,7 +411,7 @@ import TestSupport
         #expect(before.contains("pending 001_init"), "\(before)")
         let (code, out) = try await run(["migrate", "--template", template, "--database-url", url], cwd: dir)
         #expect(code == 0, "\(out)")
-        #expect(out.contains("applied 001_init; pending none"), "\(out)")
+        #expect(out.contains("applied 001_init, 002_fts_vocabulary; pending none"), "\(out)")
         let (again, _) = try await run(["migrate", "--template", template, "--database-url", url], cwd: dir)
         #expect(again == 0)
         let (bad, _) = try await run(["migrate", "--template", template, "--database-url", "mysql://x"], cwd: dir)

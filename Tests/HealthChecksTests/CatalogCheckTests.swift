@@ -42,3 +42,27 @@ import Testing
         #expect(results[0].reason?.contains("/nonexistent/catalog.yaml") == true, "\(results[0].reason ?? "")")
     }
 }
+
+@Suite struct GenerationCheckTests {
+    let shipped = TestPaths.packageRoot + "/config/generation"
+
+    @Test func theShippedGenerationConfigIsReadyWithoutAnyKey() async {
+        let results = await Readiness.run([.generationConfig(environment: [
+            "GENERATION_PROVIDERS": shipped + "/providers.yaml", "GENERATION_SETTINGS": shipped + "/generation.yaml",
+            "GENERATION_PROMPTS": shipped + "/prompts.yaml",
+        ], timeout: .seconds(30))])
+        #expect(results[0].name == "generation_config")
+        #expect(results[0].ok, "\(results[0].reason ?? "")")
+    }
+
+    @Test func aBrokenProvidersFileIsNotReadyAndSaysWhere() async throws {
+        let dir = TestPaths.temporaryDirectory("generation-check")
+        try "providers:\n  openai:\n    api: carrier-pigeon\n".write(toFile: dir + "/providers.yaml", atomically: true, encoding: .utf8)
+        let results = await Readiness.run([.generationConfig(environment: [
+            "GENERATION_PROVIDERS": dir + "/providers.yaml", "GENERATION_SETTINGS": "", "GENERATION_PROMPTS": shipped + "/prompts.yaml",
+        ], timeout: .seconds(30))])
+        #expect(!results[0].ok)
+        let reason = results[0].reason ?? ""
+        #expect(reason.contains("providers.yaml") && reason.contains("openai"), "\(reason)")
+    }
+}
