@@ -124,33 +124,179 @@ extension PostgresStore {
     }
 
     public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
-        let terms = TextFolding.terms(query)
+        var seen = Set<String>()
+        let terms = Array(TextFolding.terms(query).filter { seen.insert($0).inserted }.prefix(keywordRanking.maxTerms))
         guard k > 0, !terms.isEmpty else { return [] }
-        // Any term may match (`|`); ts_rank_cd ranks chunks with more and closer terms first.
-        // Terms are letters and digits only, and the query text is still bound, not spliced.
-        let tsquery = terms.prefix(64).joined(separator: " | ")
         return try tx { c in
-            var params: [PostgresValue] = [.text(tsquery), .text(org), .int(k)]
-            var filterSQL = ""
+            var allowed: [String]?
             if !filter.isEmpty {
-                params.append(Self.jsonStrings(try allowedDocuments(c, org: org, filter: filter)))
-                filterSQL = " AND c.document_id IN (SELECT jsonb_array_elements_text($4))"
+                let passing = try allowedDocuments(c, org: org, filter: filter)
+                if passing.isEmpty { return [] }
+                allowed = passing
             }
-            return try c.query("""
-                SELECT c.id, c.document_id, c.version_id, ts_rank_cd(c.folded_tsv, q) AS score
+            var stats = try keywordStats(c, org: org, terms: terms)
+            let common = terms.indices.filter { stats.documentFrequency[$0].map { $0 > keywordRanking.commonChunks } ?? false }
+            let rare = terms.indices.filter { !common.contains($0) }
+            // Terms in more than a couple of thousand chunks (in a large org) do not choose
+            // candidates: a chunk must hold a rarer term, or two common terms that seldom meet.
+            // That bounds the rows read and ranked by how rare the query's rarer terms are,
+            // not by how common its commonest are. Such terms still count in every score.
+            var pairs: [String] = []
+            for (x, a) in common.enumerated() {
+                for b in common[(x + 1)...] {
+                    let together = Double(stats.documentFrequency[a] ?? 0) * Double(stats.documentFrequency[b] ?? 0) / Double(max(1, stats.chunks))
+                    if together <= Double(keywordRanking.commonChunks) { pairs.append("(\(terms[a]) & \(terms[b]))") }
+                }
+            }
+            var hits: [ScoredChunk] = []
+            if !rare.isEmpty || !pairs.isEmpty {
+                let match = (rare.map { terms[$0] } + pairs).joined(separator: " | ")
+                (hits, stats.documentFrequency) = try Self.rankKeyword(c, org: org, match: match, terms: terms, stats: stats, k: k,
+                                                                        cap: keywordRanking.candidateCap, allowed: allowed)
+            }
+            guard hits.count < k, !common.isEmpty else { return hits }
+            // Fewer than k chunks hold a rarer term: any term may match now, over at most a few
+            // thousand of those chunks, so a query of common words stays bounded and a filtered
+            // one is still filled when that many chunks match. Every term's frequency is known
+            // by now, so both passes score alike and merge.
+            let (more, _) = try Self.rankKeyword(c, org: org, match: terms.joined(separator: " | "), terms: terms, stats: stats, k: k,
+                                                 cap: max(k, keywordRanking.fallbackCap), allowed: allowed)
+            var byId = Dictionary(hits.map { ($0.chunkId, $0) }, uniquingKeysWith: { a, _ in a })
+            for hit in more where byId[hit.chunkId] == nil { byId[hit.chunkId] = hit }
+            return Array(byId.values.sorted { ($0.score, $1.chunkId) > ($1.score, $0.chunkId) }.prefix(k))
+        }
+    }
+
+    /// The collection statistics BM25 needs, from a sample of the org's ready chunks in
+    /// content-hash order (a pseudo-random sample that an index reads in order): how many
+    /// chunks there are, their average length, and how many hold each term. An org no larger
+    /// than the sample is read whole, so its figures are exact; a larger one takes its chunk
+    /// count from a per-minute cache and scales the sample's term counts to it. Terms the
+    /// sample shows as rare get `nil`: their frequency is counted exactly while ranking, since
+    /// every chunk that holds them is a candidate then.
+    func keywordStats(_ c: PostgresConnection, org: OrgID, terms: [String]) throws -> KeywordStats {
+        var params: [PostgresValue] = [.text(org), .int(keywordRanking.sampleChunks)]
+        var from: [String] = []
+        var hits: [String] = []
+        for (i, term) in terms.enumerated() {
+            params.append(.text(term))
+            from.append("to_tsquery('simple', $\(params.count)) q\(i)")
+            hits.append("count(*) FILTER (WHERE s.tsv @@ q\(i)) AS h\(i)")
+        }
+        let row = try c.query("""
+            SELECT count(*) AS sampled, coalesce(avg(s.len), 0)::float8 AS avglen, \(hits.joined(separator: ", "))
+            FROM (SELECT c.folded_tsv AS tsv, c.token_count AS len FROM doc_chunks c JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                  WHERE c.org_id = $1 ORDER BY c.content_sha256 LIMIT $2) s, \(from.joined(separator: ", "))
+            """, params)[0]
+        let sampled = Int(try row.int("sampled"))
+        let counts = try terms.indices.map { Int(try row.int("h\($0)")) }
+        let avgLength = try row.double("avglen")
+        if sampled < keywordRanking.sampleChunks {
+            return KeywordStats(chunks: sampled, averageLength: avgLength, documentFrequency: counts)
+        }
+        let chunks = max(sampled, try self.counts.count("chunks\u{0}\(org)") {
+            Int(try c.query("""
+                SELECT count(*) AS n FROM doc_chunks c WHERE c.version_id IN (SELECT v.id FROM doc_versions v WHERE v.org_id = $1 AND v.state = 'ready')
+                """, [.text(org)])[0].int("n"))
+        })
+        let scale = Double(chunks) / Double(sampled)
+        return KeywordStats(chunks: chunks, averageLength: avgLength, documentFrequency: counts.map { hits in
+            let estimate = Int((Double(hits) * scale).rounded())
+            return estimate > keywordRanking.commonChunks ? estimate : nil
+        })
+    }
+
+    /// BM25 over the chunks that match `match`, at most `cap` of them, best k first; and each
+    /// term's frequency as counted among those chunks where `stats` did not know it. The
+    /// formula is SQLite FTS5's `bm25()` (k1 1.2, b 0.75, IDF ln((N - n + 0.5) / (n + 0.5)) kept
+    /// above zero), so both stores rank alike; length is the chunk's token count. Terms are
+    /// letters and digits only, and every value (terms, match, frequencies) is bound; only the
+    /// number of terms shapes the SQL.
+    ///
+    /// Postgres exposes no term frequency, but `ts_rank` with all weights 1 scores one lexeme
+    /// occurring tf times as H(tf) / (pi^2/6), H(tf) = 1 + 1/4 + ... + 1/tf^2, and
+    /// 1 / (pi^2/6 - H(tf)) - 6/pi^2 recovers tf to within 0.1 (0 for an absent term), which
+    /// is all BM25's saturation needs. (`ts_rank_cd`, the ranking before, has no notion of
+    /// rarity and cost four times as much per chunk.)
+    static func rankKeyword(_ c: PostgresConnection, org: OrgID, match: String, terms: [String], stats: KeywordStats, k: Int,
+                            cap: Int, allowed: [String]?) throws -> (hits: [ScoredChunk], documentFrequency: [Int?]) {
+        let k1 = 1.2, b = 0.75
+        let avgLength = max(1, stats.averageLength)
+        var params: [PostgresValue] = [.text(match), .text(org), .int(cap), .int(k), .double(Double(stats.chunks)),
+                                       .double(k1 * (1 - b)), .double(k1 * b / avgLength)]
+        var from: [String] = [], ranks: [String] = [], frequencies: [String] = [], score: [String] = []
+        let zeta2 = Double.pi * Double.pi / 6
+        let norm = "($6 + $7 * cand.len)"
+        for (i, term) in terms.enumerated() {
+            params.append(.text(term))
+            from.append("to_tsquery('simple', $\(params.count)) q\(i)")
+            ranks.append("ts_rank('{1,1,1,1}', c.folded_tsv, q\(i)) AS r\(i)")
+            frequencies.append("count(*) FILTER (WHERE r\(i) > 0) AS df\(i)")
+            let df: String
+            if let known = stats.documentFrequency[i] {
+                params.append(.double(Double(known)))
+                df = "least($\(params.count), $5)"
+            } else {
+                df = "least(f.df\(i), $5)"
+            }
+            let idf = "greatest(1e-6, ln(($5 - \(df) + 0.5) / (\(df) + 0.5)))"
+            let tf = "(1 / (\(zeta2) - \(zeta2) * cand.r\(i)) - \(1 / zeta2))"
+            score.append("\(idf) * (1 - \(norm) / (\(tf) + \(norm)))")
+        }
+        var filterSQL = ""
+        if let allowed {
+            params.append(jsonStrings(allowed))
+            filterSQL = " AND c.document_id IN (SELECT jsonb_array_elements_text($\(params.count)))"
+        }
+        let rows = try c.query("""
+            WITH cand AS (
+                SELECT c.id, c.document_id, c.version_id, c.token_count AS len, \(ranks.joined(separator: ", "))
                 FROM doc_chunks c
                 JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
                 JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL,
-                     to_tsquery('simple', $1) q
-                WHERE c.folded_tsv @@ q AND c.org_id = $2\(filterSQL)
-                ORDER BY score DESC, c.id
+                     \(from.joined(separator: ", "))
+                WHERE c.folded_tsv @@ to_tsquery('simple', $1) AND c.org_id = $2\(filterSQL)
                 LIMIT $3
-                """, params).map { row in
-                ScoredChunk(chunkId: try row.string("id"), documentId: try row.string("document_id"),
-                            versionId: try row.string("version_id"), score: Float(try row.double("score")))
-            }
+            ), f AS (
+                SELECT \(frequencies.joined(separator: ", ")) FROM cand
+            )
+            SELECT cand.id, cand.document_id, cand.version_id, \(terms.indices.map { "f.df\($0)" }.joined(separator: ", ")),
+                   \(k1 + 1) * (\(score.joined(separator: "\n + "))) AS score
+            FROM cand, f
+            ORDER BY score DESC, cand.id
+            LIMIT $4
+            """, params)
+        let hits = try rows.map { row in
+            ScoredChunk(chunkId: try row.string("id"), documentId: try row.string("document_id"),
+                        versionId: try row.string("version_id"), score: Float(try row.double("score")))
         }
+        var frequency = stats.documentFrequency
+        for i in terms.indices where frequency[i] == nil {
+            frequency[i] = try rows.first.map { Int(try $0.int("df\(i)")) } ?? 0
+        }
+        return (hits, frequency)
     }
+}
+
+/// The keyword ranking's collection figures (see `keywordStats`).
+struct KeywordStats {
+    var chunks: Int
+    var averageLength: Double
+    /// Chunks holding each term; nil until counted.
+    var documentFrequency: [Int?]
+}
+
+/// The keyword ranking's bounds (tests shrink them to reach the large-org paths with few rows).
+struct KeywordRanking: Sendable {
+    /// A long question's first terms; each costs a little per ranked chunk.
+    var maxTerms = 24
+    /// Chunks sampled for the statistics: a few milliseconds.
+    var sampleChunks = 2000
+    /// A term in more chunks than this is common: it scores but does not choose candidates.
+    var commonChunks = 2000
+    /// Safety bounds on the chunks one pass reads.
+    var candidateCap = 20_000
+    var fallbackCap = 5000
 }
 
 /// How a dense query runs: the exact scan, or the HNSW index with this `hnsw.ef_search`.
@@ -183,8 +329,9 @@ enum DensePlan: Equatable {
     }
 }
 
-/// Counts that steer plans (ready vectors per org and model, vectors per model), each refreshed
-/// after a minute. A stale count costs speed, never correctness.
+/// Counts that steer plans (ready vectors per org and model, vectors per model, ready chunks per
+/// org), each refreshed after a minute. A stale count costs speed or ranking precision, never
+/// correctness.
 final class TimedCounts: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [String: (Int, Date)] = [:]

@@ -17,15 +17,26 @@ public final class PostgresStore: Store, @unchecked Sendable {
     let hnswEfSearch: Int?
     private let indexedModels = NSLock()
     private nonisolated(unsafe) var modelsWithIndex: Set<String> = []
-    /// Ready vectors per (org, model) and vectors per model, refreshed every minute: they choose
-    /// between the exact scan and the index and size ef_search.
+    /// Ready vectors per (org, model), vectors per model, ready chunks per org; refreshed every
+    /// minute: they choose between the exact scan and the index and size ef_search, and give
+    /// keyword ranking its collection size.
     let counts = TimedCounts()
     /// At or below this many candidate vectors an exact scan beats the approximate index
     /// (which walks every org's vectors and filters after).
     let exactScanRows: Int
 
-    public init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil,
-                exactScanRows: Int = 20_000) throws(StoreError) {
+    /// Bounds of the keyword ranking's work (`keywordSearch`).
+    let keywordRanking: KeywordRanking
+
+    public convenience init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil,
+                            exactScanRows: Int = 20_000) throws(StoreError) {
+        try self.init(url: url, schema: schema, migrationsDirectory: migrationsDirectory, hnswEfSearch: hnswEfSearch,
+                      exactScanRows: exactScanRows, keywordRanking: KeywordRanking())
+    }
+
+    init(url: String, schema: String?, migrationsDirectory: String?, hnswEfSearch: Int?, exactScanRows: Int,
+         keywordRanking: KeywordRanking) throws(StoreError) {
+        self.keywordRanking = keywordRanking
         self.schema = schema
         self.exactScanRows = exactScanRows
         self.hnswEfSearch = hnswEfSearch
