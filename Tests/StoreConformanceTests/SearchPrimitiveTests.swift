@@ -222,7 +222,8 @@ import TestSupport
 @Suite struct PostgresIndexPathTests {
     @Test func theIndexPathAnswersAndNeverUnderFills() throws {
         let url = try PostgresTestServer.url.get()
-        let store = try PostgresStore(url: url, schema: PostgresTestServer.schemaName(prefix: "t_"), migrationsDirectory: Backend.migrations, exactScanRows: 0)
+        let schema = PostgresTestServer.schemaName(prefix: "t_")
+        let store = try PostgresStore(url: url, schema: schema, migrationsDirectory: Backend.migrations, exactScanRows: 0)
         try store.migrate()
         var rng = SeededRandom(state: 11)
         let dim = 16
@@ -238,9 +239,11 @@ import TestSupport
         let q = Fixture.randomVector(dim, using: &rng)
         let exact = live.map { ($0.0, Vectors.cosine(q, $0.2)) }.sorted { $0.1 > $1.1 }.prefix(10)
         let got = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 10, filter: SearchFilter())
-        #expect(got.map(\.chunkId) == exact.map(\.0))  // 300 rows: ef_search 200 finds them all
-        // One document of 15 passes the filter: the index's candidates run short, the exact pass fills.
-        let rare = try store.denseSearch(org: "acme", model: "test-model", query: q, k: 15,
+        #expect(got.map(\.chunkId) == exact.map(\.0))  // 400 rows, 300 the org's: ef_search 134 finds them all
+        // One document of 15 passes the filter: with ef_search 40 the index's candidates run
+        // short, and the exact pass fills. (Sized from the share, ef_search would be 1,000.)
+        let narrow = try PostgresStore(url: url, schema: schema, migrationsDirectory: Backend.migrations, hnswEfSearch: 40, exactScanRows: 0)
+        let rare = try narrow.denseSearch(org: "acme", model: "test-model", query: q, k: 15,
                                          filter: SearchFilter(metadata: ["rare": .equals(.bool(true))]))
         #expect(rare.count == 15)
         #expect(Set(rare.map(\.documentId)).count == 1)

@@ -35,6 +35,8 @@ struct StoreBench: ParsableCommand {
     var migrations = "infra/migrations"
     @Option(help: "Postgres: query an existing bench schema instead of inserting (for tuning).")
     var reuseSchema: String?
+    @Option(help: "Postgres: comma-separated hnsw.ef_search values to measure the 100k-chunk org's latency and recall at, beside the store's default.")
+    var efSearch = ""
     @Option(help: "Seed only: insert one org of --big-org-chunks chunks under this org id into --stores (sqlite: --dir/bench.sqlite; postgres: --seed-schema) and exit. The search benchmark's data.")
     var seedOrg: String?
     @Option(help: "Seed only: the model the seeded vectors claim (the deployment's, so its queries are compared with them).")
@@ -59,14 +61,17 @@ struct StoreBench: ParsableCommand {
         if stores == "both" || stores == "postgres" { kinds.append("postgres") }
         for kind in kinds {
             let store: any Store
+            var schema: String?
             if kind == "sqlite" {
                 try? FileManager.default.removeItem(atPath: dir)
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 store = try SQLiteStore(path: dir + "/bench.sqlite", migrationsDirectory: migrations)
             } else {
                 guard let postgresURL else { throw ValidationError("--postgres-url is needed for the Postgres store") }
-                let schema = reuseSchema ?? "bench_\(Int(Date().timeIntervalSince1970))"
-                store = try PostgresStore(url: postgresURL, schema: schema, migrationsDirectory: migrations)
+                let name = reuseSchema ?? "bench_\(Int(Date().timeIntervalSince1970))"
+                store = try PostgresStore(url: postgresURL, schema: name, migrationsDirectory: migrations)
+                schema = name
+                print("postgres schema \(name) (--reuse-schema \(name) queries it again)")
             }
             try store.migrate()
             print("\n== \(kind)")
@@ -102,27 +107,32 @@ struct StoreBench: ParsableCommand {
                          Double(bigDocs * chunksPerDoc) / bigSeconds))
             }
 
+            var exactAnswers: [String: [Set<String>]] = [:]
             for (label, org) in [("one org's 10k chunks", "org3"), ("a 100k-chunk org", "big")] {
                 let truth = orgVectors[org] ?? []
                 let flat = truth.flatMap(\.1)
                 let ids = truth.map(\.0)
+                // Exact answers for every query, computed outside the timed loop (inside it, they
+                // inflated the tail of the queries they were computed for).
+                let exact = queryVectors.map { q in Set(Exact.topK(matrix: flat, dim: dim, query: q, k: 10).map { ids[$0.1] }) }
+                exactAnswers[org] = exact
                 // Warm: the first query loads the SQLite vector cache; report it apart.
                 let first = Date()
                 _ = try store.denseSearch(org: org, model: DataSet.model, query: queryVectors[0], k: 10, filter: SearchFilter())
                 let coldMs = Date().timeIntervalSince(first) * 1000
-                var recallSum = 0.0
-                var n = 0
-                let t = try Timing.measureThrowing(queryVectors) { q in
-                    let got = try store.denseSearch(org: org, model: DataSet.model, query: q, k: 10, filter: SearchFilter())
-                    if n < 50 {
-                        let exact = Set(Exact.topK(matrix: flat, dim: dim, query: q, k: 10).map { ids[$0.1] })
-                        recallSum += Double(got.filter { exact.contains($0.chunkId) }.count) / Double(max(1, exact.count))
-                        n += 1
-                    }
-                }
+                let (t, recall) = try Self.denseRun(store, org: org, queries: queryVectors, exact: exact)
                 let exactBaseline = Timing.measure(queryVectors.prefix(50)) { q in _ = Exact.topK(matrix: flat, dim: dim, query: q, k: 10) }
                 print(String(format: "dense top-10, %@: p50 %.2f ms p99 %.2f ms (first query %.1f ms); recall@10 %.3f; plain scan of the same rows p50 %.2f ms; ratio %.2fx",
-                             label, t.p50, t.p99, coldMs, recallSum / Double(max(1, n)), exactBaseline.p50, t.p50 / exactBaseline.p50))
+                             label, t.p50, t.p99, coldMs, recall, exactBaseline.p50, t.p50 / exactBaseline.p50))
+            }
+            if kind == "postgres", let postgresURL, let schema {
+                // Latency and recall against hnsw.ef_search, for tuning the store's default.
+                for ef in efSearch.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+                    let tuned = try PostgresStore(url: postgresURL, schema: schema, migrationsDirectory: migrations, hnswEfSearch: ef)
+                    _ = try tuned.denseSearch(org: "big", model: DataSet.model, query: queryVectors[0], k: 10, filter: SearchFilter())
+                    let (t, recall) = try Self.denseRun(tuned, org: "big", queries: queryVectors, exact: exactAnswers["big"] ?? [])
+                    print(String(format: "  ef_search %d, 100k-chunk org: p50 %.2f ms p99 %.2f ms; recall@10 %.3f", ef, t.p50, t.p99, recall))
+                }
             }
             let kw = try Timing.measureThrowing(keywordQueries) { q in
                 _ = try store.keywordSearch(org: "big", query: q, k: 10, filter: SearchFilter())
@@ -162,6 +172,16 @@ struct StoreBench: ParsableCommand {
             ignored.removeAll(keepingCapacity: true)
         }
         print(String(format: "seeded %d chunks for org %@ (%@) in %.1f s", bigOrgChunks, org, stores, Date().timeIntervalSince(started)))
+    }
+
+    /// Times every query; recall@10 against `exact` (one set per query), over all of them.
+    static func denseRun(_ store: any Store, org: String, queries: [[Float]], exact: [Set<String>]) throws -> (Timing.Summary, Double) {
+        var got: [[String]] = []
+        let t = try Timing.measureThrowing(queries) { q in
+            got.append(try store.denseSearch(org: org, model: DataSet.model, query: q, k: 10, filter: SearchFilter()).map(\.chunkId))
+        }
+        let recall = zip(got, exact).map { g, e in Double(g.filter(e.contains).count) / Double(max(1, e.count)) }
+        return (t, recall.reduce(0, +) / Double(max(1, recall.count)))
     }
 
     func insertDocument(_ store: any Store, data: DataSet, org: String, name: String, chunks: Int,
