@@ -40,7 +40,7 @@ final class EmulatorHarness: @unchecked Sendable {
         Type: AWS::Serverless::Function
         Properties:
           Handler: fixture-fn
-          Timeout: 1
+          Timeout: 3  # short for the timeout test; not so short that a loaded machine's 800 ms request misses it
           ReservedConcurrentExecutions: 1
           Events:
             S: {Type: HttpApi, Properties: {Method: GET, Path: "/single/{proxy+}"}}
