@@ -242,7 +242,7 @@ let package = Package(
             dependencies: ["IntentRouting", "Embeddings", "TextFolding", "TestSupport"],
             path: "Tests/IntentRoutingTests"
         ),
-        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "COpenBLAS", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(
             name: "StoreConformanceTests",
             dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport", "CVectorKernels"],

@@ -115,7 +115,7 @@ struct EmbedCommand: AsyncParsableCommand {
         let embedder: MiniLMEmbedder
         do {
             embedder = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir), threads: threads,
-                                          panelKernel: !noPanelKernel)
+                                          panelKernel: noPanelKernel ? false : MiniLMEmbedder.panelKernelByDefault)
         } catch {
             FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
             throw ExitCode(2)

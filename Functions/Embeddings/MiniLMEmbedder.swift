@@ -32,9 +32,18 @@ public final class MiniLMEmbedder: EmbeddingProvider {
 
     /// Loads the model folder (`config.json`, `vocab.txt`, `model.safetensors`,
     /// optionally `sentence_bert_config.json`). Errors name the fix (`scripts/model.sh`).
+    /// Whether short passes use the panel kernel unless told: in optimized builds. A debug
+    /// build compiles the kernel (a C header) without optimization, several times slower than
+    /// OpenBLAS, which is prebuilt optimized; there it stays off unless asked for (tests do).
+    #if DEBUG
+    public static let panelKernelByDefault = false
+    #else
+    public static let panelKernelByDefault = true
+    #endif
+
     /// `panelKernel: false` runs every product through OpenBLAS: the benchmark's baseline.
     public init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil,
-                panelKernel: Bool = true) throws(EmbeddingError) {
+                panelKernel: Bool = MiniLMEmbedder.panelKernelByDefault) throws(EmbeddingError) {
         _ = OpenBLASSetup.coreName
         self.modelDirectory = modelDirectory
         let config = try BertConfig(json: try EmbeddingModelDirectory.read("config.json", in: modelDirectory))
