@@ -351,8 +351,9 @@ import TestSupport
         if let stdin { child.write(stdin) }
         child.closeStdin()
         var out: [String] = []
-        while let line = await child.readLine(timeout: 30) { out.append(line) }
-        let code = await child.waitForExit(timeout: 30) ?? -1
+        // Generous: on a starved machine even a 60 ms command can wait long for a core.
+        while let line = await child.readLine(timeout: 120) { out.append(line) }
+        let code = await child.waitForExit(timeout: 120) ?? -1
         return (code, out.joined(separator: "\n"))
     }
 

@@ -81,7 +81,7 @@ final class EmulatorHarness: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
         let child = try ChildProcess(TestPaths.executable("emulator"), arguments: args + arguments, environment: env, currentDirectory: dir)
-        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 30),
+        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 120),
               let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             child.signal(SIGKILL)
             throw StartError(description: "emulator did not start: \(child.stderr.joined(separator: "\n"))")

@@ -40,7 +40,7 @@ public final class BundleEmulator: @unchecked Sendable {
         if !schedules { args.append("--no-schedules") }
         args += arguments
         let child = try ChildProcess(TestPaths.executable("emulator"), arguments: args, environment: env, currentDirectory: data)
-        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 60),
+        guard let line = await child.waitForStderr(containing: "listening on http://", timeout: 120),
               let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
             child.signal(SIGKILL)
             throw StartError(description: "emulator did not start: \(child.stderr.joined(separator: "\n"))")
