@@ -78,7 +78,7 @@ import TestSupport
         let child = try ChildProcess(TestPaths.executable("emulator"),
                                      arguments: ["trigger", "noon", "--template", dir + "/template.yaml", "--build-dir", TestPaths.binDirectory])
         child.closeStdin()
-        let line = await child.readLine(timeout: 30)
+        let line = await child.readLine(timeout: 120)  // a wait, generous for a starved machine
         #expect(await child.waitForExit(timeout: 30) == 0)
         // The fixture answers a scheduled event with the rule's name from the event's ARN.
         #expect(line == #"{"scheduled":"noon"}"#)
@@ -93,7 +93,7 @@ import TestSupport
         let child = try ChildProcess(TestPaths.executable("emulator"),
                                      arguments: ["schedules", "--run", "--template", dir + "/template.yaml", "--build-dir", TestPaths.binDirectory,
                                                  "--now", "2026-11-21T11:59:59Z"], currentDirectory: dir)
-        #expect(await child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z", timeout: 30) != nil)
+        #expect(await child.waitForStderr(containing: "schedule noon: firing for 2026-11-21T12:00:00Z", timeout: 120) != nil)
         #expect(await child.waitForStderr(containing: "[Fixture] START RequestId:", timeout: 30) != nil)
         #expect(!child.stderr.contains { $0.contains("listening on http://") })
         child.signal(SIGTERM)
