@@ -134,33 +134,59 @@ extension PostgresStore {
                 if passing.isEmpty { return [] }
                 allowed = passing
             }
-            var stats = try keywordStats(c, org: org, terms: terms)
-            let common = terms.indices.filter { stats.documentFrequency[$0].map { $0 > keywordRanking.commonChunks } ?? false }
-            let rare = terms.indices.filter { !common.contains($0) }
-            // Terms in more than a couple of thousand chunks (in a large org) do not choose
-            // candidates: a chunk must hold a rarer term, or two common terms that seldom meet.
-            // That bounds the rows read and ranked by how rare the query's rarer terms are,
-            // not by how common its commonest are. Such terms still count in every score.
-            var pairs: [String] = []
-            for (x, a) in common.enumerated() {
-                for b in common[(x + 1)...] {
-                    let together = Double(stats.documentFrequency[a] ?? 0) * Double(stats.documentFrequency[b] ?? 0) / Double(max(1, stats.chunks))
-                    if together <= Double(keywordRanking.commonChunks) { pairs.append("(\(terms[a]) & \(terms[b]))") }
+            let stats = try keywordStats(c, org: org, terms: terms)
+            // The rarest terms, while the chunks holding them stay within the budget, choose the
+            // candidates; a chunk holding none of them is a candidate only if it holds two of the
+            // other terms where those seldom meet. That bounds the rows read and ranked (a few
+            // thousand, however common or many the query's words), and the chunks it leaves out
+            // hold only commoner terms, which score little. Every term counts in every score.
+            let budget = keywordRanking.candidateBudget
+            var chosen: [Int] = []
+            var total = 0
+            for i in terms.indices.sorted(by: { (stats.estimates[$0], $0) < (stats.estimates[$1], $1) }) {
+                guard min(total + stats.estimates[i], stats.chunks) <= budget else { break }
+                total += stats.estimates[i]
+                chosen.append(i)
+            }
+            let others = terms.indices.filter { !chosen.contains($0) }
+            var pairs: [(String, Double)] = []
+            for (x, a) in others.enumerated() {
+                for b in others[(x + 1)...] {
+                    pairs.append(("(\(terms[a]) & \(terms[b]))", Double(stats.estimates[a]) * Double(stats.estimates[b]) / Double(max(1, stats.chunks))))
                 }
             }
-            var hits: [ScoredChunk] = []
-            if !rare.isEmpty || !pairs.isEmpty {
-                let match = (rare.map { terms[$0] } + pairs).joined(separator: " | ")
-                (hits, stats.documentFrequency) = try Self.rankKeyword(c, org: org, match: match, terms: terms, stats: stats, k: k,
-                                                                        cap: keywordRanking.candidateCap, allowed: allowed)
+            var together = 0.0
+            let seldomPairs = pairs.sorted { $0.1 < $1.1 }.prefix { pair in
+                together += pair.1
+                return together <= Double(budget)
+            }.map(\.0)
+            // Chosen terms' frequencies are counted exactly while ranking (every chunk holding
+            // them is a candidate); the others' come from the sample.
+            var frequencies: [Int?] = terms.indices.map { stats.exact || !chosen.contains($0) ? stats.estimates[$0] : nil }
+            // An org holding a quarter or more of all chunks: the planner likes to intersect the
+            // term postings with the org's index entries, which reads all of them (a quarter of
+            // the query's time at 100k chunks) to skip the few other orgs' matches. Written so
+            // no index serves it, the org condition is checked on the rows the postings bring.
+            let tableChunks = try counts.count("table chunks") {
+                Int(try c.query("SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = 'doc_chunks'::regclass")[0].int("n"))
             }
-            guard hits.count < k, !common.isEmpty else { return hits }
-            // Fewer than k chunks hold a rarer term: any term may match now, over at most a few
-            // thousand of those chunks, so a query of common words stays bounded and a filtered
-            // one is still filled when that many chunks match. Every term's frequency is known
-            // by now, so both passes score alike and merge.
-            let (more, _) = try Self.rankKeyword(c, org: org, match: terms.joined(separator: " | "), terms: terms, stats: stats, k: k,
-                                                 cap: max(k, keywordRanking.fallbackCap), allowed: allowed)
+            let orgCondition = tableChunks > 0 && stats.chunks * 4 >= tableChunks ? "(c.org_id = $2) IS TRUE" : "c.org_id = $2"
+            var hits: [ScoredChunk] = []
+            if !chosen.isEmpty || !seldomPairs.isEmpty {
+                let match = (chosen.sorted().map { terms[$0] } + seldomPairs).joined(separator: " | ")
+                (hits, frequencies) = try Self.rankKeyword(c, org: org, match: match, terms: terms, frequencies: frequencies, stats: stats,
+                                                           k: k, cap: keywordRanking.candidateCap, allowed: allowed, orgCondition: orgCondition)
+            }
+            guard hits.count < k, !others.isEmpty else { return hits }
+            // Fewer than k chunks hold a chosen term (a query of common words, a narrow filter),
+            // and all of those are in `hits`: the other terms may match now, in the first chunks
+            // of the org's content-hash index that hold one (a pseudo-random few thousand; by
+            // the postings, a common term's scan started among other orgs' rows and read tens
+            // of thousands of them), so the query stays cheap and is still filled when that many
+            // chunks match. Every term's frequency is known by now: both passes score alike.
+            let (more, _) = try Self.rankKeyword(c, org: org, match: others.map { terms[$0] }.joined(separator: " | "), terms: terms,
+                                                 frequencies: frequencies, stats: stats, k: k, cap: max(k, keywordRanking.fallbackCap),
+                                                 allowed: allowed, orgCondition: "c.org_id = $2", inHashOrder: true)
             var byId = Dictionary(hits.map { ($0.chunkId, $0) }, uniquingKeysWith: { a, _ in a })
             for hit in more where byId[hit.chunkId] == nil { byId[hit.chunkId] = hit }
             return Array(byId.values.sorted { ($0.score, $1.chunkId) > ($1.score, $0.chunkId) }.prefix(k))
@@ -171,11 +197,11 @@ extension PostgresStore {
     /// content-hash order (a pseudo-random sample that an index reads in order): how many
     /// chunks there are, their average length, and how many hold each term. An org no larger
     /// than the sample is read whole, so its figures are exact; a larger one takes its chunk
-    /// count from a per-minute cache and scales the sample's term counts to it. Terms the
-    /// sample shows as rare get `nil`: their frequency is counted exactly while ranking, since
-    /// every chunk that holds them is a candidate then.
+    /// count from a per-minute cache and scales the sample's term counts to it.
     func keywordStats(_ c: PostgresConnection, org: OrgID, terms: [String]) throws -> KeywordStats {
-        var params: [PostgresValue] = [.text(org), .int(keywordRanking.sampleChunks)]
+        // Each term is tested on every sampled chunk: a long question samples fewer chunks.
+        let sampleChunks = max(keywordRanking.sampleChunks / 4, min(keywordRanking.sampleChunks, keywordRanking.sampleChunks * 12 / terms.count))
+        var params: [PostgresValue] = [.text(org), .int(sampleChunks)]
         var from: [String] = []
         var hits: [String] = []
         for (i, term) in terms.enumerated() {
@@ -191,8 +217,8 @@ extension PostgresStore {
         let sampled = Int(try row.int("sampled"))
         let counts = try terms.indices.map { Int(try row.int("h\($0)")) }
         let avgLength = try row.double("avglen")
-        if sampled < keywordRanking.sampleChunks {
-            return KeywordStats(chunks: sampled, averageLength: avgLength, documentFrequency: counts)
+        if sampled < sampleChunks {
+            return KeywordStats(chunks: sampled, averageLength: avgLength, estimates: counts, exact: true)
         }
         let chunks = max(sampled, try self.counts.count("chunks\u{0}\(org)") {
             Int(try c.query("""
@@ -200,14 +226,11 @@ extension PostgresStore {
                 """, [.text(org)])[0].int("n"))
         })
         let scale = Double(chunks) / Double(sampled)
-        return KeywordStats(chunks: chunks, averageLength: avgLength, documentFrequency: counts.map { hits in
-            let estimate = Int((Double(hits) * scale).rounded())
-            return estimate > keywordRanking.commonChunks ? estimate : nil
-        })
+        return KeywordStats(chunks: chunks, averageLength: avgLength, estimates: counts.map { Int((Double($0) * scale).rounded()) }, exact: false)
     }
 
     /// BM25 over the chunks that match `match`, at most `cap` of them, best k first; and each
-    /// term's frequency as counted among those chunks where `stats` did not know it. The
+    /// term's frequency, counted among those chunks where `frequencies` holds nil. The
     /// formula is SQLite FTS5's `bm25()` (k1 1.2, b 0.75, IDF ln((N - n + 0.5) / (n + 0.5)) kept
     /// above zero), so both stores rank alike; length is the chunk's token count. Terms are
     /// letters and digits only, and every value (terms, match, frequencies) is bound; only the
@@ -218,28 +241,30 @@ extension PostgresStore {
     /// 1 / (pi^2/6 - H(tf)) - 6/pi^2 recovers tf to within 0.1 (0 for an absent term), which
     /// is all BM25's saturation needs. (`ts_rank_cd`, the ranking before, has no notion of
     /// rarity and cost four times as much per chunk.)
-    static func rankKeyword(_ c: PostgresConnection, org: OrgID, match: String, terms: [String], stats: KeywordStats, k: Int,
-                            cap: Int, allowed: [String]?) throws -> (hits: [ScoredChunk], documentFrequency: [Int?]) {
+    static func rankKeyword(_ c: PostgresConnection, org: OrgID, match: String, terms: [String], frequencies: [Int?], stats: KeywordStats,
+                            k: Int, cap: Int, allowed: [String]?, orgCondition: String,
+                            inHashOrder: Bool = false) throws -> (hits: [ScoredChunk], frequencies: [Int?]) {
         let k1 = 1.2, b = 0.75
         let avgLength = max(1, stats.averageLength)
         var params: [PostgresValue] = [.text(match), .text(org), .int(cap), .int(k), .double(Double(stats.chunks)),
                                        .double(k1 * (1 - b)), .double(k1 * b / avgLength)]
-        var from: [String] = [], ranks: [String] = [], frequencies: [String] = [], score: [String] = []
+        var from: [String] = [], ranks: [String] = [], dfColumns: [String] = [], score: [String] = []
         let zeta2 = Double.pi * Double.pi / 6
         let norm = "($6 + $7 * cand.len)"
+        let n = Double(stats.chunks)
+        let idfs: [Double?] = frequencies.map { $0.map { max(1e-6, log((n - Double(min($0, stats.chunks)) + 0.5) / (Double(min($0, stats.chunks)) + 0.5))) } }
         for (i, term) in terms.enumerated() {
+            let idf: String
+            if let known = idfs[i] {
+                params.append(.double(known))
+                idf = "$\(params.count)"
+            } else {
+                dfColumns.append("count(*) FILTER (WHERE r\(i) > 0) AS df\(i)")
+                idf = "greatest(1e-6, ln(($5 - least(f.df\(i), $5) + 0.5) / (least(f.df\(i), $5) + 0.5)))"
+            }
             params.append(.text(term))
             from.append("to_tsquery('simple', $\(params.count)) q\(i)")
             ranks.append("ts_rank('{1,1,1,1}', c.folded_tsv, q\(i)) AS r\(i)")
-            frequencies.append("count(*) FILTER (WHERE r\(i) > 0) AS df\(i)")
-            let df: String
-            if let known = stats.documentFrequency[i] {
-                params.append(.double(Double(known)))
-                df = "least($\(params.count), $5)"
-            } else {
-                df = "least(f.df\(i), $5)"
-            }
-            let idf = "greatest(1e-6, ln(($5 - \(df) + 0.5) / (\(df) + 0.5)))"
             let tf = "(1 / (\(zeta2) - \(zeta2) * cand.r\(i)) - \(1 / zeta2))"
             score.append("\(idf) * (1 - \(norm) / (\(tf) + \(norm)))")
         }
@@ -248,6 +273,7 @@ extension PostgresStore {
             params.append(jsonStrings(allowed))
             filterSQL = " AND c.document_id IN (SELECT jsonb_array_elements_text($\(params.count)))"
         }
+        let counted = terms.indices.filter { frequencies[$0] == nil }
         let rows = try c.query("""
             WITH cand AS (
                 SELECT c.id, c.document_id, c.version_id, c.token_count AS len, \(ranks.joined(separator: ", "))
@@ -255,14 +281,12 @@ extension PostgresStore {
                 JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
                 JOIN documents d ON d.id = c.document_id AND d.deleted_at IS NULL,
                      \(from.joined(separator: ", "))
-                WHERE c.folded_tsv @@ to_tsquery('simple', $1) AND c.org_id = $2\(filterSQL)
+                WHERE c.folded_tsv @@ to_tsquery('simple', $1) AND \(orgCondition)\(filterSQL)\(inHashOrder ? "\n                ORDER BY c.org_id, c.content_sha256" : "")
                 LIMIT $3
-            ), f AS (
-                SELECT \(frequencies.joined(separator: ", ")) FROM cand
-            )
-            SELECT cand.id, cand.document_id, cand.version_id, \(terms.indices.map { "f.df\($0)" }.joined(separator: ", ")),
+            )\(counted.isEmpty ? "" : ", f AS (SELECT \(dfColumns.joined(separator: ", ")) FROM cand)")
+            SELECT cand.id, cand.document_id, cand.version_id\(counted.map { ", f.df\($0)" }.joined()),
                    \(k1 + 1) * (\(score.joined(separator: "\n + "))) AS score
-            FROM cand, f
+            FROM cand\(counted.isEmpty ? "" : ", f")
             ORDER BY score DESC, cand.id
             LIMIT $4
             """, params)
@@ -270,11 +294,11 @@ extension PostgresStore {
             ScoredChunk(chunkId: try row.string("id"), documentId: try row.string("document_id"),
                         versionId: try row.string("version_id"), score: Float(try row.double("score")))
         }
-        var frequency = stats.documentFrequency
-        for i in terms.indices where frequency[i] == nil {
-            frequency[i] = try rows.first.map { Int(try $0.int("df\(i)")) } ?? 0
+        var known = frequencies
+        for i in counted {
+            known[i] = try rows.first.map { Int(try $0.int("df\(i)")) } ?? 0
         }
-        return (hits, frequency)
+        return (hits, known)
     }
 }
 
@@ -282,21 +306,25 @@ extension PostgresStore {
 struct KeywordStats {
     var chunks: Int
     var averageLength: Double
-    /// Chunks holding each term; nil until counted.
-    var documentFrequency: [Int?]
+    /// Chunks holding each term: counted when `exact`, else scaled from the sample.
+    var estimates: [Int]
+    var exact: Bool
 }
 
 /// The keyword ranking's bounds (tests shrink them to reach the large-org paths with few rows).
 struct KeywordRanking: Sendable {
-    /// A long question's first terms; each costs a little per ranked chunk.
-    var maxTerms = 24
-    /// Chunks sampled for the statistics: a few milliseconds.
+    /// A long question's first distinct terms; each costs a little per sampled and ranked chunk.
+    var maxTerms = 32
+    /// Chunks sampled for the statistics (a few milliseconds), for up to 12 terms; fewer for
+    /// more, down to a quarter.
     var sampleChunks = 2000
-    /// A term in more chunks than this is common: it scores but does not choose candidates.
-    var commonChunks = 2000
-    /// Safety bounds on the chunks one pass reads.
+    /// Chunks the rarest terms may bring before the next one is left to score only (and as
+    /// much again for pairs of the others).
+    var candidateBudget = 1000
+    /// Safety bound on the chunks the first pass reads (the budget runs on estimates), and
+    /// the bound on the any-term pass.
     var candidateCap = 20_000
-    var fallbackCap = 5000
+    var fallbackCap = 2000
 }
 
 /// How a dense query runs: the exact scan, or the HNSW index with this `hnsw.ef_search`.

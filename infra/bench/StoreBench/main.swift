@@ -35,6 +35,8 @@ struct StoreBench: ParsableCommand {
     var migrations = "infra/migrations"
     @Option(help: "Postgres: query an existing bench schema instead of inserting (for tuning).")
     var reuseSchema: String?
+    @Option(help: "Comma-separated measurements after the insert: dense, keyword, filtered (for tuning one of them).")
+    var measure = "dense,keyword,filtered"
     @Option(help: "Postgres: comma-separated hnsw.ef_search values to measure the 100k-chunk org's latency and recall at, beside the store's default.")
     var efSearch = ""
     @Option(help: "Seed only: insert one org of --big-org-chunks chunks under this org id into --stores (sqlite: --dir/bench.sqlite; postgres: --seed-schema) and exit. The search benchmark's data.")
@@ -43,6 +45,8 @@ struct StoreBench: ParsableCommand {
     var seedModel = "sentence-transformers/all-MiniLM-L6-v2"
     @Option(help: "Seed only: the Postgres schema to create and fill.")
     var seedSchema = "bench_search"
+
+    func measures(_ name: String) -> Bool { measure.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == name } }
 
     func run() throws {
         if let seedOrg { return try seed(org: seedOrg) }
@@ -108,7 +112,7 @@ struct StoreBench: ParsableCommand {
             }
 
             var exactAnswers: [String: [Set<String>]] = [:]
-            for (label, org) in [("one org's 10k chunks", "org3"), ("a 100k-chunk org", "big")] {
+            for (label, org) in [("one org's 10k chunks", "org3"), ("a 100k-chunk org", "big")] where measures("dense") {
                 let truth = orgVectors[org] ?? []
                 let flat = truth.flatMap(\.1)
                 let ids = truth.map(\.0)
@@ -125,7 +129,7 @@ struct StoreBench: ParsableCommand {
                 print(String(format: "dense top-10, %@: p50 %.2f ms p99 %.2f ms (first query %.1f ms); recall@10 %.3f; plain scan of the same rows p50 %.2f ms; ratio %.2fx",
                              label, t.p50, t.p99, coldMs, recall, exactBaseline.p50, t.p50 / exactBaseline.p50))
             }
-            if kind == "postgres", let postgresURL, let schema {
+            if kind == "postgres", let postgresURL, let schema, measures("dense") {
                 // Latency and recall against hnsw.ef_search, for tuning the store's default.
                 for ef in efSearch.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
                     let tuned = try PostgresStore(url: postgresURL, schema: schema, migrationsDirectory: migrations, hnswEfSearch: ef)
@@ -134,20 +138,24 @@ struct StoreBench: ParsableCommand {
                     print(String(format: "  ef_search %d, 100k-chunk org: p50 %.2f ms p99 %.2f ms; recall@10 %.3f", ef, t.p50, t.p99, recall))
                 }
             }
-            let kw = try Timing.measureThrowing(keywordQueries) { q in
-                _ = try store.keywordSearch(org: "big", query: q, k: 10, filter: SearchFilter())
+            if measures("keyword") {
+                let kw = try Timing.measureThrowing(keywordQueries) { q in
+                    _ = try store.keywordSearch(org: "big", query: q, k: 10, filter: SearchFilter())
+                }
+                let kwSmall = try Timing.measureThrowing(keywordQueries) { q in
+                    _ = try store.keywordSearch(org: "org3", query: q, k: 10, filter: SearchFilter())
+                }
+                print(String(format: "keyword top-10: 100k-chunk org p50 %.2f ms p99 %.2f ms; 10k-chunk org p50 %.2f ms p99 %.2f ms",
+                             kw.p50, kw.p99, kwSmall.p50, kwSmall.p99))
             }
-            let kwSmall = try Timing.measureThrowing(keywordQueries) { q in
-                _ = try store.keywordSearch(org: "org3", query: q, k: 10, filter: SearchFilter())
+            if measures("filtered") {
+                let filtered = try Timing.measureThrowing(queryVectors) { q in
+                    _ = try store.denseSearch(org: "big", model: DataSet.model, query: q, k: 10,
+                                              filter: SearchFilter(metadata: ["dept": .equals("hr")]))
+                }
+                print(String(format: "dense top-10 with a metadata filter (a tenth of the documents), 100k-chunk org: p50 %.2f ms p99 %.2f ms",
+                             filtered.p50, filtered.p99))
             }
-            print(String(format: "keyword top-10: 100k-chunk org p50 %.2f ms p99 %.2f ms; 10k-chunk org p50 %.2f ms p99 %.2f ms",
-                         kw.p50, kw.p99, kwSmall.p50, kwSmall.p99))
-            let filtered = try Timing.measureThrowing(queryVectors) { q in
-                _ = try store.denseSearch(org: "big", model: DataSet.model, query: q, k: 10,
-                                          filter: SearchFilter(metadata: ["dept": .equals("hr")]))
-            }
-            print(String(format: "dense top-10 with a metadata filter (a tenth of the documents), 100k-chunk org: p50 %.2f ms p99 %.2f ms",
-                         filtered.p50, filtered.p99))
         }
     }
 
