@@ -3,13 +3,14 @@ import Foundation
 import LambdaEvents
 import PostgresClient
 
-/// The store at scale: Postgres 16 + pgvector through libpq. One connection per process, kept
-/// across warm invocations (libpq reconnects after a server restart); every value is a bound
+/// The store at scale: Postgres 16 + pgvector through libpq. A warm process keeps its connections
+/// across invocations (one, plus a second while two calls overlap, as hybrid search's arms do;
+/// libpq reconnects after a server restart); every value is a bound
 /// parameter. Dense search uses a partial HNSW index per model with an exact fallback when a
 /// filtered approximate scan comes back short; keyword search uses a GIN-indexed `tsvector`.
 public final class PostgresStore: Store, @unchecked Sendable {
     public let kind = "postgres"
-    let connection: PostgresConnection
+    let connections: PostgresConnectionPool
     let migrationsDirectory: String?
     /// A schema of its own (tests; several stores in one database), else the URL's search path.
     let schema: String?
@@ -28,14 +29,16 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// Bounds of the keyword ranking's work (`keywordSearch`).
     let keywordRanking: KeywordRanking
 
+    /// - Parameter maxConnections: connections this process may hold (at least 1). Two let
+    ///   hybrid search run its keyword and dense queries at once.
     public convenience init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil,
-                            exactScanRows: Int = 20_000) throws(StoreError) {
+                            exactScanRows: Int = 20_000, maxConnections: Int = 2) throws(StoreError) {
         try self.init(url: url, schema: schema, migrationsDirectory: migrationsDirectory, hnswEfSearch: hnswEfSearch,
-                      exactScanRows: exactScanRows, keywordRanking: KeywordRanking())
+                      exactScanRows: exactScanRows, keywordRanking: KeywordRanking(), maxConnections: maxConnections)
     }
 
     init(url: String, schema: String?, migrationsDirectory: String?, hnswEfSearch: Int?, exactScanRows: Int,
-         keywordRanking: KeywordRanking) throws(StoreError) {
+         keywordRanking: KeywordRanking, maxConnections: Int = 2) throws(StoreError) {
         self.keywordRanking = keywordRanking
         self.schema = schema
         self.exactScanRows = exactScanRows
@@ -45,9 +48,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
         do {
             // `public` stays on the path: pgvector's type lives there. Session setup runs again
             // after every reconnect, so a restarted server cannot drop the schema silently.
-            connection = try PostgresConnection(url: url, sessionSetup: schema.map {
+            connections = try PostgresConnectionPool(url: url, sessionSetup: schema.map {
                 ["CREATE SCHEMA IF NOT EXISTS \($0)", "SET search_path TO \($0), public"]
-            } ?? [])
+            } ?? [], maxConnections: maxConnections)
         } catch let e as StoreError {
             throw e
         } catch {
@@ -75,7 +78,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// Runs `body` in a transaction, mapping every failure to a `StoreError`.
     func tx<T>(_ body: (PostgresConnection) throws -> T) throws(StoreError) -> T {
         do {
-            return try connection.transaction(body)
+            return try connections.withConnection { try $0.transaction(body) }
         } catch {
             throw Self.map(error)
         }
@@ -83,7 +86,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     func run<T>(_ body: (PostgresConnection) throws -> T) throws(StoreError) -> T {
         do {
-            return try body(connection)
+            return try connections.withConnection(body)
         } catch {
             throw Self.map(error)
         }
