@@ -59,6 +59,9 @@ public protocol Store: Sendable {
     func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError)
     func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk]
     func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk]
+    /// Titles of the org's documents among `ids`, in one read (a search page's titles); ids of
+    /// other orgs, deleted documents (one deleted while its search ran) and unknown ids are left out.
+    func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String]
     /// Vectors already computed for these contents under `model`, by `content_sha256`, so a
     /// re-embed only embeds what changed. Only the org's own vectors are reused.
     func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]]

@@ -454,6 +454,18 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return ids.compactMap { byId[$0] }
     }
 
+    public func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try run { c in
+            var titles: [String: String] = [:]
+            for row in try c.query("SELECT id, title FROM documents WHERE org_id = $1 AND deleted_at IS NULL AND id IN (SELECT jsonb_array_elements_text($2))",
+                                   [.text(org), Self.jsonStrings(ids)]) {
+                titles[try row.string("id")] = try row.string("title")
+            }
+            return titles
+        }
+    }
+
     public func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
         guard !contentSha256s.isEmpty else { return [:] }
         return try run { c in

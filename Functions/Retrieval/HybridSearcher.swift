@@ -103,10 +103,7 @@ public struct HybridSearcher: Sendable {
 
         // Texts and titles for the page only.
         let chunks = Dictionary(try store.chunks(org: org, ids: page.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var titles: [String: String] = [:]
-        for documentId in Set(page.map(\.documentId)) {
-            titles[documentId] = try store.document(org: org, id: documentId)?.title
-        }
+        let titles = try store.documentTitles(org: org, ids: Array(Set(page.map(\.documentId))))
         let hits: [SearchHit] = page.compactMap { r in
             // A chunk deleted between the ranking and this read is dropped, not returned empty.
             guard let chunk = chunks[r.id], let title = titles[r.documentId] else { return nil }

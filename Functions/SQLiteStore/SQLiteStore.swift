@@ -390,6 +390,18 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
+    public func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try read { db in
+            var titles: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, title FROM documents WHERE id IN (SELECT value FROM json_each(?)) AND +org_id = ? AND deleted_at IS NULL",
+                                        arguments: [StoreValidation.encodeStrings(ids), org]) {
+                titles[row["id"]] = row["title"]
+            }
+            return titles
+        }
+    }
+
     public func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
         guard !contentSha256s.isEmpty else { return [:] }
         return try read { db in

@@ -97,6 +97,8 @@ import Testing
         #expect(try store.versions(org: "globex", documentId: mine.id).isEmpty)
         #expect(try store.chunks(org: "globex", versionId: myVersion.id).isEmpty)
         #expect(try store.chunks(org: "globex", ids: myChunks.map(\.id)).isEmpty)
+        #expect(try store.documentTitles(org: "globex", ids: [mine.id, theirs.id]) == [theirs.id: theirs.title])
+        #expect(try store.documentTitles(org: "acme", ids: [mine.id, theirs.id, "unknown"]) == [mine.id: mine.title])
         #expect(try store.job(org: "globex", id: myJob.id) == nil)
         #expect(throws: StoreError.notFound("document \(mine.id)")) { try store.createVersion(org: "globex", Fixture.version(mine.id)) }
         #expect(throws: StoreError.self) { try store.markVersionFailed(org: "globex", id: myVersion.id, error: "x") }
@@ -260,6 +262,8 @@ import Testing
         #expect(result.job?.documentId == doc.id)
         #expect(try store.denseSearch(org: "acme", model: "test-model", query: [1, 0, 0, 0], k: 5, filter: SearchFilter()).isEmpty)
         #expect(try store.keywordSearch(org: "acme", query: "visible", k: 5, filter: SearchFilter()).isEmpty)
+        // A search that ranked it just before the delete gets no title for it, so drops it.
+        #expect(try store.documentTitles(org: "acme", ids: [doc.id]).isEmpty)
         #expect(try store.listDocuments(org: "acme", status: nil, limit: 10, cursor: nil).items.isEmpty)
         #expect(try store.listDocuments(org: "acme", status: .deleted, limit: 10, cursor: nil).items.map(\.id) == [doc.id])
         #expect(try store.softDeleteDocument(org: "acme", id: doc.id, job: nil) == nil)

@@ -8,16 +8,22 @@
 # and each request pays for its embedding. A `GET /healthz` floor is measured in the same run.
 # wrk, one connection (latency, not throughput). Targets: p50 < 25 ms SQLite, < 20 ms Postgres.
 # Postgres: $POSTGRES_URL when set (a server already running, e.g. the tests'), else infra/postgres.sh's.
+# Postgres runs twice: with POSTGRES_MAX_CONNECTIONS=1 (both arms queue on one connection: the
+# baseline) and with the default pool of two (the arms overlap on the server).
+# --reuse-schema NAME seeds that schema on the first run and keeps it for the next (seeding 100k
+# chunks into Postgres takes minutes); without it a throwaway schema is dropped at the end.
 # Usage: infra/bench/search.sh [--chunks 100000] [--duration 10] [--stores sqlite|postgres|both] [--scratch-path DIR]
+#                              [--reuse-schema NAME]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scratch=.build chunks=100000 duration=10 stores=both
+scratch=.build chunks=100000 duration=10 stores=both reuse_schema=""
 while (($#)); do
   case "$1" in
     --chunks) chunks="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --stores) stores="$2"; shift 2 ;;
     --scratch-path) scratch="$2"; shift 2 ;;
+    --reuse-schema) reuse_schema="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -30,10 +36,10 @@ echo "== swift build -c release (emulator, search, health, store-bench)"
 for p in emulator search health store-bench; do swift_build -c release --scratch-path "$scratch" --product "$p"; done
 bin="$scratch/release"
 work=$(mktemp -d)
-emulator_pid="" pg_url="" schema="bench_search_$$"
+emulator_pid="" pg_url="" schema="${reuse_schema:-bench_search_$$}"
 cleanup() {
   [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
-  [[ -n "$pg_url" ]] && pg_psql "$pg_url" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1
+  [[ -n "$pg_url" && -z "$reuse_schema" ]] && pg_psql "$pg_url" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -93,7 +99,7 @@ run_store() {  # name, DATABASE_URL
     p50=$(pct 50 "$work/search-$name-$mode.txt"); p99=$(pct 99 "$work/search-$name-$mode.txt")
     h50=$(pct 50 "$work/healthz-$name.txt"); h99=$(pct 99 "$work/healthz-$name.txt")
     reqs=$(awk '/^Requests\/sec/ { print $2 }' "$work/search-$name-$mode.txt")
-    printf "%-8s search %-6s p50 %7.2f ms  p99 %7.2f ms  (%s req/s) | /healthz floor p50 %.2f ms p99 %.2f ms | p50 ratio %.0fx\n" \
+    printf "%-14s search %-6s p50 %7.2f ms  p99 %7.2f ms  (%s req/s) | /healthz floor p50 %.2f ms p99 %.2f ms | p50 ratio %.0fx\n" \
       "$name" "$mode" "$p50" "$p99" "$reqs" "$h50" "$h99" "$(echo "$p50 / $h50" | bc -l)"
     grep -E "Non-2xx|Socket errors" "$work/search-$name-$mode.txt" || true
   done
@@ -107,8 +113,14 @@ if [[ "$stores" == "both" || "$stores" == "sqlite" ]]; then
 fi
 if [[ "$stores" == "both" || "$stores" == "postgres" ]]; then
   pg_url="${POSTGRES_URL:-$(infra/postgres.sh start)}"
-  echo "== seed: $chunks chunks into Postgres schema $schema"
-  "$bin/store-bench" --stores postgres --postgres-url "$pg_url" --seed-schema "$schema" --seed-org bench --big-org-chunks "$chunks"
+  if [[ -n "$reuse_schema" && "$(pg_psql "$pg_url" -tAc "SELECT count(*) FROM $schema.doc_chunks" 2>/dev/null || true)" == "$chunks" ]]; then
+    echo "== reusing Postgres schema $schema ($chunks chunks)"
+  else
+    echo "== seed: $chunks chunks into Postgres schema $schema"
+    [[ -n "$reuse_schema" ]] && pg_psql "$pg_url" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1
+    "$bin/store-bench" --stores postgres --postgres-url "$pg_url" --seed-schema "$schema" --seed-org bench --big-org-chunks "$chunks"
+  fi
   sep="?"; [[ "$pg_url" == *"?"* ]] && sep="&"
+  POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn "$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"
   run_store postgres "$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"
 fi
