@@ -83,7 +83,7 @@ let package = Package(
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
         .target(name: "TextFolding", path: "Functions/TextFolding"),
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
-        .target(name: "Ingestion", dependencies: ["LambdaEvents"], path: "Functions/Ingestion"),
+        .target(name: "Ingestion", dependencies: ["LambdaEvents", .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
         .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents"], path: "Functions/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.

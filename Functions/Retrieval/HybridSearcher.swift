@@ -41,11 +41,14 @@ public struct HybridSearcher: Sendable {
         var warnings: [String] = []
         var truncated = false
         var queryTokens: Int? = nil
+        var timings = SearchTimings()
+        let clock = ContinuousClock()
 
         // The query embedded with each model the org has ready vectors of, first: the embedder
         // splits one short query across every core, and an arm running beside it would take
         // one away (measured: 4 ms alone, 15-20 ms next to the keyword arm, on two cores).
         var queries: [(model: String, vector: [Float])] = []
+        let embedStarted = clock.now
         if request.mode != .keyword {
             let models = try store.readyModels(org: org)
             // The configured model first, so ties in the merge go to it.
@@ -64,16 +67,20 @@ public struct HybridSearcher: Sendable {
             }
         }
 
+        if !queries.isEmpty { timings.embedMs = SearchTimings.milliseconds(clock.now - embedStarted) }
         // Then the two arms side by side: each is one thread's scan or query, so on two cores
         // the slower sets the latency instead of the sum of both.
-        async let keywordArm = request.mode == .dense ? [] :
+        async let keywordArm = request.mode == .dense ? ([], .zero) :
             Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
         // Dense arm: one list per model, merged by rank.
+        let denseStarted = clock.now
         let dense = Self.mergeByRank(try queries.map { q in
             try store.denseSearch(org: org, model: q.model, query: q.vector, k: pool, filter: request.filter)
                 .map { ArmHit(chunk: $0, model: q.model) }
         })
-        let keyword = try await keywordArm
+        if !queries.isEmpty { timings.denseMs = SearchTimings.milliseconds(clock.now - denseStarted) }
+        let (keyword, keywordTook) = try await keywordArm
+        timings.keywordMs = SearchTimings.milliseconds(keywordTook)
 
         // Rank, then score by the mode's rule.
         var ranked: [(id: String, documentId: String, score: Double, denseRank: Int?, keywordRank: Int?)] = []
@@ -102,8 +109,10 @@ public struct HybridSearcher: Sendable {
         let page = Array(ranked.prefix(request.limit))
 
         // Texts and titles for the page only.
+        let pageStarted = clock.now
         let chunks = Dictionary(try store.chunks(org: org, ids: page.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let titles = try store.documentTitles(org: org, ids: Array(Set(page.map(\.documentId))))
+        timings.pageMs = SearchTimings.milliseconds(clock.now - pageStarted)
         let hits: [SearchHit] = page.compactMap { r in
             // A chunk deleted between the ranking and this read is dropped, not returned empty.
             guard let chunk = chunks[r.id], let title = titles[r.documentId] else { return nil }
@@ -119,11 +128,13 @@ public struct HybridSearcher: Sendable {
             results: hits, mode: request.mode.rawValue, groupBy: request.groupBy.rawValue,
             queryModel: request.mode == .keyword ? nil : embedder.modelId, total: total,
             tookMs: Double(took.components.seconds) * 1e3 + Double(took.components.attoseconds) / 1e15,
-            queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings)
+            queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings, timings: timings)
     }
 
-    static func keywordArm(store: any Store, org: OrgID, query: String, k: Int, filter: SearchFilter) async throws -> [ArmHit] {
-        try store.keywordSearch(org: org, query: query, k: k, filter: filter).map { ArmHit(chunk: $0, model: nil) }
+    static func keywordArm(store: any Store, org: OrgID, query: String, k: Int, filter: SearchFilter) async throws -> ([ArmHit], Duration) {
+        let started = ContinuousClock.now
+        let hits = try store.keywordSearch(org: org, query: query, k: k, filter: filter).map { ArmHit(chunk: $0, model: nil) }
+        return (hits, ContinuousClock.now - started)
     }
 
     /// Several models' lists into one: by rank, then score, so each model's best comes first

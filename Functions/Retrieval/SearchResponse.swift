@@ -54,9 +54,32 @@ public struct SearchResponse: Encodable, Sendable {
     /// Things the caller should know: documents on a model this deployment cannot embed queries
     /// for (found by keyword only until they are re-embedded).
     public var warnings: [String]
+    /// Where `took_ms` went, for tuning a deployment without a profiler.
+    public var timings: SearchTimings
 
     enum CodingKeys: String, CodingKey {
         case results, mode, groupBy = "group_by", queryModel = "query_model", total, tookMs = "took_ms"
-        case queryTruncated = "query_truncated", queryTokens = "query_tokens", warnings
+        case queryTruncated = "query_truncated", queryTokens = "query_tokens", warnings, timings
+    }
+}
+
+/// Milliseconds per phase of one search. The two arms run side by side, so `dense_ms` and
+/// `keyword_ms` overlap; an arm the mode skips is 0.
+public struct SearchTimings: Encodable, Sendable, Equatable {
+    /// Embedding the query (once per model the org has vectors of; a cache hit is ~0).
+    public var embedMs: Double = 0
+    public var denseMs: Double = 0
+    public var keywordMs: Double = 0
+    /// Reading the page's texts and titles.
+    public var pageMs: Double = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case embedMs = "embed_ms", denseMs = "dense_ms", keywordMs = "keyword_ms", pageMs = "page_ms"
+    }
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
     }
 }

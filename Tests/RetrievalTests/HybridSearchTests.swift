@@ -115,6 +115,12 @@ struct Corpus {
         #expect(r.results.first?.title == "Leave policy")
         #expect(r.results.allSatisfy { $0.denseRank != nil })
         #expect(r.queryModel == "sentence-transformers/all-MiniLM-L6-v2")
+        // The phases a dense search ran, and no keyword arm.
+        #expect(r.timings.embedMs > 0 && r.timings.denseMs > 0 && r.timings.pageMs > 0)
+        #expect(r.timings.keywordMs == 0)
+        #expect(r.timings.embedMs + r.timings.denseMs + r.timings.pageMs <= r.tookMs)
+        let keyword = try await c.searcher.search(org: "acme", try request(#"{"query": "vacation days", "mode": "keyword"}"#))
+        #expect(keyword.timings.keywordMs > 0 && keyword.timings.denseMs == 0 && keyword.timings.embedMs == 0)
     }
 
     @Test(arguments: StoreKind.allCases)

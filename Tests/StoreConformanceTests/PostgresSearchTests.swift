@@ -44,8 +44,12 @@ import TestSupport
         #expect(DensePlan.choose(candidates: 100_000, indexed: 200_000, k: 10, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 200))
         // Alone in the index: at least 100.
         #expect(DensePlan.choose(candidates: 100_000, indexed: 100_000, k: 5, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 100))
+        // Search's pool of 50: ten per result for the first ten, four for the rest.
+        #expect(DensePlan.choose(candidates: 100_000, indexed: 200_000, k: 50, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 400))
+        #expect(DensePlan.choose(candidates: 100_000, indexed: 100_000, k: 50, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 200))
+        #expect(DensePlan.choose(candidates: 100_000, indexed: 200_000, k: 100, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 800))
         // A large k or a small share: pgvector's ceiling.
-        #expect(DensePlan.choose(candidates: 100_000, indexed: 200_000, k: 100, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 1000))
+        #expect(DensePlan.choose(candidates: 100_000, indexed: 200_000, k: 300, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 1000))
         #expect(DensePlan.choose(candidates: 50_000, indexed: 1_000_000, k: 10, exactScanRows: 20_000, efSearch: nil) == .index(efSearch: 1000))
         // So small a share that even 1,000 would bring fewer than two usable neighbours per result.
         #expect(DensePlan.choose(candidates: 30_000, indexed: 2_000_000, k: 10, exactScanRows: 20_000, efSearch: nil) == .exact)
