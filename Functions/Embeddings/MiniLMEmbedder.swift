@@ -76,7 +76,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
         modelId = "sentence-transformers/all-MiniLM-L6-v2"
         dimension = config.hiddenSize
         maxInputTokens = maxLength
-        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = max(1, threads ?? SchedulableCPUs.count)
     }
 
     /// `role` is ignored: all-MiniLM-L6-v2 was trained without query/passage prefixes.

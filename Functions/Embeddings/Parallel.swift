@@ -70,8 +70,8 @@ final class WorkerTeam: @unchecked Sendable {
     /// PAUSEs (~50 ns each on recent Intel cores) before a wait yields or a worker sleeps.
     private static let spins = 1000
 
-    /// One thread per core (the caller being one of them).
-    static let shared = WorkerTeam(width: ProcessInfo.processInfo.activeProcessorCount)
+    /// One thread per core this process may use (the caller being one of them).
+    static let shared = WorkerTeam(width: SchedulableCPUs.count)
 
     /// A team lives as long as the process: its threads keep it (they sleep when idle).
     init(width: Int) {
