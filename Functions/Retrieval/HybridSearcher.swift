@@ -30,7 +30,7 @@ public struct HybridSearcher: Sendable {
         self.keywordWeight = keywordWeight
     }
 
-    struct ArmHit {
+    struct ArmHit: Sendable {
         var chunk: ScoredChunk
         var model: String?
     }
@@ -70,7 +70,7 @@ public struct HybridSearcher: Sendable {
         if !queries.isEmpty { timings.embedMs = SearchTimings.milliseconds(clock.now - embedStarted) }
         // Then the two arms side by side: each is one thread's scan or query, so on two cores
         // the slower sets the latency instead of the sum of both.
-        async let keywordArm = request.mode == .dense ? ([], .zero) :
+        let keywordArm = request.mode == .dense ? nil :
             Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
         // Dense arm: one list per model, merged by rank.
         let denseStarted = clock.now
@@ -79,7 +79,7 @@ public struct HybridSearcher: Sendable {
                 .map { ArmHit(chunk: $0, model: q.model) }
         })
         if !queries.isEmpty { timings.denseMs = SearchTimings.milliseconds(clock.now - denseStarted) }
-        let (keyword, keywordTook) = try await keywordArm
+        let (keyword, keywordTook) = try await keywordArm?.value ?? ([], .zero)
         timings.keywordMs = SearchTimings.milliseconds(keywordTook)
 
         // Rank, then score by the mode's rule.
@@ -131,10 +131,13 @@ public struct HybridSearcher: Sendable {
             queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings, timings: timings)
     }
 
-    static func keywordArm(store: any Store, org: OrgID, query: String, k: Int, filter: SearchFilter) async throws -> ([ArmHit], Duration) {
-        let started = ContinuousClock.now
-        let hits = try store.keywordSearch(org: org, query: query, k: k, filter: filter).map { ArmHit(chunk: $0, model: nil) }
-        return (hits, ContinuousClock.now - started)
+    /// Started now on a thread of its own, so it runs while the dense arm's call blocks this task's.
+    static func keywordArm(store: any Store, org: OrgID, query: String, k: Int, filter: SearchFilter) -> ThreadFuture<([ArmHit], Duration)> {
+        ThreadFuture {
+            let started = ContinuousClock.now
+            let hits = try store.keywordSearch(org: org, query: query, k: k, filter: filter).map { ArmHit(chunk: $0, model: nil) }
+            return (hits, ContinuousClock.now - started)
+        }
     }
 
     /// Several models' lists into one: by rank, then score, so each model's best comes first
