@@ -201,22 +201,39 @@ extension PostgresStore {
     func keywordStats(_ c: PostgresConnection, org: OrgID, terms: [String]) throws -> KeywordStats {
         // Each term is tested on every sampled chunk: a long question samples fewer chunks.
         let sampleChunks = max(keywordRanking.sampleChunks / 4, min(keywordRanking.sampleChunks, keywordRanking.sampleChunks * 12 / terms.count))
-        var params: [PostgresValue] = [.text(org), .int(sampleChunks)]
-        var from: [String] = []
-        var hits: [String] = []
-        for (i, term) in terms.enumerated() {
-            params.append(.text(term))
-            from.append("to_tsquery('simple', $\(params.count)) q\(i)")
-            hits.append("count(*) FILTER (WHERE s.tsv @@ q\(i)) AS h\(i)")
+        // Terms counted in this org's sample within the last minute are not counted again: the
+        // sample is a fixed set of chunks (content-hash order), so the count is the same, and
+        // testing each term on it was most of a keyword query's time (8 terms: 7-9 ms).
+        let known = samples.lookup(org: org, size: sampleChunks, terms: terms)
+        let missing = terms.indices.filter { known.hits[$0] == nil }
+        var sampled = known.sampled ?? 0, avgLength = known.averageLength ?? 0
+        var counts = known.hits
+        if !missing.isEmpty || known.sampled == nil {
+            var params: [PostgresValue] = [.text(org), .int(sampleChunks)]
+            var from: [String] = []
+            var hits: [String] = []
+            for (j, i) in missing.enumerated() {
+                params.append(.text(terms[i]))
+                from.append(", to_tsquery('simple', $\(params.count)) q\(j)")
+                hits.append(", count(*) FILTER (WHERE s.tsv @@ q\(j)) AS h\(j)")
+            }
+            let row = try c.query("""
+                SELECT count(*) AS sampled, coalesce(avg(s.len), 0)::float8 AS avglen\(hits.joined())
+                FROM (SELECT c.folded_tsv AS tsv, c.token_count AS len FROM doc_chunks c JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                      WHERE c.org_id = $1 ORDER BY c.content_sha256 LIMIT $2) s\(from.joined())
+                """, params)[0]
+            sampled = Int(try row.int("sampled"))
+            avgLength = try row.double("avglen")
+            for (j, i) in missing.enumerated() { counts[i] = Int(try row.int("h\(j)")) }
+            samples.store(org: org, size: sampleChunks, sampled: sampled, averageLength: avgLength,
+                          hits: Dictionary(missing.map { (terms[$0], counts[$0] ?? 0) }, uniquingKeysWith: { a, _ in a }))
         }
-        let row = try c.query("""
-            SELECT count(*) AS sampled, coalesce(avg(s.len), 0)::float8 AS avglen, \(hits.joined(separator: ", "))
-            FROM (SELECT c.folded_tsv AS tsv, c.token_count AS len FROM doc_chunks c JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
-                  WHERE c.org_id = $1 ORDER BY c.content_sha256 LIMIT $2) s, \(from.joined(separator: ", "))
-            """, params)[0]
-        let sampled = Int(try row.int("sampled"))
-        let counts = try terms.indices.map { Int(try row.int("h\($0)")) }
-        let avgLength = try row.double("avglen")
+        return try keywordStats(c, org: org, sampled: sampled, sampleChunks: sampleChunks, averageLength: avgLength,
+                                counts: counts.map { $0 ?? 0 })
+    }
+
+    private func keywordStats(_ c: PostgresConnection, org: OrgID, sampled: Int, sampleChunks: Int, averageLength avgLength: Double,
+                              counts: [Int]) throws -> KeywordStats {
         if sampled < sampleChunks {
             return KeywordStats(chunks: sampled, averageLength: avgLength, estimates: counts, exact: true)
         }
@@ -325,6 +342,43 @@ struct KeywordRanking: Sendable {
     /// the bound on the any-term pass.
     var candidateCap = 20_000
     var fallbackCap = 2000
+}
+
+/// Per org and sample size: the keyword sample's size and average length, and how many of its
+/// chunks hold each term counted lately, each kept a minute like `TimedCounts` (the figures
+/// only weigh terms; which chunks match is always read fresh). Orgs smaller than the sample are
+/// not served from it. Bounded: past 50,000 terms it starts over.
+final class KeywordSampleCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var samples: [String: (sampled: Int, averageLength: Double, at: Date)] = [:]
+    private var termHits: [String: (hits: Int, at: Date)] = [:]
+    static let maxTerms = 50_000
+
+    func lookup(org: OrgID, size: Int, terms: [String]) -> (sampled: Int?, averageLength: Double?, hits: [Int?]) {
+        let now = Date()
+        let key = "\(org)\u{0}\(size)"
+        return lock.withLock {
+            // An org smaller than the sample is counted whole each time: exact, and cheap.
+            guard let s = samples[key], s.sampled >= size, now.timeIntervalSince(s.at) < 60 else { return (nil, nil, terms.map { _ in nil }) }
+            return (s.sampled, s.averageLength, terms.map { term in
+                termHits[key + "\u{0}" + term].flatMap { now.timeIntervalSince($0.at) < 60 ? $0.hits : nil }
+            })
+        }
+    }
+
+    func store(org: OrgID, size: Int, sampled: Int, averageLength: Double, hits: [String: Int]) {
+        let now = Date()
+        let key = "\(org)\u{0}\(size)"
+        lock.withLock {
+            if let old = samples[key], old.sampled != sampled || old.averageLength != averageLength {
+                // The sample changed (documents came or went): older term counts no longer add up with it.
+                termHits = termHits.filter { !$0.key.hasPrefix(key + "\u{0}") }
+            }
+            samples[key] = (sampled, averageLength, now)
+            if termHits.count + hits.count > Self.maxTerms { termHits.removeAll(keepingCapacity: true) }
+            for (term, n) in hits { termHits[key + "\u{0}" + term] = (n, now) }
+        }
+    }
 }
 
 /// How a dense query runs: the exact scan, or the HNSW index with this `hnsw.ef_search`.

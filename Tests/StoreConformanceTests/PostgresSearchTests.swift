@@ -108,6 +108,12 @@ import TestSupport
         #expect(stats.estimates[0] == 240)
         #expect(stats.estimates[1] > 30)
         #expect(stats.estimates[2] < 30 && stats.estimates[3] == 0)
+        // Asked again within the minute, the sample's counts come from the cache: the same figures,
+        // also for a query that shares only some of the terms.
+        let again = try store.tx { c in try store.keywordStats(c, org: "acme", terms: ["often", "sometimes", "seldom", "never"]) }
+        #expect(again.estimates == stats.estimates && again.chunks == stats.chunks && again.averageLength == stats.averageLength)
+        let mixed = try store.tx { c in try store.keywordStats(c, org: "acme", terms: ["seldom", "filler5", "often"]) }
+        #expect(mixed.estimates[0] == stats.estimates[2] && mixed.estimates[2] == stats.estimates[0])
 
         // The rare term's three chunks first, then common-term chunks fill to k.
         let hits = try store.keywordSearch(org: "acme", query: "seldom often never", k: 10, filter: SearchFilter())
@@ -124,5 +130,25 @@ import TestSupport
         #expect(filtered.count == 60)
         #expect(filtered.allSatisfy { hrDocuments.contains($0.documentId) })
         #expect(try store.keywordSearch(org: "acme", query: "never", k: 10, filter: SearchFilter()).isEmpty)
+        // The same query twice (the second from cached statistics): the same ranking and scores.
+        let repeated = try store.keywordSearch(org: "acme", query: "seldom often never", k: 10, filter: SearchFilter())
+        #expect(repeated == hits)
+    }
+
+    @Test func theKeywordSampleCacheServesLargeOrgsForAMinute() {
+        let cache = KeywordSampleCache()
+        #expect(cache.lookup(org: "acme", size: 40, terms: ["a"]).sampled == nil)
+        cache.store(org: "acme", size: 40, sampled: 40, averageLength: 3, hits: ["a": 7, "b": 0])
+        let hit = cache.lookup(org: "acme", size: 40, terms: ["b", "c", "a"])
+        #expect(hit.sampled == 40 && hit.averageLength == 3 && hit.hits == [0, nil, 7])
+        // Another org or another sample size shares nothing.
+        #expect(cache.lookup(org: "globex", size: 40, terms: ["a"]).hits == [nil])
+        #expect(cache.lookup(org: "acme", size: 10, terms: ["a"]).hits == [nil])
+        // A changed sample (documents came or went) drops the counts taken on the old one.
+        cache.store(org: "acme", size: 40, sampled: 40, averageLength: 4, hits: ["c": 1])
+        #expect(cache.lookup(org: "acme", size: 40, terms: ["a", "c"]).hits == [nil, 1])
+        // An org smaller than the sample is always counted afresh.
+        cache.store(org: "tiny", size: 40, sampled: 12, averageLength: 3, hits: ["a": 2])
+        #expect(cache.lookup(org: "tiny", size: 40, terms: ["a"]).sampled == nil)
     }
 }
