@@ -245,7 +245,7 @@ let package = Package(
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "COpenBLAS", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport", "CVectorKernels"],
+            dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport", "CVectorKernels", "Stores"],
             path: "Tests/StoreConformanceTests"
         ),
         .testTarget(
