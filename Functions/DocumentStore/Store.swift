@@ -14,6 +14,9 @@ import LambdaEvents
 public protocol Store: Sendable {
     /// `sqlite` or `postgres`.
     var kind: String { get }
+    /// Searches run in a server's processes (Postgres), not on this process's CPUs (SQLite), so
+    /// a searcher gains by sending one while it computes something else.
+    var searchesRunElsewhere: Bool { get }
 
     // MARK: Schema
 

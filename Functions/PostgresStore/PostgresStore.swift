@@ -10,6 +10,7 @@ import PostgresClient
 /// filtered approximate scan comes back short; keyword search uses a GIN-indexed `tsvector`.
 public final class PostgresStore: Store, @unchecked Sendable {
     public let kind = "postgres"
+    public let searchesRunElsewhere = true
     let connections: PostgresConnectionPool
     let migrationsDirectory: String?
     /// A schema of its own (tests; several stores in one database), else the URL's search path.

@@ -44,9 +44,13 @@ public struct HybridSearcher: Sendable {
         var timings = SearchTimings()
         let clock = ContinuousClock()
 
-        // The query embedded with each model the org has ready vectors of, first: the embedder
-        // splits one short query across every core, and an arm running beside it would take
-        // one away (measured: 4 ms alone, 15-20 ms next to the keyword arm, on two cores).
+        // A store that searches in its own server (Postgres) takes the keyword query now, to run
+        // while this process embeds the query; one that searches on this process's CPUs (SQLite)
+        // gets it after the embedding, which would otherwise lose the cores it splits one query
+        // across (measured: 4 ms alone, 15-20 ms next to the keyword arm, on two cores).
+        var keywordArm = request.mode != .dense && store.searchesRunElsewhere
+            ? Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter) : nil
+        // The query embedded with each model the org has ready vectors of.
         var queries: [(model: String, vector: [Float])] = []
         let embedStarted = clock.now
         if request.mode != .keyword {
@@ -70,8 +74,9 @@ public struct HybridSearcher: Sendable {
         if !queries.isEmpty { timings.embedMs = SearchTimings.milliseconds(clock.now - embedStarted) }
         // Then the two arms side by side: each is one thread's scan or query, so on two cores
         // the slower sets the latency instead of the sum of both.
-        let keywordArm = request.mode == .dense ? nil :
-            Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
+        if keywordArm == nil, request.mode != .dense {
+            keywordArm = Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter)
+        }
         // Dense arm: one list per model, merged by rank.
         let denseStarted = clock.now
         let dense = Self.mergeByRank(try queries.map { q in

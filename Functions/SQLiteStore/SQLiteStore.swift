@@ -9,6 +9,7 @@ import LambdaEvents
 /// rather than fail; readers never block writers.
 public final class SQLiteStore: Store, @unchecked Sendable {
     public let kind = "sqlite"
+    public let searchesRunElsewhere = false
     public let path: String
     let pool: DatabasePool
     let migrationsDirectory: String?
