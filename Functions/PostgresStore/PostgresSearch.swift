@@ -198,38 +198,56 @@ extension PostgresStore {
     /// chunks there are, their average length, and how many hold each term. An org no larger
     /// than the sample is read whole, so its figures are exact; a larger one takes its chunk
     /// count from a per-minute cache and scales the sample's term counts to it.
+    ///
+    /// A large org's sample is read once a minute as the number of its chunks holding each
+    /// lexeme (`KeywordSamples`), so a query looks its terms up in memory: testing each term on
+    /// the sample in SQL was most of a keyword query (8 terms: 7-9 ms). A term is one lexeme
+    /// (letters and digits), so "the chunk's tsvector holds it" is what `@@` tests.
     func keywordStats(_ c: PostgresConnection, org: OrgID, terms: [String]) throws -> KeywordStats {
-        // Each term is tested on every sampled chunk: a long question samples fewer chunks.
-        let sampleChunks = max(keywordRanking.sampleChunks / 4, min(keywordRanking.sampleChunks, keywordRanking.sampleChunks * 12 / terms.count))
-        // Terms counted in this org's sample within the last minute are not counted again: the
-        // sample is a fixed set of chunks (content-hash order), so the count is the same, and
-        // testing each term on it was most of a keyword query's time (8 terms: 7-9 ms).
-        let known = samples.lookup(org: org, size: sampleChunks, terms: terms)
-        let missing = terms.indices.filter { known.hits[$0] == nil }
-        var sampled = known.sampled ?? 0, avgLength = known.averageLength ?? 0
-        var counts = known.hits
-        if !missing.isEmpty || known.sampled == nil {
+        let sampleChunks = keywordRanking.sampleChunks
+        if let sample = samples.fresh(org: org, size: sampleChunks) {
+            return try keywordStats(c, org: org, sampled: sample.sampled, sampleChunks: sampleChunks, averageLength: sample.averageLength,
+                                    counts: terms.map { sample.chunksHolding[$0] ?? 0 })
+        }
+        if samples.isSmall(org: org, size: sampleChunks) {
+            // The whole org is the sample: count the query's terms in SQL, exactly, every time.
             var params: [PostgresValue] = [.text(org), .int(sampleChunks)]
             var from: [String] = []
             var hits: [String] = []
-            for (j, i) in missing.enumerated() {
-                params.append(.text(terms[i]))
-                from.append(", to_tsquery('simple', $\(params.count)) q\(j)")
-                hits.append(", count(*) FILTER (WHERE s.tsv @@ q\(j)) AS h\(j)")
+            for (i, term) in terms.enumerated() {
+                params.append(.text(term))
+                from.append(", to_tsquery('simple', $\(params.count)) q\(i)")
+                hits.append(", count(*) FILTER (WHERE s.tsv @@ q\(i)) AS h\(i)")
             }
             let row = try c.query("""
                 SELECT count(*) AS sampled, coalesce(avg(s.len), 0)::float8 AS avglen\(hits.joined())
                 FROM (SELECT c.folded_tsv AS tsv, c.token_count AS len FROM doc_chunks c JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
                       WHERE c.org_id = $1 ORDER BY c.content_sha256 LIMIT $2) s\(from.joined())
                 """, params)[0]
-            sampled = Int(try row.int("sampled"))
-            avgLength = try row.double("avglen")
-            for (j, i) in missing.enumerated() { counts[i] = Int(try row.int("h\(j)")) }
-            samples.store(org: org, size: sampleChunks, sampled: sampled, averageLength: avgLength,
-                          hits: Dictionary(missing.map { (terms[$0], counts[$0] ?? 0) }, uniquingKeysWith: { a, _ in a }))
+            let sampled = Int(try row.int("sampled"))
+            if sampled >= sampleChunks { samples.forget(org: org, size: sampleChunks) } // grown: read its sample next time
+            return try keywordStats(c, org: org, sampled: sampled, sampleChunks: sampleChunks, averageLength: try row.double("avglen"),
+                                    counts: try terms.indices.map { Int(try row.int("h\($0)")) })
         }
-        return try keywordStats(c, org: org, sampled: sampled, sampleChunks: sampleChunks, averageLength: avgLength,
-                                counts: counts.map { $0 ?? 0 })
+        // Read the sample as lexeme counts: the first row (lexeme null) carries the totals.
+        var sample = KeywordSamples.Sample(sampled: 0, averageLength: 0, chunksHolding: [:], at: Date())
+        for row in try c.query("""
+            WITH s AS (SELECT c.folded_tsv AS tsv, c.token_count AS len FROM doc_chunks c JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                       WHERE c.org_id = $1 ORDER BY c.content_sha256 LIMIT $2)
+            SELECT NULL::text AS lexeme, count(*) AS n, coalesce(avg(s.len), 0)::float8 AS avglen FROM s
+            UNION ALL
+            SELECT l.lexeme, count(*) AS n, 0::float8 AS avglen FROM s, unnest(tsvector_to_array(s.tsv)) AS l(lexeme) GROUP BY l.lexeme
+            """, [.text(org), .int(sampleChunks)]) {
+            if try row.isNull("lexeme") {
+                sample.sampled = Int(try row.int("n"))
+                sample.averageLength = try row.double("avglen")
+            } else {
+                sample.chunksHolding[try row.string("lexeme")] = Int(try row.int("n"))
+            }
+        }
+        samples.store(org: org, size: sampleChunks, sample)
+        return try keywordStats(c, org: org, sampled: sample.sampled, sampleChunks: sampleChunks, averageLength: sample.averageLength,
+                                counts: terms.map { sample.chunksHolding[$0] ?? 0 })
     }
 
     private func keywordStats(_ c: PostgresConnection, org: OrgID, sampled: Int, sampleChunks: Int, averageLength avgLength: Double,
@@ -330,10 +348,9 @@ struct KeywordStats {
 
 /// The keyword ranking's bounds (tests shrink them to reach the large-org paths with few rows).
 struct KeywordRanking: Sendable {
-    /// A long question's first distinct terms; each costs a little per sampled and ranked chunk.
+    /// A long question's first distinct terms; each costs a little per ranked chunk.
     var maxTerms = 32
-    /// Chunks sampled for the statistics (a few milliseconds), for up to 12 terms; fewer for
-    /// more, down to a quarter.
+    /// Chunks sampled for the statistics (read as lexeme counts once a minute per large org).
     var sampleChunks = 2000
     /// Chunks the rarest terms may bring before the next one is left to score only (and as
     /// much again for pairs of the others).
@@ -344,39 +361,54 @@ struct KeywordRanking: Sendable {
     var fallbackCap = 2000
 }
 
-/// Per org and sample size: the keyword sample's size and average length, and how many of its
-/// chunks hold each term counted lately, each kept a minute like `TimedCounts` (the figures
-/// only weigh terms; which chunks match is always read fresh). Orgs smaller than the sample are
-/// not served from it. Bounded: past 50,000 terms it starts over.
-final class KeywordSampleCache: @unchecked Sendable {
+/// Each large org's keyword sample as the number of its chunks holding each lexeme, read at
+/// most once a minute (the figures only weigh terms; which chunks match is always read fresh),
+/// and which orgs are smaller than the sample (their terms are counted exactly per query).
+final class KeywordSamples: @unchecked Sendable {
+    struct Sample {
+        var sampled: Int
+        var averageLength: Double
+        var chunksHolding: [String: Int]
+        var at: Date
+    }
     private let lock = NSLock()
-    private var samples: [String: (sampled: Int, averageLength: Double, at: Date)] = [:]
-    private var termHits: [String: (hits: Int, at: Date)] = [:]
-    static let maxTerms = 50_000
+    private var samples: [String: Sample] = [:]
+    private var small: [String: Date] = [:]
 
-    func lookup(org: OrgID, size: Int, terms: [String]) -> (sampled: Int?, averageLength: Double?, hits: [Int?]) {
+    private static func key(_ org: OrgID, _ size: Int) -> String { "\(org)\u{0}\(size)" }
+
+    /// A large org's sample read within the last minute.
+    func fresh(org: OrgID, size: Int) -> Sample? {
         let now = Date()
-        let key = "\(org)\u{0}\(size)"
         return lock.withLock {
-            // An org smaller than the sample is counted whole each time: exact, and cheap.
-            guard let s = samples[key], s.sampled >= size, now.timeIntervalSince(s.at) < 60 else { return (nil, nil, terms.map { _ in nil }) }
-            return (s.sampled, s.averageLength, terms.map { term in
-                termHits[key + "\u{0}" + term].flatMap { now.timeIntervalSince($0.at) < 60 ? $0.hits : nil }
-            })
+            samples[Self.key(org, size)].flatMap { now.timeIntervalSince($0.at) < 60 ? $0 : nil }
         }
     }
 
-    func store(org: OrgID, size: Int, sampled: Int, averageLength: Double, hits: [String: Int]) {
+    /// Whether the org was smaller than the sample within the last minute.
+    func isSmall(org: OrgID, size: Int) -> Bool {
         let now = Date()
-        let key = "\(org)\u{0}\(size)"
+        return lock.withLock { small[Self.key(org, size)].map { now.timeIntervalSince($0) < 60 } ?? false }
+    }
+
+    func store(org: OrgID, size: Int, _ sample: Sample) {
+        let key = Self.key(org, size)
         lock.withLock {
-            if let old = samples[key], old.sampled != sampled || old.averageLength != averageLength {
-                // The sample changed (documents came or went): older term counts no longer add up with it.
-                termHits = termHits.filter { !$0.key.hasPrefix(key + "\u{0}") }
+            if sample.sampled >= size {
+                samples[key] = sample
+                small[key] = nil
+            } else {
+                small[key] = sample.at
+                samples[key] = nil
             }
-            samples[key] = (sampled, averageLength, now)
-            if termHits.count + hits.count > Self.maxTerms { termHits.removeAll(keepingCapacity: true) }
-            for (term, n) in hits { termHits[key + "\u{0}" + term] = (n, now) }
+        }
+    }
+
+    func forget(org: OrgID, size: Int) {
+        let key = Self.key(org, size)
+        lock.withLock {
+            samples[key] = nil
+            small[key] = nil
         }
     }
 }

@@ -23,8 +23,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// minute: they choose between the exact scan and the index and size ef_search, and give
     /// keyword ranking its collection size.
     let counts = TimedCounts()
-    /// Keyword statistics of each org's sample, per term, for a minute (`keywordStats`).
-    let samples = KeywordSampleCache()
+    /// Each large org's keyword sample as lexeme counts, for a minute (`keywordStats`).
+    let samples = KeywordSamples()
     /// At or below this many candidate vectors an exact scan beats the approximate index
     /// (which walks every org's vectors and filters after).
     let exactScanRows: Int

@@ -135,20 +135,48 @@ import TestSupport
         #expect(repeated == hits)
     }
 
-    @Test func theKeywordSampleCacheServesLargeOrgsForAMinute() {
-        let cache = KeywordSampleCache()
-        #expect(cache.lookup(org: "acme", size: 40, terms: ["a"]).sampled == nil)
-        cache.store(org: "acme", size: 40, sampled: 40, averageLength: 3, hits: ["a": 7, "b": 0])
-        let hit = cache.lookup(org: "acme", size: 40, terms: ["b", "c", "a"])
-        #expect(hit.sampled == 40 && hit.averageLength == 3 && hit.hits == [0, nil, 7])
-        // Another org or another sample size shares nothing.
-        #expect(cache.lookup(org: "globex", size: 40, terms: ["a"]).hits == [nil])
-        #expect(cache.lookup(org: "acme", size: 10, terms: ["a"]).hits == [nil])
-        // A changed sample (documents came or went) drops the counts taken on the old one.
-        cache.store(org: "acme", size: 40, sampled: 40, averageLength: 4, hits: ["c": 1])
-        #expect(cache.lookup(org: "acme", size: 40, terms: ["a", "c"]).hits == [nil, 1])
-        // An org smaller than the sample is always counted afresh.
-        cache.store(org: "tiny", size: 40, sampled: 12, averageLength: 3, hits: ["a": 2])
-        #expect(cache.lookup(org: "tiny", size: 40, terms: ["a"]).sampled == nil)
+    @Test func theKeywordSamplesKeepLargeOrgsForAMinuteAndNotSmallOnes() {
+        let samples = KeywordSamples()
+        #expect(samples.fresh(org: "acme", size: 40) == nil)
+        samples.store(org: "acme", size: 40, .init(sampled: 40, averageLength: 3, chunksHolding: ["a": 7], at: Date()))
+        #expect(samples.fresh(org: "acme", size: 40)?.chunksHolding["a"] == 7)
+        // Another org or another sample size shares nothing; a minute later it is read again.
+        #expect(samples.fresh(org: "globex", size: 40) == nil)
+        #expect(samples.fresh(org: "acme", size: 10) == nil)
+        samples.store(org: "old", size: 40, .init(sampled: 40, averageLength: 3, chunksHolding: [:], at: Date() - 61))
+        #expect(samples.fresh(org: "old", size: 40) == nil)
+        // An org smaller than the sample is not served from it: its terms are counted exactly.
+        samples.store(org: "tiny", size: 40, .init(sampled: 12, averageLength: 3, chunksHolding: ["a": 2], at: Date()))
+        #expect(samples.fresh(org: "tiny", size: 40) == nil)
+        #expect(samples.isSmall(org: "tiny", size: 40))
+        samples.forget(org: "tiny", size: 40)
+        #expect(!samples.isSmall(org: "tiny", size: 40))
+    }
+
+    /// The in-memory lexeme counts agree with Postgres's own `@@` on the same sample, for terms
+    /// of every shape a query yields (words, numbers, mixed, folded Vietnamese, absent ones).
+    @Test func lexemeCountsAgreeWithTheMatchOperator() throws {
+        let store = try Self.store(keywordRanking: KeywordRanking(sampleChunks: 8, candidateBudget: 30, candidateCap: 20_000, fallbackCap: 50))
+        let texts = ["Nghỉ phép năm 2024: 12 ngày", "ticket INC-4521 opened 3.14 v2", "user@example.com wrote abc_def",
+                     "Phòng họp A3 đặt lúc 14h30", "the THE The the", "mua sắm thiết bị 2024", "nghi phep", "đơn xin nghỉ",
+                     "lương tháng 12", "x y z 2024 2024"]
+        for (i, t) in texts.enumerated() {
+            try Fixture.readyDocument(store, org: "acme", content: "doc \(i)", chunks: [(t, [Float(i), 1, 0, 0])])
+        }
+        let terms = ["nghi", "phep", "2024", "12", "inc", "4521", "3", "14", "v2", "user", "abc", "def", "a3", "14h30", "the",
+                     "mua", "don", "luong", "thang", "absent"]
+        let sampled = try store.tx { c in try store.keywordStats(c, org: "acme", terms: terms) }  // read as lexeme counts
+        #expect(!sampled.exact)
+        let exact = try store.tx { c in
+            try terms.map { term in
+                Int(try c.query("""
+                    SELECT count(*) AS n FROM (SELECT c.folded_tsv AS tsv FROM doc_chunks c JOIN doc_versions v ON v.id = c.version_id AND v.state = 'ready'
+                                               WHERE c.org_id = 'acme' ORDER BY c.content_sha256 LIMIT 8) s
+                    WHERE s.tsv @@ to_tsquery('simple', $1)
+                    """, [.text(term)])[0].int("n"))
+            }
+        }
+        // 10 chunks, sample of 8: estimates are the sample's counts scaled by 10/8.
+        #expect(sampled.estimates == exact.map { Int((Double($0) * 10 / 8).rounded()) })
     }
 }
