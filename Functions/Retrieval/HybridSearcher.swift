@@ -132,7 +132,7 @@ public struct HybridSearcher: Sendable {
         return SearchResponse(
             results: hits, mode: request.mode.rawValue, groupBy: request.groupBy.rawValue,
             queryModel: request.mode == .keyword ? nil : embedder.modelId, total: total,
-            tookMs: Double(took.components.seconds) * 1e3 + Double(took.components.attoseconds) / 1e15,
+            tookMs: SearchTimings.milliseconds(took),
             queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings, timings: timings)
     }
 

@@ -50,7 +50,7 @@ final class HandlerProcess: Sendable {
     }
 
     /// The next frame on stdout; fails the test when none comes or it is not JSON.
-    func frame(timeout: Double = 20, sourceLocation: SourceLocation = #_sourceLocation) async throws -> AnyFrame {
+    func frame(timeout: Double = 60, sourceLocation: SourceLocation = #_sourceLocation) async throws -> AnyFrame {
         let line = try #require(await child.readLine(timeout: timeout), "no frame on stdout", sourceLocation: sourceLocation)
         return try decodeFrame(line)
     }
@@ -74,12 +74,12 @@ final class HandlerProcess: Sendable {
     /// Returns false where `/proc/<pid>/task/*/syscall` cannot be read.
     func waitUntilReadingStdin(_ reading: Bool, timeout: Double = 10) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {  // looks once more after the deadline: a starved task's late look still counts
             guard let state = Self.isReadingStdin(pid) else { return false }
             if state == reading { return true }
+            if Date() >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(2))
         }
-        return false
     }
 
     private static func isReadingStdin(_ pid: Int32) -> Bool? {

@@ -85,15 +85,16 @@ public final class ChildProcess: @unchecked Sendable {
     /// The next stdout line, or nil after `timeout` seconds (or at EOF).
     public func readLine(timeout: Double = 10) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        // Looks once more after the deadline passes: on a saturated machine this task may not
+        // run for seconds, and a line that arrived meanwhile is an answer, not a timeout.
+        while true {
             let (line, closed): (String?, Bool) = lock.withLock {
                 stdoutLines.isEmpty ? (nil, stdoutClosed) : (stdoutLines.removeFirst(), false)
             }
             if let line { return line }
-            if closed { return nil }
+            if closed || Date() >= deadline { return nil }
             try? await Task.sleep(for: .milliseconds(2))
         }
-        return nil
     }
 
     public var stderr: [String] {
@@ -103,25 +104,25 @@ public final class ChildProcess: @unchecked Sendable {
     /// Waits for a stderr line containing `text`; returns it. Gives up early if the process exits.
     public func waitForStderr(containing text: String, timeout: Double = 10) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {  // looks once more after the deadline, as readLine does
             if let l = stderr.first(where: { $0.contains(text) }) { return l }
             if !process.isRunning {
                 try? await Task.sleep(for: .milliseconds(50))  // let the last lines arrive
                 return stderr.first(where: { $0.contains(text) })
             }
+            if Date() >= deadline { return nil }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return nil
     }
 
     /// Waits for exit; nil if still running after `timeout`.
     public func waitForExit(timeout: Double = 10) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+        while true {  // looks once more after the deadline, as readLine does
             if !process.isRunning { return process.terminationStatus }
+            if Date() >= deadline { return nil }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return nil
     }
 
     public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
