@@ -62,13 +62,25 @@ import TestSupport
     @Test func aKilledWorkersJobFinishesAfterItsLeaseWhileReadersSeeOneVersion() async throws {
         // Schedules on, on a virtual clock that never reaches the nightly run; the drain is
         // triggered by hand, after the lease, as the per-minute schedule would.
-        let emu = try await BundleEmulator.start(prefix: "reembed-kill", environment: ["WORKER_LEASE_SECONDS": "3", "WORKER_EMBED_BATCH": "4"],
+        let emu = try await BundleEmulator.start(prefix: "reembed-kill", environment: ["WORKER_LEASE_SECONDS": "3", "WORKER_EMBED_BATCH": "4",
+                                                                                      "JOB_BACKOFF_BASE_SECONDS": "1"],
                                                  arguments: ["--now", "2026-01-01T00:00:05Z"], schedules: true)
         defer { emu.stop() }
         let acme = try await emu.token(org: "acme")
         let up = try await emu.upload(Array(Prose.document(70, seed: 4).utf8), filename: "policy.txt", type: "text/plain", token: acme, title: "Travel policy")
         let id = try #require(up.json["document_id"] as? String)
-        #expect(try await emu.settled(id, token: acme)?["status"] as? String == "ready")
+        let ingest = try #require(up.json["job_id"] as? String)
+        // The first version, ready. On a saturated machine its first attempt can outlast the
+        // 3 s lease and be retried (the behaviour under test below); the drain retries it.
+        let ready = try await emu.eventually(timeout: 180, interval: 0.5) { () -> Bool? in
+            if try await emu.json("GET", "/v1/documents/\(id)", token: acme).json["status"] as? String == "ready" { return true }
+            if try await emu.job(ingest, token: acme)["status"] as? String == "queued" {
+                _ = try await emu.request("POST", "/__emulator/schedules/local-reembed-drain/trigger")
+            }
+            return nil
+        }
+        let ingestJob = try await emu.job(ingest, token: acme)
+        #expect(ready == true, "\(ingestJob)")
         let before = try await emu.chunkIds(of: id, token: acme)
         #expect(!before.isEmpty && before.count < 100)
 
