@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "DocumentStore", "LambdaEvents", "CVectorKernels",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Functions/SQLiteStore"

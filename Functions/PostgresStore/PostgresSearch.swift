@@ -205,11 +205,11 @@ extension PostgresStore {
     /// (letters and digits), so "the chunk's tsvector holds it" is what `@@` tests.
     func keywordStats(_ c: PostgresConnection, org: OrgID, terms: [String]) throws -> KeywordStats {
         let sampleChunks = keywordRanking.sampleChunks
-        if let sample = samples.fresh(org: org, size: sampleChunks) {
+        if let sample = samples.fresh(org: org) {
             return try keywordStats(c, org: org, sampled: sample.sampled, sampleChunks: sampleChunks, averageLength: sample.averageLength,
                                     counts: terms.map { sample.chunksHolding[$0] ?? 0 })
         }
-        if samples.isSmall(org: org, size: sampleChunks) {
+        if samples.isSmall(org: org) {
             // The whole org is the sample: count the query's terms in SQL, exactly, every time.
             var params: [PostgresValue] = [.text(org), .int(sampleChunks)]
             var from: [String] = []
@@ -225,7 +225,7 @@ extension PostgresStore {
                       WHERE c.org_id = $1 ORDER BY c.content_sha256 LIMIT $2) s\(from.joined())
                 """, params)[0]
             let sampled = Int(try row.int("sampled"))
-            if sampled >= sampleChunks { samples.forget(org: org, size: sampleChunks) } // grown: read its sample next time
+            if sampled >= sampleChunks { samples.forget(org: org) } // grown: read its sample next time
             return try keywordStats(c, org: org, sampled: sampled, sampleChunks: sampleChunks, averageLength: try row.double("avglen"),
                                     counts: try terms.indices.map { Int(try row.int("h\($0)")) })
         }
@@ -364,6 +364,8 @@ struct KeywordRanking: Sendable {
 /// Each large org's keyword sample as the number of its chunks holding each lexeme, read at
 /// most once a minute (the figures only weigh terms; which chunks match is always read fresh),
 /// and which orgs are smaller than the sample (their terms are counted exactly per query).
+/// Bounded: a warm process serves every tenant, so expired entries go, and past `maxSamples`
+/// (each some 20,000 lexemes) the oldest does too.
 final class KeywordSamples: @unchecked Sendable {
     struct Sample {
         var sampled: Int
@@ -371,46 +373,53 @@ final class KeywordSamples: @unchecked Sendable {
         var chunksHolding: [String: Int]
         var at: Date
     }
+    static let lifetime: TimeInterval = 60
+    static let maxSamples = 32
     private let lock = NSLock()
-    private var samples: [String: Sample] = [:]
-    private var small: [String: Date] = [:]
-
-    private static func key(_ org: OrgID, _ size: Int) -> String { "\(org)\u{0}\(size)" }
+    private var samples: [OrgID: Sample] = [:]
+    private var small: [OrgID: Date] = [:]
 
     /// A large org's sample read within the last minute.
-    func fresh(org: OrgID, size: Int) -> Sample? {
+    func fresh(org: OrgID) -> Sample? {
         let now = Date()
-        return lock.withLock {
-            samples[Self.key(org, size)].flatMap { now.timeIntervalSince($0.at) < 60 ? $0 : nil }
-        }
+        return lock.withLock { samples[org].flatMap { now.timeIntervalSince($0.at) < Self.lifetime ? $0 : nil } }
     }
 
     /// Whether the org was smaller than the sample within the last minute.
-    func isSmall(org: OrgID, size: Int) -> Bool {
+    func isSmall(org: OrgID) -> Bool {
         let now = Date()
-        return lock.withLock { small[Self.key(org, size)].map { now.timeIntervalSince($0) < 60 } ?? false }
+        return lock.withLock { small[org].map { now.timeIntervalSince($0) < Self.lifetime } ?? false }
     }
 
+    /// Keeps a sample of `size` chunks asked for: as the org's figures when it filled the size,
+    /// else as a mark that the org is smaller than that.
     func store(org: OrgID, size: Int, _ sample: Sample) {
-        let key = Self.key(org, size)
+        let now = Date()
         lock.withLock {
+            samples = samples.filter { now.timeIntervalSince($0.value.at) < Self.lifetime }
+            small = small.filter { now.timeIntervalSince($0.value) < Self.lifetime }
             if sample.sampled >= size {
-                samples[key] = sample
-                small[key] = nil
+                if samples[org] == nil, samples.count >= Self.maxSamples,
+                   let oldest = samples.min(by: { $0.value.at < $1.value.at })?.key {
+                    samples[oldest] = nil
+                }
+                samples[org] = sample
+                small[org] = nil
             } else {
-                small[key] = sample.at
-                samples[key] = nil
+                small[org] = sample.at
+                samples[org] = nil
             }
         }
     }
 
-    func forget(org: OrgID, size: Int) {
-        let key = Self.key(org, size)
+    func forget(org: OrgID) {
         lock.withLock {
-            samples[key] = nil
-            small[key] = nil
+            samples[org] = nil
+            small[org] = nil
         }
     }
+
+    var count: Int { lock.withLock { samples.count } }
 }
 
 /// How a dense query runs: the exact scan, or the HNSW index with this `hnsw.ef_search`.

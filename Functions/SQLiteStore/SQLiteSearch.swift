@@ -2,6 +2,7 @@ import CVectorKernels
 import DocumentStore
 import Foundation
 import GRDB
+import HeapModule
 import LambdaEvents
 import NIOConcurrencyHelpers
 
@@ -332,53 +333,35 @@ final class TermStatistics: @unchecked Sendable {
     }
 }
 
-/// The k best (score, row) pairs seen: a min-heap on score, so a row that beats the worst kept
-/// costs log k (the first pass keeps up to 1,000 candidates of 100k rows, where a sorted array's
-/// shifting cost milliseconds per query).
+/// The k best (score, row) pairs seen, on swift-collections' heap: a row that beats the worst
+/// kept costs log k (the first pass keeps up to 1,000 candidates of 100k rows, where a sorted
+/// array's shifting cost milliseconds per query).
 struct TopK {
-    let k: Int
-    private var heap: [(Float, Int)] = []
-
-    init(k: Int) {
-        self.k = k
-        heap.reserveCapacity(k)
+    /// Ordered worse first: a lower score, or the same score from a later row (so among equal
+    /// scores the earlier row is kept, as a stable scan would).
+    struct Entry: Comparable {
+        let score: Float
+        let row: Int
+        static func < (a: Entry, b: Entry) -> Bool { a.score < b.score || (a.score == b.score && a.row > b.row) }
     }
+
+    let k: Int
+    private var heap = Heap<Entry>()
+
+    init(k: Int) { self.k = k }
 
     @inline(__always)
     mutating func insert(score: Float, row: Int) {
+        let entry = Entry(score: score, row: row)
         if heap.count < k {
-            heap.append((score, row))
-            var i = heap.count - 1
-            while i > 0 {
-                let parent = (i - 1) / 2
-                guard Self.less(heap[i], heap[parent]) else { break }
-                heap.swapAt(i, parent)
-                i = parent
-            }
-        } else if k > 0, score > heap[0].0 {
-            heap[0] = (score, row)
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var smallest = i
-                if l < heap.count, Self.less(heap[l], heap[smallest]) { smallest = l }
-                if r < heap.count, Self.less(heap[r], heap[smallest]) { smallest = r }
-                guard smallest != i else { break }
-                heap.swapAt(i, smallest)
-                i = smallest
-            }
+            heap.insert(entry)
+        } else if let worst = heap.min, worst < entry {
+            heap.replaceMin(with: entry)
         }
     }
 
-    /// Worse first: a lower score, or the same score from a later row (so among equal scores
-    /// the earlier row is kept, as a stable scan would).
-    @inline(__always)
-    private static func less(_ a: (Float, Int), _ b: (Float, Int)) -> Bool {
-        a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
-    }
-
     /// Best first.
-    func sorted() -> [(Float, Int)] { heap.sorted { Self.less($1, $0) } }
+    func sorted() -> [(Float, Int)] { heap.unordered.sorted { $1 < $0 }.map { ($0.score, $0.row) } }
 }
 
 enum SIMDDot {

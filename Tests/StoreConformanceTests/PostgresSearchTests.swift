@@ -137,20 +137,26 @@ import TestSupport
 
     @Test func theKeywordSamplesKeepLargeOrgsForAMinuteAndNotSmallOnes() {
         let samples = KeywordSamples()
-        #expect(samples.fresh(org: "acme", size: 40) == nil)
+        #expect(samples.fresh(org: "acme") == nil)
         samples.store(org: "acme", size: 40, .init(sampled: 40, averageLength: 3, chunksHolding: ["a": 7], at: Date()))
-        #expect(samples.fresh(org: "acme", size: 40)?.chunksHolding["a"] == 7)
-        // Another org or another sample size shares nothing; a minute later it is read again.
-        #expect(samples.fresh(org: "globex", size: 40) == nil)
-        #expect(samples.fresh(org: "acme", size: 10) == nil)
+        #expect(samples.fresh(org: "acme")?.chunksHolding["a"] == 7)
+        // Another org shares nothing; a minute later it is read again.
+        #expect(samples.fresh(org: "globex") == nil)
         samples.store(org: "old", size: 40, .init(sampled: 40, averageLength: 3, chunksHolding: [:], at: Date() - 61))
-        #expect(samples.fresh(org: "old", size: 40) == nil)
+        #expect(samples.fresh(org: "old") == nil)
         // An org smaller than the sample is not served from it: its terms are counted exactly.
         samples.store(org: "tiny", size: 40, .init(sampled: 12, averageLength: 3, chunksHolding: ["a": 2], at: Date()))
-        #expect(samples.fresh(org: "tiny", size: 40) == nil)
-        #expect(samples.isSmall(org: "tiny", size: 40))
-        samples.forget(org: "tiny", size: 40)
-        #expect(!samples.isSmall(org: "tiny", size: 40))
+        #expect(samples.fresh(org: "tiny") == nil)
+        #expect(samples.isSmall(org: "tiny"))
+        samples.forget(org: "tiny")
+        #expect(!samples.isSmall(org: "tiny"))
+        // Bounded: expired samples go, and past the bound the oldest makes room.
+        for i in 0..<(KeywordSamples.maxSamples + 5) {
+            samples.store(org: "org\(i)", size: 40, .init(sampled: 40, averageLength: 3, chunksHolding: [:], at: Date() + Double(i) / 1000))
+        }
+        #expect(samples.count == KeywordSamples.maxSamples)
+        #expect(samples.fresh(org: "org\(KeywordSamples.maxSamples + 4)") != nil)
+        #expect(samples.fresh(org: "acme") == nil)
     }
 
     /// The in-memory lexeme counts agree with Postgres's own `@@` on the same sample, for terms
