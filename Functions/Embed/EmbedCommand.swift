@@ -54,7 +54,7 @@ struct EmbedCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        if configuration.provider == .native { try runNative() } else { try await runRemote(configuration) }
+        if configuration.provider == .native { try runNative(weights: configuration.weightPrecision) } else { try await runRemote(configuration) }
     }
 
     /// Through the provider protocol: one request per batch, lines in order.
@@ -109,13 +109,13 @@ struct EmbedCommand: AsyncParsableCommand {
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
-    func runNative() throws {
+    func runNative(weights: WeightPrecision) throws {
         let clock = ContinuousClock()
         let loadStart = clock.now
         let embedder: MiniLMEmbedder
         do {
             embedder = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir), threads: threads,
-                                          panelKernel: noPanelKernel ? false : MiniLMEmbedder.panelKernelByDefault)
+                                          panelKernel: noPanelKernel ? false : MiniLMEmbedder.panelKernelByDefault, weights: weights)
         } catch {
             FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
             throw ExitCode(2)
@@ -177,7 +177,7 @@ struct EmbedCommand: AsyncParsableCommand {
             let report = String(
                 format: "embed: load_ms=%.1f texts=%d tokens=%d seconds=%.3f texts_per_s=%.1f tokens_per_s=%.0f batch_p50_ms=%.2f batch_p99_ms=%.2f",
                 ms(loadTime), lines, tokens, s, Double(lines) / max(s, 1e-9), Double(tokens) / max(s, 1e-9),
-                percentile(0.5), percentile(0.99)) + " peak_rss_mb=\(Self.peakResidentMB()) blas=\(embedder.blasCore) threads=\(embedder.threads)\n"
+                percentile(0.5), percentile(0.99)) + " peak_rss_mb=\(Self.peakResidentMB()) blas=\(embedder.blasCore) threads=\(embedder.threads) weights=\(embedder.weightPrecision.rawValue)\n"
             FileHandle.standardError.write(Data(report.utf8))
         }
     }

@@ -136,12 +136,13 @@ struct BertEncoder: Sendable {
                               scratch s: EncoderScratch, parallel p: Parallel) {
         let c = config
         let h = c.hiddenSize, i = c.intermediateSize, d = c.headSize, heads = c.heads
+        let half = weights.halfPanels
 
         // Q, K, V for every token: [t, H] x [H, 3H], the bias pre-loaded into C.
         p.run { j in
             let cols = p.part(j, of: 3 * h, align: 16)
             for r in 0..<t { (s.qkv + r * 3 * h + cols.lowerBound).update(from: l.qkvBias + cols.lowerBound, count: cols.count) }
-            linear(t, cols, h, s.hidden, l.qkvWeight, l.qkvPanels, s.qkv, 3 * h, beta: 1)
+            linear(t, cols, h, s.hidden, l.qkvWeight, l.qkvPanels, half, s.qkv, 3 * h, beta: 1)
         }
 
         // Self-attention per sequence and head (Q is pre-scaled by 1/sqrt(d)); thread j takes
@@ -167,7 +168,7 @@ struct BertEncoder: Sendable {
 
         // Attention output projection (into the FFN buffer, free until the FFN), then
         // x = LayerNorm(x + projection + bias).
-        p.run { j in linear(t, p.part(j, of: h, align: 16), h, s.context, l.attentionOutWeight, l.attentionOutPanels, s.intermediate, h, beta: 0) }
+        p.run { j in linear(t, p.part(j, of: h, align: 16), h, s.context, l.attentionOutWeight, l.attentionOutPanels, half, s.intermediate, h, beta: 0) }
         p.run { j in
             let r = p.part(j, of: t)
             Kernels.addBiasResidualLayerNorm(s.hidden + r.lowerBound * h, s.intermediate + r.lowerBound * h,
@@ -177,11 +178,11 @@ struct BertEncoder: Sendable {
         // Feed-forward: GELU(x W1 + b1) W2 + b2, then x = LayerNorm(x + that).
         p.run { j in
             let cols = p.part(j, of: i, align: 16)
-            linear(t, cols, h, s.hidden, l.intermediateWeight, l.intermediatePanels, s.intermediate, i, beta: 0)
+            linear(t, cols, h, s.hidden, l.intermediateWeight, l.intermediatePanels, half, s.intermediate, i, beta: 0)
             Kernels.addBiasGELU(s.intermediate + cols.lowerBound, bias: l.intermediateBias + cols.lowerBound,
                                 rows: t, dim: cols.count, ld: i)
         }
-        p.run { j in linear(t, p.part(j, of: h, align: 16), i, s.intermediate, l.outputWeight, l.outputPanels, s.context, h, beta: 0) }
+        p.run { j in linear(t, p.part(j, of: h, align: 16), i, s.intermediate, l.outputWeight, l.outputPanels, half, s.context, h, beta: 0) }
         p.run { j in
             let r = p.part(j, of: t)
             Kernels.addBiasResidualLayerNorm(s.hidden + r.lowerBound * h, s.context + r.lowerBound * h,
@@ -197,10 +198,15 @@ struct BertEncoder: Sendable {
 /// whose packing pays for itself over many rows.
 @inline(__always)
 private func linear(_ m: Int, _ cols: Range<Int>, _ k: Int, _ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                    _ panels: UnsafePointer<Float>?, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float) {
+                    _ panels: UnsafeRawPointer?, _ half: Bool, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, beta: Float) {
     guard !cols.isEmpty else { return }
     if let panels, m <= BertEncoder.panelMaxRows, cols.lowerBound % 16 == 0, cols.count % 16 == 0 {
-        emb_packed_linear(a, k, m, panels, k, cols.lowerBound, cols.count, c, ldc, beta == 0 ? 0 : 1)
+        let accumulate: Int32 = beta == 0 ? 0 : 1
+        if half {
+            emb_packed_linear_half(a, k, m, panels.assumingMemoryBound(to: UInt16.self), k, cols.lowerBound, cols.count, c, ldc, accumulate)
+        } else {
+            emb_packed_linear(a, k, m, panels.assumingMemoryBound(to: Float.self), k, cols.lowerBound, cols.count, c, ldc, accumulate)
+        }
         return
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(cols.count), Int32(k),

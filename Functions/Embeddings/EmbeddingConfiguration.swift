@@ -11,6 +11,7 @@ import Foundation
 /// | `EMBEDDING_API_KEY` | bearer key (else `OPENAI_API_KEY` / `JINA_API_KEY` for those providers) |
 /// | `EMBEDDING_MAX_TOKENS`, `EMBEDDING_QUERY_PREFIX`, `EMBEDDING_PASSAGE_PREFIX` | conventions of a model the registry does not know |
 /// | `EMBEDDING_BATCH_SIZE`, `EMBEDDING_TIMEOUT_MS`, `EMBEDDING_THREADS` | tuning |
+/// | `EMBEDDING_WEIGHTS` | the native model's weights: `half` (default; float32 arithmetic) or `float32` |
 /// | `EMBEDDING_MODEL_DIR` | the native model's folder |
 /// | `QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS` | the query-vector cache (0 turns it off) |
 ///
@@ -41,6 +42,8 @@ public struct EmbeddingConfiguration: Sendable, Equatable {
     public var apiKey: String?
     public var modelDirectory: String
     public var threads: Int?
+    /// The native model's weight precision (`EMBEDDING_WEIGHTS`: `half`, the default, or `float32`).
+    public var weightPrecision: WeightPrecision = .half
     public var batchSize: Int
     public var timeout: Duration
     public var queryCacheSize: Int
@@ -133,7 +136,14 @@ public struct EmbeddingConfiguration: Sendable, Equatable {
             throw .configuration("EMBEDDING_PROVIDER=\(provider.rawValue) needs an API key: set EMBEDDING_API_KEY")
         }
         let timeoutMs = try integer("EMBEDDING_TIMEOUT_MS", min: 1) ?? 30_000
-        return EmbeddingConfiguration(
+        var weights = WeightPrecision.half
+        if let raw = value("EMBEDDING_WEIGHTS") {
+            guard let w = WeightPrecision(rawValue: raw.lowercased()) else {
+                throw .configuration("EMBEDDING_WEIGHTS=\(raw) is not a precision; use half or float32")
+            }
+            weights = w
+        }
+        var configuration = EmbeddingConfiguration(
             provider: provider, spec: spec, requestModel: modelName, dimensions: dimensions,
             baseURL: provider == .native ? nil : baseURL, apiKey: apiKey,
             modelDirectory: EmbeddingModelDirectory.resolve(nil, environment: env),
@@ -142,5 +152,7 @@ public struct EmbeddingConfiguration: Sendable, Equatable {
             timeout: .milliseconds(timeoutMs),
             queryCacheSize: try integer("QUERY_CACHE_SIZE", min: 0) ?? 4096,
             queryCacheTTL: .seconds(try integer("QUERY_CACHE_TTL_SECONDS", min: 1) ?? 3600))
+        configuration.weightPrecision = weights
+        return configuration
     }
 }

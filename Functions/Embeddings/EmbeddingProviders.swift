@@ -4,7 +4,7 @@ public enum EmbeddingProviders {
     public static func make(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
         switch c.provider {
         case .native:
-            return try MiniLMEmbedder(modelDirectory: c.modelDirectory, threads: c.threads)
+            return try MiniLMEmbedder(modelDirectory: c.modelDirectory, threads: c.threads, weights: c.weightPrecision)
         case .openai, .jina, .ollama, .tei, .vllm, .http:
             guard let baseURL = c.baseURL else { throw .configuration("EMBEDDING_BASE_URL is not set") }
             return try OpenAICompatibleEmbedder(configuration: HTTPEmbeddingConfiguration(

@@ -21,6 +21,8 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     public let threads: Int
     /// OpenBLAS's kernel family (`SkylakeX`, `Haswell`...), for logs and benchmarks.
     public var blasCore: String { OpenBLASSetup.coreName }
+    /// How the layers' weights are held (`.half` unless asked for `.float32`).
+    public var weightPrecision: WeightPrecision { encoder.weights.precision }
     let encoder: BertEncoder
     private let scratchPool = Mutex<[EncoderScratch]>([])
 
@@ -42,8 +44,9 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     #endif
 
     /// `panelKernel: false` runs every product through OpenBLAS: the benchmark's baseline.
+    /// `weights`: the layers' matrices in half precision (default) or as stored (`WeightPrecision`).
     public init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil,
-                panelKernel: Bool = MiniLMEmbedder.panelKernelByDefault) throws(EmbeddingError) {
+                panelKernel: Bool = MiniLMEmbedder.panelKernelByDefault, weights: WeightPrecision = .half) throws(EmbeddingError) {
         _ = OpenBLASSetup.coreName
         self.modelDirectory = modelDirectory
         let config = try BertConfig(json: try EmbeddingModelDirectory.read("config.json", in: modelDirectory))
@@ -67,7 +70,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
         let weightsPath = (modelDirectory as NSString).appendingPathComponent("model.safetensors")
         do {
             encoder = BertEncoder(weights: try BertWeights(file: try SafeTensorsFile(path: weightsPath), config: config,
-                                                                  packPanels: panelKernel))
+                                                                  packPanels: panelKernel, precision: weights))
         } catch .fileMissing {
             throw .modelMissing(path: modelDirectory, reason: "model.safetensors is missing")
         } catch {

@@ -11,7 +11,7 @@ public enum NativeModelFallback {
             guard model == EmbeddingModelRegistry.miniLM.id, configured.modelId != model else { return nil }
             let result = loaded.withLock { state in
                 if let state { return state }
-                let r = Result { () throws(EmbeddingError) in try MiniLMEmbedder(modelDirectory: configured.modelDirectory) }
+                let r = Result { () throws(EmbeddingError) in try MiniLMEmbedder(modelDirectory: configured.modelDirectory, weights: configured.weightPrecision) }
                 state = r
                 return r
             }

@@ -28,6 +28,13 @@ import Testing
         #expect(aliased.modelId == c.modelId && aliased.dimensions == nil)
     }
 
+    @Test func weightPrecisionIsHalfUnlessAskedForFloat32() throws {
+        #expect(try configuration([:]).weightPrecision == .half)
+        #expect(try configuration(["EMBEDDING_WEIGHTS": "float32"]).weightPrecision == .float32)
+        #expect(try configuration(["EMBEDDING_WEIGHTS": "HALF"]).weightPrecision == .half)
+        #expect(message(["EMBEDDING_WEIGHTS": "int8"]).contains("EMBEDDING_WEIGHTS=int8 is not a precision; use half or float32"))
+    }
+
     @Test func registryKnowsTheConventions() throws {
         let e5 = try #require(EmbeddingModelRegistry.spec(for: "intfloat/multilingual-e5-small"))
         #expect(e5.dimension == 384 && e5.prefix(for: .query) == "query: " && e5.prefix(for: .passage) == "passage: ")

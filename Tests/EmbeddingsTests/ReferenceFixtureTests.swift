@@ -72,6 +72,24 @@ import Testing
         }
     }
 
+    /// Half-precision weights (the default) against the checkpoint's float32 values: both match
+    /// the reference, and each other far inside the reference's own bar. Both paths (panel
+    /// kernel for short texts, OpenBLAS for long ones) run for each precision.
+    @Test func halfAndFloat32WeightsBothMatchTheReference() throws {
+        let cases = try Shared.fixtureCases()
+        let full = try MiniLMEmbedder(modelDirectory: Shared.modelDirectory, threads: 1, panelKernel: true, weights: .float32)
+        let half = try MiniLMEmbedder(modelDirectory: Shared.modelDirectory, threads: 1, panelKernel: true, weights: .half)
+        #expect(full.weightPrecision == .float32 && half.weightPrecision == .half)
+        let a = try full.embedNow(cases.map(\.text)), b = try half.embedNow(cases.map(\.text))
+        for (c, (x, y)) in zip(cases, zip(a, b)) {
+            #expect(Shared.cosine(x.vector, c.embedding) >= 0.9999, "\(c.name) float32")
+            #expect(Shared.cosine(y.vector, c.embedding) >= 0.9999, "\(c.name) half")
+            #expect(Shared.cosine(x.vector, y.vector) >= 0.99999, "\(c.name): half against float32 \(Shared.cosine(x.vector, y.vector))")
+        }
+        // The weights really differ: a precision that silently stayed float32 would pass the above.
+        #expect(zip(a, b).contains { x, y in zip(x.vector, y.vector).contains { $0 != $1 } })
+    }
+
     @Test func concurrentCallersGetTheirOwnResults() async throws {
         let embedder = try Shared.embedder()
         let cases = try Shared.fixtureCases()
