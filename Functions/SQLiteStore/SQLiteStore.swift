@@ -33,6 +33,10 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             // FULL: every commit is fsynced, so an upload answered 202 survives a power cut.
             // (NORMAL, SQLite's usual WAL choice, may lose the last commits.)
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Reads straight from the mapped file instead of a pread and a copy per page: the
+            // keyword arm touches hundreds of FTS and chunk pages, and measured a third of its time
+            // in those copies. Writes still go through the WAL, so durability is unchanged.
+            try db.execute(sql: "PRAGMA mmap_size = \(Self.mmapSize)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
@@ -40,6 +44,9 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             throw Self.map(error)
         }
     }
+
+    /// SQLite clamps this to its compile-time limit (2 GB by default).
+    static let mmapSize: Int64 = 1 << 31
 
     /// `sqlite:///abs/path`, `sqlite://relative/path` or `sqlite:relative`.
     public convenience init(url: String, migrationsDirectory: String? = nil) throws(StoreError) {
