@@ -35,4 +35,11 @@ public protocol EmbeddingProvider: Sendable {
     var maxInputTokens: Int { get }
     /// One embedding per text, in order.
     func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding]
+    /// Whether an embedding costs only this process's CPU (no request, no bill, no outage), so
+    /// a caller may compute one it might not need, to overlap it with other waiting.
+    var runsLocally: Bool { get }
+}
+
+extension EmbeddingProvider {
+    public var runsLocally: Bool { false }
 }

@@ -21,6 +21,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     public let threads: Int
     /// OpenBLAS's kernel family (`SkylakeX`, `Haswell`...), for logs and benchmarks.
     public var blasCore: String { OpenBLASSetup.coreName }
+    public var runsLocally: Bool { true }
     /// How the layers' weights are held (`.half` unless asked for `.float32`).
     public var weightPrecision: WeightPrecision { encoder.weights.precision }
     let encoder: BertEncoder

@@ -159,6 +159,7 @@ public struct CachedEmbeddingProvider: EmbeddingProvider {
     public var modelId: String { base.modelId }
     public var dimension: Int { base.dimension }
     public var maxInputTokens: Int { base.maxInputTokens }
+    public var runsLocally: Bool { base.runsLocally }
 
     public func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
         guard cachedRoles.contains(role) else { return try await base.embed(texts, role: role) }

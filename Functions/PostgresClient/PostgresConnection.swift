@@ -27,6 +27,8 @@ public final class PostgresConnection: @unchecked Sendable {
     private var depth = 0
     /// A transaction opened with plain SQL (`BEGIN`) counts too: reconnecting would drop it silently.
     private var openedBySQL = false
+    /// Run-time parameters `setParameter` gave the session, set again on each new one.
+    private var parameters: [String: String] = [:]
 
     /// - Parameter url: `postgres://user:password@host:port/db?sslmode=require&...`
     ///   (`postgresql://` too; any libpq URI parameter works). The client encoding is always
@@ -115,6 +117,25 @@ public final class PostgresConnection: @unchecked Sendable {
         return value
     }
 
+    /// Sets a run-time parameter (`set_config`) for the rest of the session, with no round trip
+    /// when this session already has that value: a search that sets `hnsw.ef_search` for every
+    /// query pays for it only when the value changes. Inside a transaction the setting is local
+    /// to it and not remembered, since a rollback would undo a session-level one unseen. Like
+    /// `sessionSetup`, remembered parameters are set again on the new session after a reconnect.
+    public func setParameter(_ name: String, _ value: String) throws(PostgresError) {
+        lock.lock()
+        defer { lock.unlock() }
+        let inTransaction = depth > 0 || openedBySQL
+        if !inTransaction {
+            try reconnectIfNeeded()
+            if parameters[name] == value { return }
+        }
+        _ = try run { c throws(PostgresError) in
+            try Self.execParams(c, "SELECT set_config($1, $2, $3)", [.text(name), .text(value), .bool(inTransaction)])
+        }
+        if !inTransaction { parameters[name] = value }
+    }
+
     /// True between BEGIN and COMMIT/ROLLBACK (whether opened by `transaction` or by SQL).
     public var isInTransaction: Bool {
         lock.lock()
@@ -161,7 +182,7 @@ public final class PostgresConnection: @unchecked Sendable {
                 retried = true
                 PQreset(conn)
                 guard PQstatus(conn) == CONNECTION_OK else { throw error }
-                try Self.setUpSession(conn, sessionSetup)
+                try setUpNewSession()
             }
         }
     }
@@ -176,7 +197,18 @@ public final class PostgresConnection: @unchecked Sendable {
         guard PQstatus(conn) == CONNECTION_OK else {
             throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(conn)) ?? "could not reconnect")
         }
+        try setUpNewSession()
+    }
+
+    /// A replacement session gets what the first one had: the setup statements, then the
+    /// parameters set since (forgotten if they fail, so the next `setParameter` tries again).
+    private func setUpNewSession() throws(PostgresError) {
         try Self.setUpSession(conn, sessionSetup)
+        for (name, value) in parameters.sorted(by: { $0.key < $1.key }) {
+            let result = try Self.execParams(conn, "SELECT set_config($1, $2, false)", [.text(name), .text(value)])
+            defer { PQclear(result) }
+            if PQresultStatus(result) != PGRES_TUPLES_OK { parameters[name] = nil }
+        }
     }
 
     private static func setUpSession(_ conn: OpaquePointer, _ statements: [String]) throws(PostgresError) {

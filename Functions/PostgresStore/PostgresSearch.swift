@@ -31,11 +31,21 @@ extension PostgresStore {
         guard k > 0 else { return [] }
         guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
         guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
-        return try tx { c in
-            guard let dimRow = try c.query("""
-                SELECT v.dim FROM doc_versions v WHERE v.org_id = $1 AND v.embed_model = $2 AND v.state = 'ready' LIMIT 1
-                """, [.text(org), .text(model)]).first else { return [] }
-            let dim = Int(try dimRow.int("dim"))
+        // No transaction: a warm query is one round trip (the dimension is remembered, ef_search
+        // stays set on the session), where BEGIN, lookup, set_config and COMMIT made it five.
+        return try run { c in
+            let dimensionKey = org + "\u{0}" + model
+            let dim: Int
+            if let known = dimensions.withLock({ $0[dimensionKey] }) {
+                dim = known
+            } else {
+                guard let dimRow = try c.query("""
+                    SELECT v.dim FROM doc_versions v WHERE v.org_id = $1 AND v.embed_model = $2 AND v.state = 'ready' LIMIT 1
+                    """, [.text(org), .text(model)]).first else { return [] }
+                dim = Int(try dimRow.int("dim"))
+                // A model id names one vector size (other sizes get ids of their own), so this holds for good.
+                dimensions.withLock { if $0.count >= 10_000 { $0 = [:] }; $0[dimensionKey] = dim }
+            }
             guard dim == query.count else {
                 throw StoreError.invalidInput(field: "query", reason: "\(model) vectors have \(dim) dimensions, the query \(query.count)")
             }
@@ -65,7 +75,7 @@ extension PostgresStore {
             guard case .index(let efSearch) = plan else {
                 return try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: true)
             }
-            try c.execute("SELECT set_config('hnsw.ef_search', $1, true)", [.text(String(efSearch))])
+            try c.setParameter("hnsw.ef_search", String(efSearch))
             let results = try Self.nearest(c, org: org, model: model, dim: dim, query: query, k: k, allowed: allowed, exact: false)
             guard results.count < k else { return results }
             // Short: the approximate scan's candidates ran out after filtering (a small org, a

@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import LambdaEvents
 import PostgresClient
+import Synchronization
 
 /// The store at scale: Postgres 16 + pgvector through libpq. A warm process keeps its connections
 /// across invocations (one, plus a second while two calls overlap, as hybrid search's arms do;
@@ -23,6 +24,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     /// minute: they choose between the exact scan and the index and size ef_search, and give
     /// keyword ranking its collection size.
     let counts = TimedCounts()
+    /// The vector size of each (org, model) seen with ready vectors.
+    let dimensions = Mutex<[String: Int]>([:])
     /// Each large org's keyword sample as lexeme counts, for a minute (`keywordStats`).
     let samples = KeywordSamples()
     /// At or below this many candidate vectors an exact scan beats the approximate index

@@ -50,11 +50,16 @@ public struct HybridSearcher: Sendable {
         // across (measured: 4 ms alone, 15-20 ms next to the keyword arm, on two cores).
         var keywordArm = request.mode != .dense && store.searchesRunElsewhere
             ? Self.keywordArm(store: store, org: org, query: request.query, k: pool, filter: request.filter) : nil
-        // The query embedded with each model the org has ready vectors of.
+        // The query embedded with each model the org has ready vectors of. Where that list is a
+        // round trip away (Postgres), it is asked for while the query is embedded with the
+        // configured model, which is what an org's vectors almost always are; a local model
+        // only, as an embedding the org turns out not to need must cost no request.
         var queries: [(model: String, vector: [Float])] = []
         let embedStarted = clock.now
         if request.mode != .keyword {
-            let models = try store.readyModels(org: org)
+            let modelsArm = store.searchesRunElsewhere ? ThreadFuture { [store] in try store.readyModels(org: org) } : nil
+            let early = modelsArm != nil && embedder.runsLocally ? try await embedder.embed([request.query], role: .query)[0] : nil
+            let models = try await modelsArm?.value ?? store.readyModels(org: org)
             // The configured model first, so ties in the merge go to it.
             for model in models.keys.sorted(by: { ($0 == embedder.modelId ? 0 : 1, $0) < ($1 == embedder.modelId ? 0 : 1, $1) }) {
                 guard let provider = model == embedder.modelId ? embedder : otherModels(model) else {
@@ -62,7 +67,7 @@ public struct HybridSearcher: Sendable {
                                     + "with \(embedder.modelId). Re-embed them (POST /v1/reembed) to search them densely.")
                     continue
                 }
-                let query = try await provider.embed([request.query], role: .query)[0]
+                let query = if model == embedder.modelId, let early { early } else { try await provider.embed([request.query], role: .query)[0] }
                 if model == embedder.modelId || queryTokens == nil {
                     truncated = query.truncated
                     queryTokens = query.untruncatedTokenCount

@@ -285,6 +285,30 @@ extension SQLiteStore {
     }
 }
 
+/// Small per-key answers valid for one search generation; a new generation empties it.
+final class GenerationCache<Key: Hashable, Value>: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var generation: Int64 = -1
+    private var values: [Key: Value] = [:]
+
+    func get(_ key: Key, generation: Int64) -> Value? {
+        lock.withLock { self.generation == generation ? values[key] : nil }
+    }
+
+    /// Kept only while `generation` is the newest seen: an answer read under an older one is stale.
+    func put(_ key: Key, _ value: Value, generation: Int64) {
+        lock.withLock {
+            if generation > self.generation {
+                self.generation = generation
+                values = [:]
+            }
+            guard generation == self.generation else { return }
+            if values.count >= 10_000 { values = [:] }  // a bound, for processes that serve many orgs
+            values[key] = value
+        }
+    }
+}
+
 /// Document counts of query terms in the keyword index, cached for one search generation.
 ///
 /// FTS5's bm25 clamps the IDF of a term found in half the rows or more to ~0 (1e-6), so such a

@@ -16,6 +16,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     /// The current ready vectors per (org, model), reused while the search generation holds.
     let vectorCache = VectorCache()
     let termStatistics = TermStatistics()
+    /// `readyModels` per org, for one search generation (every flip and delete bumps it).
+    let readyModelsCache = GenerationCache<OrgID, [String: Int]>()
     /// Above this many vectors, dense search takes an int8 first pass (see `scan`).
     let exactScanRows: Int
 
@@ -437,6 +439,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     public func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
         try read { db in
+            let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
+            if let known = readyModelsCache.get(org, generation: generation) { return known }
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: """
                 SELECT DISTINCT v.embed_model, v.dim FROM doc_versions v JOIN documents d ON d.id = v.document_id
@@ -444,6 +448,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
                 """, arguments: [org]) {
                 out[row[0]] = row[1]
             }
+            readyModelsCache.put(org, out, generation: generation)
             return out
         }
     }

@@ -270,6 +270,38 @@ import Testing
         #expect(bad.sqlState == "42704")
     }
 
+    /// `setParameter` skips the round trip when the session already has the value, sets it
+    /// only for the transaction inside one, and sets again what it set when the session is replaced.
+    @Test func parametersAreSetOncePerSession() throws {
+        let c = try PostgresConnection(url: try TestServer.url())
+        func workMem() throws -> String { try c.query("SHOW work_mem")[0].string(0) }
+        try c.setParameter("work_mem", "8MB")
+        #expect(try workMem() == "8MB")
+        // Changed behind its back: asking for the value it set is no round trip, so it stays.
+        try c.execute("SET work_mem = '4MB'")
+        try c.setParameter("work_mem", "8MB")
+        #expect(try workMem() == "4MB")
+        try c.setParameter("work_mem", "6MB")
+        #expect(try workMem() == "6MB")
+        // In a transaction: local to it, and not remembered.
+        try c.transaction { tx in
+            try tx.setParameter("work_mem", "16MB")
+            #expect(try tx.query("SHOW work_mem")[0].string(0) == "16MB")
+        }
+        #expect(try workMem() == "6MB")
+        try c.setParameter("work_mem", "16MB")
+        #expect(try workMem() == "16MB")
+        // The session after the backend died gets it again, whichever statement reconnects.
+        for ask in [false, true] {
+            let pid = try c.query("SELECT pg_backend_pid() AS pid")[0].int("pid")
+            _ = try db.query("SELECT pg_terminate_backend($1::int)", [.int(pid)])
+            try waitUntilGone(pid, db)
+            if ask { try c.setParameter("work_mem", "16MB") }
+            #expect(try workMem() == "16MB")
+            #expect(try c.query("SELECT pg_backend_pid() AS pid")[0].int("pid") != pid)
+        }
+    }
+
     /// A server restart with the same connection object. On its own cluster and port (by
     /// PGDATA_DIR/PGPORT), so tests of other suites using the shared server are not disturbed.
     @Test func survivesAServerRestart() throws {

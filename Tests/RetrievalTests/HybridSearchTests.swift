@@ -236,6 +236,44 @@ struct Corpus {
     }
 }
 
+/// Counts the texts it is asked to embed; the real model does the work.
+final class CountingEmbedder: EmbeddingProvider, @unchecked Sendable {
+    let base: MiniLMEmbedder
+    let runsLocally: Bool
+    private let lock = NSLock()
+    private var texts = 0
+    init(_ base: MiniLMEmbedder, runsLocally: Bool) { self.base = base; self.runsLocally = runsLocally }
+    var modelId: String { base.modelId }
+    var dimension: Int { base.dimension }
+    var maxInputTokens: Int { base.maxInputTokens }
+    var embedded: Int { lock.withLock { texts } }
+    func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+        lock.withLock { self.texts += texts.count }
+        return try await base.embed(texts, role: role)
+    }
+}
+
+/// Where the store's model list is a round trip away (Postgres), search embeds the query while
+/// it waits, but only with a local model: an HTTP provider is a request (and a bill), never
+/// made for an org that has no vectors to compare it with.
+@Suite struct SpeculativeEmbeddingTests {
+    @Test(arguments: StoreKind.allCases, [false, true])
+    func onlyALocalModelEmbedsBeforeKnowingItIsNeeded(_ kind: StoreKind, local: Bool) async throws {
+        let c = try await Corpus.filled(kind)
+        let embedder = CountingEmbedder(Corpus.model, runsLocally: local)
+        let searcher = HybridSearcher(store: c.store, embedder: embedder)
+        let empty = try await searcher.search(org: "nobody", SearchRequest(query: "annual leave"))
+        #expect(empty.results.isEmpty)
+        let speculated = local && c.store.searchesRunElsewhere
+        #expect(embedder.embedded == (speculated ? 1 : 0))
+        // An org with vectors: the query is embedded exactly once either way.
+        let r = try await searcher.search(org: "acme", SearchRequest(query: "annual leave"))
+        #expect(r.results.first?.title == "Leave policy")
+        #expect(r.results.first?.denseRank != nil)
+        #expect(embedder.embedded == (speculated ? 2 : 1))
+    }
+}
+
 @Suite struct SearchRequestTests {
     func error(_ json: String) -> APIError? {
         do {

@@ -214,6 +214,23 @@ import Testing
         #expect(try store.readyModels(org: "acme") == ["test-model": 4])
     }
 
+    /// The models a query must be embedded with follow flips and deletes at once, in a store
+    /// that already answered (SQLite remembers the answer for a search generation).
+    @Test(arguments: Backend.allCases)
+    func readyModelsFollowFlipsAndDeletes(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        #expect(try store.readyModels(org: "acme").isEmpty)
+        let (a, _) = try Fixture.readyDocument(store, org: "acme", content: "on a", chunks: [("a", [1, 0, 0, 0])], model: "model-a")
+        #expect(try store.readyModels(org: "acme") == ["model-a": 4])
+        let (b, _) = try Fixture.readyDocument(store, org: "acme", content: "on b", chunks: [("b", [0, 1, 0])], model: "model-b")
+        #expect(try store.readyModels(org: "acme") == ["model-a": 4, "model-b": 3])
+        #expect(try store.readyModels(org: "globex").isEmpty)
+        _ = try store.softDeleteDocument(org: "acme", id: a.id, job: nil)
+        #expect(try store.readyModels(org: "acme") == ["model-b": 3])
+        #expect(try store.hardDeleteDocument(org: "acme", id: b.id))
+        #expect(try store.readyModels(org: "acme").isEmpty)
+    }
+
     @Test(arguments: Backend.allCases)
     func oneModelIdKeepsOneVectorSize(_ backend: Backend) throws {
         let store = try backend.fresh().store
