@@ -118,10 +118,14 @@ public struct HybridSearcher: Sendable {
         let total = ranked.count
         let page = Array(ranked.prefix(request.limit))
 
-        // Texts and titles for the page only.
+        // Texts and titles for the page only; on Postgres the two queries run side by side, on
+        // the pool's two connections.
         let pageStarted = clock.now
+        let documentIds = Array(Set(page.map(\.documentId)))
+        let titlesArm = store.searchesRunElsewhere && !page.isEmpty
+            ? ThreadFuture { [store] in try store.documentTitles(org: org, ids: documentIds) } : nil
         let chunks = Dictionary(try store.chunks(org: org, ids: page.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let titles = try store.documentTitles(org: org, ids: Array(Set(page.map(\.documentId))))
+        let titles = try await titlesArm?.value ?? store.documentTitles(org: org, ids: documentIds)
         timings.pageMs = SearchTimings.milliseconds(clock.now - pageStarted)
         let hits: [SearchHit] = page.compactMap { r in
             // A chunk deleted between the ranking and this read is dropped, not returned empty.
