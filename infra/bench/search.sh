@@ -12,11 +12,14 @@
 # baseline) and with the default pool of two (the arms overlap on the server).
 # --reuse-schema NAME seeds that schema on the first run and keeps it for the next (seeding 100k
 # chunks into Postgres takes minutes); without it a throwaway schema is dropped at the end.
+# --baseline-bin DIR: release binaries of another build (emulator, search, health; e.g. copied
+# from .build/release before a change) measured first on the same data in the same run, each
+# figure followed by the ratio of this build's p50 to theirs.
 # Usage: infra/bench/search.sh [--chunks 100000] [--duration 10] [--stores sqlite|postgres|both] [--scratch-path DIR]
-#                              [--reuse-schema NAME]
+#                              [--reuse-schema NAME] [--baseline-bin DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scratch=.build chunks=100000 duration=10 stores=both reuse_schema=""
+scratch=.build chunks=100000 duration=10 stores=both reuse_schema="" baseline_bin=""
 while (($#)); do
   case "$1" in
     --chunks) chunks="$2"; shift 2 ;;
@@ -24,6 +27,7 @@ while (($#)); do
     --stores) stores="$2"; shift 2 ;;
     --scratch-path) scratch="$2"; shift 2 ;;
     --reuse-schema) reuse_schema="$2"; shift 2 ;;
+    --baseline-bin) baseline_bin="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -75,8 +79,9 @@ LUA
 pct() { awk -v p="$1%" '$1 == p { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v);
           f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.2f", v * f }' "$2"; }
 
-run_store() {  # name, DATABASE_URL
-  local name="$1" url="$2" port=3941
+declare -A p50s=()
+run_store() {  # name, DATABASE_URL[, binaries]
+  local name="$1" url="$2" bin="${3:-$bin}" port=3941
   DATABASE_URL="$url" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
     "$bin/emulator" start-api --port "$port" --build-dir "$bin" --no-schedules --quiet >"$work/emulator-$name.log" 2>&1 &
   emulator_pid=$!
@@ -99,8 +104,12 @@ run_store() {  # name, DATABASE_URL
     p50=$(pct 50 "$work/search-$name-$mode.txt"); p99=$(pct 99 "$work/search-$name-$mode.txt")
     h50=$(pct 50 "$work/healthz-$name.txt"); h99=$(pct 99 "$work/healthz-$name.txt")
     reqs=$(awk '/^Requests\/sec/ { print $2 }' "$work/search-$name-$mode.txt")
-    printf "%-14s search %-6s p50 %7.2f ms  p99 %7.2f ms  (%s req/s) | /healthz floor p50 %.2f ms p99 %.2f ms | p50 ratio %.0fx\n" \
+    printf "%-23s search %-6s p50 %7.2f ms  p99 %7.2f ms  (%s req/s) | /healthz floor p50 %.2f ms p99 %.2f ms | p50 ratio %.0fx" \
       "$name" "$mode" "$p50" "$p99" "$reqs" "$h50" "$h99" "$(echo "$p50 / $h50" | bc -l)"
+    p50s["$name $mode"]=$p50
+    local base="${p50s["$name-baseline $mode"]:-}"
+    [[ -n "$base" ]] && printf " | %.2fx the baseline build's p50" "$(echo "$p50 / $base" | bc -l)"
+    echo
     grep -E "Non-2xx|Socket errors" "$work/search-$name-$mode.txt" || true
   done
   kill "$emulator_pid"; wait "$emulator_pid" 2>/dev/null || true; emulator_pid=""
@@ -109,6 +118,7 @@ run_store() {  # name, DATABASE_URL
 if [[ "$stores" == "both" || "$stores" == "sqlite" ]]; then
   echo "== seed: $chunks chunks into SQLite"
   "$bin/store-bench" --stores sqlite --dir "$work/sqlite" --seed-org bench --big-org-chunks "$chunks"
+  [[ -n "$baseline_bin" ]] && run_store sqlite-baseline "sqlite://$work/sqlite/bench.sqlite" "$baseline_bin"
   run_store sqlite "sqlite://$work/sqlite/bench.sqlite"
 fi
 if [[ "$stores" == "both" || "$stores" == "postgres" ]]; then
@@ -121,6 +131,11 @@ if [[ "$stores" == "both" || "$stores" == "postgres" ]]; then
     "$bin/store-bench" --stores postgres --postgres-url "$pg_url" --seed-schema "$schema" --seed-org bench --big-org-chunks "$chunks"
   fi
   sep="?"; [[ "$pg_url" == *"?"* ]] && sep="&"
-  POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn "$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"
-  run_store postgres "$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"
+  local_url="$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"
+  if [[ -n "$baseline_bin" ]]; then
+    POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn-baseline "$local_url" "$baseline_bin"
+    run_store postgres-baseline "$local_url" "$baseline_bin"
+  fi
+  POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn "$local_url"
+  run_store postgres "$local_url"
 fi
