@@ -71,7 +71,7 @@ let package = Package(
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores", "Embeddings", "IntentRouting", "Generation"], path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores", "Embeddings", "IntentRouting", "Generation", "LambdaEvents"], path: "Functions/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
@@ -116,7 +116,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "RouteEval",
-            dependencies: ["IntentRouting", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["IntentRouting", "Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/RouteEval"
         ),
         // Search evaluation: BEIR-format collections and ranking metrics (a library, so tests can

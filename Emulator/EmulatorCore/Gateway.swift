@@ -68,7 +68,7 @@ public struct Gateway: Sendable {
         // API Gateway stops waiting after its own limit; the function may run on to its Timeout.
         if Duration.milliseconds(Int64(function.timeoutSeconds * 1000)) > gatewayTimeout {
             let promise = eventLoop.makePromise(of: InvocationResult?.self)
-            let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(gatewayTimeout.ms * 1_000_000))) { promise.succeed(nil) }
+            let timer = eventLoop.scheduleTask(in: .nanoseconds(Int64(gatewayTimeout.milliseconds * 1_000_000))) { promise.succeed(nil) }
             invocation.whenComplete { result in
                 timer.cancel()
                 promise.completeWith(result)

@@ -170,7 +170,7 @@ final class HandlerProcess: @unchecked Sendable {
         do {
             _ = try await process.ready.futureResult.get()
             initLimit.cancel()
-            return (process, (ContinuousClock.now - began).ms)
+            return (process, (ContinuousClock.now - began).milliseconds)
         } catch let failure as InvocationFailure {
             initLimit.cancel()
             throw failure
@@ -429,6 +429,4 @@ private final class StderrForwarder: ChannelInboundHandler, @unchecked Sendable 
     }
 }
 
-extension Duration {
-    var ms: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}
+

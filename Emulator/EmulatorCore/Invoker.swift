@@ -92,7 +92,7 @@ public final class Invoker: Sendable {
                                               traceId: String? = nil) async -> InvocationResult {
         let started = ContinuousClock.now
         switch frame(for: function, event: event, requestId: requestId, traceId: traceId) {
-        case .failure(let f): return InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: (ContinuousClock.now - started).ms)
+        case .failure(let f): return InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: (ContinuousClock.now - started).milliseconds)
         case .success(let frame): return await invoke(function, frame: frame, requestId: requestId, started: started)
         }
     }
@@ -151,7 +151,7 @@ public final class Invoker: Sendable {
     private func invoke(_ function: FunctionSpec, frame: ByteBuffer, requestId: String, started: ContinuousClock.Instant,
                         on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult> {
         let failed: @Sendable (InvocationFailure) -> InvocationResult = { f in
-            InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: (ContinuousClock.now - started).ms)
+            InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: (ContinuousClock.now - started).milliseconds)
         }
         let pool: FunctionPool
         do {
@@ -184,7 +184,7 @@ public final class Invoker: Sendable {
                 return .failure(failure)
             }
             .map { outcome in
-                let result = InvocationResult(requestId: requestId, outcome: outcome, durationMs: (ContinuousClock.now - started).ms, initMs: initMs)
+                let result = InvocationResult(requestId: requestId, outcome: outcome, durationMs: (ContinuousClock.now - started).milliseconds, initMs: initMs)
                 log.end(function.logicalId, requestId: requestId, durationMs: result.durationMs, memorySizeMB: function.memoryMB,
                         maxMemoryMB: log.verbosity >= .normal ? process.peakMemoryMB() : nil, initMs: initMs)
                 pool.release(process)

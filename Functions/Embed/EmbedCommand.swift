@@ -169,7 +169,7 @@ struct EmbedCommand: AsyncParsableCommand {
         }
         if !batch.isEmpty { flush() }
         if timing {
-            func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15 }
+            func ms(_ d: Duration) -> Double { d.milliseconds }
             let sorted = batchTimes.sorted()
             func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
             let s = ms(busy) / 1e3

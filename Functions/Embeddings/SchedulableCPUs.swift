@@ -33,11 +33,10 @@ public enum SchedulableCPUs {
         if let line = try? String(contentsOfFile: root + "/cpu.max", encoding: .utf8) {
             return quota(cpuMax: line)
         }
+        // v1 keeps the same two figures in two files (quota -1: none).
         guard let q = try? String(contentsOfFile: root + "/cpu/cpu.cfs_quota_us", encoding: .utf8),
-              let p = try? String(contentsOfFile: root + "/cpu/cpu.cfs_period_us", encoding: .utf8),
-              let quota = Double(q.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let period = Double(p.trimmingCharacters(in: .whitespacesAndNewlines)), quota > 0, period > 0 else { return nil }
-        return max(1, Int(quota / period))
+              let p = try? String(contentsOfFile: root + "/cpu/cpu.cfs_period_us", encoding: .utf8) else { return nil }
+        return quota(cpuMax: q + " " + p)
     }
     #endif
 

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import LambdaEvents
 import Synchronization
 
 /// One named readiness check. Adding a check to `health` is one line in its list:
@@ -65,7 +66,7 @@ public enum Readiness {
             return first
         }
         let elapsed = clock.now - start
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let ms = elapsed.milliseconds
         return CheckResult(name: check.name, ok: outcome == nil, durationMs: (ms * 1000).rounded() / 1000, reason: outcome)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LambdaEvents
 
 /// Times `Router.score` (rules, lexical, the seed matrix product, fusion, the decision) with the
 /// query vectors already computed, i.e. routing latency with the embedding excluded.
@@ -32,7 +33,7 @@ public enum LatencyBenchmark {
                 let result = router.score(devset.texts[i], queryVector: devset.vectors[i])
                 let elapsed = clock.now - start
                 precondition(!result.catalogVersion.isEmpty)
-                let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                let ms = elapsed.milliseconds
                 times.append(ms)
                 best[i] = min(best[i], ms)
             }

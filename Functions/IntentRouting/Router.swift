@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import LambdaEvents
 
 /// Scores requests against one configuration: rules, seed embeddings and BM25 word overlap per
 /// action, fused (`ScoreFusion`), ranked, and turned into a UI decision (`UIDecision`).
@@ -46,8 +47,8 @@ public struct Router: Sendable {
                                                           precomputed: precomputed)
         let seeded = clock.now
         let router = Router(configuration: configuration, provider: provider, seeds: matrix, prepared: prepared, previous: previous)
-        return Build(router: router, seeds: report, seedsMilliseconds: Milliseconds.of(seeded - start),
-                     indexMilliseconds: Milliseconds.of(clock.now - seeded))
+        return Build(router: router, seeds: report, seedsMilliseconds: (seeded - start).milliseconds,
+                     indexMilliseconds: (clock.now - seeded).milliseconds)
     }
 
     init(configuration: RouterConfiguration, provider: any EmbeddingProvider, seeds: SeedMatrix, prepared: [PreparedAction],

@@ -1,5 +1,6 @@
 import Embeddings
 import Foundation
+import LambdaEvents
 import Synchronization
 
 /// A `Router` that follows its files: what a warm function process keeps between requests.
@@ -87,8 +88,8 @@ public final class RouterHost: Sendable {
         let configuration = try RouterConfiguration.parse(sources, paths: paths)
         let parsed = clock.now
         let build = try await Router.build(configuration, provider: provider, precomputed: seedVectors.file)
-        report.readMilliseconds = Milliseconds.of(read - start)
-        report.parseMilliseconds = Milliseconds.of(parsed - read)
+        report.readMilliseconds = (read - start).milliseconds
+        report.parseMilliseconds = (parsed - read).milliseconds
         Self.record(build, in: &report, seedVectors: seedVectors, total: clock.now - start)
         self.paths = paths
         self.provider = provider
@@ -184,8 +185,8 @@ public final class RouterHost: Sendable {
             // The provider failed, not the files: leave the fingerprints so the next check retries.
             return failed("embedding the catalog failed: \(error)", fingerprints: nil)
         }
-        report.readMilliseconds = Milliseconds.of(read - start) + Milliseconds.of(seedVectorsRead - parsed)
-        report.parseMilliseconds = Milliseconds.of(parsed - read)
+        report.readMilliseconds = (read - start).milliseconds + (seedVectorsRead - parsed).milliseconds
+        report.parseMilliseconds = (parsed - read).milliseconds
         Self.record(build, in: &report, seedVectors: seedVectors, total: clock.now - start)
         state.withLock { s in
             s.router = build.router
@@ -206,7 +207,7 @@ public final class RouterHost: Sendable {
     }
 
     static func record(_ build: Router.Build, in report: inout LoadReport, seedVectors: LoadedSeedVectors, total: Duration) {
-        report.totalMilliseconds = Milliseconds.of(total)
+        report.totalMilliseconds = total.milliseconds
         report.seedsMilliseconds = build.seedsMilliseconds
         report.embedMilliseconds = build.seeds.embedMilliseconds
         report.indexMilliseconds = build.indexMilliseconds

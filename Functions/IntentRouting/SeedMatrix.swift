@@ -1,5 +1,6 @@
 import COpenBLAS
 import Embeddings
+import LambdaEvents
 
 /// Which text of an action a row holds. Rows are keyed by (action id, slot, text hash), never by
 /// text alone: two actions with the same seed phrase keep two rows, and an edited seed never
@@ -108,7 +109,7 @@ public struct SeedMatrix: Sendable {
         if !missingOrder.isEmpty {
             let clock = ContinuousClock(), start = clock.now
             let embeddings = try await provider.embed(missingOrder, role: .passage)
-            sources.embedMilliseconds = Milliseconds.of(clock.now - start)
+            sources.embedMilliseconds = (clock.now - start).milliseconds
             guard embeddings.count == missingOrder.count else {
                 throw EmbeddingError.malformedResponse("asked for \(missingOrder.count) embeddings, got \(embeddings.count)")
             }

@@ -1,6 +1,7 @@
 import DocumentStore
 import Embeddings
 import Foundation
+import LambdaEvents
 
 /// Hybrid retrieval over an org's ready versions: a dense arm (the query embedded with each
 /// model the org's vectors use) and a keyword arm (the store's full-text search, accents
@@ -76,7 +77,7 @@ public struct HybridSearcher: Sendable {
             }
         }
 
-        if !queries.isEmpty { timings.embedMs = SearchTimings.milliseconds(clock.now - embedStarted) }
+        if !queries.isEmpty { timings.embedMs = (clock.now - embedStarted).milliseconds }
         // Then the two arms side by side: each is one thread's scan or query, so on two cores
         // the slower sets the latency instead of the sum of both.
         if keywordArm == nil, request.mode != .dense {
@@ -88,9 +89,9 @@ public struct HybridSearcher: Sendable {
             try store.denseSearch(org: org, model: q.model, query: q.vector, k: pool, filter: request.filter)
                 .map { ArmHit(chunk: $0, model: q.model) }
         })
-        if !queries.isEmpty { timings.denseMs = SearchTimings.milliseconds(clock.now - denseStarted) }
+        if !queries.isEmpty { timings.denseMs = (clock.now - denseStarted).milliseconds }
         let (keyword, keywordTook) = try await keywordArm?.value ?? ([], .zero)
-        timings.keywordMs = SearchTimings.milliseconds(keywordTook)
+        timings.keywordMs = keywordTook.milliseconds
 
         // Rank, then score by the mode's rule.
         var ranked: [(id: String, documentId: String, score: Double, denseRank: Int?, keywordRank: Int?)] = []
@@ -126,7 +127,7 @@ public struct HybridSearcher: Sendable {
             ? ThreadFuture { [store] in try store.documentTitles(org: org, ids: documentIds) } : nil
         let chunks = Dictionary(try store.chunks(org: org, ids: page.map(\.id)).map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let titles = try await titlesArm?.value ?? store.documentTitles(org: org, ids: documentIds)
-        timings.pageMs = SearchTimings.milliseconds(clock.now - pageStarted)
+        timings.pageMs = (clock.now - pageStarted).milliseconds
         let hits: [SearchHit] = page.compactMap { r in
             // A chunk deleted between the ranking and this read is dropped, not returned empty.
             guard let chunk = chunks[r.id], let title = titles[r.documentId] else { return nil }
@@ -141,7 +142,7 @@ public struct HybridSearcher: Sendable {
         return SearchResponse(
             results: hits, mode: request.mode.rawValue, groupBy: request.groupBy.rawValue,
             queryModel: request.mode == .keyword ? nil : embedder.modelId, total: total,
-            tookMs: SearchTimings.milliseconds(took),
+            tookMs: took.milliseconds,
             queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings, timings: timings)
     }
 

@@ -78,8 +78,4 @@ public struct SearchTimings: Encodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case embedMs = "embed_ms", denseMs = "dense_ms", keywordMs = "keyword_ms", pageMs = "page_ms"
     }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
-    }
 }

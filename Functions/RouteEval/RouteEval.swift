@@ -2,6 +2,7 @@ import ArgumentParser
 import Embeddings
 import Foundation
 import IntentRouting
+import LambdaEvents
 
 /// `route-eval`: runs a labelled devset (JSON lines `{"text", "label"}`, label `oos` for out of
 /// scope) through the intent router and prints top-1, top-3, MRR, end-to-end accuracy, per-action
@@ -207,6 +208,6 @@ struct RouteEvalCommand: AsyncParsableCommand {
     static func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
     static func num(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "n/a" }
     static func ms(_ d: Duration) -> String {
-        String(format: "%.0f", Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15)
+        String(format: "%.0f", d.milliseconds)
     }
 }

@@ -75,7 +75,7 @@ extension SQLiteStore {
         guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
         guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
         let entry = try read { db -> VectorCache.Entry in
-            let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
+            let generation = try Self.searchGeneration(db)
             let key = org + "\u{0}" + model
             if let cached = vectorCache.get(key, generation: generation) { return cached }
             let e = try Self.loadVectors(db, org: org, model: model, generation: generation, exactScanRows: exactScanRows)
@@ -285,26 +285,42 @@ extension SQLiteStore {
     }
 }
 
-/// Small per-key answers valid for one search generation; a new generation empties it.
+/// Small per-key answers valid for one search generation (`SQLiteStore.searchGeneration`).
+/// Answers read under an older generation than the newest seen are neither served nor kept.
 final class GenerationCache<Key: Hashable, Value>: @unchecked Sendable {
     private let lock = NIOLock()
+    private let limit: Int
     private var generation: Int64 = -1
     private var values: [Key: Value] = [:]
+
+    /// - Parameter limit: entries kept before the cache starts over (a process serves many orgs).
+    init(limit: Int = 10_000) { self.limit = limit }
 
     func get(_ key: Key, generation: Int64) -> Value? {
         lock.withLock { self.generation == generation ? values[key] : nil }
     }
 
-    /// Kept only while `generation` is the newest seen: an answer read under an older one is stale.
-    func put(_ key: Key, _ value: Value, generation: Int64) {
+    /// The known answers among `keys`, in one lock.
+    func get(_ keys: some Sequence<Key>, generation: Int64) -> [Key: Value] {
+        lock.withLock {
+            guard self.generation == generation else { return [:] }
+            var found: [Key: Value] = [:]
+            for key in keys { if let v = values[key] { found[key] = v } }
+            return found
+        }
+    }
+
+    func put(_ key: Key, _ value: Value, generation: Int64) { put([key: value], generation: generation) }
+
+    func put(_ answers: [Key: Value], generation: Int64) {
         lock.withLock {
             if generation > self.generation {
                 self.generation = generation
                 values = [:]
             }
             guard generation == self.generation else { return }
-            if values.count >= 10_000 { values = [:] }  // a bound, for processes that serve many orgs
-            values[key] = value
+            if values.count + answers.count > limit { values = [:] }
+            values.merge(answers) { _, new in new }
         }
     }
 }
@@ -315,44 +331,39 @@ final class GenerationCache<Key: Hashable, Value>: @unchecked Sendable {
 /// term ("the", "of", "và" in a real corpus) changes no ranking, yet an OR query over it makes
 /// FTS5 rank every row it is in, which is most of the query's time (30-60 ms at 100k chunks).
 /// Leaving those terms out gives the same order for every chunk that matches another term.
-final class TermStatistics: @unchecked Sendable {
-    private let lock = NIOLock()
-    private var generation: Int64 = -1
-    private var rows = 0
-    private var counts: [String: Int] = [:]
+final class TermStatistics: Sendable {
+    enum Key: Hashable {
+        /// An upper bound on the index's rows.
+        case rows
+        /// The rows holding a term.
+        case term(String)
+    }
+    private let counts = GenerationCache<Key, Int>(limit: 50_000)
 
     /// `terms` without the ones in at least half of the index's rows, unless that is all of them.
     func weighted(_ db: Database, _ terms: [String]) throws -> [String] {
-        let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
-        var known: [String: Int] = [:]
-        var rows = 0
-        lock.withLock {
-            if self.generation != generation {
-                self.generation = generation
-                self.rows = -1
-                counts = [:]
-            }
-            rows = self.rows
-            for t in terms { if let n = counts[t] { known[t] = n } }
-        }
+        let generation = try SQLiteStore.searchGeneration(db)
+        let cached = counts.get([.rows] + terms.map { .term($0) }, generation: generation)
+        var fetched: [Key: Int] = [:]
         // An upper bound on the index's rows (chunk_fts rowids are doc_chunks'): errs towards
         // keeping a term, never towards dropping one FTS5 still weighs.
-        if rows < 0 { rows = try Int.fetchOne(db, sql: "SELECT max(rowid) FROM doc_chunks") ?? 0 }
-        let missing = Array(Set(terms.filter { known[$0] == nil }))
+        let rows: Int
+        if let known = cached[.rows] {
+            rows = known
+        } else {
+            rows = try Int.fetchOne(db, sql: "SELECT max(rowid) FROM doc_chunks") ?? 0
+            fetched[.rows] = rows
+        }
+        let missing = Array(Set(terms.filter { cached[.term($0)] == nil }))
         if !missing.isEmpty {
-            for t in missing { known[t] = 0 }
+            for t in missing { fetched[.term(t)] = 0 }
             // fts5vocab counts a term's documents by walking its postings: worth caching.
             let found = try Row.fetchAll(db, sql: "SELECT term, doc FROM chunk_fts_vocabulary WHERE term IN (SELECT value FROM json_each(?))",
                                          arguments: [StoreValidation.encodeStrings(missing)])
-            for row in found { known[row[0] as String] = row[1] as Int }
+            for row in found { fetched[.term(row[0] as String)] = row[1] as Int }
         }
-        lock.withLock {
-            guard self.generation == generation else { return }
-            self.rows = rows
-            if counts.count > 50_000 { counts = [:] }  // a bound, for processes that live long
-            for (t, n) in known { counts[t] = n }
-        }
-        let weighted = terms.filter { 2 * (known[$0] ?? 0) < rows }
+        if !fetched.isEmpty { counts.put(fetched, generation: generation) }
+        let weighted = terms.filter { 2 * (cached[.term($0)] ?? fetched[.term($0)] ?? 0) < rows }
         return weighted.isEmpty ? terms : weighted
     }
 }

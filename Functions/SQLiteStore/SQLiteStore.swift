@@ -351,6 +351,11 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         try db.execute(sql: "UPDATE store_state SET value = value + 1 WHERE key = 'search_generation'")
     }
 
+    /// The search generation this read sees: what the per-process caches are valid for.
+    static func searchGeneration(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
+    }
+
     // MARK: Chunks
 
     static func chunk(_ row: Row) -> Chunk {
@@ -439,7 +444,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     public func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
         try read { db in
-            let generation = try Int64.fetchOne(db, sql: "SELECT value FROM store_state WHERE key = 'search_generation'") ?? 0
+            let generation = try Self.searchGeneration(db)
             if let known = readyModelsCache.get(org, generation: generation) { return known }
             var out: [String: Int] = [:]
             for row in try Row.fetchAll(db, sql: """

@@ -98,9 +98,3 @@ public enum FunctionRuntime {
     }
 }
 
-extension Duration {
-    /// Fractional milliseconds, for timings in logs and frames.
-    public var milliseconds: Double {
-        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
-    }
-}

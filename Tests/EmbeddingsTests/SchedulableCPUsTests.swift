@@ -20,6 +20,18 @@ import Testing
     }
 
     #if os(Linux)
+    /// cgroup v1 keeps quota and period in two files; -1 is no quota.
+    @Test func cgroupV1QuotasAreReadToo() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgroup-v1-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/cpu", withIntermediateDirectories: true)
+        try "100000\n".write(toFile: root + "/cpu/cpu.cfs_period_us", atomically: true, encoding: .utf8)
+        try "250000\n".write(toFile: root + "/cpu/cpu.cfs_quota_us", atomically: true, encoding: .utf8)
+        #expect(SchedulableCPUs.cgroupQuota(root: root) == 2)
+        try "-1\n".write(toFile: root + "/cpu/cpu.cfs_quota_us", atomically: true, encoding: .utf8)
+        #expect(SchedulableCPUs.cgroupQuota(root: root) == nil)
+    }
+
     @Test func aThreadPinnedToOneCoreCountsOne() throws {
         let online = ProcessInfo.processInfo.activeProcessorCount
         let all = try #require(SchedulableCPUs.affinityCount())
