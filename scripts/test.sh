@@ -23,6 +23,13 @@ export TEST_POSTGRES_URL
 echo "== swift test"
 swift test --skip-build "$@"
 
+echo "== swift test at the lowest kernel level (VECTOR_KERNELS=scalar): embedding, routing and search suites"
+# The kernels dispatch on the CPU (AVX-512, AVX2, portable C); this machine's level is the one
+# above. Running the suites that touch them again at the portable level shows here what a CPU
+# without AVX-512 or AVX2 would compute, so no test passes only on this machine's instructions.
+VECTOR_KERNELS=scalar swift test --skip-build \
+  --filter 'EmbeddingsTests|IntentRoutingTests|RetrievalTests|StoreConformanceTests|SearchThroughEmulatorTests'
+
 echo "== route-eval on the shipped devset (router vs nearest-seed baseline)"
 # Also writes the seed vector file (no extra embedding: the evaluation embeds the catalog anyway),
 # so the writer the packaging step relies on runs on every test run.

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdlib.h>
 
 #define EMB_LOG2E 1.44269504088896341f
 #define EMB_LN2_HI 0.693359375f
@@ -407,7 +408,21 @@ static inline void emb_cpu_relax(void) {
 #endif
 }
 
-/// 2: AVX-512 (F, DQ, BW, VL), 1: AVX2 + FMA, 0: neither (or not x86-64).
+/// The highest kernel level `VECTOR_KERNELS` allows: `scalar` 0, `avx2` 1, `avx512` (or unset) 2.
+/// It is how a user steps around a bad kernel on their CPU, and how the test command runs the
+/// embedding, routing and search suites at the level another machine would use. An unknown
+/// value caps nothing here; `EmbeddingConfiguration` refuses it with a message. (Twin of
+/// `vk_kernel_cap` in CVectorKernels, which is a separate C module.)
+static inline int emb_kernel_cap(void) {
+    const char *v = getenv("VECTOR_KERNELS");
+    if (v == NULL) return 2;
+    if (strcmp(v, "scalar") == 0) return 0;
+    if (strcmp(v, "avx2") == 0) return 1;
+    return 2;
+}
+
+/// 2: AVX-512 (F, DQ, BW, VL), 1: AVX2 + FMA, 0: neither (or not x86-64), at most the
+/// `VECTOR_KERNELS` cap.
 static inline int emb_simd_level(void) {
 #if defined(__x86_64__)
     static int level = -1;
@@ -421,6 +436,8 @@ static inline int emb_simd_level(void) {
             l = 1;
         else
             l = 0;
+        int cap = emb_kernel_cap();
+        if (l > cap) l = cap;
         __atomic_store_n(&level, l, __ATOMIC_RELAXED);
     }
     return l;

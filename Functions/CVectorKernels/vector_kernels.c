@@ -3,6 +3,18 @@
 // of that. The kernels are written for AVX2+FMA (and AVX-512 VNNI for int8) with a run-time check, since the Swift
 // compiler targets baseline x86-64 (SSE2) and Lambda's x86 hosts all have AVX2.
 #include "vector_kernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+/// The highest level `VECTOR_KERNELS` allows: `scalar` 0, `avx2` 1, `avx512` (or unset) 2.
+/// (Twin of `emb_kernel_cap` in COpenBLAS's embedding_kernels.h, a separate C module.)
+int vk_kernel_cap(void) {
+    const char *v = getenv("VECTOR_KERNELS");
+    if (v == NULL) return 2;
+    if (strcmp(v, "scalar") == 0) return 0;
+    if (strcmp(v, "avx2") == 0) return 1;
+    return 2;
+}
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -79,7 +91,7 @@ static int vnni_state = -1;
 static int vk_has_vnni(void) {
     if (vnni_state < 0) {
         __builtin_cpu_init();
-        vnni_state = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        vnni_state = vk_kernel_cap() >= 2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
             && __builtin_cpu_supports("avx512vnni");
     }
     return vnni_state;
@@ -89,7 +101,7 @@ static int avx2_state = -1;
 int vk_has_avx2(void) {
     if (avx2_state < 0) {
         __builtin_cpu_init();
-        avx2_state = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        avx2_state = vk_kernel_cap() >= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
     return avx2_state;
 }

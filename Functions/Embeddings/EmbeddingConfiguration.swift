@@ -72,6 +72,11 @@ public struct EmbeddingConfiguration: Sendable, Equatable {
             return n
         }
 
+        // Read by the C kernels themselves (they cap their level with it); an unknown value
+        // would silently cap nothing, so it is refused here, where the error has a voice.
+        if let kernels = env["VECTOR_KERNELS"], !["scalar", "avx2", "avx512"].contains(kernels) {
+            throw .configuration("VECTOR_KERNELS=\(kernels) is not a kernel level; use scalar, avx2 or avx512 (or leave it unset for the best the CPU has)")
+        }
         let providerName = value("EMBEDDING_PROVIDER")?.lowercased() ?? "native"
         let aliases: [String: ProviderKind] = ["local": .native, "minilm": .native, "openai-compatible": .http]
         guard let provider = ProviderKind(rawValue: providerName) ?? aliases[providerName] else {

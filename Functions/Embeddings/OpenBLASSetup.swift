@@ -19,9 +19,14 @@ import Foundation
 enum OpenBLASSetup {
     /// The kernel family in use after setup (OpenBLAS's name for it).
     static let coreName: String = {
-        if ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-           let target = betterCore(than: currentCoreName, simdLevel: Kernels.level) {
-            reselect(target)
+        let env = ProcessInfo.processInfo.environment
+        if env["OPENBLAS_CORETYPE"] == nil {
+            if let cap = env["VECTOR_KERNELS"].flatMap(cappedCore) {
+                // The products obey the same cap as the element-wise kernels.
+                reselect(cap)
+            } else if let target = betterCore(than: currentCoreName, simdLevel: Kernels.level) {
+                reselect(target)
+            }
         }
         openblas_set_num_threads(1)
         return currentCoreName
@@ -35,6 +40,20 @@ enum OpenBLASSetup {
         "nehalem", "sandybridge", "opteron", "opteron_sse3", "barcelona", "bobcat", "bulldozer", "piledriver",
         "steamroller", "nano", "athlon", "generic",
     ]
+
+    /// OpenBLAS's core for a `VECTOR_KERNELS` cap below AVX-512: Prescott (SSE3, which every
+    /// x86-64 CPU in service has) for `scalar`, Haswell for `avx2`.
+    static func cappedCore(_ kernels: String) -> String? {
+        #if arch(x86_64)
+        switch kernels {
+        case "scalar": return "Prescott"
+        case "avx2": return Kernels.level >= 1 ? "Haswell" : nil
+        default: return nil
+        }
+        #else
+        return nil
+        #endif
+    }
 
     static func betterCore(than core: String, simdLevel: Int) -> String? {
         guard preAVX2Cores.contains(core.lowercased()) else { return nil }

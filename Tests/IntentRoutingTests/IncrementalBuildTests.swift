@@ -16,11 +16,20 @@ import Testing
         return try RouterConfiguration.load(RouterConfigurationPaths(catalog: folder.catalog, rules: folder.rules))
     }
 
+    /// Same actions in the same order, scores equal to 1e-5. Not bit for bit: a reused seed was
+    /// embedded in another batch than a fresh one, and the products' blocking over a batch
+    /// differs by kernel (on an AVX2-only CPU 0.8558980 against 0.8558979), so exact equality
+    /// held on some CPUs only.
     func expectSameScores(_ reused: Router, _ fresh: Router) async throws {
         for q in Self.queries {
             let text = NormalizedText(q)
             let vector = try await fresh.provider.embed([text.normalized], role: .query)[0].vector
-            #expect(reused.rank(text, queryVector: vector) == fresh.rank(text, queryVector: vector), "\(q)")
+            let a = reused.rank(text, queryVector: vector), b = fresh.rank(text, queryVector: vector)
+            #expect(a.map(\.actionId) == b.map(\.actionId), "\(q)")
+            for (x, y) in zip(a, b) {
+                #expect(abs(x.finalScore - y.finalScore) < 1e-5 && abs(x.embedScore - y.embedScore) < 1e-5
+                        && abs(x.lexicalScore - y.lexicalScore) < 1e-5 && x.ruleScore == y.ruleScore, "\(q): \(x) vs \(y)")
+            }
         }
     }
 
