@@ -154,7 +154,7 @@ public struct SearchRequest: Sendable, Equatable {
         for (name, path) in [("created_after", \SearchFilter.createdAfter), ("created_before", \SearchFilter.createdBefore)] {
             guard let v = o[name], v != .null else { continue }
             guard let s = v.stringValue, let date = parseDate(s) else {
-                throw invalid("`filters.\(name)` must be an ISO 8601 date or date-time", field: "filters.\(name)")
+                throw invalid("`filters.\(name)` must be an RFC 3339 date (2026-01-31) or date-time (2026-01-31T09:00:00Z, or with an offset such as +07:00)", field: "filters.\(name)")
             }
             filter[keyPath: path] = date
         }
@@ -164,15 +164,7 @@ public struct SearchRequest: Sendable, Equatable {
         return filter
     }
 
-    static func parseDate(_ s: String) -> Date? {
-        let full = ISO8601DateFormatter()
-        if let d = full.date(from: s) { return d }
-        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = full.date(from: s) { return d }
-        let day = ISO8601DateFormatter()
-        day.formatOptions = [.withFullDate]
-        return day.date(from: s)
-    }
+    static func parseDate(_ s: String) -> Date? { RFC3339Date.parse(s) }
 
     static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
         .invalidField(field, message.prefix(1).uppercased() + message.dropFirst() + ".", malformed: status == 400)
