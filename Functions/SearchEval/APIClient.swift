@@ -45,13 +45,30 @@ struct APIClient: Sendable {
         return id
     }
 
-    /// The document's `status` (pending, ready, failed) and, when failed, why.
-    func status(of id: String) async throws -> (status: String, error: String?) {
-        let r = try await call("GET", "/v1/documents/\(id)", what: "status of \(id)")
-        let status = r["status"] as? String ?? "unknown"
-        guard status == "failed" else { return (status, nil) }
+    /// The org's document count per status, in one request (`GET /v1/documents?counts=true`).
+    func documentCounts() async throws -> [String: Int] {
+        let r = try await call("GET", "/v1/documents?limit=1&counts=true", what: "document counts")
+        guard let counts = r["counts"] as? [String: Any] else { throw CallError(description: "document counts: no counts in \(r)") }
+        return counts.compactMapValues { ($0 as? NSNumber)?.intValue }
+    }
+
+    /// Ids of the org's documents in `status`, every page.
+    func documentIds(status: String) async throws -> [String] {
+        var ids: [String] = []
+        var cursor: String?
+        repeat {
+            let page = try await call("GET", "/v1/documents?status=\(status)&limit=100" + (cursor.map { "&cursor=\($0)" } ?? ""),
+                                      what: "\(status) documents")
+            ids += (page["documents"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil
+        return ids
+    }
+
+    /// Why a failed document failed: its newest version's error.
+    func failure(of id: String) async throws -> String? {
         let versions = try await call("GET", "/v1/documents/\(id)/versions", what: "versions of \(id)")["versions"] as? [[String: Any]]
-        return (status, versions?.compactMap { $0["error"] as? String }.last)
+        return versions?.compactMap { $0["error"] as? String }.first
     }
 
     /// Document ids best first (`group_by: document`, as BEIR judges documents).

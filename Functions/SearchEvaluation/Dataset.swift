@@ -25,9 +25,38 @@ public struct EvaluationDataset: Sendable {
         try load(corpus: folder + "/corpus.jsonl", queries: folder + "/queries.jsonl", qrels: folder + "/qrels/\(split).tsv")
     }
 
-    /// Only the queries that have judgments are kept (BEIR evaluates those); judgments naming a
-    /// document or query that does not exist are an error, since they would silently lower
-    /// every figure.
+    /// Judgments the loader set aside, counted, so a run says what it is not scoring.
+    public var skipped = Skipped()
+
+    public struct Skipped: Sendable, Equatable {
+        /// qrels lines whose query id is not in the queries file.
+        public var unknownQueryLines = 0
+        public var unknownQueryIds: [String] = []
+        /// qrels lines whose corpus id is not in the corpus.
+        public var unknownDocumentLines = 0
+        public var unknownDocumentIds: [String] = []
+
+        public var isEmpty: Bool { unknownQueryLines == 0 && unknownDocumentLines == 0 }
+
+        /// One line per kind, with a few example ids.
+        public var report: [String] {
+            func sample(_ ids: [String]) -> String { ids.prefix(3).map { "`\($0)`" }.joined(separator: ", ") + (ids.count > 3 ? ", ..." : "") }
+            var out: [String] = []
+            if unknownQueryLines > 0 {
+                out.append("\(unknownQueryLines) qrels lines name \(unknownQueryIds.count) query ids not in the queries file (\(sample(unknownQueryIds))); skipped")
+            }
+            if unknownDocumentLines > 0 {
+                out.append("\(unknownDocumentLines) qrels lines name \(unknownDocumentIds.count) corpus ids not in the corpus (\(sample(unknownDocumentIds))); skipped")
+            }
+            return out
+        }
+    }
+
+    /// Only the queries that have judgments are kept (BEIR evaluates those). Judgments naming a
+    /// document or query that is not in the files are left out and counted in `skipped` (a
+    /// subset of a published corpus is a normal thing to evaluate on); when no judged query is
+    /// left, loading fails, since every figure would be 0 (a qrels file for another collection,
+    /// or one read wrongly).
     public static func load(corpus: String, queries: String, qrels: String) throws -> EvaluationDataset {
         let docs = try jsonLines(corpus).map { line, o in
             guard let id = Self.id(o["_id"]) else { throw LoadError(description: "\(corpus):\(line): `_id` is missing") }
@@ -39,24 +68,42 @@ public struct EvaluationDataset: Sendable {
             }
             return (id: id, text: text)
         }
-        let judgments = try parseQrels(try read(qrels), path: qrels)
+        let all = try parseQrels(try read(qrels), path: qrels)
         let docIds = Set(docs.map(\.id))
         guard docIds.count == docs.count else { throw LoadError(description: "\(corpus): duplicate `_id`s") }
         let queryIds = Set(qs.map(\.id))
-        for (q, j) in judgments {
-            guard queryIds.contains(q) else { throw LoadError(description: "\(qrels): query `\(q)` is not in \(queries)") }
-            if let d = j.keys.first(where: { !docIds.contains($0) }) {
-                throw LoadError(description: "\(qrels): document `\(d)` (query `\(q)`) is not in \(corpus)")
+        var skipped = Skipped()
+        var judgments: [String: [String: Int]] = [:]
+        for q in all.keys.sorted() {
+            let j = all[q]!
+            guard queryIds.contains(q) else {
+                skipped.unknownQueryLines += j.count
+                skipped.unknownQueryIds.append(q)
+                continue
+            }
+            for d in j.keys.sorted() {
+                if docIds.contains(d) {
+                    judgments[q, default: [:]][d] = j[d]
+                } else {
+                    skipped.unknownDocumentLines += 1
+                    if !skipped.unknownDocumentIds.contains(d) { skipped.unknownDocumentIds.append(d) }
+                }
             }
         }
-        return EvaluationDataset(corpus: docs, queries: qs.filter { judgments[$0.id] != nil }, qrels: judgments)
+        guard !judgments.isEmpty else {
+            let why = all.isEmpty ? "it holds no judgments" : skipped.report.joined(separator: "; ")
+            throw LoadError(description: "\(qrels): no judged query is left to score: \(why)")
+        }
+        var data = EvaluationDataset(corpus: docs, queries: qs.filter { judgments[$0.id] != nil }, qrels: judgments)
+        data.skipped = skipped
+        return data
     }
 
     /// Tab- (or space-) separated `query-id corpus-id score`; a first line that is not a
     /// judgment (BEIR's header) is skipped; TREC's four-column form (`qid 0 docid score`) too.
     public static func parseQrels(_ text: String, path: String = "qrels") throws -> [String: [String: Int]] {
         var out: [String: [String: Int]] = [:]
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (i, raw) in lines(text).enumerated() {
             let fields = raw.split(whereSeparator: { $0 == "\t" || $0 == " " }).map(String.init)
             if fields.isEmpty { continue }
             guard (3...4).contains(fields.count), let grade = Int(fields[fields.count - 1]) else {
@@ -66,6 +113,13 @@ public struct EvaluationDataset: Sendable {
             out[fields[0], default: [:]][fields[fields.count - 2]] = grade
         }
         return out
+    }
+
+    /// Lines ending in LF, CRLF or CR. BEIR's qrels files end theirs in CRLF, which Swift reads as
+    /// one `Character` (`"\r\n"`), so splitting on `"\n"` alone never matched and a whole file
+    /// was one line. Only these three: a JSON string may hold U+2028 unescaped.
+    public static func lines(_ text: String) -> [Substring] {
+        text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 
     static func id(_ v: Any?) -> String? {
@@ -80,7 +134,7 @@ public struct EvaluationDataset: Sendable {
     }
 
     static func jsonLines(_ path: String) throws -> [(Int, [String: Any])] {
-        try read(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated().compactMap { i, line in
+        try lines(try read(path)).enumerated().compactMap { i, line in
             if line.allSatisfy(\.isWhitespace) { return nil }
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw LoadError(description: "\(path):\(i + 1): not a JSON object")

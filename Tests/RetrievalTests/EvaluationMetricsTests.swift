@@ -60,6 +60,45 @@ import Testing
         #expect(throws: EvaluationDataset.LoadError.self) { try EvaluationDataset.load(folder: dir) }
     }
 
+    /// BEIR publishes its qrels with CRLF line endings (read as one line before: every metric 0).
+    @Test(arguments: ["\r\n", "\r", "\n"]) func anyLineEndingReadsTheSame(_ eol: String) throws {
+        let dir = TestPaths.temporaryDirectory("beir-eol")
+        try FileManager.default.createDirectory(atPath: dir + "/qrels", withIntermediateDirectories: true)
+        func write(_ name: String, _ lines: [String]) throws {
+            try (lines.joined(separator: eol) + eol).write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+        }
+        try write("corpus.jsonl", [#"{"_id": "d1", "text": "Twelve days."}"#, #"{"_id": "d2", "text": "A VPN."}"#])
+        try write("queries.jsonl", [#"{"_id": "q1", "text": "leave days"}"#, #"{"_id": "q2", "text": "vpn"}"#])
+        try write("qrels/test.tsv", ["query-id\tcorpus-id\tscore", "q1\td1\t2", "q2\td2\t1"])
+        let d = try EvaluationDataset.load(folder: dir)
+        #expect(d.corpus.map(\.id) == ["d1", "d2"] && d.queries.map(\.id) == ["q1", "q2"])
+        #expect(d.qrels == ["q1": ["d1": 2], "q2": ["d2": 1]] && d.skipped.isEmpty)
+        let summary = MetricSummary.evaluate(rankings: ["q1": ["d1"], "q2": ["d2"]], qrels: d.qrels)
+        #expect(summary.ndcg10 == 1)
+    }
+
+    /// Judgments for ids the files lack are set aside and counted; none left is an error.
+    @Test func unknownIdsAreCountedAndNoneLeftIsRefused() throws {
+        let dir = TestPaths.temporaryDirectory("beir-unknown")
+        try FileManager.default.createDirectory(atPath: dir + "/qrels", withIntermediateDirectories: true)
+        func write(_ name: String, _ text: String) throws { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        try write("corpus.jsonl", #"{"_id": "d1", "text": "Twelve days."}"# + "\n")
+        try write("queries.jsonl", #"{"_id": "q1", "text": "leave"}"# + "\n")
+        try write("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td9\t1\nq1\td8\t1\nq7\td1\t1\n")
+        let d = try EvaluationDataset.load(folder: dir)
+        #expect(d.qrels == ["q1": ["d1": 1]])
+        #expect(d.skipped.unknownDocumentLines == 2 && d.skipped.unknownDocumentIds.sorted() == ["d8", "d9"])
+        #expect(d.skipped.unknownQueryLines == 1 && d.skipped.unknownQueryIds == ["q7"])
+        #expect(d.skipped.report.count == 2)
+        try write("qrels/test.tsv", "query-id\tcorpus-id\tscore\nq5\td5\t1\r\n")
+        do {
+            _ = try EvaluationDataset.load(folder: dir)
+            Issue.record("a qrels file matching nothing was accepted")
+        } catch {
+            #expect("\(error)".contains("no judged query"))
+        }
+    }
+
     /// The shipped set is consistent (every judgment names a document and a query that exist).
     @Test func theShippedSetLoads() throws {
         let d = try EvaluationDataset.load(folder: TestPaths.packageRoot + "/config/search-eval")
