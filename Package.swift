@@ -12,7 +12,7 @@ let functions: [(product: String, target: String, folder: String)] = [
     ("health", "HealthFunction", "Health"),
 ]
 
-let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "LambdaEvents"]
+let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "LambdaEvents", "Tenancy"]
 /// The libraries each handler calls (handlers stay thin: decode, call, map errors).
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks"],
@@ -56,6 +56,8 @@ let package = Package(
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
+        // The tenant id, validated once at the edge (OrgID) and typed everywhere after.
+        .target(name: "Tenancy", dependencies: ["LambdaEvents"], path: "Functions/Tenancy"),
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
@@ -85,7 +87,7 @@ let package = Package(
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
         .target(name: "Ingestion", dependencies: ["LambdaEvents", .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
-        .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents"], path: "Functions/Documents"),
+        .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents", "Tenancy"], path: "Functions/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
@@ -94,7 +96,7 @@ let package = Package(
         // queue drain, the stale scan and the re-embed API.
         .target(
             name: "Indexing",
-            dependencies: ["DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents",
+            dependencies: ["DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents", "Tenancy",
                            .product(name: "Logging", package: "swift-log")],
             path: "Functions/Indexing"
         ),
@@ -104,7 +106,7 @@ let package = Package(
             name: "Generation",
             dependencies: [
                 "DocumentStore", "Retrieval", "Embeddings", "HTTPClient", "Resilience", "TextFolding", "Ingestion",
-                "LambdaEvents", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                "LambdaEvents", "Tenancy", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Generation"
         ),
@@ -133,10 +135,10 @@ let package = Package(
             path: "Functions/Embed"
         ),
         // The store protocol, its value types and the rules both stores share.
-        .target(name: "DocumentStore", dependencies: ["LambdaEvents", "TextFolding"], path: "Functions/DocumentStore"),
+        .target(name: "DocumentStore", dependencies: ["LambdaEvents", "TextFolding", "Tenancy"], path: "Functions/DocumentStore"),
         .target(
             name: "PostgresStore",
-            dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents"],
+            dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents", "Tenancy"],
             path: "Functions/PostgresStore"
         ),
         .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Stores"),
@@ -145,7 +147,7 @@ let package = Package(
         .target(
             name: "SQLiteStore",
             dependencies: [
-                "DocumentStore", "LambdaEvents", "CVectorKernels",
+                "DocumentStore", "LambdaEvents", "CVectorKernels", "Tenancy",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -210,7 +212,7 @@ let package = Package(
 
         // MARK: Tests
         .executableTarget(name: "FixtureFunction", dependencies: runtime, path: "Tests/Fixtures/FixtureFunction"),
-        .testTarget(name: "LambdaEventsTests", dependencies: ["LambdaEvents"], path: "Tests/LambdaEventsTests",
+        .testTarget(name: "LambdaEventsTests", dependencies: ["LambdaEvents", "Tenancy"], path: "Tests/LambdaEventsTests",
                     resources: [.copy("Examples")]),
         .testTarget(
             name: "FunctionRuntimeTests",
@@ -261,7 +263,7 @@ let package = Package(
         .testTarget(
             name: "DocumentsTests",
             dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "FunctionServices",
-                           "Ingestion", "LambdaEvents", "TestSupport"],
+                           "Ingestion", "LambdaEvents", "Tenancy", "TestSupport"],
             path: "Tests/DocumentsTests"
         ),
         .testTarget(

@@ -273,7 +273,14 @@ struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Mint a development JWT (HS256) that the emulator's authorizer accepts.")
 
     @Option(help: "The tenant: the `org_id` claim.")
-    var org: String
+    var org: String?
+
+    @Option(help: "The `org_id` claim as raw JSON instead of --org (a list, a number, null): to see how functions refuse a malformed tenant.")
+    var orgJSON: String?
+
+    func validate() throws {
+        guard (org == nil) != (orgJSON == nil) else { throw ValidationError("give --org or --org-json") }
+    }
 
     @Option(help: "The user: the `sub` claim.")
     var sub: String = "dev-user"
@@ -295,8 +302,13 @@ struct Token: AsyncParsableCommand {
         let spec = t.apis.values.flatMap(\.authorizers.values).first
         let now = Int(Date().timeIntervalSince1970)
         var claims: [String: JSONValue] = [
-            "org_id": .string(org), "sub": .string(sub), "iat": .number(Double(now)), "exp": .number(Double(now + ttl)),
+            "sub": .string(sub), "iat": .number(Double(now)), "exp": .number(Double(now + ttl)),
         ]
+        if let org { claims["org_id"] = .string(org) }
+        if let orgJSON {
+            guard let value = try? JSONValue.parse(Array(orgJSON.utf8)) else { throw ValidationError("--org-json is not JSON") }
+            claims["org_id"] = value
+        }
         if let issuer = spec?.issuer { claims["iss"] = .string(issuer) }
         if let aud = spec?.audience.first { claims["aud"] = .string(aud) }
         if let scope { claims["scope"] = .string(scope) }

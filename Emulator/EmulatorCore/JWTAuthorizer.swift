@@ -105,7 +105,10 @@ public final class JWTAuthorizer: Sendable {
         }
         let scopes = claims["scope"]?.stringValue?.split(separator: " ").map(String.init)
             ?? claims["scp"]?.arrayValue?.compactMap(\.stringValue)
-        let authorizer = APIGatewayV2Request.Authorizer(jwt: .init(claims: claims.mapValues(Self.flatten), scopes: scopes))
+        // A claim set to null carries no value: it is left out, as if absent (so `org_id: null` is
+        // "no tenant", a 401, rather than the tenant "null").
+        let authorizer = APIGatewayV2Request.Authorizer(jwt: .init(claims: claims.filter { $0.value != .null }.mapValues(Self.flatten),
+                                                                   scopes: scopes))
         cache.withLockedValue { c in
             if c.count > 10_000 { c.removeAll() }
             c[token] = Verified(authorizer: authorizer, expires: exp)

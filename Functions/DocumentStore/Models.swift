@@ -1,9 +1,6 @@
 import Foundation
 import LambdaEvents
 
-/// A tenant. Every stored row carries one and every query filters by it.
-public typealias OrgID = String
-
 /// The document lifecycle as users see it: `pending` until the first version is ready, `ready`
 /// while a version is searchable (also while a newer one is being built), `failed` when no
 /// version could be built, `deleted` once soft-deleted (gone from search at once).

@@ -33,6 +33,9 @@ public protocol Store: Sendable {
     func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail?
     /// Newest first. `status` filters; `cursor` is the previous page's `nextCursor`.
     func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document>
+    /// How many of the org's documents are in each status (soft-deleted ones until purged);
+    /// statuses with none are absent. What a client waiting for its uploads to be indexed polls.
+    func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int]
     /// Marks the document deleted (out of search at once) and queues `job` (its cleanup) in the
     /// same transaction. Returns nil when there is no such live document.
     func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)?

@@ -34,8 +34,19 @@ public enum StoreValidation {
         return text
     }
 
-    public static func org(_ org: OrgID) throws(StoreError) {
-        guard !org.isEmpty, org.utf8.count <= 200 else { throw .invalidInput(field: "org_id", reason: "must be 1-200 bytes") }
+    /// SQLite binds strings as C strings and libpq sends them as C strings, so a NUL would cut a
+    /// value short and `id\0x` would select the row `id`. Every string a store method takes from
+    /// a caller is checked first; the org needs no check (`OrgID` cannot hold one).
+    public static func text(_ value: String, field: String) throws(StoreError) {
+        guard !value.utf8.contains(0) else { throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)") }
+    }
+
+    public static func text(_ value: String?, field: String) throws(StoreError) {
+        if let value { try text(value, field: field) }
+    }
+
+    public static func texts(_ values: [String], field: String) throws(StoreError) {
+        for v in values { try text(v, field: field) }
     }
 
     public static func encode(_ m: [String: JSONValue]) -> String {
@@ -48,4 +59,46 @@ public enum StoreValidation {
     }
 
     public static func newId() -> String { UUID().uuidString.lowercased() }
+}
+
+extension NewDocument {
+    /// The NUL rule over every string the document row takes (metadata travels as JSON text,
+    /// where a NUL is escaped, but its keys and values are matched by filters, so they are
+    /// checked too).
+    public func validateText() throws(StoreError) {
+        try StoreValidation.text(title, field: "title")
+        try StoreValidation.text(filename, field: "filename")
+        try StoreValidation.text(mimeType, field: "mime_type")
+        try StoreValidation.text(sha256, field: "sha256")
+        try StoreValidation.text(blobURI, field: "blob_uri")
+        try StoreValidation.metadataText(metadata, field: "metadata")
+    }
+}
+
+extension SearchFilter {
+    public func validateText() throws(StoreError) {
+        try StoreValidation.texts(documentIds ?? [], field: "filter.document_ids")
+        for (key, condition) in metadata {
+            try StoreValidation.text(key, field: "filter.metadata")
+            switch condition {
+            case .equals(let v): try StoreValidation.metadataText(["": v], field: "filter.metadata.\(key)")
+            case .isIn(let vs): try StoreValidation.metadataText(["": .array(vs)], field: "filter.metadata.\(key)")
+            }
+        }
+    }
+}
+
+extension StoreValidation {
+    /// NUL anywhere in a JSON value's keys or strings.
+    public static func metadataText(_ m: [String: JSONValue], field: String) throws(StoreError) {
+        func walk(_ v: JSONValue) -> Bool {
+            switch v {
+            case .string(let s): return s.utf8.contains(0)
+            case .array(let a): return a.contains(where: walk)
+            case .object(let o): return o.contains { $0.key.utf8.contains(0) || walk($0.value) }
+            default: return false
+            }
+        }
+        if walk(.object(m)) { throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)") }
+    }
 }

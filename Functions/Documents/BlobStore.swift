@@ -1,5 +1,6 @@
 import Foundation
 import Ingestion
+import Tenancy
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -15,7 +16,7 @@ import Darwin
 /// path removes the blob it just wrote when the store answers that the bytes were a duplicate.
 public protocol BlobStore: Sendable {
     /// Stores `bytes` durably: when this returns, the blob survives a crash or a power cut.
-    func write(org: String, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef
+    func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef
     /// The bytes of a blob this store wrote.
     func read(uri: String) throws(BlobStoreError) -> [UInt8]
     /// Removes a blob; removing one that is not there is not an error.
@@ -86,11 +87,11 @@ public struct FileBlobStore: BlobStore {
         return "~" + SHA256.hex(org)
     }
 
-    public func write(org: String, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef {
+    public func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef {
         guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
             throw .invalidURI("sha256 must be 64 lower-case hex digits")
         }
-        let folder = root + "/" + Self.folderName(org: org)
+        let folder = root + "/" + Self.folderName(org: org.rawValue)
         try Self.makeDirectoryDurably(folder)
         let id = Self.randomHex(8)
         let final = folder + "/" + sha256 + "-" + id

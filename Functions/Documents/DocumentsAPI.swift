@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Ingestion
 import LambdaEvents
+import Tenancy
 
 /// What a request needs from the platform, given per invocation by the handler: how to ask
 /// the worker for a job at once (Lambda `InvocationType=Event`), and where to report problems
@@ -26,7 +27,7 @@ public struct RequestHooks: Sendable {
 /// | route | answer |
 /// |---|---|
 /// | `POST /v1/documents` | 202 `AcceptedBody` (document + `ingest` job committed), 200 for bytes the org already has (no new job); 400 malformed, 413 too large, 415 unsupported type, 422 unreadable content, bad title or metadata |
-/// | `GET /v1/documents?limit=&cursor=&status=` | 200 `DocumentListBody`; `limit` 1-100 (default 20); `status` one of pending, ready, failed, deleted (without it, deleted documents are left out) |
+/// | `GET /v1/documents?limit=&cursor=&status=&counts=` | 200 `DocumentListBody`; `limit` 1-100 (default 20); `status` one of pending, ready, failed, deleted (without it, deleted documents are left out); `counts=true` adds the org's document count per status |
 /// | `GET /v1/documents/{id}` | 200 `DocumentDetailBody`; a soft-deleted document still answers (status `deleted`) until the worker's `delete` job purges it, then 404 |
 /// | `GET /v1/documents/{id}/versions` | 200 `VersionListBody` |
 /// | `DELETE /v1/documents/{id}` | 202 `AcceptedBody` (gone from search at once, `delete` job queued); 200 when already deleted |
@@ -52,7 +53,7 @@ public struct DocumentsAPI: Sendable {
 
     /// `POST /v1/documents`.
     public func createDocument(_ request: APIGatewayV2Request, hooks: RequestHooks) async throws -> APIGatewayV2Response {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let input = try UploadInput.from(request, maxBytes: configuration.maxUploadBytes)
         let outcome = try uploads.upload(org: org, input)
         for w in outcome.warnings { hooks.warn(w, ["document_id": outcome.document.id]) }
@@ -65,7 +66,7 @@ public struct DocumentsAPI: Sendable {
 
     /// `GET /v1/documents`.
     public func listDocuments(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         var limit = Self.defaultPageSize
         if let raw = request.query("limit") {
             guard let n = Int(raw.trimmingCharacters(in: .whitespaces)), (1...Self.maxPageSize).contains(n) else {
@@ -90,13 +91,21 @@ public struct DocumentsAPI: Sendable {
             }
             cursor = raw
         }
+        var counts: [DocumentStatus: Int]?
+        if let raw = request.query("counts") {
+            switch raw.lowercased() {
+            case "true", "1": counts = try store.documentCounts(org: org)
+            case "false", "0", "": break
+            default: throw APIError.unprocessable("counts must be true or false, not `\(raw)`.", details: ["field": "counts"])
+            }
+        }
         let page = try store.listDocuments(org: org, status: status, limit: limit, cursor: cursor)
-        return Self.json(DocumentListBody(page))
+        return Self.json(DocumentListBody(page, counts: counts))
     }
 
     /// `GET /v1/documents/{id}`.
     public func getDocument(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let id = try Self.id(request)
         guard let detail = try store.documentDetail(org: org, id: id) else { throw Self.noDocument(id) }
         return Self.json(DocumentDetailBody(detail))
@@ -104,7 +113,7 @@ public struct DocumentsAPI: Sendable {
 
     /// `GET /v1/documents/{id}/versions`.
     public func listVersions(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let id = try Self.id(request)
         guard try store.document(org: org, id: id) != nil else { throw Self.noDocument(id) }
         return Self.json(VersionListBody(documentId: id, versions: try store.versions(org: org, documentId: id)))
@@ -112,7 +121,7 @@ public struct DocumentsAPI: Sendable {
 
     /// `DELETE /v1/documents/{id}`.
     public func deleteDocument(_ request: APIGatewayV2Request, hooks: RequestHooks) async throws -> APIGatewayV2Response {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let id = try Self.id(request)
         let job = NewJob(orgId: org, type: .delete, documentId: id, idempotencyKey: "delete:\(id)")
         if let deleted = try store.softDeleteDocument(org: org, id: id, job: job) {
@@ -126,7 +135,7 @@ public struct DocumentsAPI: Sendable {
 
     /// `GET /v1/jobs/{id}`.
     public func getJob(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let id = try Self.id(request, what: "job")
         guard let job = try store.job(org: org, id: id) else { throw APIError.notFound("No job \(id).") }
         return Self.json(JobBody(job))

@@ -181,15 +181,25 @@ public struct AcceptedBody: Encodable, Sendable {
 /// ```
 public struct DocumentListBody: Encodable, Sendable {
     public var page: Page<Document>
+    /// With `?counts=true`: every status, 0 included, so a client waiting for its uploads reads
+    /// `pending` without asking for each document.
+    public var counts: [DocumentStatus: Int]?
 
-    public init(_ page: Page<Document>) { self.page = page }
+    public init(_ page: Page<Document>, counts: [DocumentStatus: Int]? = nil) {
+        self.page = page
+        self.counts = counts
+    }
 
-    enum Keys: String, CodingKey { case documents, next_cursor }
+    enum Keys: String, CodingKey { case documents, next_cursor, counts }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(page.items.map(DocumentBody.init), forKey: .documents)
         try c.encode(page.nextCursor, forKey: .next_cursor)
+        if let counts {
+            let all = Dictionary(uniqueKeysWithValues: DocumentStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) })
+            try c.encode(all, forKey: .counts)
+        }
     }
 }
 
@@ -220,9 +230,9 @@ public struct VersionListBody: Encodable, Sendable {
 /// within seconds instead of at the next queue drain: `{"job_id": "…", "org_id": "…"}`.
 public struct WorkerRequest: Codable, Sendable, Equatable {
     public var jobId: String
-    public var orgId: String
+    public var orgId: OrgID
 
-    public init(jobId: String, orgId: String) {
+    public init(jobId: String, orgId: OrgID) {
         self.jobId = jobId
         self.orgId = orgId
     }

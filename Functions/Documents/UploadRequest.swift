@@ -67,8 +67,21 @@ public struct UploadInput: Sendable {
         }
         var metadata: [String: JSONValue] = [:]
         if let text = request.query("metadata") { metadata = try parseMetadata(Array(text.utf8)) }
-        return UploadInput(bytes: Array(data), declaredContentType: contentType, filename: filename,
-                           title: request.query("title"), metadata: metadata)
+        return try UploadInput(bytes: Array(data), declaredContentType: contentType, filename: filename,
+                               title: request.query("title"), metadata: metadata).refusingNUL()
+    }
+
+    /// A NUL in the file name, the title or the metadata is refused (422 naming the field), not
+    /// cleaned: each reaches the store, and the file name reaches a path. (A NUL byte in the
+    /// document itself makes it binary: `ContentSniffer` answers 415.)
+    func refusingNUL() throws(APIError) -> UploadInput {
+        for (field, value) in [("filename", filename), ("title", title)] where value?.utf8.contains(0) == true {
+            throw APIError.invalidField(field, "`\(field)` contains a NUL character (U+0000).")
+        }
+        if let field = APIGatewayV2Request.fieldHoldingNUL(.object(metadata), path: "metadata") {
+            throw APIError.invalidField(field, "`\(field)` contains a NUL character (U+0000).")
+        }
+        return self
     }
 
     static func fromMultipart(_ body: [UInt8], contentType: String, maxBytes: Int) throws(APIError) -> UploadInput {
@@ -110,8 +123,8 @@ public struct UploadInput: Sendable {
         guard let file else {
             throw APIError.badRequest("The form has no `file` field: send the document as the part named file.", code: "missing_file")
         }
-        return UploadInput(bytes: Array(file.body), declaredContentType: file.contentType, filename: file.filename,
-                           title: title, metadata: metadata)
+        return try UploadInput(bytes: Array(file.body), declaredContentType: file.contentType, filename: file.filename,
+                               title: title, metadata: metadata).refusingNUL()
     }
 
     /// A JSON object of at most `StoreValidation.maxMetadataBytes` (as stored); 422 otherwise.

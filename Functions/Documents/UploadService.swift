@@ -40,9 +40,6 @@ public struct UploadService: Sendable {
     /// - Throws: `APIError` for what the caller can fix (415 type, 422 content or title) and
     ///   for a blob store that cannot write (503); `StoreError` from the store, unmapped.
     public func upload(org: OrgID, _ input: UploadInput) throws -> Outcome {
-        do { try StoreValidation.org(org) } catch {
-            throw APIError.unauthorized("The token's `org_id` claim must be 1-200 bytes.")
-        }
         let format: DocumentFormat
         do {
             format = try ContentSniffer.sniff(input.bytes, declaredContentType: input.declaredContentType, filename: input.filename)

@@ -3,6 +3,7 @@ import FunctionRuntime
 import FunctionServices
 import Generation
 import LambdaEvents
+import Tenancy
 import Retrieval
 
 /// `POST /v1/generate`: a grounded answer with validated `[n]` citations, from the configured
@@ -33,7 +34,7 @@ struct Generate: HTTPFunction {
         let names = generator.providerNames
         routes = HTTPRoutes([
             "POST /v1/generate": { request, invocation in
-                let org = try request.requireClaim("org_id")
+                let org = try request.orgID()
                 let body = try GenerateRequest.parse(try request.jsonBody(), limits: limits, providers: names)
                 let deadline = ContinuousClock.now + invocation.remainingTime
                 return .json(try await ErrorMapping.mapping {

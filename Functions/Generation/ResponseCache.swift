@@ -1,5 +1,6 @@
 import Foundation
 import Ingestion
+import Tenancy
 
 /// Answers a warm process has given, for the same question over the same context: a model
 /// call costs seconds and money, a lookup microseconds. Bounded by a TTL and an entry count
@@ -54,14 +55,14 @@ actor ResponseCache {
 
     /// The key: a hash of everything the answer depends on. Chunk contents are in it, not just
     /// ids, since a caller's chunk (or a re-indexed one) can change under the same id.
-    static func key(org: String, query: String, language: Language, chunks: [ContextChunk], provider: String?,
+    static func key(org: OrgID, query: String, language: Language, chunks: [ContextChunk], provider: String?,
                     templates: String, maxTokens: Int, temperature: Double) -> String {
         var h = SHA256()
         func add(_ s: String) {
             h.update(Array(s.utf8))
             h.update([0])
         }
-        add(org); add(query); add(language.rawValue); add(provider ?? "-"); add(templates)
+        add(org.rawValue); add(query); add(language.rawValue); add(provider ?? "-"); add(templates)
         add(String(maxTokens)); add(String(temperature))
         for c in chunks { add(c.chunkId); add(c.content) }
         return h.finalize().map { String(format: "%02x", $0) }.joined()

@@ -3,6 +3,7 @@ import DocumentStore
 import Foundation
 import Ingestion
 import LambdaEvents
+import Tenancy
 
 /// The re-embed routes of the `reembed` function. The tenant is the `org_id` claim; another
 /// org's document is a 404.
@@ -25,7 +26,7 @@ public struct ReembedAPI: Sendable {
     }
 
     public func reembedDocument(_ request: APIGatewayV2Request) throws -> Result {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let id = try DocumentsAPI.id(request)
         let params = try ReembedParameters.parse(try Self.optionalBody(request))
         try planner.checkModel(params)
@@ -41,7 +42,7 @@ public struct ReembedAPI: Sendable {
     }
 
     public func reembedAll(_ request: APIGatewayV2Request) throws -> Result {
-        let org = try request.requireClaim("org_id")
+        let org = try request.orgID()
         let body = try Self.optionalBody(request)
         let params = try ReembedParameters.parse(body, extraFields: ["scope"])
         try planner.checkModel(params)

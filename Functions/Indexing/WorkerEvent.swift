@@ -1,4 +1,5 @@
 import LambdaEvents
+import Tenancy
 
 /// What started an invocation of the worker, besides HTTP.
 ///
@@ -11,7 +12,7 @@ import LambdaEvents
 public enum WorkerEvent: Sendable, Equatable {
     case drain
     case staleScan
-    case job(id: String, org: String)
+    case job(id: String, org: OrgID)
 
     public struct Unknown: Error, CustomStringConvertible {
         public let description: String
@@ -25,7 +26,10 @@ public enum WorkerEvent: Sendable, Equatable {
             return .drain
         case .other(let value):
             if let task = value["task"]?.stringValue { return try from(task: task) }
-            if let id = value["job_id"]?.stringValue, let org = value["org_id"]?.stringValue { return .job(id: id, org: org) }
+            if let id = value["job_id"]?.stringValue, let raw = value["org_id"]?.stringValue {
+                guard let org = OrgID(raw) else { throw Unknown(description: "The event's `org_id` is not a valid org id (\(OrgID.rule)).") }
+                return .job(id: id, org: org)
+            }
             throw Unknown(description: "The worker takes {\"task\": \"drain\" | \"stale_scan\"} or {\"job_id\", \"org_id\"}; got \(Self.shape(value)).")
         case .http:
             throw Unknown(description: "HTTP events are routed, not worker events.")

@@ -28,13 +28,15 @@ extension PostgresStore {
     }
 
     public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        try StoreValidation.text(model, field: "model")
+        try filter.validateText()
         guard k > 0 else { return [] }
         guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
         guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
         // No transaction: a warm query is one round trip (the dimension is remembered, ef_search
         // stays set on the session), where BEGIN, lookup, set_config and COMMIT made it five.
         return try run { c in
-            let dimensionKey = org + "\u{0}" + model
+            let dimensionKey = org.rawValue + "\u{0}" + model
             let dim: Int
             if let known = dimensions.withLock({ $0[dimensionKey] }) {
                 dim = known
@@ -134,6 +136,8 @@ extension PostgresStore {
     }
 
     public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        try StoreValidation.text(query, field: "query")
+        try filter.validateText()
         var seen = Set<String>()
         let terms = Array(TextFolding.terms(query).filter { seen.insert($0).inserted }.prefix(keywordRanking.maxTerms))
         guard k > 0, !terms.isEmpty else { return [] }

@@ -112,7 +112,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     static func document(_ r: PostgresRow) throws -> Document {
         Document(
-            id: try r.string("id"), orgId: try r.string("org_id"), title: try r.string("title"), filename: try r.string("filename"),
+            id: try r.string("id"), orgId: OrgID(stored: try r.string("org_id")), title: try r.string("title"), filename: try r.string("filename"),
             mimeType: try r.string("mime_type"), bytes: Int(try r.int("bytes")), sha256: try r.string("sha256"),
             blobURI: try r.string("blob_uri"), metadata: StoreValidation.decodeObject(try r.string("metadata")),
             status: DocumentStatus(rawValue: try r.string("status")) ?? .pending, createdAt: try r.date("created_at"),
@@ -121,7 +121,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     static func version(_ r: PostgresRow) throws -> DocVersion {
         DocVersion(
-            id: try r.string("id"), orgId: try r.string("org_id"), documentId: try r.string("document_id"),
+            id: try r.string("id"), orgId: OrgID(stored: try r.string("org_id")), documentId: try r.string("document_id"),
             embedModel: try r.string("embed_model"), dim: Int(try r.int("dim")), chunkSize: Int(try r.int("chunk_size")),
             chunkOverlap: Int(try r.int("chunk_overlap")), chunkerVersion: try r.string("chunker_version"),
             sourceSha256: try r.string("source_sha256"), state: VersionState(rawValue: try r.string("state")) ?? .failed,
@@ -129,14 +129,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     static func chunk(_ r: PostgresRow) throws -> Chunk {
-        Chunk(id: try r.string("id"), orgId: try r.string("org_id"), documentId: try r.string("document_id"),
+        Chunk(id: try r.string("id"), orgId: OrgID(stored: try r.string("org_id")), documentId: try r.string("document_id"),
               versionId: try r.string("version_id"), index: Int(try r.int("chunk_index")), content: try r.string("content"),
               contentSha256: try r.string("content_sha256"), tokenCount: Int(try r.int("token_count")),
               charStart: Int(try r.int("char_start")), charEnd: Int(try r.int("char_end")))
     }
 
     static func job(_ r: PostgresRow) throws -> Job {
-        Job(id: try r.string("id"), orgId: try r.string("org_id"), type: JobType(rawValue: try r.string("type")) ?? .ingest,
+        Job(id: try r.string("id"), orgId: OrgID(stored: try r.string("org_id")), type: JobType(rawValue: try r.string("type")) ?? .ingest,
             documentId: try optString(r, "document_id"), versionId: try optString(r, "version_id"),
             idempotencyKey: try optString(r, "idempotency_key"), params: StoreValidation.decodeObject(try r.string("params")),
             status: JobStatus(rawValue: try r.string("status")) ?? .failed, attempts: Int(try r.int("attempts")),
@@ -196,7 +196,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     // MARK: Documents
 
     public func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
-        try StoreValidation.org(new.orgId)
+        try new.validateText()
         let metadata = try StoreValidation.metadata(new.metadata)
         if let job, job.orgId != new.orgId { throw .invalidInput(field: "job.org_id", reason: "must be the document's org") }
         let id = StoreValidation.newId()
@@ -226,14 +226,16 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func document(org: OrgID, id: String) throws(StoreError) -> Document? {
-        try run { c in
+        try StoreValidation.text(id, field: "id")
+        return try run { c in
             try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.id = $2", [.text(org), .text(id)])
                 .first.map(Self.document)
         }
     }
 
     public func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
-        try tx { c in
+        try StoreValidation.text(id, field: "id")
+        return try tx { c in
             guard let row = try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.id = $2",
                                         [.text(org), .text(id)]).first else { return nil }
             let doc = try Self.document(row)
@@ -250,6 +252,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
+        try StoreValidation.text(cursor, field: "cursor")
         let limit = max(1, min(limit, 1000))
         var sql = "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1"
         var params: [PostgresValue] = [.text(org)]
@@ -273,8 +276,19 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return Page(items: page, nextCursor: next)
     }
 
+    public func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int] {
+        try run { c in
+            var out: [DocumentStatus: Int] = [:]
+            for row in try c.query("SELECT status, count(*) AS n FROM documents WHERE org_id = $1 GROUP BY status", [.text(org)]) {
+                if let s = DocumentStatus(rawValue: try row.string("status")) { out[s] = Int(try row.int("n")) }
+            }
+            return out
+        }
+    }
+
     public func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
-        try tx { c in
+        try StoreValidation.text(id, field: "id")
+        return try tx { c in
             let n = try c.execute("""
                 UPDATE documents SET status = 'deleted', deleted_at = \(Self.now), updated_at = \(Self.now)
                 WHERE org_id = $1 AND id = $2 AND deleted_at IS NULL
@@ -292,7 +306,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
-        try run { c in try c.execute("DELETE FROM documents WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]) == 1 }
+        try StoreValidation.text(id, field: "id")
+        return try run { c in try c.execute("DELETE FROM documents WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]) == 1 }
     }
 
     public func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
@@ -365,18 +380,21 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
-        try run { c in try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.version) }
+        try StoreValidation.text(id, field: "id")
+        return try run { c in try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.version) }
     }
 
     public func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
-        try run { c in
+        try StoreValidation.text(documentId, field: "document_id")
+        return try run { c in
             try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND document_id = $2 ORDER BY created_at DESC, id DESC",
                         [.text(org), .text(documentId)]).map(Self.version)
         }
     }
 
     public func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
-        try tx { c in
+        try StoreValidation.text(id, field: "id")
+        return try tx { c in
             let n = try c.execute("UPDATE doc_versions SET state = 'failed', error = $1 WHERE org_id = $2 AND id = $3 AND state = 'indexing'",
                                   [.text(String(error.prefix(4000))), .text(org), .text(id)])
             guard n == 1 else {
@@ -393,7 +411,8 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
-        try tx { c in
+        try StoreValidation.text(id, field: "id")
+        return try tx { c in
             // Lock the document first: concurrent flips of one document serialise here.
             guard let row = try c.query("""
                 SELECT v.*, d.deleted_at IS NOT NULL AS doc_deleted FROM doc_versions v JOIN documents d ON d.id = v.document_id
@@ -413,6 +432,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     // MARK: Chunks
 
     public func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
+        try StoreValidation.text(versionId, field: "version_id")
         guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
         guard v.state == .indexing else { throw .conflict("version \(versionId) is \(v.state.rawValue); chunks go into an indexing version") }
         for (i, c) in chunks.enumerated() { try StoreValidation.vector(c.vector, dim: v.dim, field: "chunks[\(i)].vector") }
@@ -444,13 +464,15 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
-        try run { c in
+        try StoreValidation.text(versionId, field: "version_id")
+        return try run { c in
             try c.query("SELECT * FROM doc_chunks WHERE org_id = $1 AND version_id = $2 ORDER BY chunk_index", [.text(org), .text(versionId)])
                 .map(Self.chunk)
         }
     }
 
     public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
+        try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [] }
         let rows = try run { c in
             try c.query("SELECT * FROM doc_chunks WHERE org_id = $1 AND id IN (SELECT jsonb_array_elements_text($2))",
@@ -461,6 +483,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
+        try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [:] }
         return try run { c in
             var titles: [String: String] = [:]
@@ -540,12 +563,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
     }
 
     public func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
-        try StoreValidation.org(new.orgId)
         return try tx { c in try Self.insertJob(c, new) }
     }
 
     public func job(org: OrgID, id: String) throws(StoreError) -> Job? {
-        try run { c in try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.job) }
+        try StoreValidation.text(id, field: "id")
+        return try run { c in try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.job) }
     }
 
     public func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
@@ -618,4 +641,9 @@ public final class PostgresStore: Store, @unchecked Sendable {
                 """, [message, .double(backoff.delay(afterAttempt: j.attempts)), .text(jobId)])[0])
         }
     }
+}
+
+extension PostgresValue {
+    /// A tenant travels as its text.
+    package static func text(_ org: OrgID) -> PostgresValue { .text(org.rawValue) }
 }

@@ -4,6 +4,7 @@ import FunctionRuntime
 import FunctionServices
 import IntentRouting
 import LambdaEvents
+import Tenancy
 
 /// `POST /v1/route`: the intent router over the action catalog (`ROUTE_CATALOG`, `ROUTE_RULES`,
 /// `ROUTE_SETTINGS`, defaults under `config/routing/`). The catalog's seed vectors are read at
@@ -29,6 +30,7 @@ struct Route: HTTPFunction {
         logger.info("route catalog loaded: \(host.stats.actions) actions, \(host.stats.lastLoad)")
         routes = HTTPRoutes([
             "POST /v1/route": { request, context in
+                _ = try request.validatedOrgIDIfPresent()
                 let input = try RouteInput.parse(try request.jsonBody())
                 var result = try await ErrorMapping.mapping {
                     try await host.route(input.text, requestId: input.requestId ?? context.requestId)

@@ -71,12 +71,14 @@ final class VectorCache: @unchecked Sendable {
 
 extension SQLiteStore {
     public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        try StoreValidation.text(model, field: "model")
+        try filter.validateText()
         guard k > 0 else { return [] }
         guard !query.isEmpty else { throw .invalidInput(field: "query", reason: "the vector is empty") }
         guard query.allSatisfy(\.isFinite) else { throw .invalidInput(field: "query", reason: "the vector holds NaN or infinity") }
         let entry = try read { db -> VectorCache.Entry in
             let generation = try Self.searchGeneration(db)
-            let key = org + "\u{0}" + model
+            let key = org.rawValue + "\u{0}" + model
             if let cached = vectorCache.get(key, generation: generation) { return cached }
             let e = try Self.loadVectors(db, org: org, model: model, generation: generation, exactScanRows: exactScanRows)
             vectorCache.put(key, e)
@@ -212,6 +214,8 @@ extension SQLiteStore {
     }
 
     public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+        try StoreValidation.text(query, field: "query")
+        try filter.validateText()
         let folded = Array(TextFolding.terms(query).prefix(64))
         guard k > 0, !folded.isEmpty else { return [] }
         return try read { db in

@@ -158,7 +158,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
-        try StoreValidation.org(new.orgId)
+        try new.validateText()
         let metadata = try StoreValidation.metadata(new.metadata)
         if let job, job.orgId != new.orgId { throw .invalidInput(field: "job.org_id", reason: "must be the document's org") }
         return try write { db in
@@ -183,14 +183,16 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func document(org: OrgID, id: String) throws(StoreError) -> Document? {
-        try read { db in
+        try StoreValidation.text(id, field: "id")
+        return try read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.id = ?", arguments: [org, id])
                 .map(Self.document)
         }
     }
 
     public func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
-        try read { db in
+        try StoreValidation.text(id, field: "id")
+        return try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.id = ?",
                                              arguments: [org, id]) else { return nil }
             let doc = Self.document(row)
@@ -206,6 +208,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
+        try StoreValidation.text(cursor, field: "cursor")
         let limit = max(1, min(limit, 1000))
         var sql = "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ?"
         var args: [any DatabaseValueConvertible] = [org]
@@ -228,8 +231,19 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         return Page(items: page, nextCursor: next)
     }
 
+    public func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int] {
+        try read { db in
+            var out: [DocumentStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM documents WHERE org_id = ? GROUP BY status", arguments: [org]) {
+                if let s = DocumentStatus(rawValue: row["status"]) { out[s] = row["n"] }
+            }
+            return out
+        }
+    }
+
     public func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
-        try write { db in
+        try StoreValidation.text(id, field: "id")
+        return try write { db in
             let now = Self.ms(Date())
             try db.execute(sql: "UPDATE documents SET status = 'deleted', deleted_at = ?, updated_at = ? WHERE org_id = ? AND id = ? AND deleted_at IS NULL",
                            arguments: [now, now, org, id])
@@ -247,7 +261,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
-        try write { db in
+        try StoreValidation.text(id, field: "id")
+        return try write { db in
             // Vectors and chunks go by cascade; FTS rows by trigger.
             try db.execute(sql: "DELETE FROM documents WHERE org_id = ? AND id = ?", arguments: [org, id])
             let deleted = db.changesCount == 1
@@ -301,18 +316,21 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.version) }
+        try StoreValidation.text(id, field: "id")
+        return try read { db in try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.version) }
     }
 
     public func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
-        try read { db in
+        try StoreValidation.text(documentId, field: "document_id")
+        return try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND document_id = ? ORDER BY created_at DESC, id DESC",
                              arguments: [org, documentId]).map(Self.version)
         }
     }
 
     public func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
-        try write { db in
+        try StoreValidation.text(id, field: "id")
+        return try write { db in
             try db.execute(sql: "UPDATE doc_versions SET state = 'failed', error = ? WHERE org_id = ? AND id = ? AND state = 'indexing'",
                            arguments: [String(error.prefix(4000)), org, id])
             guard db.changesCount == 1 else {
@@ -330,7 +348,8 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
-        try write { db in
+        try StoreValidation.text(id, field: "id")
+        return try write { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT v.*, d.deleted_at AS doc_deleted FROM doc_versions v JOIN documents d ON d.id = v.document_id
                 WHERE v.org_id = ? AND v.id = ?
@@ -365,6 +384,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
+        try StoreValidation.text(versionId, field: "version_id")
         guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
         guard v.state == .indexing else { throw .conflict("version \(versionId) is \(v.state.rawValue); chunks go into an indexing version") }
         for (i, c) in chunks.enumerated() { try StoreValidation.vector(c.vector, dim: v.dim, field: "chunks[\(i)].vector") }
@@ -388,12 +408,14 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
-        try read { db in
+        try StoreValidation.text(versionId, field: "version_id")
+        return try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM doc_chunks WHERE org_id = ? AND version_id = ? ORDER BY chunk_index", arguments: [org, versionId]).map(Self.chunk)
         }
     }
 
     public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
+        try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [] }
         return try read { db in
             // `+org_id`: without it SQLite walks the (org_id, content_sha256) index, every chunk of
@@ -406,6 +428,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
+        try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [:] }
         return try read { db in
             var titles: [String: String] = [:]
@@ -488,12 +511,12 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     }
 
     public func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
-        try StoreValidation.org(new.orgId)
         return try write { db in try Self.insertJob(db, new) }
     }
 
     public func job(org: OrgID, id: String) throws(StoreError) -> Job? {
-        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.job) }
+        try StoreValidation.text(id, field: "id")
+        return try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.job) }
     }
 
     public func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {

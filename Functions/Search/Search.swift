@@ -2,6 +2,7 @@ import Embeddings
 import FunctionRuntime
 import FunctionServices
 import LambdaEvents
+import Tenancy
 import Retrieval
 
 /// `POST /v1/search`: hybrid dense + keyword retrieval over the caller's org (the `org_id`
@@ -17,7 +18,7 @@ struct Search: HTTPFunction {
             otherModels: NativeModelFallback.provider(configured: services.embedding))
         routes = HTTPRoutes([
             "POST /v1/search": { request, _ in
-                let org = try request.requireClaim("org_id")
+                let org = try request.orgID()
                 let query = try SearchRequest.parse(try request.jsonBody())
                 return .json(try await ErrorMapping.mapping { try await searcher.search(org: org, query) })
             },

@@ -38,6 +38,7 @@ public struct HTTPRoutes: Sendable {
 
     public func respond(to request: APIGatewayV2Request, context: InvocationContext) async -> APIGatewayV2Response {
         do {
+            try request.refuseNULParameters()
             if let handler = byKey[request.routeKey] {
                 return try await handler(request, context)
             }

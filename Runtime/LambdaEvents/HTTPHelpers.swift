@@ -49,7 +49,43 @@ extension APIGatewayV2Request {
         guard let value = try? JSONValue.parse(Array(data)) else {
             throw APIError.badRequest("The body is not valid JSON.", code: "invalid_json")
         }
+        if let field = Self.fieldHoldingNUL(value) {
+            throw APIError.invalidField(field, "`\(field)` contains a NUL character (U+0000), which no field may hold.")
+        }
         return value
+    }
+
+    /// The path (`filter.metadata.team`, `document_ids[2]`) of the first key or string in `value`
+    /// that holds U+0000. SQLite and libpq read strings as C strings, so a NUL would cut an id or
+    /// a filter value short and match another row; no field of this API has a use for one.
+    public static func fieldHoldingNUL(_ value: JSONValue, path: String = "") -> String? {
+        switch value {
+        case .string(let s): return s.utf8.contains(0) ? (path.isEmpty ? "body" : path) : nil
+        case .array(let a):
+            for (i, v) in a.enumerated() { if let f = fieldHoldingNUL(v, path: "\(path)[\(i)]") { return f } }
+            return nil
+        case .object(let o):
+            for key in o.keys.sorted() {
+                let sub = path.isEmpty ? key : "\(path).\(key)"
+                if key.utf8.contains(0) { return path.isEmpty ? "body" : path }
+                if let f = fieldHoldingNUL(o[key]!, path: sub) { return f }
+            }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// A 400 naming the first path or query parameter that holds U+0000 (decoded: `%00`), so no
+    /// id, cursor or filter from the URL reaches a store or a file name with one.
+    public func refuseNULParameters() throws(APIError) {
+        for (name, value) in (pathParameters ?? [:]).sorted(by: { $0.key < $1.key }) where value.utf8.contains(0) {
+            throw APIError.invalidField(name, "The path parameter `\(name)` contains a NUL character (U+0000).", malformed: true)
+        }
+        for (name, value) in (queryStringParameters ?? [:]).sorted(by: { $0.key < $1.key })
+        where value.utf8.contains(0) || name.utf8.contains(0) {
+            throw APIError.invalidField(name, "The query parameter `\(name)` contains a NUL character (U+0000).", malformed: true)
+        }
+        if rawPath.utf8.contains(0) { throw APIError.badRequest("The request path contains a NUL character (U+0000).") }
     }
 
     /// The body decoded as JSON into `T`. A missing, malformed or mistyped body is a 400 that
@@ -60,6 +96,9 @@ extension APIGatewayV2Request {
         if let contentType = header("content-type")?.lowercased(), !contentType.isEmpty,
            !contentType.contains("json") {
             throw APIError.unsupportedMediaType("Send the body as application/json, not \(contentType).")
+        }
+        if let value = try? JSONValue.parse(Array(data)), let field = Self.fieldHoldingNUL(value) {
+            throw APIError.invalidField(field, "`\(field)` contains a NUL character (U+0000), which no field may hold.")
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)

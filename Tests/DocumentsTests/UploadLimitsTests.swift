@@ -27,8 +27,8 @@ import TestSupport
             #expect(r.status == 401, "\(route)")
             #expect(r.errorMessage?.contains("org_id") == true)
         }
-        // An org id the store cannot take is no tenant either.
-        try expectRefused(await h.upload(.file("x"), org: String(repeating: "o", count: 201)), 401, "unauthorized", h)
+        // A signed but malformed org id is no tenant either: 403 before any store or blob call.
+        try expectRefused(await h.upload(.file("x"), org: String(repeating: "o", count: 129)), 403, "invalid_tenant", h)
     }
 
     @Test func overTheLimitIs413() async throws {

@@ -114,13 +114,13 @@ struct WorkerHarness: Sendable {
     }
 
     @discardableResult
-    func upload(_ text: String, org: String = "acme", title: String? = nil, filename: String = "doc.txt",
+    func upload(_ text: String, org: OrgID = "acme", title: String? = nil, filename: String = "doc.txt",
                 contentType: String = "text/plain") throws -> UploadService.Outcome {
         try upload(Array(text.utf8), org: org, title: title, filename: filename, contentType: contentType)
     }
 
     @discardableResult
-    func upload(_ bytes: [UInt8], org: String = "acme", title: String? = nil, filename: String, contentType: String) throws -> UploadService.Outcome {
+    func upload(_ bytes: [UInt8], org: OrgID = "acme", title: String? = nil, filename: String, contentType: String) throws -> UploadService.Outcome {
         try uploads.upload(org: org, UploadInput(bytes: bytes, declaredContentType: contentType, filename: filename, title: title))
     }
 }

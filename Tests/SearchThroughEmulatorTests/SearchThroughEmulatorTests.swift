@@ -87,5 +87,68 @@ import TestSupport
         #expect(leak.status == 200 && leak.hits.isEmpty)
         let leak2 = try await search(["query": "xin nghi phep leave", "limit": 100], token: globex)
         #expect(leak2.status == 200 && leak2.hits.isEmpty)
+
+        try await lookAlikeTenantsSeeNothing(emu, acmeIds: Array(ids.values))
+
+        // A NUL in a request string is refused naming the field; it never selects another row.
+        let docId = ids["Leave policy"]!
+        for (body, field) in [(["query": "leave\u{0}"], "query"), (["query": "leave", "filters": ["document_ids": [docId + "\u{0}x"]]], "filters.document_ids[0]"),
+                              (["query": "leave", "filters": ["metadata": ["dept": "hr\u{0}"]]], "filters.metadata.dept"),
+                              (["query": "leave", "filters": ["created_after": "2026-01-01\u{0}"]], "filters.created_after")] as [([String: Any], String)] {
+            let r = try await search(body)
+            let error = r.json["error"] as? [String: Any]
+            #expect([400, 422].contains(r.status) && (error?["details"] as? [String: Any])?["field"] as? String == field, "\(body): \(r.status) \(r.json)")
+        }
+        let nulId = try await emu.json("GET", "/v1/documents/\(docId)%00x", token: acme)
+        #expect([400, 404].contains(nulId.status) && !nulId.text.contains("Leave policy"), "\(nulId.status) \(nulId.text)")
+        // Dates: RFC 3339 or a 422 naming the field.
+        for bad in ["9999999-01-01", "2026-01-01T00:00:00+99:99", "2026-02-30", "2026-01-01T24:00:00Z", "2026-1-1"] {
+            let r = try await search(["query": "leave", "filters": ["created_after": bad]])
+            let error = r.json["error"] as? [String: Any]
+            #expect(r.status == 422 && (error?["details"] as? [String: Any])?["field"] as? String == "filters.created_after", "\(bad): \(r.json)")
+        }
+        for good in ["2000-01-01", "2000-01-01T00:00:00Z", "2000-01-01T07:00:00+07:00", "2000-01-01T00:00:00.5-01:30"] {
+            let r = try await search(["query": "leave", "filters": ["created_after": good]])
+            #expect(r.status == 200 && !r.hits.isEmpty, "\(good): \(r.json)")
+        }
+    }
+
+    /// Tokens signed with the right key whose `org_id` is a look-alike of `acme` (or not a string):
+    /// every endpoint refuses them (403 `invalid_tenant`, 401 for a null claim) or, where the
+    /// claim is a valid id of its own (`ACME`, `acm_`, `123`), answers as for an empty org. No
+    /// answer holds an id or a word of acme's documents.
+    func lookAlikeTenantsSeeNothing(_ emu: BundleEmulator, acmeIds: [String]) async throws {
+        let claims = [#""acme\u0000""#, #""acme\u0000x""#, #""acme ""#, #"" acme""#, #""ACME""#, #""acme\u200b""#, #""\u0430cme""#,
+                      #""acm%""#, #""acm_""#, #""acm*""#, #""*""#, #""%""#, #""../x""#, #""""#,
+                      #"["acme"]"#, "123", "null", "true", #"{"id":"acme"}"#]
+        let valid: Set<String> = [#""ACME""#, #""acm_""#, "123", "true"]
+        // The first id is named in the paths (a 404 repeats it); the others must never appear.
+        let secrets = Array(acmeIds.dropFirst()) + ["twelve days", "GlobalProtect", "gửi đơn cho quản lý"]
+        let id = acmeIds[0]
+        let calls: [(String, String, [String: Any]?)] = [
+            ("GET", "/v1/documents", nil), ("GET", "/v1/documents/\(id)", nil), ("GET", "/v1/documents/\(id)/versions", nil),
+            ("GET", "/v1/jobs/\(id)", nil), ("POST", "/v1/search", ["query": "leave days", "limit": 100]),
+            ("POST", "/v1/generate", ["query": "how many days of leave"]), ("POST", "/v1/documents/\(id)/reembed", nil),
+            ("POST", "/v1/route", ["text": "book a meeting room"]), ("DELETE", "/v1/documents/\(id)", nil),
+        ]
+        for claim in claims {
+            let token = try await emu.token(orgJSON: claim)
+            for (method, path, body) in calls {
+                let r = try await emu.json(method, path, token: token, body)
+                let code = (r.json["error"] as? [String: Any])?["code"] as? String
+                if valid.contains(claim) || (path == "/v1/route" && (claim == "null" || claim == #""""#)) {
+                    // The router needs no tenant: a missing one is no error there.
+                    #expect([200, 202, 404].contains(r.status), "\(claim) \(method) \(path): \(r.status) \(r.text)")
+                } else if claim == "null" || claim == #""""# {
+                    #expect(r.status == 401, "\(claim) \(method) \(path): \(r.status) \(r.text)")
+                } else {
+                    #expect(r.status == 403 && code == "invalid_tenant", "\(claim) \(method) \(path): \(r.status) \(r.text)")
+                }
+                for secret in secrets { #expect(!r.text.contains(secret), "\(claim) \(method) \(path) leaked \(secret)") }
+            }
+        }
+        // acme's documents are all still there.
+        let acme = try await emu.token(org: "acme")
+        for id in acmeIds { #expect(try await emu.json("GET", "/v1/documents/\(id)", token: acme).json["status"] as? String == "ready") }
     }
 }

@@ -303,6 +303,57 @@ import Testing
 
     // MARK: Bad input
 
+    /// SQLite and libpq take strings as C strings: `id + "\0x"` would be cut to `id` and select its
+    /// row. Every string a caller hands a store is refused with a NUL instead, on both stores.
+    @Test(arguments: Backend.allCases)
+    func aValueWithANULNeverMatchesAnotherRow(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        let (doc, version) = try Fixture.readyDocument(store, org: "acme", content: "leave policy days", chunks: [("leave policy days", [1, 0, 0, 0])])
+        func invalid(_ field: String, _ body: () throws -> Void) -> Bool {
+            do { try body(); return false } catch let e as StoreError {
+                if case .invalidInput(let f, _) = e { return f == field }
+                return false
+            } catch { return false }
+        }
+        let nul = "\u{0}x"
+        #expect(invalid("id") { _ = try store.document(org: "acme", id: doc.id + nul) })
+        #expect(invalid("id") { _ = try store.documentDetail(org: "acme", id: doc.id + nul) })
+        #expect(invalid("id") { _ = try store.softDeleteDocument(org: "acme", id: doc.id + nul, job: nil) })
+        #expect(invalid("id") { _ = try store.hardDeleteDocument(org: "acme", id: doc.id + nul) })
+        #expect(invalid("document_id") { _ = try store.versions(org: "acme", documentId: doc.id + nul) })
+        #expect(invalid("id") { _ = try store.version(org: "acme", id: version.id + nul) })
+        #expect(invalid("version_id") { _ = try store.chunks(org: "acme", versionId: version.id + nul) })
+        #expect(invalid("ids") { _ = try store.documentTitles(org: "acme", ids: [doc.id + nul]) })
+        #expect(invalid("cursor") { _ = try store.listDocuments(org: "acme", status: nil, limit: 10, cursor: "abc" + nul) })
+        #expect(invalid("query") { _ = try store.keywordSearch(org: "acme", query: "leave" + nul, k: 5, filter: SearchFilter()) })
+        #expect(invalid("filter.document_ids") {
+            _ = try store.keywordSearch(org: "acme", query: "leave", k: 5, filter: SearchFilter(documentIds: [doc.id + nul]))
+        })
+        #expect(invalid("filter.metadata.dept") {
+            _ = try store.denseSearch(org: "acme", model: "test-model", query: [1, 0, 0, 0], k: 5,
+                                      filter: SearchFilter(metadata: ["dept": .equals(.string("hr" + nul))]))
+        })
+        #expect(invalid("title") {
+            var d = Fixture.document(org: "acme", content: "another")
+            d.title = "t" + nul
+            _ = try store.createDocument(d, job: nil)
+        })
+        // The document is untouched and still found by its real id.
+        #expect(try store.document(org: "acme", id: doc.id)?.deletedAt == nil)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func documentCountsPerStatusAreTheOrgsOwn(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        _ = try Fixture.readyDocument(store, org: "acme", content: "ready one", chunks: [("a", [1, 0, 0, 0])])
+        _ = try store.createDocument(Fixture.document(org: "acme", content: "pending one"), job: nil)
+        _ = try store.createDocument(Fixture.document(org: "acme", content: "pending two"), job: nil)
+        _ = try store.createDocument(Fixture.document(org: "globex", content: "someone else's"), job: nil)
+        #expect(try store.documentCounts(org: "acme") == [.ready: 1, .pending: 2])
+        #expect(try store.documentCounts(org: "globex") == [.pending: 1])
+        #expect(try store.documentCounts(org: "initech").isEmpty)
+    }
+
     @Test(arguments: Backend.allCases)
     func badInputIsATypedError(_ backend: Backend) throws {
         let store = try backend.fresh().store
@@ -319,7 +370,6 @@ import Testing
         let huge: [String: JSONValue] = ["blob": .string(String(repeating: "x", count: 20_000))]
         #expect(invalid { _ = try store.createDocument(Fixture.document(org: "acme", content: "meta", metadata: huge), job: nil) })
         #expect(invalid { _ = try store.createVersion(org: "acme", Fixture.version(doc.id, dim: 0)) })
-        #expect(invalid { _ = try store.createDocument(Fixture.document(org: "", content: "no org"), job: nil) })
         #expect(invalid { _ = try store.denseSearch(org: "acme", model: "test-model", query: [], k: 5, filter: SearchFilter()) })
         #expect(invalid { _ = try store.denseSearch(org: "acme", model: "test-model", query: [.nan, 0, 0, 0], k: 5, filter: SearchFilter()) })
         try store.insertChunks(org: "acme", versionId: v.id, [Fixture.chunk(0, "ok", [1, 0, 0, 0])])

@@ -57,7 +57,16 @@ public final class BundleEmulator: @unchecked Sendable {
 
     /// A development JWT from `emulator token`, with the template's issuer and audience.
     public func token(org: String) async throws -> String {
-        let p = try ChildProcess(TestPaths.executable("emulator"), arguments: ["token", "--org", org, "--template", Self.template])
+        try await token(arguments: ["--org", org])
+    }
+
+    /// A token whose `org_id` claim is this raw JSON (`["acme"]`, `123`, `null`).
+    public func token(orgJSON: String) async throws -> String {
+        try await token(arguments: ["--org-json", orgJSON])
+    }
+
+    private func token(arguments: [String]) async throws -> String {
+        let p = try ChildProcess(TestPaths.executable("emulator"), arguments: ["token"] + arguments + ["--template", Self.template])
         p.closeStdin()
         guard let line = await p.readLine(timeout: 30), !line.isEmpty else {
             throw StartError(description: "emulator token failed: \(p.stderr.joined(separator: "\n"))")

@@ -35,6 +35,7 @@ struct GenerateBench: ParsableCommand {
                         "after manager approval", "trước ba ngày", "qua cổng nhân sự", "kèm hóa đơn"]
 
     func run() throws {
+        guard let org = OrgID(self.org) else { throw ValidationError("--org: not a valid org id (\(OrgID.rule))") }
         try? FileManager.default.removeItem(atPath: path)
         let store = try SQLiteStore(path: path, migrationsDirectory: migrations)
         try store.migrate()
@@ -81,7 +82,7 @@ struct GenerateBench: ParsableCommand {
             try store.insertChunks(org: org, versionId: v.id, new)
             _ = try store.publishVersion(org: org, id: v.id)
         }
-        print(String(format: "seeded %d chunks for org %@ in %.1f s", chunks, org, Date().timeIntervalSince(started)))
+        print(String(format: "seeded %d chunks for org %@ in %.1f s", chunks, org.rawValue, Date().timeIntervalSince(started)))
     }
 
     func normalized(_ v: [Float]) -> [Float] {

@@ -49,7 +49,10 @@ struct StoreBench: ParsableCommand {
     func measures(_ name: String) -> Bool { measure.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == name } }
 
     func run() throws {
-        if let seedOrg { return try seed(org: seedOrg) }
+        if let seedOrg {
+            guard let org = OrgID(seedOrg) else { throw ValidationError("--seed-org: not a valid org id (\(OrgID.rule))") }
+            return try seed(org: org)
+        }
         let data = DataSet(dim: dim, seed: 7)
         print("data: \(orgs) orgs x \(docsPerOrg) docs x \(chunksPerDoc) chunks (\(orgs * docsPerOrg * chunksPerDoc)) + one org of \(bigOrgChunks); dim \(dim)")
         let queryVectors = (0..<queries).map { _ in data.query() }
@@ -81,10 +84,10 @@ struct StoreBench: ParsableCommand {
             print("\n== \(kind)")
 
             // Bulk insert: the multi-tenant set, then the big org.
-            var orgVectors: [String: [(String, [Float])]] = [:]  // chunk id -> vector, for exact answers
+            var orgVectors: [OrgID: [(String, [Float])]] = [:]  // chunk id -> vector, for exact answers
             if kind == "postgres", let reuseSchema, let postgresURL {
                 let c = try PostgresConnection(url: postgresURL)
-                for org in ["org3", "big"] {
+                for org: OrgID in ["org3", "big"] {
                     orgVectors[org] = try c.query("SELECT chunk_id, embedding::text AS v FROM \(reuseSchema).chunk_embeddings WHERE org_id = $1",
                                                   [.text(org)]).map { (try $0.string("chunk_id"), Vectors.normalized(try $0.floats("v"))) }
                 }
@@ -93,7 +96,7 @@ struct StoreBench: ParsableCommand {
             var inserted = 0
             let started = Date()
             for o in 0..<orgs {
-                let org = "org\(o)"
+                let org: OrgID = "org\(o)"
                 for d in 0..<docsPerOrg {
                     try insertDocument(store, data: data, org: org, name: "\(org)-doc\(d)", chunks: chunksPerDoc, record: &orgVectors)
                     inserted += chunksPerDoc
@@ -111,11 +114,11 @@ struct StoreBench: ParsableCommand {
                          Double(bigDocs * chunksPerDoc) / bigSeconds))
             }
 
-            var exactAnswers: [String: [Set<String>]] = [:]
+            var exactAnswers: [OrgID: [Set<String>]] = [:]
             // The exact 50 nearest in the 100k-chunk org, in order: search asks the dense arm for a
             // pool of 50 (limit 10), of which the best 10 matter most.
             var exactPool: [[String]] = []
-            for (label, org) in [("one org's 10k chunks", "org3"), ("a 100k-chunk org", "big")] where measures("dense") {
+            for (label, org) in [("one org's 10k chunks", "org3" as OrgID), ("a 100k-chunk org", "big" as OrgID)] where measures("dense") {
                 let truth = orgVectors[org] ?? []
                 let flat = truth.flatMap(\.1)
                 let ids = truth.map(\.0)
@@ -176,7 +179,7 @@ struct StoreBench: ParsableCommand {
 
     /// One org of clustered 384-d vectors and Zipf text, for `infra/bench/search.sh`: the query
     /// is embedded by the real model in the search handler; only the stored vectors are synthetic.
-    func seed(org: String) throws {
+    func seed(org: OrgID) throws {
         let data = DataSet(dim: dim, seed: 11, model: seedModel)
         let store: any Store
         if stores == "sqlite" {
@@ -189,16 +192,16 @@ struct StoreBench: ParsableCommand {
         }
         try store.migrate()
         let started = Date()
-        var ignored: [String: [(String, [Float])]] = [:]
+        var ignored: [OrgID: [(String, [Float])]] = [:]
         for d in 0..<max(1, bigOrgChunks / chunksPerDoc) {
             try insertDocument(store, data: data, org: org, name: "\(org)-doc\(d)", chunks: chunksPerDoc, record: &ignored)
             ignored.removeAll(keepingCapacity: true)
         }
-        print(String(format: "seeded %d chunks for org %@ (%@) in %.1f s", bigOrgChunks, org, stores, Date().timeIntervalSince(started)))
+        print(String(format: "seeded %d chunks for org %@ (%@) in %.1f s", bigOrgChunks, org.rawValue, stores, Date().timeIntervalSince(started)))
     }
 
     /// Times every query; recall@10 against `exact` (one set per query), over all of them.
-    static func denseRun(_ store: any Store, org: String, queries: [[Float]], exact: [Set<String>]) throws -> (Timing.Summary, Double) {
+    static func denseRun(_ store: any Store, org: OrgID, queries: [[Float]], exact: [Set<String>]) throws -> (Timing.Summary, Double) {
         var got: [[String]] = []
         let t = try Timing.measureThrowing(queries) { q in
             got.append(try store.denseSearch(org: org, model: DataSet.model, query: q, k: 10, filter: SearchFilter()).map(\.chunkId))
@@ -207,8 +210,8 @@ struct StoreBench: ParsableCommand {
         return (t, recall.reduce(0, +) / Double(max(1, recall.count)))
     }
 
-    func insertDocument(_ store: any Store, data: DataSet, org: String, name: String, chunks: Int,
-                        record: inout [String: [(String, [Float])]]) throws {
+    func insertDocument(_ store: any Store, data: DataSet, org: OrgID, name: String, chunks: Int,
+                        record: inout [OrgID: [(String, [Float])]]) throws {
         let dept = ["hr", "it", "finance", "legal", "sales", "ops", "eng", "support", "admin", "travel"][abs(name.hashValue) % 10]
         let doc = try store.createDocument(NewDocument(orgId: org, title: name, filename: name + ".txt", mimeType: "text/plain",
                                                        bytes: 1000, sha256: name, blobURI: "file:///" + name, metadata: ["dept": .string(dept)]),
