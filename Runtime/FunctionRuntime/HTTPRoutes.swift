@@ -1,4 +1,5 @@
 import Logging
+import HTTPRouting
 import LambdaEvents
 
 /// Dispatches an HTTP API request to the closure registered for its route key
@@ -7,33 +8,14 @@ import LambdaEvents
 public struct HTTPRoutes: Sendable {
     public typealias Handler = @Sendable (APIGatewayV2Request, InvocationContext) async throws -> APIGatewayV2Response
 
-    struct Route: Sendable {
-        let method: String
-        let segments: [Substring]
-        let handler: Handler
-    }
-
     private let byKey: [String: Handler]
-    private let routes: [Route]
+    /// For `$default` routes and hand-written events: the emulator's own matcher (API Gateway's
+    /// precedence), so a function and the emulator never choose different routes for a path.
+    private let matcher: RouteMatcher<Handler>
 
     public init(_ table: [String: Handler]) {
         byKey = table
-        routes = table.sorted { $0.key < $1.key }.map { key, handler in
-            let parts = key.split(separator: " ", maxSplits: 1)
-            let method = parts.first.map { String($0).uppercased() } ?? "ANY"
-            let path = parts.count > 1 ? parts[1] : "/"
-            return Route(method: method, segments: path.split(separator: "/"), handler: handler)
-        }.sorted(by: Self.moreSpecific)
-    }
-
-    /// Most specific first, as API Gateway matches: segment by segment a literal beats `{param}`,
-    /// which beats `{proxy+}`; then a named method beats `ANY`. Without this the dictionary's
-    /// (per-process random) order would decide between `/docs/search` and `/docs/{id}`.
-    static func moreSpecific(_ a: Route, _ b: Route) -> Bool {
-        func rank(_ s: Substring) -> Int { s.hasPrefix("{") ? (s.hasSuffix("+}") ? 2 : 1) : 0 }
-        for (x, y) in zip(a.segments, b.segments) where rank(x) != rank(y) { return rank(x) < rank(y) }
-        if a.segments.count != b.segments.count { return a.segments.count > b.segments.count }
-        return a.method != "ANY" && b.method == "ANY"
+        matcher = RouteMatcher(table.map { (key: $0.key, value: $0.value) })
     }
 
     public func respond(to request: APIGatewayV2Request, context: InvocationContext) async -> APIGatewayV2Response {
@@ -42,7 +24,6 @@ public struct HTTPRoutes: Sendable {
             if let handler = byKey[request.routeKey] {
                 return try await handler(request, context)
             }
-            // `$default` routes and hand-written events: match method and path ourselves.
             return try await dispatchByPath(request, context: context)
         } catch let error as APIError {
             if error.status >= 500 {
@@ -56,38 +37,16 @@ public struct HTTPRoutes: Sendable {
     }
 
     private func dispatchByPath(_ request: APIGatewayV2Request, context: InvocationContext) async throws -> APIGatewayV2Response {
-        let path = request.rawPath.split(separator: "/")
-        var allowed: [String] = []
-        for route in routes {
-            guard let params = Self.match(route.segments, path) else { continue }
-            guard route.method == "ANY" || route.method == request.method else {
-                allowed.append(route.method)
-                continue
-            }
+        switch matcher.match(method: request.method, path: request.rawPath) {
+        case .route(let route, let params):
             var routed = request
             if routed.pathParameters == nil, !params.isEmpty { routed.pathParameters = params }
-            return try await route.handler(routed, context)
+            return try await route.value(routed, context)
+        case .methodNotAllowed(let allowed):
+            throw APIError.methodNotAllowed(request.method, allowed: allowed)
+        case .notFound:
+            throw APIError.notFound("No route for \(request.method) \(request.rawPath).")
         }
-        if !allowed.isEmpty { throw APIError.methodNotAllowed(request.method, allowed: allowed.sorted()) }
-        throw APIError.notFound("No route for \(request.method) \(request.rawPath).")
-    }
-
-    static func match(_ pattern: [Substring], _ path: [Substring]) -> [String: String]? {
-        var params: [String: String] = [:]
-        for (i, seg) in pattern.enumerated() {
-            if seg.hasPrefix("{"), seg.hasSuffix("+}") {
-                guard i < path.count else { return nil }
-                params[String(seg.dropFirst().dropLast(2))] = path[i...].joined(separator: "/")
-                return params
-            }
-            guard i < path.count else { return nil }
-            if seg.hasPrefix("{"), seg.hasSuffix("}") {
-                params[String(seg.dropFirst().dropLast())] = String(path[i])
-            } else if seg != path[i] {
-                return nil
-            }
-        }
-        return pattern.count == path.count ? params : nil
     }
 }
 
