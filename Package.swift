@@ -56,6 +56,8 @@ let package = Package(
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
+        // The route matcher the emulator and the handlers share (API Gateway's precedence).
+        .target(name: "HTTPRouting", path: "Runtime/HTTPRouting"),
         // The tenant id, validated once at the edge (OrgID) and typed everywhere after.
         .target(name: "Tenancy", dependencies: ["LambdaEvents"], path: "Functions/Tenancy"),
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
@@ -66,7 +68,7 @@ let package = Package(
         .target(
             name: "FunctionRuntime",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4",
+                "FunctionProtocol", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4", "HTTPRouting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/FunctionRuntime"
@@ -84,6 +86,8 @@ let package = Package(
         .target(name: "Resilience", path: "Functions/Resilience"),
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
         .target(name: "TextFolding", path: "Functions/TextFolding"),
+        // One language detector (Vietnamese or English) for routing and generation.
+        .target(name: "LanguageDetection", dependencies: ["TextFolding"], path: "Functions/LanguageDetection"),
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
         .target(name: "Ingestion", dependencies: ["LambdaEvents", .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
@@ -105,7 +109,7 @@ let package = Package(
         .target(
             name: "Generation",
             dependencies: [
-                "DocumentStore", "Retrieval", "Embeddings", "HTTPClient", "Resilience", "TextFolding", "Ingestion",
+                "DocumentStore", "Retrieval", "Embeddings", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
                 "LambdaEvents", "Tenancy", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Generation"
@@ -113,7 +117,7 @@ let package = Package(
         // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
         .target(
             name: "IntentRouting",
-            dependencies: ["Embeddings", "COpenBLAS", "TextFolding", "LambdaEvents", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Embeddings", "COpenBLAS", "TextFolding", "LanguageDetection", "LambdaEvents", .product(name: "Yams", package: "Yams")],
             path: "Functions/IntentRouting"
         ),
         .executableTarget(
@@ -165,7 +169,7 @@ let package = Package(
         .target(
             name: "EmulatorCore",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "CSpawn",
+                "FunctionProtocol", "LambdaEvents", "CSpawn", "HTTPRouting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -232,6 +236,8 @@ let package = Package(
             path: "Tests/RetrievalTests"
         ),
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
+        .testTarget(name: "HTTPRoutingTests", dependencies: ["HTTPRouting"], path: "Tests/HTTPRoutingTests"),
+        .testTarget(name: "LanguageDetectionTests", dependencies: ["LanguageDetection"], path: "Tests/LanguageDetectionTests"),
         .testTarget(
             name: "HTTPEmbeddingTests",
             dependencies: [
@@ -242,7 +248,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntentRoutingTests",
-            dependencies: ["IntentRouting", "Embeddings", "TextFolding", "TestSupport"],
+            dependencies: ["IntentRouting", "Embeddings", "TextFolding", "LanguageDetection", "TestSupport"],
             path: "Tests/IntentRoutingTests"
         ),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "COpenBLAS", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),

@@ -1,3 +1,5 @@
+@_exported import LanguageDetection
+
 /// `generation.yaml`: the behaviour around the providers. Every key is optional; the defaults
 /// are these values (see config/generation/generation.yaml for the meaning of each).
 public struct GenerationSettings: Sendable {
@@ -64,8 +66,3 @@ public struct InputLimits: Sendable, Equatable {
     public init() {}
 }
 
-/// The two languages the assistant speaks.
-public enum Language: String, Sendable, Encodable, CaseIterable {
-    case vi
-    case en
-}

@@ -61,7 +61,7 @@ public final class Generator: Sendable {
                          logger: Logger = Logger(label: "generate")) async throws -> GenerateResponse {
         let started = ContinuousClock.now
         let s = configuration.settings
-        let language = request.language ?? LanguageDetector.detect(request.query, default: s.defaultLanguage)
+        let language = request.language ?? Language.detect(request.query, fallback: s.defaultLanguage)
         let source: ContextSource = request.contextChunks == nil ? .search : .request
         let chunks: [ContextChunk]
         if let given = request.contextChunks {

@@ -51,35 +51,3 @@ enum Sentences {
         "em", "anh", "chi", "minh", "ra", "len", "tai", "vi", "neu", "hoac", "nhi", "u", "ha",
     ]
 }
-
-/// The request's language when it does not say: Vietnamese if the query has a letter only
-/// Vietnamese uses, else whichever language's common words it has more of, else the default.
-enum LanguageDetector {
-    static func detect(_ text: String, default fallback: Language) -> Language {
-        if text.lowercased().unicodeScalars.contains(where: { vietnameseLetters.contains($0) }) { return .vi }
-        var vi = 0, en = 0
-        for term in TextFolding.terms(text) {
-            if vietnameseWords.contains(term) { vi += 1 }
-            if englishWords.contains(term) { en += 1 }
-        }
-        if vi > en { return .vi }
-        if en > vi { return .en }
-        return fallback
-    }
-
-    static let vietnameseLetters: Set<Unicode.Scalar> = Set(
-        "ăâđêôơưàảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ".precomposedStringWithCanonicalMapping.unicodeScalars)
-
-    static let vietnameseWords: Set<String> = [
-        "toi", "minh", "xin", "muon", "cua", "khong", "duoc", "voi", "nghi", "phep", "ngay", "thang", "nam", "lam", "viec",
-        "giup", "dang", "ky", "phong", "luong", "tien", "mua", "hang", "sao", "bao", "nhieu", "nao", "gi", "la", "va", "mot",
-        "cac", "nhung", "khach", "quy", "trinh", "nhan", "vien", "giam", "doc", "cong", "ty", "tai", "lieu", "hoi", "tra",
-        "loi", "thi", "cho", "ve", "nhu", "trong", "khi", "neu", "phai", "gui", "don",
-    ]
-
-    static let englishWords: Set<String> = [
-        "i", "want", "to", "the", "my", "please", "how", "need", "for", "is", "what", "of", "in", "on", "and", "do", "does",
-        "would", "like", "with", "from", "this", "it", "you", "your", "where", "when", "which", "who", "why", "are", "much",
-        "many", "have", "has", "policy", "days", "leave", "process", "should", "get", "can", "there", "about", "will",
-    ]
-}
