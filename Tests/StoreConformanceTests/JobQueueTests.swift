@@ -99,8 +99,10 @@ import Testing
         let job = try store.enqueue(NewJob(orgId: "acme", type: .ingest, maxAttempts: 3)).job
 
         _ = try store.claimJobs(owner: "w", limit: 1, lease: 30, types: nil)
+        // An hour: it must not come back while the rest of this test runs, however slow the machine
+        // (at 60 s, a starved run claimed it again below).
         let retried = try store.failJob(jobId: job.id, owner: "w", error: "timeout talking to the model", retryable: true,
-                                        backoff: Backoff(base: 60, cap: 600))
+                                        backoff: Backoff(base: 3600, cap: 7200))
         #expect(retried.status == .queued)
         #expect(retried.error == "timeout talking to the model")
         #expect(retried.runAfter.timeIntervalSinceNow > 50)
