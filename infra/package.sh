@@ -55,6 +55,8 @@ for f in "${functions[@]}"; do
     [[ "$name" =~ $bundled && -f "$path" ]] && cp -L "$path" "$dir/lib/$name"
   done < <(ldd "$dir/bootstrap" | awk '$2 == "=>" { print $1, $3 }')
   cp -r infra/migrations "$dir/migrations"
+  # health serves the API's description (GET /openapi.yaml, /openapi.json).
+  [[ "$f" == health ]] && cp openapi.yaml "$dir/openapi.yaml"
   # The router's catalog, rules and settings (ROUTE_CATALOG & co. default to config/routing/);
   # health too: its readiness validates them.
   if [[ "$f" == route || "$f" == health ]]; then

@@ -26,7 +26,38 @@ public enum StoreValidation {
         guard dim > 0, dim <= maxDimension else { throw .invalidInput(field: "dim", reason: "must be 1-\(maxDimension), not \(dim)") }
     }
 
+    /// Metadata nests at most this deep (a filter matches top-level keys; deeper JSON is kept as
+    /// it is). JSON's encoders give up near 512 levels, and the API's responses wrap metadata in a
+    /// few more: without a bound, a 509-level object was stored and every later list of the org
+    /// failed to encode.
+    public static let maxMetadataDepth = 32
+
+    /// Why `m` cannot be stored as metadata, or nil: too deep, or a number JSON cannot hold
+    /// (`1e400` parses as infinity).
+    public static func metadataProblem(_ m: [String: JSONValue]) -> String? {
+        /// `depth`: how many objects and arrays `v` sits in, itself included when it is one.
+        func walk(_ v: JSONValue, _ depth: Int) -> String? {
+            let tooDeep = "nests objects and arrays deeper than \(maxMetadataDepth) levels"
+            switch v {
+            case .number(let n): return n.isFinite ? nil : "holds a number JSON cannot represent"
+            case .array(let a):
+                if depth > maxMetadataDepth { return tooDeep }
+                for x in a { if let p = walk(x, depth + 1) { return p } }
+                return nil
+            case .object(let o):
+                if depth > maxMetadataDepth { return tooDeep }
+                // A plain loop: `lazy.compactMap(...).first` runs the closure twice per element,
+                // which over nested levels is 2^depth walks.
+                for x in o.values { if let p = walk(x, depth + 1) { return p } }
+                return nil
+            default: return nil
+            }
+        }
+        return walk(.object(m), 1)
+    }
+
     public static func metadata(_ m: [String: JSONValue]) throws(StoreError) -> String {
+        if let problem = metadataProblem(m) { throw .invalidInput(field: "metadata", reason: problem) }
         let text = encode(m)
         guard text.utf8.count <= maxMetadataBytes else {
             throw .invalidInput(field: "metadata", reason: "\(text.utf8.count) bytes of JSON; at most \(maxMetadataBytes)")
@@ -91,14 +122,8 @@ extension SearchFilter {
 extension StoreValidation {
     /// NUL anywhere in a JSON value's keys or strings.
     public static func metadataText(_ m: [String: JSONValue], field: String) throws(StoreError) {
-        func walk(_ v: JSONValue) -> Bool {
-            switch v {
-            case .string(let s): return s.utf8.contains(0)
-            case .array(let a): return a.contains(where: walk)
-            case .object(let o): return o.contains { $0.key.utf8.contains(0) || walk($0.value) }
-            default: return false
-            }
+        if JSONValue.object(m).pathHoldingNUL() != nil {
+            throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)")
         }
-        if walk(.object(m)) { throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)") }
     }
 }

@@ -61,7 +61,7 @@ public struct DocumentsAPI: Sendable {
             await notify(job, org: org, hooks: hooks)
         }
         let body = AcceptedBody(document: outcome.document, jobId: outcome.job?.id, created: outcome.created)
-        return Self.json(body, status: outcome.created ? 202 : 200, headers: ["location": "/v1/documents/\(outcome.document.id)"])
+        return try Self.json(body, status: outcome.created ? 202 : 200, headers: ["location": "/v1/documents/\(outcome.document.id)"])
     }
 
     /// `GET /v1/documents`.
@@ -100,7 +100,7 @@ public struct DocumentsAPI: Sendable {
             }
         }
         let page = try store.listDocuments(org: org, status: status, limit: limit, cursor: cursor)
-        return Self.json(DocumentListBody(page, counts: counts))
+        return try Self.json(DocumentListBody(page, counts: counts))
     }
 
     /// `GET /v1/documents/{id}`.
@@ -108,7 +108,7 @@ public struct DocumentsAPI: Sendable {
         let org = try request.orgID()
         let id = try Self.id(request)
         guard let detail = try store.documentDetail(org: org, id: id) else { throw Self.noDocument(id) }
-        return Self.json(DocumentDetailBody(detail))
+        return try Self.json(DocumentDetailBody(detail))
     }
 
     /// `GET /v1/documents/{id}/versions`.
@@ -116,7 +116,7 @@ public struct DocumentsAPI: Sendable {
         let org = try request.orgID()
         let id = try Self.id(request)
         guard try store.document(org: org, id: id) != nil else { throw Self.noDocument(id) }
-        return Self.json(VersionListBody(documentId: id, versions: try store.versions(org: org, documentId: id)))
+        return try Self.json(VersionListBody(documentId: id, versions: try store.versions(org: org, documentId: id)))
     }
 
     /// `DELETE /v1/documents/{id}`.
@@ -126,11 +126,11 @@ public struct DocumentsAPI: Sendable {
         let job = NewJob(orgId: org, type: .delete, documentId: id, idempotencyKey: "delete:\(id)")
         if let deleted = try store.softDeleteDocument(org: org, id: id, job: job) {
             if let queued = deleted.job { await notify(queued, org: org, hooks: hooks) }
-            return Self.json(AcceptedBody(document: deleted.document, jobId: deleted.job?.id, created: true), status: 202)
+            return try Self.json(AcceptedBody(document: deleted.document, jobId: deleted.job?.id, created: true), status: 202)
         }
         // Already deleted (a retried DELETE): the same state, nothing new queued.
         guard let existing = try store.document(org: org, id: id) else { throw Self.noDocument(id) }
-        return Self.json(AcceptedBody(document: existing, jobId: nil, created: false), status: 200)
+        return try Self.json(AcceptedBody(document: existing, jobId: nil, created: false), status: 200)
     }
 
     /// `GET /v1/jobs/{id}`.
@@ -138,7 +138,7 @@ public struct DocumentsAPI: Sendable {
         let org = try request.orgID()
         let id = try Self.id(request, what: "job")
         guard let job = try store.job(org: org, id: id) else { throw APIError.notFound("No job \(id).") }
-        return Self.json(JobBody(job))
+        return try Self.json(JobBody(job))
     }
 
     // MARK: Helpers
@@ -175,10 +175,9 @@ public struct DocumentsAPI: Sendable {
         return e
     }()
 
-    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) -> APIGatewayV2Response {
-        guard let data = try? encoder.encode(value) else {
-            return .error(.internalError("The response could not be encoded."), requestId: nil)
-        }
+    /// Throws rather than answering a 500 itself, so the route's error handling adds the request id.
+    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) throws(APIError) -> APIGatewayV2Response {
+        guard let data = try? encoder.encode(value) else { throw APIError.internalError("The response could not be encoded.") }
         var h = headers
         h["content-type"] = "application/json"
         return APIGatewayV2Response(statusCode: status, headers: h, body: String(decoding: data, as: UTF8.self))

@@ -138,6 +138,7 @@ public struct UploadInput: Sendable {
             throw metadataError("metadata is not valid JSON (\(error))")
         }
         guard case .object(let object) = value else { throw metadataError("metadata must be a JSON object") }
+        if let problem = StoreValidation.metadataProblem(object) { throw metadataError("metadata \(problem)") }
         let size = StoreValidation.encode(object).utf8.count
         guard size <= StoreValidation.maxMetadataBytes else {
             throw metadataError("metadata is \(size) bytes of JSON; at most \(StoreValidation.maxMetadataBytes)")

@@ -159,6 +159,9 @@ public struct GenerateRequest: Sendable, Equatable {
                            message: "`\(field).content` has \(content.count) characters; at most \(limits.maxChunkCharacters).",
                            details: ["field": .string("\(field).content")])
         }
+        if let raw = c["chunk_id"], raw != .null, raw.stringValue == nil {
+            throw invalid("`\(field).chunk_id` must be a string", field: "\(field).chunk_id", status: 400)
+        }
         guard let id = c["chunk_id"]?.stringValue, !id.isEmpty, id.count <= 200 else {
             throw invalid("`\(field).chunk_id` is required: a string of 1-200 characters", field: "\(field).chunk_id")
         }
@@ -171,9 +174,15 @@ public struct GenerateRequest: Sendable, Equatable {
         func text(_ key: String) -> String? { (c[key] ?? meta[key])?.stringValue }
         let page = (c["page"] ?? meta["page"])?.intValue
         var relevance: Double? = nil
+        // The score may come as `score` or in the metadata (`confidence_score`, `score`); errors name
+        // the one that was given.
+        let scoreField = c["score"] != nil ? "score" : meta["confidence_score"] != nil ? "metadata.confidence_score" : "metadata.score"
         if let s = c["score"] ?? meta["confidence_score"] ?? meta["score"], s != .null {
-            guard let x = s.doubleValue, x.isFinite, (0...1).contains(x) else {
-                throw invalid("`\(field).metadata.confidence_score` must be a number in 0-1", field: "\(field).metadata.confidence_score")
+            guard let x = s.doubleValue else {
+                throw invalid("`\(field).\(scoreField)` must be a number", field: "\(field).\(scoreField)", status: 400)
+            }
+            guard x.isFinite, (0...1).contains(x) else {
+                throw invalid("`\(field).\(scoreField)` must be a number in 0-1", field: "\(field).\(scoreField)")
             }
             relevance = x
         }

@@ -3,7 +3,8 @@ import HealthChecks
 import LambdaEvents
 import Synchronization
 
-/// `GET /healthz` (liveness) and `GET /readyz` (readiness, a list of named checks).
+/// `GET /healthz` (liveness), `GET /readyz` (readiness, a list of named checks), and the API's
+/// OpenAPI description at `GET /openapi.yaml` and `GET /openapi.json`.
 @main
 struct Health: HTTPFunction {
     let routes: HTTPRoutes
@@ -12,14 +13,26 @@ struct Health: HTTPFunction {
         let liveness = Liveness(version: context.env("APP_VERSION") ?? ServiceInfo.version, function: context.functionName)
         // Readiness is this list: one line per dependency the bundle needs.
         let checks: [ReadinessCheck] = [
-            .databaseURL(context.env("DATABASE_URL")),
+            .databaseURL(context.env("DATABASE_URL"), environment: context.environment),
             .store(url: context.env("DATABASE_URL")),
             .embeddingModel(environment: context.environment, storeURL: context.env("DATABASE_URL")),
-            .writableDirectory("blob_dir", path: context.env("BLOB_DIR"), variable: "BLOB_DIR"),
+            .blobStore(environment: context.environment),
             .routeCatalog(environment: context.environment),
             .generationConfig(environment: context.environment),
         ]
+        // The API's own description; a package without one still serves health, and says so there.
+        let description = Result { () throws(APIDescription.LoadError) in try APIDescription.load(path: context.env("OPENAPI_SPEC")) }
+        if case .failure(let e) = description { context.logger.warning("GET /openapi.*: \(e)") }
+        @Sendable func served(_ body: (APIDescription) -> APIGatewayV2Response) throws(APIError) -> APIGatewayV2Response {
+            switch description {
+            case .success(let d): return body(d)
+            case .failure(let e): throw APIError.notFound("This deployment has no API description: \(e.description).")
+            }
+        }
         routes = HTTPRoutes([
+            "GET /openapi.yaml": { _, _ in try served { .text($0.yaml, contentType: "application/yaml") } },
+            "GET /openapi.json": { _, _ in try served { APIGatewayV2Response(statusCode: 200, headers: ["content-type": "application/json"],
+                                                                            body: String(decoding: $0.json, as: UTF8.self)) } },
             "GET /healthz": { _, _ in .json(liveness.report()) },
             "GET /readyz": { _, _ in
                 let results = await Readiness.run(checks)

@@ -31,11 +31,13 @@ public struct ReembedAPI: Sendable {
         let params = try ReembedParameters.parse(try Self.optionalBody(request))
         try planner.checkModel(params)
         guard let doc = try planner.store.document(org: org, id: id), doc.deletedAt == nil else { throw DocumentsAPI.noDocument(id) }
-        switch try planner.plan(org: org, document: doc, params: params) {
+        let ready = try planner.readyVersion(org: org, of: doc)
+        try checkChunking(params, ready: ready)
+        switch try planner.plan(org: org, document: doc, ready: ready, params: params) {
         case .upToDate(let v):
-            return Result(response: DocumentsAPI.json(UpToDateBody(documentId: id, versionId: v.id, model: v.embedModel)), queued: [])
+            return Result(response: try DocumentsAPI.json(UpToDateBody(documentId: id, versionId: v.id, model: v.embedModel)), queued: [])
         case .queued(let job, let created):
-            return Result(response: DocumentsAPI.json(QueuedBody(documentId: id, job: job, created: created), status: 202,
+            return Result(response: try DocumentsAPI.json(QueuedBody(documentId: id, job: job, created: created), status: 202,
                                                       headers: ["location": "/v1/jobs/\(job.id)"]),
                           queued: created ? [job] : [])
         }
@@ -54,7 +56,9 @@ public struct ReembedAPI: Sendable {
             all = s == "all"
         }
         var summary = ReembedAllBody()
-        var queued: [Job] = []
+        // Two passes: every document's chunking is checked before any job is queued, so a request
+        // refused for one document (an overlap its chunk size cannot take) leaves nothing behind.
+        var work: [(Document, DocVersion?)] = []
         var cursor: String?
         repeat {
             let page = try planner.store.listDocuments(org: org, status: nil, limit: 100, cursor: cursor)
@@ -68,16 +72,30 @@ public struct ReembedAPI: Sendable {
                     summary.upToDate += 1
                     continue
                 }
-                switch try planner.plan(org: org, document: doc, ready: ready, params: params) {
-                case .upToDate: summary.upToDate += 1
-                case .queued(let job, let created):
-                    if created { summary.queued += 1; queued.append(job) } else { summary.alreadyQueued += 1 }
-                    if summary.jobIds.count < 100 { summary.jobIds.append(job.id) }
-                }
+                try checkChunking(params, ready: ready, documentId: doc.id)
+                work.append((doc, ready))
             }
             cursor = page.nextCursor
         } while cursor != nil
-        return Result(response: DocumentsAPI.json(summary, status: 202), queued: queued)
+        var queued: [Job] = []
+        for (doc, ready) in work {
+            switch try planner.plan(org: org, document: doc, ready: ready, params: params) {
+            case .upToDate: summary.upToDate += 1
+            case .queued(let job, let created):
+                if created { summary.queued += 1; queued.append(job) } else { summary.alreadyQueued += 1 }
+                if summary.jobIds.count < 100 { summary.jobIds.append(job.id) }
+            }
+        }
+        return Result(response: try DocumentsAPI.json(summary, status: 202), queued: queued)
+    }
+
+    /// The chunking a job would use for this document must exist: an overlap given without a
+    /// size is checked against the document's own size (a 422, where it was a 500).
+    func checkChunking(_ params: ReembedParameters, ready: DocVersion?, documentId: String? = nil) throws(APIError) {
+        do { _ = try params.chunking(current: ready, defaults: planner.configuration.chunking) } catch {
+            let which = documentId.map { " (document \($0))" } ?? ""
+            throw APIError.invalidField("chunk_overlap", "\(error)\(which); give chunk_size too, or a smaller chunk_overlap.")
+        }
     }
 
     /// No body, an empty one, or JSON.

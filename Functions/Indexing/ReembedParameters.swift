@@ -51,14 +51,19 @@ public struct ReembedParameters: Sendable, Equatable {
             guard let b = f.boolValue else { throw APIError.invalidField("force", "`force` must be true or false.", malformed: true) }
             p.force = b
         }
-        // Checked here so a bad size is the caller's 422, not a job that dies in the worker.
-        if p.chunkSize != nil || p.chunkOverlap != nil {
+        // Checked here so a bad size is the caller's 422, not a job that dies in the worker. An
+        // overlap given alone is checked against the largest size here and against each
+        // document's own size when its job is planned (`ReembedAPI`).
+        if let size = p.chunkSize {
             do {
-                _ = try ChunkerConfiguration(chunkSize: p.chunkSize ?? ChunkerConfiguration.defaultChunkSize,
-                                             overlap: p.chunkOverlap ?? min(ChunkerConfiguration.defaultOverlap, (p.chunkSize ?? 200) / 2 - 1))
+                _ = try ChunkerConfiguration(chunkSize: size, overlap: p.chunkOverlap ?? min(ChunkerConfiguration.defaultOverlap, size / 2 - 1))
             } catch {
-                throw APIError.invalidField(p.chunkSize != nil ? "chunk_size" : "chunk_overlap", "\(error).")
+                throw APIError.invalidField(p.chunkOverlap != nil && ChunkerConfiguration.chunkSizeRange.contains(size) ? "chunk_overlap" : "chunk_size",
+                                            "\(error).")
             }
+        } else if let overlap = p.chunkOverlap, overlap < 0 || overlap * 2 >= ChunkerConfiguration.chunkSizeRange.upperBound {
+            throw APIError.invalidField("chunk_overlap",
+                                        "`chunk_overlap` must be from 0 to less than half the largest chunk size (\(ChunkerConfiguration.chunkSizeRange.upperBound)).")
         }
         return p
     }

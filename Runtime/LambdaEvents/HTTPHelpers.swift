@@ -55,24 +55,10 @@ extension APIGatewayV2Request {
         return value
     }
 
-    /// The path (`filter.metadata.team`, `document_ids[2]`) of the first key or string in `value`
-    /// that holds U+0000. SQLite and libpq read strings as C strings, so a NUL would cut an id or
-    /// a filter value short and match another row; no field of this API has a use for one.
+    /// The path of the first key or string in `value` that holds U+0000 (`JSONValue.pathHoldingNUL`),
+    /// `body` for the body itself.
     public static func fieldHoldingNUL(_ value: JSONValue, path: String = "") -> String? {
-        switch value {
-        case .string(let s): return s.utf8.contains(0) ? (path.isEmpty ? "body" : path) : nil
-        case .array(let a):
-            for (i, v) in a.enumerated() { if let f = fieldHoldingNUL(v, path: "\(path)[\(i)]") { return f } }
-            return nil
-        case .object(let o):
-            for key in o.keys.sorted() {
-                let sub = path.isEmpty ? key : "\(path).\(key)"
-                if key.utf8.contains(0) { return path.isEmpty ? "body" : path }
-                if let f = fieldHoldingNUL(o[key]!, path: sub) { return f }
-            }
-            return nil
-        default: return nil
-        }
+        value.pathHoldingNUL(path: path).map { $0.isEmpty ? "body" : $0 }
     }
 
     /// A 400 naming the first path or query parameter that holds U+0000 (decoded: `%00`), so no

@@ -109,3 +109,25 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     }
     public init(nilLiteral: ()) { self = .null }
 }
+
+extension JSONValue {
+    /// The path (`filter.metadata.team`, `document_ids[2]`, relative to `path`) of the first key or
+    /// string that holds U+0000, or nil. SQLite and libpq read strings as C strings, so a NUL
+    /// would cut an id or a filter value short and match another row: the API and the stores
+    /// refuse such values, and name where they were.
+    public func pathHoldingNUL(path: String = "") -> String? {
+        switch self {
+        case .string(let s): return s.utf8.contains(0) ? path : nil
+        case .array(let a):
+            for (i, v) in a.enumerated() { if let f = v.pathHoldingNUL(path: "\(path)[\(i)]") { return f } }
+            return nil
+        case .object(let o):
+            for key in o.keys.sorted() {
+                if key.utf8.contains(0) { return path }
+                if let f = o[key]!.pathHoldingNUL(path: path.isEmpty ? key : "\(path).\(key)") { return f }
+            }
+            return nil
+        default: return nil
+        }
+    }
+}

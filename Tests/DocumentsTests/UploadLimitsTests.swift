@@ -81,7 +81,10 @@ import TestSupport
 
     @Test func badMetadataOrTitleIs422() async throws {
         let h = try Harness()
-        for metadata in ["not json", "[1, 2]", "\"text\"", "42", "{\"a\": }"] {
+        // Too deep to answer with (509 levels was stored, then every list of the org failed to
+        // encode), and a number JSON cannot hold (1e400 was stored as {} silently).
+        let deep = { (n: Int) in String(repeating: "{\"k\":", count: n) + "1" + String(repeating: "}", count: n) }
+        for metadata in ["not json", "[1, 2]", "\"text\"", "42", "{\"a\": }", deep(33), deep(509), deep(512), "{\"x\": 1e400}"] {
             let r = await h.upload(.file("x", metadata: metadata))
             try expectRefused(r, 422, "validation_failed", h)
             #expect(r.errorDetails?["field"] as? String == "metadata", "\(metadata)")
@@ -92,6 +95,9 @@ import TestSupport
         let title = await h.upload(.file("x", title: String(repeating: "t", count: 501)))
         try expectRefused(title, 422, "validation_failed", h)
         #expect(title.errorDetails?["field"] as? String == "title")
+        let nested = await h.upload(.file("nested", metadata: deep(32)))
+        #expect(nested.status == 202, "\(nested.text)")
+        #expect(await h.get("GET /v1/documents").status == 200)
         // Just under the limits is fine; an empty metadata part means none.
         let ok = await h.upload(.file("x", title: String(repeating: "t", count: 500), metadata: " "))
         #expect(ok.status == 202, "\(ok.text)")

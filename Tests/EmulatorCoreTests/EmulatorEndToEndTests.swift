@@ -221,9 +221,16 @@ import TestSupport
                           "ROUTE_SETTINGS": TestPaths.packageRoot + "/config/routing/router.yaml",
                           "GENERATION_PROVIDERS": TestPaths.packageRoot + "/config/generation/providers.yaml",
                           "GENERATION_SETTINGS": TestPaths.packageRoot + "/config/generation/generation.yaml",
-                          "GENERATION_PROMPTS": TestPaths.packageRoot + "/config/generation/prompts.yaml"],
+                          "GENERATION_PROMPTS": TestPaths.packageRoot + "/config/generation/prompts.yaml",
+                          "OPENAPI_SPEC": TestPaths.packageRoot + "/openapi.yaml"],
             templatePath: TestPaths.packageRoot + "/infra/template.yaml")
         defer { Task { await emu.stop() } }
+        // The API describes itself, without a token, as a deployed stack does.
+        let json = try await emu.get("/openapi.json")
+        #expect(json.status == 200 && (json.json["openapi"] as? String)?.hasPrefix("3.1") == true, "\(json.status)")
+        #expect((json.json["paths"] as? [String: Any]).map { ["/v1/search", "/v1/documents", "/healthz"].allSatisfy($0.keys.contains) } == true)
+        let yaml = try await emu.get("/openapi.yaml")
+        #expect(yaml.status == 200 && yaml.text.contains("openapi:") && yaml.text.contains("/v1/search"))
         let live = try await emu.get("/healthz")
         #expect(live.status == 200)
         #expect(live.json["status"] as? String == "ok")
@@ -239,7 +246,7 @@ import TestSupport
             ready = try await emu.get("/readyz")
         }
         #expect(ready.status == 200, "\(ready.text)")
-        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_dir", "route_catalog", "generation_config"])
+        #expect((ready.json["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["database_url", "store", "embedding_model", "blob_store", "route_catalog", "generation_config"])
 
         // The /v1 routes sit behind the template's JWT authorizer: no token, no entry.
         #expect(try await emu.request("POST", "/v1/search", body: Data("{}".utf8)).status == 401)

@@ -19,7 +19,7 @@ import TestSupport
         let health = try #require(t.function(named: "health"))
         #expect(health.timeoutSeconds == 5)
         #expect(health.memoryMB == 128)
-        #expect(health.httpEvents.map(\.routeKey).sorted() == ["GET /healthz", "GET /readyz"])
+        #expect(health.httpEvents.map(\.routeKey).sorted() == ["GET /healthz", "GET /openapi.json", "GET /openapi.yaml", "GET /readyz"])
         #expect(health.httpEvents.allSatisfy { $0.authorizer == "NONE" })
         let upload = try #require(t.function(named: "UploadFunction"))
         #expect(upload.environment["MAX_UPLOAD_BYTES"] == "5242880")
@@ -32,7 +32,7 @@ import TestSupport
         #expect(api.defaultAuthorizer == "OrgJwt")
         #expect(api.authorizers["OrgJwt"]?.audience == ["rag-api"])
         let routes = try RouteTable(functions: t.functions)
-        #expect(routes.routes.count == 13)
+        #expect(routes.routes.count == 15)
     }
 
     @Test func parameterOverridesWin() throws {

@@ -54,6 +54,34 @@ import TestSupport
         #expect(forced.status == 202 && forced.queued == 1)
     }
 
+    /// An overlap given without a size must fit each document's own size: a 422 naming
+    /// `chunk_overlap` (it was a 500), and an org-wide request refused that way queues nothing.
+    @Test func anOverlapAloneIsCheckedAgainstEachDocumentsOwnSize() async throws {
+        let h = try WorkerHarness(.sqlite)
+        let api = ReembedAPI(planner: h.planner)
+        let small = try h.upload(Prose.document(6), title: "Small").document.id
+        let large = try h.upload(Prose.document(7), title: "Large").document.id
+        _ = await h.drain()
+        #expect(try post(api, document: small, body: #"{"chunk_size": 64, "chunk_overlap": 10}"#).status == 202)
+        #expect(try post(api, document: large, body: #"{"chunk_size": 1000, "chunk_overlap": 100}"#).status == 202)
+        _ = await h.drain()
+
+        let tooBig = apiError { try post(api, document: small, body: #"{"chunk_overlap": 90}"#) }
+        #expect(tooBig?.status == 422 && tooBig?.details["field"] == "chunk_overlap", "\(String(describing: tooBig))")
+        // 150 fits the large document's 1000-token chunks, though not the default 200.
+        let fits = try post(api, document: large, body: #"{"chunk_overlap": 150}"#)
+        #expect(fits.status == 202 && fits.queued == 1, "\(fits.json)")
+        _ = await h.drain()
+
+        let before = try h.store.documentCounts(org: "acme")
+        let all = apiError { try post(api, document: nil, body: #"{"chunk_overlap": 90, "scope": "all"}"#) }
+        #expect(all?.status == 422 && all?.details["field"] == "chunk_overlap" && all?.message.contains(small) == true)
+        #expect(try post(api, document: nil, body: #"{"scope": "stale"}"#).json["queued"] as? Int == 0)  // nothing was left queued
+        #expect(try h.store.documentCounts(org: "acme") == before)
+        // Out of range for any size: refused before any document is looked at.
+        #expect(apiError { try post(api, document: small, body: #"{"chunk_overlap": 500}"#) }?.status == 422)
+    }
+
     @Test func badRequestsAreNamedAndOtherOrgsSeeNothing() async throws {
         let h = try WorkerHarness(.sqlite)
         let api = ReembedAPI(planner: h.planner)
@@ -62,7 +90,7 @@ import TestSupport
         let cases: [(String, Int, String)] = [
             (#"{"model": "text-embedding-3-large"}"#, 422, "model"),
             (#"{"chunk_size": 5}"#, 422, "chunk_size"),
-            (#"{"chunk_size": 100, "chunk_overlap": 60}"#, 422, "chunk_size"),
+            (#"{"chunk_size": 100, "chunk_overlap": 60}"#, 422, "chunk_overlap"),  // the size is fine; the overlap is not
             (#"{"chunk_size": "big"}"#, 400, "chunk_size"),
             (#"{"force": "yes"}"#, 400, "force"),
             (#"{"colour": "blue"}"#, 422, "colour"),
