@@ -75,7 +75,8 @@ let package = Package(
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Stores", "Embeddings", "IntentRouting", "Generation", "LambdaEvents"], path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Documents", "Stores", "Embeddings", "IntentRouting", "Generation", "LambdaEvents",
+                                                    .product(name: "Yams", package: "Yams")], path: "Functions/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
@@ -91,7 +92,8 @@ let package = Package(
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
         .target(name: "Ingestion", dependencies: ["LambdaEvents", .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
-        .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents", "Tenancy"], path: "Functions/Documents"),
+        .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
+                                                 .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
@@ -269,7 +271,7 @@ let package = Package(
         .testTarget(
             name: "DocumentsTests",
             dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "FunctionServices",
-                           "Ingestion", "LambdaEvents", "Tenancy", "TestSupport"],
+                           "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "TestSupport"],
             path: "Tests/DocumentsTests"
         ),
         .testTarget(

@@ -7,7 +7,7 @@ set -euo pipefail
 export PATH="$PATH:/opt/swift/usr/bin"
 command -v swift >/dev/null || { echo "setup: Swift 6.3 is required on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }
 
-apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev libopenblas-dev pkg-config poppler-utils)
+apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev libopenblas-dev pkg-config poppler-utils curl)
 if [[ "${1:-}" == "--bench" ]]; then apt_packages+=(hyperfine wrk); fi
 
 missing=()
@@ -49,6 +49,12 @@ fi
 if ! python3 -c "import pgserver" >/dev/null 2>&1; then
   echo "setup: installing pgserver"
   python3 -m pip install -q --root-user-action=ignore pgserver
+fi
+
+# moto's S3 server: the S3 blob store's tests run against it (infra/s3.sh).
+if ! python3 -c "import moto.server, flask_cors" >/dev/null 2>&1; then
+  echo "setup: installing moto[server]"
+  python3 -m pip install -q --root-user-action=ignore "moto[server]"
 fi
 
 # The all-MiniLM-L6-v2 weights for the native embedder (route, reembed, search and their tests).

@@ -15,10 +15,17 @@ echo "== swift build --build-tests"
 swift_build --build-tests
 
 echo "== postgres (infra/postgres.sh)"
-# Stopped on exit, pass or fail, unless it was already running before (someone's local server).
-if ! infra/postgres.sh status 2>/dev/null; then trap 'infra/postgres.sh stop || true' EXIT; fi
+# Each server is stopped on exit, pass or fail, unless it was already running before (someone's local one).
+stop_on_exit=()
+trap 'for c in "${stop_on_exit[@]}"; do $c stop || true; done' EXIT
+if ! infra/postgres.sh status 2>/dev/null; then stop_on_exit+=(infra/postgres.sh); fi
 TEST_POSTGRES_URL=$(infra/postgres.sh start)
 export TEST_POSTGRES_URL
+
+echo "== s3 (infra/s3.sh: moto's S3 server)"
+if ! infra/s3.sh status 2>/dev/null; then stop_on_exit+=(infra/s3.sh); fi
+TEST_S3_ENDPOINT=$(infra/s3.sh start)
+export TEST_S3_ENDPOINT
 
 echo "== swift test"
 swift test --skip-build "$@"
@@ -39,3 +46,8 @@ echo "== route-eval on the shipped devset (router vs nearest-seed baseline)"
 
 echo "== search-eval on the shipped set (an emulator on a temporary SQLite store; fails below nDCG@10 0.75)"
 scripts/search-eval.sh --min-ndcg 0.75
+
+echo "== api-fuzz: openapi.yaml validated, then schemathesis against a throwaway emulator"
+# Server errors, response schema and status code conformance over every operation, with a fixed
+# seed and a bounded number of examples (about 1,000 requests, well under a minute).
+scripts/api-fuzz.sh

@@ -37,6 +37,9 @@ public struct EnvironmentLayers: Sendable {
             "AWS_EXECUTION_ENV": "AWS_Lambda_\(function.runtime)",
             "LAMBDA_TASK_ROOT": taskRoot,
             "_HANDLER": function.handler,
+            // As `sam local` sets it: lets a function tell the emulator from Lambda (readiness
+            // refuses instance-local storage on Lambda only).
+            "AWS_SAM_LOCAL": "true",
         ]
         env.merge(reserved) { _, new in new }
         if env["AWS_REGION"] == nil { env["AWS_REGION"] = "us-east-1" }

@@ -43,12 +43,33 @@ public enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     /// A URI this store did not write (another scheme, outside the blob folder, not a blob name).
     case invalidURI(String)
     case notFound(String)
+    /// The bucket refused this role (S3 `AccessDenied`, a bad key or signature): the deployment's
+    /// policy or credentials must change.
+    case accessDenied(String)
+    /// S3 `NoSuchBucket`: `BLOB_URL` names a bucket that does not exist.
+    case noSuchBucket(String)
+    /// The service did not answer well after the retries (5xx, `SlowDown`, dropped connections).
+    case unavailable(String)
+    /// `BLOB_URL` / `BLOB_DIR` cannot be used as given.
+    case configuration(String)
 
     public var description: String {
         switch self {
         case .io(let op, let code): "\(op) failed: \(String(cString: strerror(code)))"
         case .invalidURI(let uri): "not a blob of this store: \(uri)"
         case .notFound(let uri): "no blob at \(uri)"
+        case .accessDenied(let m): "access denied by the blob store (S3 AccessDenied): \(m)"
+        case .noSuchBucket(let uri): "no such bucket (S3 NoSuchBucket): \(uri)"
+        case .unavailable(let m): "the blob store is unavailable: \(m)"
+        case .configuration(let m): m
+        }
+    }
+
+    /// Whether trying again later can succeed.
+    public var isTransient: Bool {
+        switch self {
+        case .io, .unavailable: true
+        case .invalidURI, .notFound, .accessDenied, .noSuchBucket, .configuration: false
         }
     }
 }
@@ -223,7 +244,7 @@ public struct FileBlobStore: BlobStore {
         try syncDirectory(parent)
     }
 
-    static func randomHex(_ byteCount: Int) -> String {
+    package static func randomHex(_ byteCount: Int) -> String {
         var g = SystemRandomNumberGenerator()
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()

@@ -10,13 +10,17 @@ import Glibc
 /// Checks of the configuration every data-touching function shares.
 extension ReadinessCheck {
     /// `DATABASE_URL` names a store this build supports and, for SQLite, a place it can write.
-    public static func databaseURL(_ value: String?, timeout: Duration = .seconds(2)) -> ReadinessCheck {
+    public static func databaseURL(_ value: String?, environment: [String: String] = [:], timeout: Duration = .seconds(2)) -> ReadinessCheck {
         ReadinessCheck("database_url", timeout: timeout) {
             guard let value, !value.isEmpty else {
                 throw CheckFailure("DATABASE_URL is not set; use sqlite:///path/to/file or postgres://user@host/db.")
             }
             switch DatabaseLocation.parse(value) {
             case .sqlite(let path):
+                if RunPlace.isLambda(environment) {
+                    throw CheckFailure("on Lambda, a SQLite file is one database per instance on a disk that does not last: "
+                                       + "set DATABASE_URL to postgres://user:pass@host:5432/db")
+                }
                 try WritableDirectory.ensure(path.directory, what: "the SQLite file's folder")
             case .postgres:
                 break

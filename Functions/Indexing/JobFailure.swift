@@ -36,7 +36,10 @@ public struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case let e as BlobStoreError:
             switch e {
             case .notFound, .invalidURI: return JobFailure("the document's file is gone: \(e.description)", retryable: false)
-            case .io: return JobFailure("reading the document's file failed: \(e.description)", retryable: true)
+            case .io, .unavailable: return JobFailure("reading the document's file failed: \(e.description)", retryable: true)
+            // A bucket policy or a bucket can be fixed while the job waits out its backoff.
+            case .accessDenied, .noSuchBucket: return JobFailure("reading the document's file failed: \(e.description)", retryable: true)
+            case .configuration: return JobFailure("the blob store is misconfigured: \(e.description)", retryable: false)
             }
         case let e as StoreError:
             switch e {

@@ -33,7 +33,10 @@ struct Reembed: FunctionHandler {
         // when it has one (an HTTP model's is estimated).
         let model = (services.embedder as? CachedEmbeddingProvider)?.base ?? services.embedder
         let counter = (model as? MiniLMEmbedder).map { m in TokenCounter { m.tokenizer.wordPieces(String($0)).count } } ?? .estimate
-        let blobs = FileBlobStore(root: context.env("BLOB_DIR") ?? UploadConfiguration.defaultBlobDirectory)
+        let blobs: any BlobStore
+        do { blobs = try BlobStores.fromEnvironment(context.environment) } catch {
+            throw Services.StartupError.configuration("the blob store: \(error.description)")
+        }
         let pipeline = IndexingPipeline(store: services.store, blobs: blobs, embedder: model, tokenCounter: counter,
                                         configuration: configuration)
         worker = QueueWorker(pipeline: pipeline, owner: QueueWorker.ownerName(function: context.functionName), logger: context.logger)

@@ -19,7 +19,11 @@ struct Upload: HTTPFunction {
         do { store = try Stores.open(url: configuration.databaseURL) } catch {
             throw Services.StartupError.configuration("cannot open the store at \(Stores.redacted(configuration.databaseURL)): \(error)")
         }
-        let api = DocumentsAPI(store: store, blobs: FileBlobStore(root: configuration.blobDirectory), configuration: configuration)
+        let blobs: any BlobStore
+        do { blobs = try BlobStores.fromEnvironment(context.environment) } catch {
+            throw Services.StartupError.configuration("the blob store: \(error.description)")
+        }
+        let api = DocumentsAPI(store: store, blobs: blobs, configuration: configuration)
         let worker = configuration.reembedFunction
         context.logger.info("upload ready", metadata: [
             "store": "\(store.kind)", "max_upload_bytes": "\(configuration.maxUploadBytes)", "worker": "\(worker)",

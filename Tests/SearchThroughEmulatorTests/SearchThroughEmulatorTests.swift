@@ -9,8 +9,9 @@ import TestSupport
     enum Kind: String, CaseIterable, CustomStringConvertible, Sendable {
         case sqlite, postgres
         var description: String { rawValue }
+        /// SQLite and a folder (the local defaults); Postgres and S3 (what a deployment uses).
         func environment() throws -> [String: String] {
-            self == .sqlite ? [:] : try EmulatorStore.postgresEnvironment(schemaPrefix: "se_")
+            self == .sqlite ? [:] : try EmulatorStore.postgresEnvironment(schemaPrefix: "se_").merging(try S3TestServer.blobEnvironment()) { a, _ in a }
         }
     }
 
