@@ -23,6 +23,14 @@ let functionLibraries: [String: [Target.Dependency]] = [
     "generate": ["Generation", "Retrieval", "FunctionServices", "Embeddings"],
 ]
 
+/// Symbols the static Swift runtime needs in a newer version than Amazon Linux 2023 has, each
+/// sent to a forwarder to the older version (Runtime/CGlibcCompat/compat.c); infra/symbol-check.sh
+/// fails a package that needs anything else too new.
+let glibcCompatSymbols = ["hypot", "hypotf", "_ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE"]
+let glibcCompatLinking: [LinkerSetting] = [
+    .unsafeFlags(glibcCompatSymbols.flatMap { ["-Xlinker", "--wrap=\($0)"] }, .when(platforms: [.linux])),
+]
+
 let package = Package(
     name: "rag-functions",
     platforms: [.macOS(.v15)],
@@ -56,6 +64,8 @@ let package = Package(
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
         .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
+        // Forwarders that keep the function executables within AL2023's glibc and libstdc++.
+        .target(name: "CGlibcCompat", path: "Runtime/CGlibcCompat", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // The route matcher the emulator and the handlers share (API Gateway's precedence).
         .target(name: "HTTPRouting", path: "Runtime/HTTPRouting"),
         // The tenant id, validated once at the edge (OrgID) and typed everywhere after.
@@ -163,8 +173,9 @@ let package = Package(
     ] + functions.map { fn in
         .executableTarget(
             name: fn.target,
-            dependencies: runtime + (functionLibraries[fn.product] ?? []),
-            path: "Functions/\(fn.folder)"
+            dependencies: runtime + (functionLibraries[fn.product] ?? []) + [.target(name: "CGlibcCompat", condition: .when(platforms: [.linux]))],
+            path: "Functions/\(fn.folder)",
+            linkerSettings: glibcCompatLinking
         )
     } + [
         // MARK: Emulator: knows functions only through the template.

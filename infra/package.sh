@@ -35,9 +35,11 @@ for p in "${functions[@]}"; do swift_build -c release --static-swift-stdlib --sc
 # route-eval writes route's seed vector file; it runs here, at packaging time.
 [[ " ${functions[*]} " == *" route "* ]] && swift_build -c release --static-swift-stdlib --scratch-path "$scratch" --product route-eval
 
-allowed='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libutil\.so|ld-linux-x86-64\.so|ld-linux-aarch64\.so|libstdc\+\+\.so|libgcc_s\.so)'
+# glibc's own libraries (libresolv among them) come from AL2023, never from the package: a
+# Debian 12 copy needs glibc 2.36.
+allowed='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|libutil\.so|libresolv\.so|ld-linux-x86-64\.so|ld-linux-aarch64\.so|libstdc\+\+\.so|libgcc_s\.so)'
 # libpq's closure on Debian 12: TLS, Kerberos/GSSAPI and LDAP client libraries.
-bundled='^(libpq\.so|libsqlite3\.so|libssl\.so|libcrypto\.so|libgssapi_krb5\.so|libkrb5\.so|libk5crypto\.so|libcom_err\.so|libkrb5support\.so|libkeyutils\.so|libresolv\.so|libldap|liblber|libsasl2\.so|libgnutls\.so|libidn2\.so|libunistring\.so|libtasn1\.so|libnettle\.so|libhogweed\.so|libgmp\.so|libp11-kit\.so|libffi\.so|libz\.so|libzstd\.so|liblzma\.so|libopenblas\.so|libgfortran\.so|libquadmath\.so)'
+bundled='^(libpq\.so|libsqlite3\.so|libssl\.so|libcrypto\.so|libgssapi_krb5\.so|libkrb5\.so|libk5crypto\.so|libcom_err\.so|libkrb5support\.so|libkeyutils\.so|libldap|liblber|libsasl2\.so|libgnutls\.so|libidn2\.so|libunistring\.so|libtasn1\.so|libnettle\.so|libhogweed\.so|libgmp\.so|libp11-kit\.so|libffi\.so|libz\.so|libzstd\.so|liblzma\.so|libopenblas\.so|libgfortran\.so|libquadmath\.so)'
 out=.build/lambda
 mkdir -p "$out"
 status=0
@@ -46,7 +48,10 @@ for f in "${functions[@]}"; do
   dir="$out/$f"
   rm -rf "$dir" "$out/$f.zip"
   mkdir -p "$dir"
-  cp "$bin" "$dir/bootstrap"
+  # Debug info (about 40 % of a binary) stays beside the package, for symbolicating a crash
+  # report (`gdb -s .build/lambda/<fn>.debug`), not in it.
+  objcopy --only-keep-debug "$bin" "$out/$f.debug"
+  objcopy --strip-debug --add-gnu-debuglink="$out/$f.debug" "$bin" "$dir/bootstrap"
   chmod 755 "$dir/bootstrap"
   # Bundle the libraries AL2023 lacks that we knowingly depend on (with their dependencies).
   mkdir -p "$dir/lib"
@@ -81,6 +86,9 @@ for f in "${functions[@]}"; do
       --settings config/routing/router.yaml --model-dir "${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}" \
       --write-seed-vectors "$dir/config/routing/seed-vectors.bin"
   fi
+  # Nothing may need a glibc or libstdc++ symbol newer than AL2023's (the binary's three are
+  # forwarded to older versions: Runtime/CGlibcCompat).
+  infra/symbol-check.sh "$dir/bootstrap" "$dir"/lib/* || status=1
   bad=$(ldd "$dir/bootstrap" | awk '{ print $1 }' | sed 's#.*/##' | grep -Ev "$allowed" | grep -Ev "$bundled" || true)
   if [[ -n "$bad" ]]; then
     echo "error: $f needs shared libraries Amazon Linux 2023 may lack: $(echo $bad)" >&2
@@ -100,6 +108,13 @@ with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
             with open(path, "rb") as f:
                 z.writestr(info, f.read())
 PY
-  printf '%-9s %s (%s), %s\n' "$f" "$dir/bootstrap" "$(du -h "$dir/bootstrap" | cut -f1)" "$out/$f.zip ($(du -h "$out/$f.zip" | cut -f1))"
+  # Lambda's limit is on the unzipped package: 262,144,000 bytes.
+  unzipped=$(du -sb "$dir" | cut -f1)
+  printf '%-9s unzipped %s bytes (%s%% of Lambda'"'"'s 262,144,000), bootstrap %s, zip %s\n' "$f" "$unzipped" \
+    "$((unzipped * 100 / 262144000))" "$(du -h "$dir/bootstrap" | cut -f1)" "$(du -h "$out/$f.zip" | cut -f1)"
+  if ((unzipped > 262144000 * 9 / 10)); then
+    echo "error: $f unzips to $unzipped bytes, over 90 % of Lambda's 262,144,000-byte limit" >&2
+    status=1
+  fi
 done
 exit $status
