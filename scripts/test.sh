@@ -51,3 +51,10 @@ echo "== api-fuzz: openapi.yaml validated, then schemathesis against a throwaway
 # Server errors, response schema and status code conformance over every operation, with a fixed
 # seed and a bounded number of examples (about 1,000 requests, well under a minute).
 scripts/api-fuzz.sh
+
+echo "== Lambda packages (infra/package.sh: release, static Swift stdlib, AL2023 symbol check) under AWS's RIE"
+# The packaged bootstraps, each read-only at /var/task under AWS's Runtime Interface Emulator,
+# through upload (S3 on moto, Postgres) -> reembed drain -> search -> generate -> route -> delete.
+infra/package.sh
+infra/rie.sh
+

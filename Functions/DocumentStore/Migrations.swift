@@ -10,12 +10,15 @@ public struct Migration: Sendable, Equatable {
 /// Finds and reads the migration files. They ship beside the code: the repo's
 /// `infra/migrations` locally, `migrations/` in a Lambda package (`infra/package.sh` copies them).
 public enum Migrations {
-    /// `MIGRATIONS_DIR`, else `$LAMBDA_TASK_ROOT/migrations`, else `infra/migrations` in the
-    /// working directory or above the executable.
+    /// `MIGRATIONS_DIR`, else `$LAMBDA_TASK_ROOT/migrations`, else `migrations/` in the working
+    /// directory (a package's root: Lambda and AWS's RIE start `bootstrap` there, and the RIE
+    /// does not set `LAMBDA_TASK_ROOT`), else `infra/migrations` in the working directory or above
+    /// the executable.
     public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         var candidates: [String] = []
         if let d = environment["MIGRATIONS_DIR"], !d.isEmpty { candidates.append(d) }
         if let root = environment["LAMBDA_TASK_ROOT"] { candidates.append(root + "/migrations") }
+        candidates.append(FileManager.default.currentDirectoryPath + "/migrations")
         candidates.append(FileManager.default.currentDirectoryPath + "/infra/migrations")
         var dir = (CommandLine.arguments.first.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path } ?? "") as NSString
         for _ in 0..<6 {
