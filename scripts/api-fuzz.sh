@@ -10,6 +10,7 @@
 # Usage: scripts/api-fuzz.sh [extra schemathesis run options, e.g. --include-path /v1/search]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 root=$PWD
 bin="${BUILD_DIR:-.build/debug}"
 spec="$root/openapi.yaml"
@@ -39,16 +40,8 @@ emulator_pid=""
 cleanup() { [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 
-DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$root/.models/all-MiniLM-L6-v2" \
-  "$bin/emulator" start-api --port 0 --build-dir "$bin" --no-schedules --async-dir "$work/async" >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-url=""
-for _ in $(seq 600); do
-  url=$(grep -o 'listening on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/listening on //') && [[ -n "$url" ]] && break
-  kill -0 "$emulator_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "api-fuzz: the emulator did not start:" >&2; cat "$work/emulator.log" >&2; exit 1; }
+# Always a fresh SQLite store: the fuzzer deletes and re-embeds what it finds.
+DATABASE_URL="" start_throwaway_emulator "$work" "$bin"
 echo "api-fuzz: emulator at $url"
 
 org="fuzz-$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n')"

@@ -6,6 +6,7 @@
 # Usage: scripts/search-eval.sh [search-eval options, e.g. --dataset ~/beir/scifact --rrf-k 10,60]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 bin="${BUILD_DIR:-.build/debug}"
 work=$(mktemp -d)
 emulator_pid=""
@@ -15,14 +16,5 @@ trap cleanup EXIT
 args=("$@")
 if [[ ! " $* " =~ " --dataset " && ! " $* " =~ " --corpus " ]]; then args+=(--dataset config/search-eval); fi
 
-DATABASE_URL="${DATABASE_URL:-sqlite://$work/rag.sqlite}" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
-  "$bin/emulator" start-api --port 0 --build-dir "$bin" --no-schedules --async-dir "$work/async" >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-url=""
-for _ in $(seq 600); do
-  url=$(grep -o 'listening on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/listening on //') && [[ -n "$url" ]] && break
-  kill -0 "$emulator_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "the emulator did not start:" >&2; cat "$work/emulator.log" >&2; exit 1; }
+start_throwaway_emulator "$work" "$bin"
 "$bin/search-eval" --url "$url" --emulator "$bin/emulator" "${args[@]}"
