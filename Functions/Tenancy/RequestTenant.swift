@@ -2,7 +2,7 @@ import LambdaEvents
 
 extension APIError {
     /// A token whose `org_id` breaks `OrgID`'s pattern: signed, so not a 401, but no tenant.
-    public static func invalidTenant(_ raw: String) -> APIError {
+    public static func invalidTenant() -> APIError {
         APIError(status: 403, code: "invalid_tenant",
                  message: "The token's `org_id` claim is not a valid org id (\(OrgID.rule)).",
                  details: ["claim": .string("org_id")])
@@ -17,7 +17,7 @@ extension APIGatewayV2Request {
         guard let raw = claims["org_id"], !raw.isEmpty else {
             throw APIError.unauthorized("The token carries no `org_id` claim.")
         }
-        guard let org = OrgID(raw) else { throw APIError.invalidTenant(raw) }
+        guard let org = OrgID(raw) else { throw APIError.invalidTenant() }
         return org
     }
 

@@ -172,6 +172,20 @@ import Testing
         #expect(q == Query(query: "what is RAG?", topK: 5, filters: .init(tags: ["a"])))
     }
 
+    /// A NUL (only ever the escape `\u0000` in JSON) is refused naming its field, in both body readers.
+    @Test func aNULInTheBodyNamesItsField() {
+        let body = #"{"query":"q","topK":1,"filters":{"tags":["a","b\u0000"]}}"#
+        let r = request(method: "POST", body: body)
+        #expect(throws: APIError.invalidField("filters.tags[1]", "`filters.tags[1]` contains a NUL character (U+0000), which no field may hold.")) {
+            try r.decodeJSONBody(Query.self)
+        }
+        #expect(throws: APIError.invalidField("filters.tags[1]", "`filters.tags[1]` contains a NUL character (U+0000), which no field may hold.")) {
+            try r.jsonBody()
+        }
+        // The escaped backslash before `u0000` is no NUL.
+        #expect((try? request(method: "POST", body: #"{"query":"a\\u0000","topK":1,"filters":{"tags":[]}}"#).decodeJSONBody(Query.self)) != nil)
+    }
+
     @Test(arguments: [nil, "application/json", "application/json; charset=utf-8", "Application/JSON", "application/vnd.api+json", ""])
     func acceptedContentTypes(_ contentType: String?) throws {
         let headers = contentType.map { ["Content-Type": $0] } ?? [:]
