@@ -73,7 +73,9 @@ for f in "${functions[@]}"; do
   if [[ "$f" == generate || "$f" == health ]]; then
     mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
   fi
-  if ldd "$dir/bootstrap" | grep -q libopenblas; then
+  # Not `ldd | grep -q`: under pipefail, grep quitting at the first match can kill ldd with
+  # SIGPIPE, fail the pipeline, and leave the model out of a package that needs it (seen in CI).
+  if [[ $(ldd "$dir/bootstrap") == *libopenblas* ]]; then
     model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
     [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }
     mkdir -p "$dir/.models/all-MiniLM-L6-v2"
