@@ -108,18 +108,34 @@ extension Template {
         }
         guard let root, case .mapping = root else { throw TemplateError("The template must be a YAML mapping.") }
 
-        // Parameters first: intrinsics everywhere else refer to them.
+        // Parameters first: intrinsics everywhere else refer to them. A value comes from
+        // `--parameter-overrides`, else the template's `Metadata.Emulator.Parameters` (the local
+        // values of parameters a cloud deploy must be given, such as the database), else `Default`.
         var parameters: [String: String] = [:]
+        var declared: Set<String> = []
+        var lists: Set<String> = []
         if let params = root["Parameters"]?.mapping {
             for (key, value) in params {
                 guard let name = key.string else { continue }
+                declared.insert(name)
+                if let type = value["Type"]?.string, type == "CommaDelimitedList" || type.hasPrefix("List<") { lists.insert(name) }
                 if let d = value["Default"] { parameters[name] = scalarText(d) }
             }
+        }
+        for (key, value) in root["Metadata"]?["Emulator"]?["Parameters"]?.mapping ?? [:] {
+            guard let name = key.string else { continue }
+            guard declared.contains(name) else {
+                throw TemplateError("Metadata.Emulator.Parameters.\(name): the template declares no such parameter.")
+            }
+            parameters[name] = scalarText(value)
         }
         for (k, v) in parameterOverrides { parameters[k] = v }
         guard let resources = root["Resources"]?.mapping else { throw TemplateError("The template has no Resources.") }
         let resourceIds = Set(resources.keys.compactMap(\.string))
-        let resolver = IntrinsicResolver(parameters: parameters, resources: resourceIds)
+        var conditionNodes: [String: Node] = [:]
+        for (key, value) in root["Conditions"]?.mapping ?? [:] { if let name = key.string { conditionNodes[name] = value } }
+        let resolver = IntrinsicResolver(parameters: parameters, declared: declared, lists: lists,
+                                         resources: resourceIds, conditions: conditionNodes)
 
         let globals = try root["Globals"]?["Function"].map { try resolver.resolve($0, at: "Globals.Function") }?.objectValue ?? [:]
 
@@ -127,7 +143,12 @@ extension Template {
         var apis: [String: HttpApiSpec] = [:]
         for (key, node) in resources {
             guard let id = key.string else { continue }
+            // A resource whose `Condition` is false does not exist in this stack.
+            if let condition = node["Condition"]?.string, try !resolver.condition(condition, at: "Resources.\(id).Condition") { continue }
             let type = node["Type"]?.string ?? ""
+            // Only the resources the emulator runs are resolved: another resource's properties
+            // may use intrinsics only CloudFormation can answer.
+            guard type == "AWS::Serverless::Function" || type == "AWS::Serverless::HttpApi" else { continue }
             let props = try node["Properties"].map { try resolver.resolve($0, at: "Resources.\(id).Properties") }?.objectValue ?? [:]
             switch type {
             case "AWS::Serverless::Function":
@@ -234,16 +255,30 @@ extension Template {
 }
 
 /// Resolves the intrinsic functions a local run needs (`!Ref`, `!Sub`, `!GetAtt`, `!Join`,
-/// `!Select`), short and long form, with the pseudo parameters set to local values.
+/// `!Select`, `!Split`, `!If` over the template's `Conditions` with `!Equals`, `!Not`, `!And`,
+/// `!Or`), short and long form, with the pseudo parameters set to local values. `!Ref
+/// AWS::NoValue` removes the property or list item it stands for, as CloudFormation does.
 struct IntrinsicResolver {
     var parameters: [String: String]
+    var declared: Set<String> = []
+    /// `CommaDelimitedList` and `List<...>` parameters: `!Ref` gives a list, as in CloudFormation.
+    var lists: Set<String> = []
     var resources: Set<String>
+    var conditions: [String: Node] = [:]
 
     static let pseudo: [String: String] = [
         "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::StackName": "local",
-        "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": "",
+        "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
         "AWS::StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/local/local",
     ]
+    /// What `!Ref AWS::NoValue` resolves to until the mapping or list holding it drops it.
+    static let noValue = JSONValue.string("\u{0}AWS::NoValue")
+
+    /// Resolves a value that is a property: `AWS::NoValue` at the top becomes absent (nil).
+    func resolveProperty(_ node: Node, at path: String) throws -> JSONValue? {
+        let v = try resolve(node, at: path)
+        return v == Self.noValue ? nil : v
+    }
 
     func resolve(_ node: Node, at path: String) throws -> JSONValue {
         let tag = node.tag.description
@@ -259,18 +294,13 @@ struct IntrinsicResolver {
             default: return .string(s.string)
             }
         case .sequence(let seq):
-            return .array(try seq.enumerated().map { try resolve($0.element, at: "\(path)[\($0.offset)]") })
+            return .array(try resolveItems(seq, at: path))
         case .mapping(let map):
             if map.count == 1, let key = map.first?.key.string, key == "Ref" || key.hasPrefix("Fn::") {
                 let name = key == "Ref" ? "Ref" : String(key.dropFirst(4))
                 return try intrinsic(name, argument: map.first!.value, tagged: false, at: path)
             }
-            var out: [String: JSONValue] = [:]
-            for (k, v) in map {
-                guard let key = k.string else { continue }
-                out[key] = try resolve(v, at: "\(path).\(key)")
-            }
-            return .object(out)
+            return .object(try resolveFields(map, at: path))
         case .alias:
             throw TemplateError("\(path): YAML aliases are not supported in templates.")
         }
@@ -281,21 +311,100 @@ struct IntrinsicResolver {
         guard tagged else { return try resolve(node, at: path) }
         switch node {
         case .scalar(let s): return .string(s.string)
-        case .sequence(let seq): return .array(try seq.enumerated().map { try resolve($0.element, at: "\(path)[\($0.offset)]") })
-        case .mapping(let m):
-            var out: [String: JSONValue] = [:]
-            for (k, v) in m { if let key = k.string { out[key] = try resolve(v, at: "\(path).\(key)") } }
-            return .object(out)
+        case .sequence(let seq): return .array(try resolveItems(seq, at: path))
+        case .mapping(let m): return .object(try resolveFields(m, at: path))
         case .alias: throw TemplateError("\(path): YAML aliases are not supported in templates.")
         }
     }
 
+    private func resolveItems(_ seq: Node.Sequence, at path: String) throws -> [JSONValue] {
+        try seq.enumerated().map { try resolve($0.element, at: "\(path)[\($0.offset)]") }.filter { $0 != Self.noValue }
+    }
+
+    private func resolveFields(_ map: Node.Mapping, at path: String) throws -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for (k, v) in map {
+            guard let key = k.string else { continue }
+            let value = try resolve(v, at: "\(path).\(key)")
+            if value != Self.noValue { out[key] = value }
+        }
+        return out
+    }
+
+    /// The raw items of an intrinsic's list argument (`!If`'s branches must stay unresolved:
+    /// only the chosen one is, as in CloudFormation).
+    private func rawItems(_ node: Node, name: String, count: Int, at path: String) throws -> [Node] {
+        guard case .sequence(let seq) = node, seq.count == count else {
+            throw TemplateError("\(path): \(name) takes a list of \(count).")
+        }
+        return Array(seq)
+    }
+
+    /// The value of a named condition from the template's `Conditions`.
+    func condition(_ name: String, at path: String, depth: Int = 0) throws -> Bool {
+        guard let node = conditions[name] else { throw TemplateError("\(path): no condition named `\(name)` in Conditions.") }
+        guard depth < 32 else { throw TemplateError("\(path): the condition `\(name)` refers to itself.") }
+        return try evaluate(node, at: "Conditions.\(name)", depth: depth + 1)
+    }
+
+    /// A condition expression: `!Equals`, `!Not`, `!And`, `!Or` (short or long form) or `{Condition: Name}`.
+    private func evaluate(_ node: Node, at path: String, depth: Int) throws -> Bool {
+        var name: String
+        var argument: Node
+        let tag = node.tag.description
+        if tag.hasPrefix("!") {
+            name = String(tag.dropFirst())
+            argument = node
+        } else if case .mapping(let map) = node, map.count == 1, let key = map.first?.key.string {
+            name = key.hasPrefix("Fn::") ? String(key.dropFirst(4)) : key
+            argument = map.first!.value
+        } else {
+            throw TemplateError("\(path): a condition is Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition.")
+        }
+        if name == "Condition" {
+            guard let ref = argument.string else { throw TemplateError("\(path): Condition takes a name.") }
+            return try condition(ref, at: path, depth: depth)
+        }
+        guard case .sequence(let seq) = argument else { throw TemplateError("\(path): \(name) takes a list.") }
+        let items = Array(seq)
+        switch name {
+        case "Equals":
+            guard items.count == 2 else { throw TemplateError("\(path): Equals takes two values.") }
+            return try resolve(items[0], at: path).textValue == resolve(items[1], at: path).textValue
+        case "Not":
+            guard items.count == 1 else { throw TemplateError("\(path): Not takes one condition.") }
+            return try !evaluate(items[0], at: path, depth: depth)
+        case "And":
+            return try items.allSatisfy { try evaluate($0, at: path, depth: depth) }
+        case "Or":
+            return try items.contains { try evaluate($0, at: path, depth: depth) }
+        default:
+            throw TemplateError("\(path): \(name) is not a condition function.")
+        }
+    }
+
     private func intrinsic(_ name: String, argument node: Node, tagged: Bool, at path: String) throws -> JSONValue {
+        if name == "If" {
+            let items = try rawItems(node, name: "If", count: 3, at: path)
+            guard let conditionName = items[0].string else { throw TemplateError("\(path): If takes [condition, value if true, value if false].") }
+            return try resolve(condition(conditionName, at: path) ? items[1] : items[2], at: path)
+        }
         let arg = try argument(node, tagged: tagged, at: path)
         switch name {
         case "Ref":
             guard let ref = arg.stringValue else { throw TemplateError("\(path): Ref takes a name.") }
-            return .string(try reference(ref, at: path))
+            if ref == "AWS::NoValue" { return Self.noValue }
+            let value = try reference(ref, at: path)
+            if lists.contains(ref) && parameters[ref] != nil {
+                return .array(value.split(separator: ",", omittingEmptySubsequences: false)
+                    .map { .string($0.trimmingCharacters(in: .whitespaces)) })
+            }
+            return .string(value)
+        case "Split":
+            guard let a = arg.arrayValue, a.count == 2, let sep = a[0].stringValue, !sep.isEmpty else {
+                throw TemplateError("\(path): Split takes [delimiter, string].")
+            }
+            return .array(a[1].textValue.components(separatedBy: sep).map { .string($0) })
         case "Sub":
             if let s = arg.stringValue { return .string(try substitute(s, extra: [:], at: path)) }
             guard let a = arg.arrayValue, a.count == 2, let s = a[0].stringValue else {
@@ -328,6 +437,9 @@ struct IntrinsicResolver {
         if let v = parameters[name] { return v }
         if let v = Self.pseudo[name] { return v }
         if resources.contains(name) { return name }
+        if declared.contains(name) {
+            throw TemplateError("\(path): the parameter `\(name)` has no value here: give it with --parameter-overrides \(name)=... (or in the template's Metadata.Emulator.Parameters).")
+        }
         throw TemplateError("\(path): Ref to unknown parameter or resource `\(name)`.")
     }
 

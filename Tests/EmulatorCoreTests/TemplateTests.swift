@@ -9,9 +9,14 @@ import TestSupport
         #expect(Set(t.functions.map(\.handler)) == ["route", "upload", "reembed", "search", "generate", "health"])
         for f in t.functions {
             #expect(f.runtime == "provided.al2023")
-            #expect(f.codeUri == "../.build/lambda/\(f.handler)/")
-            // Globals reach every function, resolved from Parameters.
+            // `sam build` runs infra/Makefile in the template's folder.
+            #expect(f.codeUri == ".")
+            // Globals reach every function, resolved from Parameters; the database and blob
+            // folder from Metadata.Emulator.Parameters (a cloud deploy has no such default), so
+            // the bucket condition is false and BLOB_URL empty.
             #expect(f.environment["DATABASE_URL"] == "sqlite://.data/rag.sqlite")
+            #expect(f.environment["BLOB_DIR"] == ".data/blobs")
+            #expect(f.environment["BLOB_URL"] == "")
             #expect(f.environment["LOG_LEVEL"] == "info")
             // !Sub ${AWS::StackName}-name with the local stack name.
             #expect(f.functionName == "local-\(f.handler)")
@@ -39,6 +44,93 @@ import TestSupport
         let t = try Template.load(path: TestPaths.packageRoot + "/infra/template.yaml",
                                   parameterOverrides: ["DatabaseUrl": "postgres://u@h/db"])
         #expect(t.functions.allSatisfy { $0.environment["DATABASE_URL"] == "postgres://u@h/db" })
+    }
+
+    /// As deployed: no blob folder means the stack's bucket; a secret wins over the URL.
+    @Test func theCloudShapeOfTheProjectTemplate() throws {
+        let t = try Template.load(path: TestPaths.packageRoot + "/infra/template.yaml",
+                                  parameterOverrides: ["BlobDir": "", "DatabaseUrl": "", "DatabaseSecret": "rag/db"])
+        for f in t.functions {
+            #expect(f.environment["BLOB_URL"] == "s3://DocumentsBucket/documents")
+            #expect(f.environment["DATABASE_URL"] == "{{resolve:secretsmanager:rag/db:SecretString:url}}")
+        }
+    }
+
+    @Test func conditionsPickBranchesAndNoValueRemoves() throws {
+        let yaml = """
+        Metadata:
+          Emulator:
+            Parameters: {Mode: local}
+        Parameters:
+          Mode: {Type: String}
+          Subnets: {Type: CommaDelimitedList, Default: ""}
+        Conditions:
+          IsLocal: !Equals [!Ref Mode, local]
+          IsCloud: {"Fn::Not": [{Condition: IsLocal}]}
+          Both: !And [!Condition IsLocal, !Equals [a, a]]
+          Either: !Or [!Condition IsCloud, !Equals [!Join ["", !Ref Subnets], ""]]
+        Resources:
+          Bucket:
+            Type: AWS::S3::Bucket
+            Condition: IsCloud
+          CloudOnly:
+            Type: AWS::Serverless::Function
+            Condition: IsCloud
+            Properties: {Handler: cloud}
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties:
+              Handler: fixture-fn
+              Timeout: !If [IsLocal, 9, 3]
+              Environment:
+                Variables:
+                  PICK: !If [IsLocal, here, !Sub "s3://${Bucket}/x"]
+                  LONG: {"Fn::If": [Both, both, neither]}
+                  EITHER: !If [Either, either, neither]
+                  GONE: !If [IsCloud, x, !Ref AWS::NoValue]
+                  SPLIT: !Select [2, !Split ["/", "s3://bucket/prefix"]]
+        """
+        let t = try Template.parse(yaml: yaml)
+        #expect(t.functions.map(\.handler) == ["fixture-fn"])
+        let fn = try #require(t.functions.first)
+        #expect(fn.timeoutSeconds == 9)
+        #expect(fn.environment == ["PICK": "here", "LONG": "both", "EITHER": "either", "SPLIT": "bucket"])
+        // The other branch is never resolved: a cloud value works where the emulator has none.
+        let cloud = try Template.parse(yaml: yaml, parameterOverrides: ["Mode": "aws"])
+        #expect(Set(cloud.functions.map(\.handler)) == ["cloud", "fixture-fn"])
+        #expect(cloud.functions.first { $0.handler == "fixture-fn" }?.environment["PICK"] == "s3://Bucket/x")
+    }
+
+    @Test func unusableParametersAndConditionsAreNamed() throws {
+        let missing = """
+        Parameters:
+          DatabaseUrl: {Type: String}
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {Handler: fn, Environment: {Variables: {DATABASE_URL: !Ref DatabaseUrl}}}
+        """
+        #expect { try Template.parse(yaml: missing) } throws: { "\($0)".contains("--parameter-overrides DatabaseUrl=") }
+        #expect(try Template.parse(yaml: missing, parameterOverrides: ["DatabaseUrl": "x"]).functions.first?.environment["DATABASE_URL"] == "x")
+        let unknownLocal = "Metadata: {Emulator: {Parameters: {Nope: x}}}\n" + missing
+        #expect { try Template.parse(yaml: unknownLocal) } throws: { "\($0)".contains("Nope") }
+        let cycle = """
+        Conditions:
+          A: !Not [!Condition B]
+          B: !Not [!Condition A]
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {Handler: fn, Timeout: !If [A, 1, 2]}
+        """
+        #expect { try Template.parse(yaml: cycle) } throws: { "\($0)".contains("refers to itself") }
+        let undefined = """
+        Resources:
+          Fn:
+            Type: AWS::Serverless::Function
+            Properties: {Handler: fn, Timeout: !If [Missing, 1, 2]}
+        """
+        #expect { try Template.parse(yaml: undefined) } throws: { "\($0)".contains("no condition named `Missing`") }
     }
 
     @Test func intrinsicsShortAndLongForm() throws {
