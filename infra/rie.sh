@@ -4,12 +4,14 @@
 # moto's S3 and the local Postgres. Builds nothing unless asked: run infra/package.sh first, or
 # pass --package. Needs root (each function gets a mount namespace with its package read-only at
 # /var/task, and runs as `nobody`).
-# Usage: infra/rie.sh [--package]
+# Usage: [PACKAGES=infra/.aws-sam/build] infra/rie.sh [--package]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ "${1:-}" == "--package" ]] && infra/package.sh
+# PACKAGES: infra/package.sh's .build/lambda (default) or `sam build`'s infra/.aws-sam/build.
+export PACKAGES=${PACKAGES:-.build/lambda}
 for fn in health upload reembed search generate route; do
-  [[ -x .build/lambda/$fn/bootstrap ]] || { echo "rie.sh: no .build/lambda/$fn/bootstrap; run infra/package.sh" >&2; exit 1; }
+  [[ -x $PACKAGES/$fn/bootstrap || -x $PACKAGES/${fn^}Function/bootstrap ]] || { echo "rie.sh: no $fn package in $PACKAGES; run infra/package.sh or infra/sam.sh" >&2; exit 1; }
 done
 
 # AWS's RIE, from the aws-sam-cli wheel (downloaded once, without its dependencies).

@@ -52,9 +52,11 @@ echo "== api-fuzz: openapi.yaml validated, then schemathesis against a throwaway
 # seed and a bounded number of examples (about 1,000 requests, well under a minute).
 scripts/api-fuzz.sh
 
-echo "== Lambda packages (infra/package.sh: release, static Swift stdlib, AL2023 symbol check) under AWS's RIE"
-# The packaged bootstraps, each read-only at /var/task under AWS's Runtime Interface Emulator,
-# through upload (S3 on moto, Postgres) -> reembed drain -> search -> generate -> route -> delete.
-infra/package.sh
-infra/rie.sh
+echo "== Lambda packages: sam validate --lint, sam build (infra/Makefile -> infra/package.sh: release, static Swift stdlib, AL2023 symbol check)"
+infra/sam.sh
+
+echo "== the packages sam build wrote, under AWS's Runtime Interface Emulator"
+# Each bootstrap read-only at /var/task under AWS's RIE, through upload (S3 on moto, Postgres)
+# -> reembed drain -> search -> generate -> route -> delete.
+PACKAGES=infra/.aws-sam/build infra/rie.sh
 

@@ -120,8 +120,14 @@ def namespaces_work():
 NAMESPACES = namespaces_work()
 
 
-def start(fn, env):
+def package_dir(fn):
+    """infra/package.sh's folders are named by function, `sam build`'s by logical id."""
     task = os.path.join(PACKAGES, fn)
+    return task if os.path.isdir(task) else os.path.join(PACKAGES, fn.capitalize() + "Function")
+
+
+def start(fn, env):
+    task = package_dir(fn)
     if not NAMESPACES:
         # No mount namespaces here (not root, or a sandbox without CAP_SYS_ADMIN): the package
         # folder is the working directory and its lib/ is put on LD_LIBRARY_PATH by hand; it is
@@ -238,7 +244,7 @@ def main():
         for fn in FUNCTIONS:
             pid = bootstrap_pid(procs[fn].pid)
             peak = peak_mb(pid) if pid else None
-            size = int(subprocess.run(["du", "-sb", os.path.join(PACKAGES, fn)], capture_output=True, text=True).stdout.split()[0])
+            size = int(subprocess.run(["du", "-sb", package_dir(fn)], capture_output=True, text=True).stdout.split()[0])
             over = peak is not None and peak > sizes[fn]
             print(f"{fn:9} {cold[fn]:6.2f} s{'':26}{peak if peak is not None else '?':>5} / {sizes[fn]:<5} MB{' OVER' if over else '':6} {size:,} bytes")
     finally:
