@@ -24,6 +24,12 @@ struct TemplateOptions: ParsableArguments {
     @Option(help: "Folder with the functions' executables (default: the newest of .build/debug and .build/release).")
     var buildDir: String?
 
+    @Flag(help: "Run the Lambda packages instead of the build: each function's `bootstrap` from its package folder (--package-dir), through the Runtime API, the folder as a read-only task root. Smoke-tests the exact artifacts `sam deploy` uploads, without Docker.")
+    var packages = false
+
+    @Option(help: "The package folders for --packages: infra/package.sh's .build/lambda, or `sam build`'s infra/.aws-sam/build.")
+    var packageDir = ".build/lambda"
+
     @Option(help: "A .env file layered over the template's Environment (the shell still wins).")
     var envFile: String?
 
@@ -57,7 +63,15 @@ struct TemplateOptions: ParsableArguments {
         var template = try Template.load(path: template, parameterOverrides: overrides)
         try template.useRuntimeAPI(for: runtimeAPI)
         let locator: ExecutableLocator
-        if let buildDir {
+        if packages {
+            guard buildDir == nil else { throw ValidationError("--packages runs the packages in --package-dir; drop --build-dir.") }
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: packageDir, isDirectory: &isDir), isDir.boolValue else {
+                throw ValidationError("No package folder at \(packageDir). Run infra/package.sh (or sam build, then --package-dir infra/.aws-sam/build).")
+            }
+            locator = ExecutableLocator(directory: (packageDir as NSString).standardizingPath.hasPrefix("/") ? packageDir
+                                        : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(packageDir), layout: .packages)
+        } else if let buildDir {
             locator = ExecutableLocator(directory: buildDir)
         } else {
             let root = (template.directory as NSString).deletingLastPathComponent
@@ -150,8 +164,14 @@ struct StartAPI: AsyncParsableCommand {
         if !missing.isEmpty {
             log.emulator("warning: no executable for \(missing.joined(separator: ", ")) in \(locator); those routes answer 502 until built")
         }
-        for function in template.functions where function.interface == .runtimeAPI {
-            log.emulator("\(function.logicalId) speaks the Lambda Runtime API (each process gets its own AWS_LAMBDA_RUNTIME_API)")
+        if locator.layout == .packages {
+            let readOnly = template.functions.compactMap { try? FunctionLaunch.resolve($0, template: template, binaries: locator) }.allSatisfy(\.readOnlyTaskRoot)
+            log.emulator("serving \(locator) through the Runtime API" + (readOnly ? ", each task root read-only"
+                : "; warning: no mount namespaces here (unshare), so the task roots are writable, unlike on Lambda"))
+        } else {
+            for function in template.functions where function.interface == .runtimeAPI {
+                log.emulator("\(function.logicalId) speaks the Lambda Runtime API (each process gets its own AWS_LAMBDA_RUNTIME_API)")
+            }
         }
         var opts = InvokerOptions()
         opts.defaultConcurrency = defaultConcurrency
@@ -215,6 +235,8 @@ struct StartLambda: AsyncParsableCommand {
         if let e = o.envFile { args += ["--env-file", e] }
         if let v = o.envVars { args += ["--env-vars", v] }
         for p in o.parameterOverrides { args += ["--parameter-overrides", p] }
+        if o.packages { args += ["--packages", "--package-dir", o.packageDir] }
+        for r in o.runtimeAPI { args += ["--runtime-api", r] }
         return args
     }
 }

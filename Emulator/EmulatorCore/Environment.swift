@@ -95,16 +95,36 @@ public struct EnvironmentLayers: Sendable {
 /// Where the functions' executables are: a SwiftPM bin folder.
 public struct ExecutableLocator: Sendable, CustomStringConvertible {
     public let directory: String
+    public let layout: Layout
 
-    public init(directory: String) {
-        self.directory = directory
+    /// Where a function's executable sits under `directory`.
+    public enum Layout: Sendable, Equatable {
+        /// SwiftPM's bin folder: `<directory>/<handler>`.
+        case buildFolder
+        /// Lambda packages: `<directory>/<handler>/bootstrap` (infra/package.sh) or
+        /// `<directory>/<LogicalId>/bootstrap` (`sam build`), each folder a task root.
+        case packages
     }
 
-    public var description: String { directory }
+    public init(directory: String, layout: Layout = .buildFolder) {
+        self.directory = directory
+        self.layout = layout
+    }
+
+    public var description: String { layout == .packages ? "the packages in \(directory)" : directory }
 
     public func path(for function: FunctionSpec) -> String? {
-        let p = (directory as NSString).appendingPathComponent(function.handler)
-        return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+        switch layout {
+        case .buildFolder:
+            let p = (directory as NSString).appendingPathComponent(function.handler)
+            return FileManager.default.isExecutableFile(atPath: p) ? p : nil
+        case .packages:
+            for folder in [function.handler, function.logicalId] {
+                let p = ((directory as NSString).appendingPathComponent(folder) as NSString).appendingPathComponent("bootstrap")
+                if FileManager.default.isExecutableFile(atPath: p) { return p }
+            }
+            return nil
+        }
     }
 
     /// The bin folder of the newest existing build under `packageRoot` (debug or release),

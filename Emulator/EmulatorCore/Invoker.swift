@@ -244,7 +244,7 @@ public final class Invoker: Sendable {
     private func pool(for function: FunctionSpec) throws(InvocationFailure) -> FunctionPool {
         if let p = pools.withLockedValue({ $0[function.logicalId] }) { return p }
         let launch = try FunctionLaunch.resolve(function, template: template, binaries: binaries, environment: environment.shell)
-        let env = environment.resolved(for: function, taskRoot: launch.taskRoot)
+        let env = launch.adjusted(environment.resolved(for: function, taskRoot: launch.taskRoot))
         let concurrency = function.reservedConcurrency ?? options.defaultConcurrency
         guard concurrency > 0 else {
             throw .throttled("\(function.logicalId) has ReservedConcurrentExecutions 0: every invocation is throttled.")

@@ -73,7 +73,7 @@ final class EmulatorHarness: @unchecked Sendable {
         }
         var args = ["start-api", "--port", "0"]
         if !arguments.contains("--template") { args += ["--template", path] }
-        if !arguments.contains("--build-dir") { args += ["--build-dir", TestPaths.binDirectory] }
+        if !arguments.contains("--build-dir") && !arguments.contains("--packages") { args += ["--build-dir", TestPaths.binDirectory] }
         if let envFile {
             try envFile.write(toFile: dir + "/test.env", atomically: true, encoding: .utf8)
             args += ["--env-file", dir + "/test.env"]

@@ -47,6 +47,12 @@ struct Fixture: FunctionHandler {
             return .text(String(repeating: "x", count: n))
         case "pid":
             return .json(["pid": Int(getpid())])
+        case "write":
+            // Lambda's task root (the working directory) is read-only: does a write there succeed?
+            let written = FileManager.default.createFile(atPath: "write-probe", contents: Data("x".utf8))
+            if written { try? FileManager.default.removeItem(atPath: "write-probe") }
+            struct Probe: Encodable { var written: Bool; var cwd: String }
+            return .json(Probe(written: written, cwd: FileManager.default.currentDirectoryPath))
         case "env":
             return .json(["value": ProcessInfo.processInfo.environment[request.query("name") ?? ""] ?? ""])
         case "binary":
