@@ -16,11 +16,12 @@ let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "Lamb
 /// The libraries each handler calls (handlers stay thin: decode, call, map errors).
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks"],
-    "search": ["Retrieval", "FunctionServices", "Embeddings"],
-    "upload": ["Documents", "Stores", "DocumentStore", "FunctionServices", "Ingestion"],
-    "route": ["IntentRouting", "FunctionServices", "Embeddings"],
-    "reembed": ["Indexing", "Documents", "FunctionServices", "DocumentStore", "Embeddings", "Ingestion"],
-    "generate": ["Generation", "Retrieval", "FunctionServices", "Embeddings"],
+    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings"],
+    // No embedding library: upload never embeds, and its package carries neither BLAS nor the model.
+    "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors", "Ingestion"],
+    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings"],
+    "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion"],
+    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings"],
 ]
 
 /// Symbols the static Swift runtime needs in a newer version than Amazon Linux 2023 has, each
@@ -105,7 +106,9 @@ let package = Package(
         .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
-        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "LambdaEvents"], path: "Functions/FunctionServices"),
+        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents"], path: "Functions/FunctionServices"),
+        // Library errors to HTTP errors, in one place; startup errors.
+        .target(name: "ServiceErrors", dependencies: ["DocumentStore", "LambdaEvents"], path: "Functions/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
         .target(name: "Retrieval", dependencies: ["DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
         // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
@@ -281,7 +284,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DocumentsTests",
-            dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "FunctionServices",
+            dependencies: ["Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "ServiceErrors",
                            "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "TestSupport"],
             path: "Tests/DocumentsTests"
         ),

@@ -12,9 +12,10 @@
 # their own non-glibc dependencies are copied into the package's lib/ folder, which Lambda puts
 # on LD_LIBRARY_PATH (/var/task/lib). Anything else unexpected fails the build.
 # The embedding functions link OpenBLAS (libopenblas, libgfortran, libquadmath), bundled the
-# same way, and carry the all-MiniLM-L6-v2 files in .models/all-MiniLM-L6-v2, the template's
-# default EMBEDDING_MODEL_DIR relative to /var/task (about 90 MB unzipped: the zip goes to
-# Lambda through S3, as `sam deploy` does for packages over 50 MB).
+# same way; those that embed (route, search, reembed, generate) carry the all-MiniLM-L6-v2 files
+# in .models/all-MiniLM-L6-v2, the template's default EMBEDDING_MODEL_DIR relative to /var/task
+# (about 90 MB unzipped: the zip goes to Lambda through S3, as `sam deploy` does for packages
+# over 50 MB). health checks the model's configuration without it; upload links no BLAS.
 # The SQL migrations ship in migrations/ ($LAMBDA_TASK_ROOT/migrations, where the stores look).
 # route carries config/routing and the catalog's seed vectors (config/routing/seed-vectors.bin,
 # written by route-eval --write-seed-vectors), so its cold start reads vectors instead of
@@ -42,6 +43,7 @@ allowed='^(linux-vdso\.so|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|l
 bundled='^(libpq\.so|libsqlite3\.so|libssl\.so|libcrypto\.so|libgssapi_krb5\.so|libkrb5\.so|libk5crypto\.so|libcom_err\.so|libkrb5support\.so|libkeyutils\.so|libldap|liblber|libsasl2\.so|libgnutls\.so|libidn2\.so|libunistring\.so|libtasn1\.so|libnettle\.so|libhogweed\.so|libgmp\.so|libp11-kit\.so|libffi\.so|libz\.so|libzstd\.so|liblzma\.so|libopenblas\.so|libgfortran\.so|libquadmath\.so)'
 out=.build/lambda
 mkdir -p "$out"
+embedders="route search reembed generate"
 status=0
 for f in "${functions[@]}"; do
   bin="$scratch/release/$f"
@@ -73,9 +75,9 @@ for f in "${functions[@]}"; do
   if [[ "$f" == generate || "$f" == health ]]; then
     mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
   fi
-  # Not `ldd | grep -q`: under pipefail, grep quitting at the first match can kill ldd with
-  # SIGPIPE, fail the pipeline, and leave the model out of a package that needs it (seen in CI).
-  if [[ $(ldd "$dir/bootstrap") == *libopenblas* ]]; then
+  # The model goes only to the functions that embed (a query, a chunk, the router's input):
+  # health checks the configuration without it, upload never embeds.
+  if [[ " $embedders " == *" $f "* ]]; then
     model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
     [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }
     mkdir -p "$dir/.models/all-MiniLM-L6-v2"

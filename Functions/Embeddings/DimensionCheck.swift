@@ -8,13 +8,20 @@ public enum DimensionCheck {
     ///   - stored: the sizes of the live versions stored under `configuration.modelId`.
     public static func verify(configuration c: EmbeddingConfiguration, provider: any EmbeddingProvider,
                               probed: Int? = nil, stored: [Int]) throws(EmbeddingError) {
-        guard provider.modelId == c.modelId else {
-            throw .configuration("the provider serves \(provider.modelId), the configuration asks for \(c.modelId); "
+        try verify(configuration: c, providerModel: provider.modelId, providerDimension: provider.dimension, probed: probed, stored: stored)
+    }
+
+    /// The same check from what a provider would report, for a process that does not build one
+    /// (readiness checks the native model's files, not a loaded model).
+    public static func verify(configuration c: EmbeddingConfiguration, providerModel: String, providerDimension: Int,
+                              probed: Int? = nil, stored: [Int]) throws(EmbeddingError) {
+        guard providerModel == c.modelId else {
+            throw .configuration("the provider serves \(providerModel), the configuration asks for \(c.modelId); "
                                  + "no provider may stand in for another model")
         }
-        guard provider.dimension == c.dimension else {
-            throw .configuration("\(c.modelId) produces \(provider.dimension)-dimensional vectors, but \(c.dimension) are configured: "
-                                 + "set EMBEDDING_DIMENSIONS=\(provider.dimension) or leave it unset")
+        guard providerDimension == c.dimension else {
+            throw .configuration("\(c.modelId) produces \(providerDimension)-dimensional vectors, but \(c.dimension) are configured: "
+                                 + "set EMBEDDING_DIMENSIONS=\(providerDimension) or leave it unset")
         }
         if let probed, probed != c.dimension {
             throw .configuration("the server at \(c.baseURL ?? "?") returned \(probed)-dimensional vectors for \(c.requestModel), "

@@ -77,7 +77,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
         } catch {
             throw .modelCorrupt(path: modelDirectory, reason: "model.safetensors: \(error.description)")
         }
-        modelId = "sentence-transformers/all-MiniLM-L6-v2"
+        modelId = Self.nativeModelId
         dimension = config.hiddenSize
         maxInputTokens = maxLength
         self.threads = max(1, threads ?? SchedulableCPUs.count)
@@ -213,5 +213,41 @@ public final class MiniLMEmbedder: EmbeddingProvider {
 
     private func returnScratch(_ s: EncoderScratch) {
         scratchPool.withLock { $0.append(s) }
+    }
+}
+
+extension MiniLMEmbedder {
+    /// The id vectors from this model are stored under.
+    public static let nativeModelId = "sentence-transformers/all-MiniLM-L6-v2"
+
+    /// The model's files are there and agree with each other, without loading the weights:
+    /// `config.json`, the size of `vocab.txt`, and the `model.safetensors` header (every tensor's
+    /// byte range inside the file, the word embeddings `[vocab, hidden]`). For a process that
+    /// checks the model but never embeds (`health`): loading it costs about 90 MB resident.
+    /// - Returns: the vector size, the hidden size `config.json` gives.
+    public static func verifyFiles(modelDirectory: String) throws(EmbeddingError) -> Int {
+        let config = try BertConfig(json: try EmbeddingModelDirectory.read("config.json", in: modelDirectory))
+        let tokenizer: BertTokenizer
+        do {
+            tokenizer = try BertTokenizer(vocabTxt: try EmbeddingModelDirectory.read("vocab.txt", in: modelDirectory), maxLength: 8)
+        } catch {
+            throw .modelCorrupt(path: modelDirectory, reason: error.description)
+        }
+        guard tokenizer.vocabularySize == config.vocabSize else {
+            throw .modelCorrupt(path: modelDirectory, reason: "vocab.txt has \(tokenizer.vocabularySize) tokens, config.json says \(config.vocabSize)")
+        }
+        let file: SafeTensorsFile
+        do {
+            file = try SafeTensorsFile(path: (modelDirectory as NSString).appendingPathComponent("model.safetensors"))
+        } catch .fileMissing {
+            throw .modelMissing(path: modelDirectory, reason: "model.safetensors is missing")
+        } catch {
+            throw .modelCorrupt(path: modelDirectory, reason: "model.safetensors: \(error.description)")
+        }
+        let words = file.tensors["embeddings.word_embeddings.weight"] ?? file.tensors["bert.embeddings.word_embeddings.weight"]
+        guard let words, words.shape == [config.vocabSize, config.hiddenSize] else {
+            throw .modelCorrupt(path: modelDirectory, reason: "model.safetensors has no word embeddings of shape [\(config.vocabSize), \(config.hiddenSize)]")
+        }
+        return config.hiddenSize
     }
 }

@@ -1,6 +1,7 @@
 import DocumentStore
 import Embeddings
 import Foundation
+import ServiceErrors
 import Stores
 
 /// What the retrieval functions share, built once per process at init: the store
@@ -22,12 +23,7 @@ public struct Services: Sendable {
         self.embedding = embedding
     }
 
-    public enum StartupError: Error, CustomStringConvertible {
-        case configuration(String)
-        public var description: String {
-            switch self { case .configuration(let m): m }
-        }
-    }
+    public typealias StartupError = ServiceErrors.StartupError
 
     /// An HTTP provider is probed (one short text, once per cold start) to learn the vector size
     /// it really returns; the native model's size is its `config.json`'s, so it costs nothing.

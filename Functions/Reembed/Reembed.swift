@@ -4,6 +4,7 @@ import Embeddings
 import FunctionProtocol
 import FunctionRuntime
 import FunctionServices
+import ServiceErrors
 import Indexing
 import Ingestion
 import LambdaEvents

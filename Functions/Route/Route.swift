@@ -2,6 +2,7 @@ import Foundation
 import Embeddings
 import FunctionRuntime
 import FunctionServices
+import ServiceErrors
 import IntentRouting
 import LambdaEvents
 import Tenancy

@@ -1,6 +1,7 @@
 import Embeddings
 import FunctionRuntime
 import FunctionServices
+import ServiceErrors
 import LambdaEvents
 import Tenancy
 import Retrieval

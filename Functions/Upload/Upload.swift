@@ -1,8 +1,8 @@
 import DocumentStore
 import Documents
 import FunctionRuntime
-import FunctionServices
 import LambdaEvents
+import ServiceErrors
 import Stores
 
 /// `upload`: documents in (durable before the answer), and the documents and jobs API. The
@@ -17,11 +17,11 @@ struct Upload: HTTPFunction {
         let configuration = try UploadConfiguration.fromEnvironment(context.environment, functionName: context.functionName)
         let store: any Store
         do { store = try Stores.open(url: configuration.databaseURL) } catch {
-            throw Services.StartupError.configuration("cannot open the store at \(Stores.redacted(configuration.databaseURL)): \(error)")
+            throw StartupError.configuration("cannot open the store at \(Stores.redacted(configuration.databaseURL)): \(error)")
         }
         let blobs: any BlobStore
         do { blobs = try BlobStores.fromEnvironment(context.environment) } catch {
-            throw Services.StartupError.configuration("the blob store: \(error.description)")
+            throw StartupError.configuration("the blob store: \(error.description)")
         }
         let api = DocumentsAPI(store: store, blobs: blobs, configuration: configuration)
         let worker = configuration.reembedFunction

@@ -1,11 +1,11 @@
 import DocumentStore
 import Documents
 import Foundation
-import FunctionServices
 import LambdaEvents
 import PostgresClient
 import PostgresStore
 import SQLiteStore
+import ServiceErrors
 import Synchronization
 import TestSupport
 

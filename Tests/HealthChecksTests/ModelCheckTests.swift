@@ -5,8 +5,8 @@ import Stores
 import TestSupport
 import Testing
 
-/// `health`'s `embedding_model` readiness check: the configured model loads, returns vectors of
-/// its size, and fits what the store already holds.
+/// `health`'s `embedding_model` readiness check: the configured model's files are whole and agree
+/// (checked without loading it), and its size fits what the store already holds.
 @Suite struct ModelCheckTests {
     let modelDirectory = TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"
 
@@ -46,5 +46,60 @@ import Testing
     @Test func aBadConfigurationNamesTheVariable() async throws {
         let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_PROVIDER": "tei"], storeURL: nil, timeout: .seconds(120))])
         #expect(results[0].reason?.contains("needs EMBEDDING_MODEL") == true, "\(results[0].reason ?? "")")
+    }
+
+    /// A copy of the model folder with `model.safetensors` cut short, or `vocab.txt` missing lines.
+    func damagedModel(_ damage: (String) throws -> Void) throws -> String {
+        let dir = TestPaths.temporaryDirectory("damaged-model")
+        for name in ["config.json", "vocab.txt", "model.safetensors"] {
+            try FileManager.default.copyItem(atPath: modelDirectory + "/" + name, toPath: dir + "/" + name)
+        }
+        try damage(dir)
+        return dir
+    }
+
+    @Test func aTruncatedWeightsFileIsNotReady() async throws {
+        let dir = try damagedModel { dir in
+            let h = try #require(FileHandle(forUpdatingAtPath: dir + "/model.safetensors"))
+            try h.truncate(atOffset: 4_000_000)
+            try h.close()
+        }
+        // Also on Lambda: a folder that is there is checked.
+        for env in [["EMBEDDING_MODEL_DIR": dir], ["EMBEDDING_MODEL_DIR": dir, "AWS_LAMBDA_FUNCTION_NAME": "rag-health"]] {
+            let results = await Readiness.run([.embeddingModel(environment: env, storeURL: nil, timeout: .seconds(120))])
+            #expect(!results[0].ok)
+            #expect(results[0].reason?.contains("model.safetensors") == true, "\(results[0].reason ?? "")")
+        }
+    }
+
+    @Test func aVocabularyThatDisagreesWithTheConfigIsNotReady() async throws {
+        let dir = try damagedModel { dir in
+            let vocab = try String(contentsOfFile: dir + "/vocab.txt", encoding: .utf8).split(separator: "\n").dropLast(10)
+            try (vocab.joined(separator: "\n") + "\n").write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
+        }
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": dir], storeURL: nil, timeout: .seconds(120))])
+        #expect(!results[0].ok)
+        #expect(results[0].reason?.contains("vocab.txt has 30512 tokens") == true, "\(results[0].reason ?? "")")
+    }
+
+    /// health's Lambda package leaves the model out (the functions that embed carry it): there
+    /// the check holds the configuration against the store, and still catches a size mismatch.
+    @Test func onLambdaWithoutTheModelFolderTheStoreIsStillChecked() async throws {
+        let lambda = ["EMBEDDING_MODEL_DIR": "/var/task/.models/all-MiniLM-L6-v2", "AWS_LAMBDA_FUNCTION_NAME": "rag-health"]
+        let url = freshStoreURL()
+        let store = try Stores.open(url: url)
+        let ok = await Readiness.run([.embeddingModel(environment: lambda, storeURL: url, timeout: .seconds(120))])
+        #expect(ok[0].ok, "\(ok[0].reason ?? "")")
+        let (doc, _, _) = try store.createDocument(
+            NewDocument(orgId: "acme", title: "t", filename: "t.txt", mimeType: "text/plain", bytes: 1, sha256: "s", blobURI: "file:///t"), job: nil)
+        _ = try store.createVersion(org: "acme", NewVersion(
+            documentId: doc.id, embedModel: "sentence-transformers/all-MiniLM-L6-v2", dim: 768, chunkSize: 200, chunkOverlap: 40,
+            chunkerVersion: "c", sourceSha256: "s"))
+        let bad = await Readiness.run([.embeddingModel(environment: lambda, storeURL: url, timeout: .seconds(120))])
+        #expect(!bad[0].ok)
+        #expect(bad[0].reason?.contains("768-dimensional") == true, "\(bad[0].reason ?? "")")
+        // Off Lambda the same missing folder is a failure that names the fix.
+        let local = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": "/var/task/.models/x"], storeURL: nil, timeout: .seconds(120))])
+        #expect(!local[0].ok)
     }
 }

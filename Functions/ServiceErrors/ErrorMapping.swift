@@ -1,16 +1,23 @@
 import DocumentStore
-import Embeddings
 import LambdaEvents
+
+/// An error from a library below the handlers that has an HTTP meaning. The libraries do not
+/// know HTTP: the conformance is declared beside the code that joins them to a handler
+/// (`FunctionServices` for the embedding errors), and `ErrorMapping` is the one place that asks.
+public protocol APIErrorConvertible: Error {
+    var apiError: APIError { get }
+}
 
 /// Library errors to the documented HTTP error shape, one honest status per case: input the
 /// caller can fix is 4xx, a dependency that is down is 503 (with its reason), and only a bug
-/// is a 500.
+/// is a 500. A module of its own, apart from the embedding code, so that a handler that never
+/// embeds (`upload`) maps store errors without linking the model's BLAS.
 public enum ErrorMapping {
     public static func apiError(_ error: any Error) -> APIError {
         switch error {
         case let e as APIError: return e
         case let e as StoreError: return apiError(e)
-        case let e as EmbeddingError: return apiError(e)
+        case let e as any APIErrorConvertible: return e.apiError
         default: return .internalError()
         }
     }
@@ -27,20 +34,16 @@ public enum ErrorMapping {
         }
     }
 
-    public static func apiError(_ e: EmbeddingError) -> APIError {
-        switch e {
-        case .invalidInput(let m): return .unprocessable(m)
-        case .rateLimited(let after, _):
-            return .tooManyRequests("The embedding provider is rate limiting; try again shortly.",
-                                    retryAfterSeconds: after.map { Int($0.rounded(.up)) })
-        case .unavailable, .unauthorized, .badRequest, .malformedResponse, .providerFailed, .modelMissing, .modelCorrupt, .configuration:
-            // The caller cannot fix any of these: the deployment (or the provider) must.
-            return .serviceUnavailable(e.description)
-        }
-    }
-
     /// Runs `body`, mapping whatever it throws.
     public static func mapping<T>(_ body: () async throws -> T) async throws(APIError) -> T {
         do { return try await body() } catch { throw apiError(error) }
+    }
+}
+
+/// Why a function could not start: its configuration, named for the operator.
+public enum StartupError: Error, CustomStringConvertible {
+    case configuration(String)
+    public var description: String {
+        switch self { case .configuration(let m): m }
     }
 }
