@@ -23,7 +23,7 @@ import TestSupport
         }
         let health = try #require(t.function(named: "health"))
         #expect(health.timeoutSeconds == 5)
-        #expect(health.memoryMB == 256)
+        #expect(health.memoryMB == 128)
         #expect(health.httpEvents.map(\.routeKey).sorted() == ["GET /healthz", "GET /openapi.json", "GET /openapi.yaml", "GET /readyz"])
         #expect(health.httpEvents.allSatisfy { $0.authorizer == "NONE" })
         let upload = try #require(t.function(named: "UploadFunction"))
