@@ -7,6 +7,14 @@ public enum RunPlace {
     public static func isLambda(_ env: [String: String]) -> Bool {
         env["AWS_LAMBDA_FUNCTION_NAME"].map { !$0.isEmpty } == true && env["AWS_SAM_LOCAL"] == nil
     }
+
+    /// The process runs from a Lambda package (its task root holds `bootstrap`): on Lambda, under
+    /// AWS's RIE, or under `emulator start-api --packages`; not from a build folder. A package
+    /// holds only what its function needs (health's leaves the model out).
+    public static func runsFromPackage(_ env: [String: String]) -> Bool {
+        guard let root = env["LAMBDA_TASK_ROOT"], !root.isEmpty else { return false }
+        return FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("bootstrap"))
+    }
 }
 
 extension ReadinessCheck {

@@ -10,7 +10,8 @@ extension ReadinessCheck {
     /// header), never loaded: loading costs `health` about 90 MB resident for a check that
     /// embeds nothing. On Lambda the model ships only in the packages of the functions that
     /// embed (route, search, reembed, generate), which load it at init; health's package leaves
-    /// it out, so there this check holds the configuration against the store alone. An HTTP
+    /// it out, so from a package (on Lambda, under the RIE or `emulator start-api --packages`)
+    /// this check holds the configuration against the store alone. An HTTP
     /// provider is probed (one short text) until its first success, so readiness polling never
     /// runs up a paid API's bill.
     public static func embeddingModel(environment: [String: String], storeURL: String?, timeout: Duration = .seconds(10)) -> ReadinessCheck {
@@ -49,7 +50,8 @@ extension ReadinessCheck {
                     }
                     loaded.withLock { $0?.probedOnce = true }
                 }
-            } else if RunPlace.isLambda(environment) && !FileManager.default.fileExists(atPath: c.modelDirectory) {
+            } else if RunPlace.isLambda(environment) || RunPlace.runsFromPackage(environment),
+                      !FileManager.default.fileExists(atPath: c.modelDirectory) {
                 model = (MiniLMEmbedder.nativeModelId, c.spec.dimension)
             } else {
                 do {

@@ -98,7 +98,14 @@ import Testing
         let bad = await Readiness.run([.embeddingModel(environment: lambda, storeURL: url, timeout: .seconds(120))])
         #expect(!bad[0].ok)
         #expect(bad[0].reason?.contains("768-dimensional") == true, "\(bad[0].reason ?? "")")
-        // Off Lambda the same missing folder is a failure that names the fix.
+        // The same from a package run locally (`emulator start-api --packages`): its task root holds bootstrap.
+        let package = TestPaths.temporaryDirectory("health-package")
+        FileManager.default.createFile(atPath: package + "/bootstrap", contents: Data())
+        let packaged = await Readiness.run([.embeddingModel(
+            environment: ["EMBEDDING_MODEL_DIR": package + "/.models/x", "LAMBDA_TASK_ROOT": package, "AWS_SAM_LOCAL": "true",
+                          "AWS_LAMBDA_FUNCTION_NAME": "local-health"], storeURL: url, timeout: .seconds(120))])
+        #expect(!packaged[0].ok && packaged[0].reason?.contains("768-dimensional") == true, "\(packaged[0].reason ?? "")")
+        // Off Lambda and outside a package the same missing folder is a failure that names the fix.
         let local = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": "/var/task/.models/x"], storeURL: nil, timeout: .seconds(120))])
         #expect(!local[0].ok)
     }
