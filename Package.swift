@@ -12,16 +12,18 @@ let functions: [(product: String, target: String, folder: String)] = [
     ("health", "HealthFunction", "Health"),
 ]
 
-let runtime: [Target.Dependency] = ["FunctionRuntime", "FunctionProtocol", "LambdaEvents", "Tenancy"]
-/// The libraries each handler calls (handlers stay thin: decode, call, map errors).
+/// What every handler uses: the runtime (handler protocol, transports) and the event types.
+let runtime: [Target.Dependency] = ["FunctionRuntime", "LambdaEvents"]
+/// The libraries each handler calls (handlers stay thin: decode, call, map errors). Exactly what
+/// each imports: scripts/check-deps.py fails the test command otherwise.
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks"],
-    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings"],
+    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
     // No embedding library: upload never embeds, and its package carries neither BLAS nor the model.
-    "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors", "Ingestion"],
-    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings"],
-    "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion"],
-    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings"],
+    "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors"],
+    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
+    "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion", "FunctionProtocol"],
+    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
 ]
 
 /// Symbols the static Swift runtime needs in a newer version than Amazon Linux 2023 has, each
@@ -37,6 +39,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: functions.map { .executable(name: $0.product, targets: [$0.target]) } + [
         .executable(name: "emulator", targets: ["EmulatorCLI"]),
+        .executable(name: "migrate", targets: ["MigrateTool"]),
         .executable(name: "fixture-fn", targets: ["FixtureFunction"]),
         .executable(name: "bench", targets: ["Bench"]),
         .executable(name: "store-bench", targets: ["StoreBench"]),
@@ -57,6 +60,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        // Hummingbird's request and response types, named directly by the tests' fake servers.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // MARK: Runtime: protocol, events, transports. No dependency on any function.
@@ -124,7 +129,7 @@ let package = Package(
         .target(
             name: "Generation",
             dependencies: [
-                "DocumentStore", "Retrieval", "Embeddings", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
+                "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
                 "LambdaEvents", "Tenancy", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Generation"
@@ -157,7 +162,7 @@ let package = Package(
         .target(name: "DocumentStore", dependencies: ["LambdaEvents", "TextFolding", "Tenancy"], path: "Functions/DocumentStore"),
         .target(
             name: "PostgresStore",
-            dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents", "Tenancy"],
+            dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents"],
             path: "Functions/PostgresStore"
         ),
         .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Stores"),
@@ -192,8 +197,8 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Emulator/EmulatorCore"
@@ -201,10 +206,18 @@ let package = Package(
         .executableTarget(
             name: "EmulatorCLI",
             dependencies: [
-                "EmulatorCore", "Stores",
+                "EmulatorCore", "FunctionProtocol", "LambdaEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Emulator/EmulatorCLI"
+        ),
+
+        // MARK: Developer tools.
+        // Applies migrations to the template's database: apart from the emulator, which links no store.
+        .executableTarget(
+            name: "MigrateTool",
+            dependencies: ["EmulatorCore", "Stores", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/Migrate"
         ),
 
         // MARK: Benchmarks (run in release by infra/bench/run.sh).
@@ -231,23 +244,24 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .executableTarget(name: "FixtureFunction", dependencies: runtime, path: "Tests/Fixtures/FixtureFunction"),
+        .executableTarget(name: "FixtureFunction", dependencies: runtime + ["FunctionProtocol"], path: "Tests/Fixtures/FixtureFunction"),
         .testTarget(name: "LambdaEventsTests", dependencies: ["LambdaEvents", "Tenancy"], path: "Tests/LambdaEventsTests",
                     resources: [.copy("Examples")]),
         .testTarget(
             name: "FunctionRuntimeTests",
             dependencies: [
                 "FunctionRuntime", "FunctionProtocol", "LambdaEvents", "TestSupport", "AWSSigV4",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/FunctionRuntimeTests"
         ),
-        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "IntentRouting", "TestSupport"], path: "Tests/HealthChecksTests"),
+        .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
-            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "Embeddings",
+            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "Embeddings",
                            "LambdaEvents", "SearchEvaluation", "TestSupport"],
             path: "Tests/RetrievalTests"
         ),
@@ -257,14 +271,15 @@ let package = Package(
         .testTarget(
             name: "HTTPEmbeddingTests",
             dependencies: [
-                "Embeddings", "Resilience", "HTTPClient", "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Embeddings", "Resilience", "HTTPClient",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/HTTPEmbeddingTests"
         ),
         .testTarget(
             name: "IntentRoutingTests",
-            dependencies: ["IntentRouting", "Embeddings", "TextFolding", "LanguageDetection", "TestSupport"],
+            dependencies: ["IntentRouting", "Embeddings", "TestSupport"],
             path: "Tests/IntentRoutingTests"
         ),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "COpenBLAS", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
@@ -277,7 +292,7 @@ let package = Package(
             name: "EmulatorCoreTests",
             dependencies: [
                 "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
             path: "Tests/EmulatorCoreTests"
@@ -292,20 +307,24 @@ let package = Package(
             name: "GenerationTests",
             dependencies: [
                 "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/GenerationTests"
         ),
         .testTarget(
             name: "GenerateThroughEmulatorTests",
-            dependencies: ["TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Tests/GenerateThroughEmulatorTests"
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
         .testTarget(
             name: "IndexingTests",
-            dependencies: ["Indexing", "Documents", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient",
-                           "Embeddings", "Ingestion", "LambdaEvents", "Resilience", "TestSupport"],
+            dependencies: ["Indexing", "Documents", "DocumentStore", "SQLiteStore", "PostgresStore",
+                           "Embeddings", "Ingestion", "LambdaEvents", "Resilience", "TestSupport", .product(name: "Logging", package: "swift-log")],
             path: "Tests/IndexingTests"
         ),
         .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/ReembedThroughEmulatorTests",

@@ -14,6 +14,9 @@ python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint',
 echo "== swift build --build-tests"
 swift_build --build-tests
 
+echo "== Package.swift's dependencies equal the imports (scripts/check-deps.py)"
+python3 scripts/check-deps.py
+
 echo "== postgres (infra/postgres.sh)"
 # Each server is stopped on exit, pass or fail, unless it was already running before (someone's local one).
 stop_on_exit=()

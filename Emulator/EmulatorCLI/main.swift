@@ -6,14 +6,13 @@ import FoundationNetworking
 #endif
 import FunctionProtocol
 import LambdaEvents
-import Stores
 
 @main
 struct Emulator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Runs the bundle's functions locally from the SAM template: HTTP API, invocations, events.",
-        subcommands: [StartAPI.self, StartLambda.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self, Token.self, Migrate.self])
+        subcommands: [StartAPI.self, StartLambda.self, Invoke.self, GenerateEvent.self, Schedules.self, Trigger.self, Token.self])
 }
 
 /// Options every command that reads the template shares.
@@ -336,37 +335,6 @@ struct Token: AsyncParsableCommand {
         if let scope { claims["scope"] = .string(scope) }
         let key = secret ?? ProcessInfo.processInfo.environment["EMULATOR_JWT_SECRET"] ?? JWTAuthorizer.developmentSecret
         print(try await JWTAuthorizer.devToken(secret: key, claims: claims))
-    }
-}
-
-struct Migrate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Apply the store's pending migrations (functions also do at start) and print where the schema stands.")
-
-    @Option(help: "The database (default: DATABASE_URL as the template's functions see it: template < .env < shell).")
-    var databaseURL: String?
-
-    @Option(help: "The SAM template.")
-    var template = "infra/template.yaml"
-
-    @Option(help: "A .env file layered over the template's Environment.")
-    var envFile: String?
-
-    @Flag(help: "Only print the status; apply nothing.")
-    var status = false
-
-    func run() throws {
-        var url = databaseURL
-        if url == nil {
-            let t = try Template.load(path: template)
-            let layers = EnvironmentLayers(envFile: try TemplateOptions.readEnvFile(envFile))
-            url = t.functions.lazy.compactMap { layers.resolved(for: $0, taskRoot: ".")["DATABASE_URL"] }.first
-        }
-        guard let url, !url.isEmpty else { throw ValidationError("No DATABASE_URL: pass --database-url or set it in the template or .env.") }
-        let store = try Stores.open(url: url, migrate: !status)
-        let s = try store.migrationStatus()
-        print("\(Stores.redacted(url)) (\(store.kind)): applied \(s.applied.joined(separator: ", ")); pending \(s.pending.isEmpty ? "none" : s.pending.joined(separator: ", "))")
-        if !s.isCurrent { throw ExitCode(1) }
     }
 }
 

@@ -354,7 +354,8 @@ import TestSupport
 /// `emulator invoke` and `emulator generate-event`.
 @Suite struct EmulatorCLITests {
     func run(_ args: [String], stdin: String? = nil, cwd: String? = nil) async throws -> (Int32, String) {
-        let child = try ChildProcess(TestPaths.executable("emulator"), arguments: args, currentDirectory: cwd)
+        let tool = args.first == "migrate" ? "migrate" : "emulator"
+        let child = try ChildProcess(TestPaths.executable(tool), arguments: tool == "migrate" ? Array(args.dropFirst()) : args, currentDirectory: cwd)
         if let stdin { child.write(stdin) }
         child.closeStdin()
         var out: [String] = []

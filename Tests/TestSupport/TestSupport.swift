@@ -85,6 +85,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// The next stdout line, or nil after `timeout` seconds (or at EOF).
     public func readLine(timeout: Double = 10) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
+        var exitedAt: Date?
         // Looks once more after the deadline passes: on a saturated machine this task may not
         // run for seconds, and a line that arrived meanwhile is an answer, not a timeout.
         while true {
@@ -93,6 +94,12 @@ public final class ChildProcess: @unchecked Sendable {
             }
             if let line { return line }
             if closed || Date() >= deadline { return nil }
+            // Foundation's readability handler does not always report EOF for a child that exits
+            // at once (seen: a `migrate` run waited out the whole timeout). Once the process is
+            // gone, its last output gets two seconds to arrive, then this is EOF.
+            if !process.isRunning {
+                if let t = exitedAt { if Date().timeIntervalSince(t) > 2 { return nil } } else { exitedAt = Date() }
+            }
             try? await Task.sleep(for: .milliseconds(2))
         }
     }
