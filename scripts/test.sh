@@ -14,8 +14,10 @@ python3 -c "import sys; from cfnlint.runner import main; sys.argv = ['cfn-lint',
 echo "== swift build --build-tests"
 swift_build --build-tests
 
-echo "== Package.swift's dependencies equal the imports (scripts/check-deps.py)"
-python3 scripts/check-deps.py
+echo "== Package.swift's dependencies equal the imports (scripts/check-deps.py); docs/ARCHITECTURE.md's module graph is current"
+swift package dump-package > .build/package-dump.json
+python3 scripts/check-deps.py .build/package-dump.json
+python3 scripts/architecture.py --check --dump .build/package-dump.json
 
 echo "== postgres (infra/postgres.sh)"
 # Each server is stopped on exit, pass or fail, unless it was already running before (someone's local one).

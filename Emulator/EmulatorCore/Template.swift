@@ -41,7 +41,7 @@ public struct FunctionSpec: Sendable, Equatable {
 
 /// The wire between the emulator and a handler process.
 public enum FunctionInterface: String, Sendable, Equatable, CaseIterable {
-    /// NDJSON frames over stdin/stdout: the fast local protocol (DESIGN.md section 4).
+    /// NDJSON frames over stdin/stdout: the fast local protocol (docs/ARCHITECTURE.md, section 4).
     case stdio
     /// The Lambda Runtime API over HTTP, served by the emulator per process at
     /// `AWS_LAMBDA_RUNTIME_API`: what any Lambda runtime client speaks.

@@ -5,7 +5,7 @@ import Darwin
 #endif
 import LambdaEvents
 
-/// CloudWatch Embedded Metric Format lines (DESIGN §10): one JSON object per line on stderr,
+/// CloudWatch Embedded Metric Format lines (docs/ARCHITECTURE.md, section 8): one JSON object per line on stderr,
 /// which CloudWatch turns into metrics on Lambda and the emulator can aggregate locally. Only
 /// names, counts and timings: never query text or content.
 public struct GenerationMetrics: Sendable {

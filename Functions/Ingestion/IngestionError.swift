@@ -57,7 +57,7 @@ public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
-    /// The documented error body (DESIGN §4) for this error.
+    /// The documented error body (docs/ARCHITECTURE.md, section 4) for this error.
     public var apiError: APIError {
         switch self {
         case .unsupportedType(let detected, let declared):

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import LambdaEvents
 
-/// The NDJSON protocol between the emulator and a handler process (DESIGN §3).
+/// The NDJSON protocol between the emulator and a handler process (docs/ARCHITECTURE.md, section 4).
 /// One frame per line; the handler serves one invocation at a time.
 public enum FrameType: String, Codable, Sendable {
     case ready, initError, invoke, response, error, invokeAsync

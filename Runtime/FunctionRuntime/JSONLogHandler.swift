@@ -7,7 +7,7 @@ import Logging
 import LambdaEvents
 import Synchronization
 
-/// One JSON object per line on stderr (DESIGN §10):
+/// One JSON object per line on stderr (docs/ARCHITECTURE.md, section 8):
 /// `{"ts":"...","level":"info","msg":"...","function":"search","requestId":"...", ...fields}`.
 /// Each line is written with a single `write(2)`, so lines from one process never interleave.
 public struct JSONLogHandler: LogHandler {

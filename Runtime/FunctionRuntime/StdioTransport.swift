@@ -11,7 +11,7 @@ import FunctionProtocol
 import LambdaEvents
 import Synchronization
 
-/// The emulator's protocol: NDJSON frames on stdin/stdout (DESIGN §3).
+/// The emulator's protocol: NDJSON frames on stdin/stdout (docs/ARCHITECTURE.md, section 4).
 ///
 /// stdout belongs to the protocol, so at start the transport keeps a private duplicate of fd 1
 /// for frames and points fd 1 at stderr: a stray `print` ends up in the logs, not in a frame.

@@ -6,7 +6,7 @@ import Darwin
 import Synchronization
 
 /// SIGTERM handling that never cuts an invocation short: while idle the process exits at once;
-/// while busy it finishes the invocation, answers it, and then exits (DESIGN §3).
+/// while busy it finishes the invocation, answers it, and then exits (docs/ARCHITECTURE.md, section 4).
 enum Termination {
     static let busy = Atomic<Bool>(false)
     static let requested = Atomic<Bool>(false)

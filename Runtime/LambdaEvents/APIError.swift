@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// An error every endpoint reports the same way (DESIGN §4):
+/// An error every endpoint reports the same way (docs/ARCHITECTURE.md, section 4):
 /// `{"error":{"code":"...","message":"...","details":{}},"requestId":"..."}` with an honest status.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int

@@ -26,7 +26,7 @@ enum Shared {
         let embedding: [Float]
     }
 
-    /// `../shared/fixtures/minilm_reference.json` next to the repository (DESIGN.md section 8),
+    /// `../shared/fixtures/minilm_reference.json` next to the repository (the shared fixtures),
     /// or `MINILM_REFERENCE`: sentence-transformers' own ids and vectors for 40 texts.
     static let fixturePath: String = {
         if let p = ProcessInfo.processInfo.environment["MINILM_REFERENCE"], !p.isEmpty { return p }

@@ -4,7 +4,7 @@ import LambdaEvents
 import TestSupport
 import Testing
 
-/// The NDJSON protocol (DESIGN §3) against the real `fixture-fn` process over pipes.
+/// The NDJSON protocol (docs/ARCHITECTURE.md, section 4) against the real `fixture-fn` process over pipes.
 @Suite struct StdioProtocolTests {
     @Test func readyComesFirstAndStrayInitOutputStaysOffStdout() async throws {
         let fn = try await HandlerProcess()

@@ -12,7 +12,7 @@ public struct TestHTTPReply: Sendable {
 
     public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     public var text: String { String(decoding: body, as: UTF8.self) }
-    /// The DESIGN §4 error code, when the body is the error shape.
+    /// The documented error code (docs/ARCHITECTURE.md, section 4), when the body is the error shape.
     public var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
 }
 
