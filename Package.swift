@@ -130,14 +130,16 @@ let package = Package(
             name: "Generation",
             dependencies: [
                 "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
-                "LambdaEvents", "Tenancy", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+                "LambdaEvents", "Tenancy", "ConfigFiles", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Generation"
         ),
         // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
+        // The one YAML reader: typed reads that fail naming the file and field, in each caller's error type.
+        .target(name: "ConfigFiles", dependencies: [.product(name: "Yams", package: "Yams")], path: "Functions/ConfigFiles"),
         .target(
             name: "IntentRouting",
-            dependencies: ["Embeddings", "COpenBLAS", "TextFolding", "LanguageDetection", "LambdaEvents", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Embeddings", "COpenBLAS", "TextFolding", "LanguageDetection", "LambdaEvents", "ConfigFiles"],
             path: "Functions/IntentRouting"
         ),
         .executableTarget(

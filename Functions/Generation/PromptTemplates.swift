@@ -43,7 +43,7 @@ public struct PromptTemplates: Sendable {
     }
 
     public static func parse(yaml: String, file: String = "prompts.yaml") throws(GenerationConfigurationError) -> PromptTemplates {
-        try parse(try YAMLValue.parse(yaml, file: file))
+        try parse(try YAMLValue.root(yaml: yaml, file: file))
     }
 
     static func parse(_ root: YAMLValue) throws(GenerationConfigurationError) -> PromptTemplates {

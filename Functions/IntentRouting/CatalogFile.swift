@@ -59,7 +59,7 @@ enum CatalogFile {
             throw .missingField(file: item.file, action: nil, field: "\(item.path).id")
         }
         let id = try idField.nonEmptyString()
-        let f = try item.withAction(id).fields(allowed: actionKeys)
+        let f = try item.withContext(id).fields(allowed: actionKeys)
 
         func required(_ key: String) throws(ConfigurationError) -> YAMLField {
             guard let v = f[key] else { throw .missingField(file: item.file, action: id, field: "\(item.path).\(key)") }

@@ -62,7 +62,7 @@ enum RouterSettingsFile {
             }
             if let l = f["languages"] {
                 for (code, value) in try l.entries() {
-                    let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, action: nil, path: value.path))
+                    let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, path: value.path))
                     s.fusion.languageWeights[lang] = try weightOverride(value)
                 }
             }
@@ -89,7 +89,7 @@ enum RouterSettingsFile {
                             s.embedding.floor = try value.double(in: 0...0.95)
                             continue
                         }
-                        let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, action: nil, path: value.path))
+                        let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, path: value.path))
                         s.embedding.languageFloors[lang] = try value.double(in: 0...0.95)
                     }
                 } else {
@@ -130,7 +130,7 @@ enum RouterSettingsFile {
 
         if let m = top["messages"] {
             for (code, value) in try m.entries() {
-                let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, action: nil, path: value.path))
+                let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, path: value.path))
                 let f = try value.fields(allowed: ["execute", "confirm", "disambiguate", "clarify", "or"])
                 var msgs = s.messages[lang] ?? RouterSettings.defaults.messages[lang]!
                 if let v = f["execute"] { msgs.execute = try v.nonEmptyString() }

@@ -63,7 +63,7 @@ enum RulesFile {
         var rules: [String: ActionRule] = [:]
         if let r = top["rules"] {
             for (actionId, value) in try r.entries() {
-                let field = YAMLField(node: value.node, file: file, action: actionId, path: "rules[\(actionId)]")
+                let field = YAMLField(node: value.node, file: file, context: actionId, path: "rules[\(actionId)]")
                 guard known.contains(actionId) else { throw .unknownAction(file: file, action: actionId, field: field.path) }
                 rules[actionId] = try parseRule(field, defaults: defaults, entities: entities)
             }
@@ -82,11 +82,11 @@ enum RulesFile {
                 if case .mapping = item.node {
                     let pf = try item.fields(allowed: ["name", "regex", "weight"])
                     guard let regexField = pf["regex"] else {
-                        throw .missingField(file: item.file, action: item.action, field: "\(item.path).regex")
+                        throw .missingField(file: item.file, action: item.context, field: "\(item.path).regex")
                     }
                     let source = try regexField.nonEmptyString()
                     if case .failure(let failure) = PatternCompiler.compile(source) {
-                        throw .invalidRegex(file: item.file, action: item.action, field: regexField.path, pattern: source,
+                        throw .invalidRegex(file: item.file, action: item.context, field: regexField.path, pattern: source,
                                             reason: failure.reason)
                     }
                     pattern = WeightedPattern(
@@ -96,7 +96,7 @@ enum RulesFile {
                 } else {
                     let source = try item.nonEmptyString()
                     if case .failure(let failure) = PatternCompiler.compile(source) {
-                        throw .invalidRegex(file: item.file, action: item.action, field: item.path, pattern: source, reason: failure.reason)
+                        throw .invalidRegex(file: item.file, action: item.context, field: item.path, pattern: source, reason: failure.reason)
                     }
                     pattern = WeightedPattern(name: "pattern \(index + 1)", regex: source, weight: defaults.pattern)
                 }
@@ -107,7 +107,7 @@ enum RulesFile {
             for item in try e.items() {
                 let name = try item.nonEmptyString()
                 guard entities[name] != nil else {
-                    throw .unknownEntity(file: item.file, action: item.action, field: item.path, entity: name)
+                    throw .unknownEntity(file: item.file, action: item.context, field: item.path, entity: name)
                 }
                 rule.requiredEntities.append(name)
             }
@@ -128,7 +128,7 @@ enum RulesFile {
             if case .mapping = item.node {
                 let kf = try item.fields(allowed: ["text", "weight"])
                 guard let textField = kf["text"] else {
-                    throw .missingField(file: item.file, action: item.action, field: "\(item.path).text")
+                    throw .missingField(file: item.file, action: item.context, field: "\(item.path).text")
                 }
                 let text = try checkedPhrase(try textField.nonEmptyString(), at: textField)
                 let weight = try kf["weight"].map { v throws(ConfigurationError) in try v.double(in: weightRange) } ?? defaultWeight
@@ -143,7 +143,7 @@ enum RulesFile {
     /// A phrase with no word in it ("?!") could never match: say so instead of ignoring it.
     static func checkedPhrase(_ phrase: String, at field: YAMLField) throws(ConfigurationError) -> String {
         guard !NormalizedText(phrase).terms.isEmpty else {
-            throw .invalidValue(file: field.file, action: field.action, field: field.path, reason: "'\(phrase)' has no words to match")
+            throw .invalidValue(file: field.file, action: field.context, field: field.path, reason: "'\(phrase)' has no words to match")
         }
         return phrase
     }

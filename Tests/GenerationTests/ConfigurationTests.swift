@@ -47,7 +47,7 @@ import Testing
                retry: { max_attempts: 2 }, cost: { input_per_1k: 0.1, output_per_1k: 0.2 } }
         order: [b]
         """
-        let providers = try ProvidersFile.parse(try YAMLValue.parse(yaml, file: "p.yaml"), environment: [:])
+        let providers = try ProvidersFile.parse(try YAMLValue.root(yaml: yaml, file: "p.yaml"), environment: [:])
         #expect(providers.map(\.name) == ["b", "a"])
         #expect(providers[0].keyInQuery && providers[0].timeout == .milliseconds(1500) && providers[0].retry.maxAttempts == 2)
         #expect(providers[0].baseURL == "https://generativelanguage.googleapis.com/v1beta")
@@ -55,13 +55,13 @@ import Testing
 
         func failure(_ yaml: String) -> String {
             do {
-                _ = try ProvidersFile.parse(try YAMLValue.parse(yaml, file: "p.yaml"), environment: [:])
+                _ = try ProvidersFile.parse(try YAMLValue.root(yaml: yaml, file: "p.yaml"), environment: [:])
                 return "no error"
             } catch { return error.description }
         }
         let toggled = "providers:\n  a: { api: openai, api_key: k, enabled: \"${USE_A:-false}\", models: { primary: m } }"
-        #expect(try ProvidersFile.parse(try YAMLValue.parse(toggled, file: "p.yaml"), environment: [:])[0].isEnabled == false)
-        #expect(try ProvidersFile.parse(try YAMLValue.parse(toggled, file: "p.yaml"), environment: ["USE_A": "true"])[0].isEnabled)
+        #expect(try ProvidersFile.parse(try YAMLValue.root(yaml: toggled, file: "p.yaml"), environment: [:])[0].isEnabled == false)
+        #expect(try ProvidersFile.parse(try YAMLValue.root(yaml: toggled, file: "p.yaml"), environment: ["USE_A": "true"])[0].isEnabled)
         #expect(failure("providers:\n  a: { api: cohere, models: { primary: m } }").contains("`providers.a.api`: must be openai, anthropic or gemini"))
         #expect(failure("providers:\n  a: { api: openai, model: m }").contains("`providers.a.model`: unknown field"))
         #expect(failure("providers:\n  a: { api: openai, models: { primary: m }, timeout_ms: 5 }").contains("`providers.a.timeout_ms`: must be 100"))
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func settingsFileErrorsAndValues() throws {
-        let s = try GenerationSettingsFile.parse(try YAMLValue.parse("""
+        let s = try GenerationSettingsFile.parse(try YAMLValue.root(yaml: """
         default_language: en
         prompt: { max_context_tokens: 500 }
         resilience: { max_total_ms: 9000, auth_cooldown_seconds: 10 }
@@ -80,10 +80,10 @@ import Testing
         #expect(s.defaultLanguage == .en && s.maxContextTokens == 500 && s.maxTotal == .seconds(9) && s.authCooldown == .seconds(10))
         #expect(s.limits.maxContextChunks == 4 && s.redactionPatterns == [#"EMP-\d+"#])
         #expect(throws: GenerationConfigurationError.self) {
-            try GenerationSettingsFile.parse(try YAMLValue.parse("quality: { confidence_threshold: 3 }", file: "g.yaml"))
+            try GenerationSettingsFile.parse(try YAMLValue.root(yaml: "quality: { confidence_threshold: 3 }", file: "g.yaml"))
         }
         #expect(throws: GenerationConfigurationError.self) {
-            try GenerationSettingsFile.parse(try YAMLValue.parse("redaction: { patterns: [\"(unclosed\"] }", file: "g.yaml"))
+            try GenerationSettingsFile.parse(try YAMLValue.root(yaml: "redaction: { patterns: [\"(unclosed\"] }", file: "g.yaml"))
         }
     }
 
