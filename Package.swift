@@ -12,17 +12,17 @@ let functions: [(product: String, target: String, folder: String)] = [
     ("health", "HealthFunction", "Health"),
 ]
 
-/// What every handler uses: the runtime (handler protocol, transports) and the event types.
-let runtime: [Target.Dependency] = ["FunctionRuntime", "LambdaEvents"]
+/// What every handler uses: the runtime (handler protocol, transports).
+let runtime: [Target.Dependency] = ["FunctionRuntime"]
 /// The libraries each handler calls (handlers stay thin: decode, call, map errors). Exactly what
 /// each imports: scripts/check-deps.py fails the test command otherwise.
 let functionLibraries: [String: [Target.Dependency]] = [
-    "health": ["HealthChecks"],
+    "health": ["HealthChecks", "JSON", "LambdaEvents"],
     "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
     // No embedding library: upload never embeds, and its package carries neither BLAS nor the model.
-    "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors"],
-    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
-    "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion", "FunctionProtocol"],
+    "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors", "LambdaEvents"],
+    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "JSON", "LambdaEvents"],
+    "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion", "FunctionProtocol", "LambdaEvents"],
     "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
 ]
 
@@ -69,7 +69,10 @@ let package = Package(
         .systemLibrary(name: "CCurl", path: "Runtime/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CStdio", path: "Runtime/CStdio"),
         .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
-        .target(name: "LambdaEvents", path: "Runtime/LambdaEvents"),
+        // JSON values, the fast parser and writer, the duration helper: what every layer shares,
+        // apart from anything Lambda- or HTTP-shaped.
+        .target(name: "JSON", path: "Runtime/JSON"),
+        .target(name: "LambdaEvents", dependencies: ["JSON"], path: "Runtime/LambdaEvents"),
         // Forwarders that keep the function executables within AL2023's glibc and libstdc++.
         .target(name: "CGlibcCompat", path: "Runtime/CGlibcCompat", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // The route matcher the emulator and the handlers share (API Gateway's precedence).
@@ -78,27 +81,26 @@ let package = Package(
         .target(name: "Tenancy", dependencies: ["LambdaEvents"], path: "Functions/Tenancy"),
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
-        .target(name: "FunctionProtocol", dependencies: ["LambdaEvents"], path: "Runtime/FunctionProtocol"),
+        .target(name: "FunctionProtocol", dependencies: ["JSON"], path: "Runtime/FunctionProtocol"),
         // Signature Version 4, for calling AWS APIs (Lambda Invoke) from a deployed function.
         .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Runtime/AWSSigV4"),
         .target(
             name: "FunctionRuntime",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4", "HTTPRouting",
+                "FunctionProtocol", "JSON", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4", "HTTPRouting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/FunctionRuntime"
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["DocumentStore", "Documents", "Stores", "Embeddings", "IntentRouting", "Generation", "LambdaEvents",
-                                                    .product(name: "Yams", package: "Yams")], path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["JSON", "DocumentStore", "Documents", "Stores", "Embeddings", "IntentRouting", "Generation", .product(name: "Yams", package: "Yams")], path: "Functions/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
         // Embeddings: the provider protocol and a native all-MiniLM-L6-v2 (OpenBLAS sgemm).
         .systemLibrary(name: "COpenBLAS", path: "Functions/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Embeddings", dependencies: ["COpenBLAS", "LambdaEvents", "HTTPClient", "Resilience"], path: "Functions/Embeddings"),
+        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "HTTPClient", "Resilience"], path: "Functions/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
         .target(name: "Resilience", path: "Functions/Resilience"),
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
@@ -106,21 +108,21 @@ let package = Package(
         // One language detector (Vietnamese or English) for routing and generation.
         .target(name: "LanguageDetection", dependencies: ["TextFolding"], path: "Functions/LanguageDetection"),
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
-        .target(name: "Ingestion", dependencies: ["LambdaEvents", .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
+        .target(name: "Ingestion", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
-        .target(name: "Documents", dependencies: ["DocumentStore", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
+        .target(name: "Documents", dependencies: ["JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents"], path: "Functions/FunctionServices"),
         // Library errors to HTTP errors, in one place; startup errors.
-        .target(name: "ServiceErrors", dependencies: ["DocumentStore", "LambdaEvents"], path: "Functions/ServiceErrors"),
+        .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
-        .target(name: "Retrieval", dependencies: ["DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
+        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
         // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
         // queue drain, the stale scan and the re-embed API.
         .target(
             name: "Indexing",
-            dependencies: ["DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents", "Tenancy",
+            dependencies: ["JSON", "DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents", "Tenancy",
                            .product(name: "Logging", package: "swift-log")],
             path: "Functions/Indexing"
         ),
@@ -129,7 +131,7 @@ let package = Package(
         .target(
             name: "Generation",
             dependencies: [
-                "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
+                "JSON", "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
                 "LambdaEvents", "Tenancy", "ConfigFiles", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Generation"
@@ -139,12 +141,12 @@ let package = Package(
         .target(name: "ConfigFiles", dependencies: [.product(name: "Yams", package: "Yams")], path: "Functions/ConfigFiles"),
         .target(
             name: "IntentRouting",
-            dependencies: ["Embeddings", "COpenBLAS", "TextFolding", "LanguageDetection", "LambdaEvents", "ConfigFiles"],
+            dependencies: ["JSON", "Embeddings", "COpenBLAS", "TextFolding", "LanguageDetection", "ConfigFiles"],
             path: "Functions/IntentRouting"
         ),
         .executableTarget(
             name: "RouteEval",
-            dependencies: ["IntentRouting", "Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["JSON", "IntentRouting", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/RouteEval"
         ),
         // Search evaluation: BEIR-format collections and ranking metrics (a library, so tests can
@@ -157,14 +159,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "Embed",
-            dependencies: ["Embeddings", "LambdaEvents", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["JSON", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Functions/Embed"
         ),
         // The store protocol, its value types and the rules both stores share.
-        .target(name: "DocumentStore", dependencies: ["LambdaEvents", "TextFolding", "Tenancy"], path: "Functions/DocumentStore"),
+        .target(name: "DocumentStore", dependencies: ["JSON", "TextFolding", "Tenancy"], path: "Functions/DocumentStore"),
         .target(
             name: "PostgresStore",
-            dependencies: ["DocumentStore", "PostgresClient", "LambdaEvents"],
+            dependencies: ["JSON", "DocumentStore", "PostgresClient"],
             path: "Functions/PostgresStore"
         ),
         .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Stores"),
@@ -173,7 +175,7 @@ let package = Package(
         .target(
             name: "SQLiteStore",
             dependencies: [
-                "DocumentStore", "LambdaEvents", "CVectorKernels", "Tenancy",
+                "JSON", "DocumentStore", "CVectorKernels", "Tenancy",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -192,7 +194,7 @@ let package = Package(
         .target(
             name: "EmulatorCore",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents", "CSpawn", "HTTPRouting",
+                "JSON", "FunctionProtocol", "LambdaEvents", "CSpawn", "HTTPRouting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -208,7 +210,7 @@ let package = Package(
         .executableTarget(
             name: "EmulatorCLI",
             dependencies: [
-                "EmulatorCore", "FunctionProtocol", "LambdaEvents",
+                "JSON", "EmulatorCore", "FunctionProtocol", "LambdaEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Emulator/EmulatorCLI"
@@ -246,13 +248,13 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .executableTarget(name: "FixtureFunction", dependencies: runtime + ["FunctionProtocol"], path: "Tests/Fixtures/FixtureFunction"),
-        .testTarget(name: "LambdaEventsTests", dependencies: ["LambdaEvents", "Tenancy"], path: "Tests/LambdaEventsTests",
+        .executableTarget(name: "FixtureFunction", dependencies: runtime + ["LambdaEvents", "JSON", "FunctionProtocol"], path: "Tests/Fixtures/FixtureFunction"),
+        .testTarget(name: "LambdaEventsTests", dependencies: ["JSON", "LambdaEvents", "Tenancy"], path: "Tests/LambdaEventsTests",
                     resources: [.copy("Examples")]),
         .testTarget(
             name: "FunctionRuntimeTests",
             dependencies: [
-                "FunctionRuntime", "FunctionProtocol", "LambdaEvents", "TestSupport", "AWSSigV4",
+                "JSON", "FunctionRuntime", "FunctionProtocol", "LambdaEvents", "TestSupport", "AWSSigV4",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -260,10 +262,10 @@ let package = Package(
         ),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
-        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "ServiceErrors", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
-            dependencies: ["Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "Embeddings",
+            dependencies: ["JSON", "Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "Embeddings",
                            "LambdaEvents", "SearchEvaluation", "TestSupport"],
             path: "Tests/RetrievalTests"
         ),
@@ -284,16 +286,16 @@ let package = Package(
             dependencies: ["IntentRouting", "Embeddings", "TestSupport"],
             path: "Tests/IntentRoutingTests"
         ),
-        .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings", "COpenBLAS", "LambdaEvents", "TestSupport"], path: "Tests/EmbeddingsTests"),
+        .testTarget(name: "EmbeddingsTests", dependencies: ["JSON", "Embeddings", "COpenBLAS", "TestSupport"], path: "Tests/EmbeddingsTests"),
         .testTarget(
             name: "StoreConformanceTests",
-            dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "LambdaEvents", "TestSupport", "CVectorKernels", "Stores"],
+            dependencies: ["JSON", "DocumentStore", "SQLiteStore", "PostgresStore", "PostgresClient", "TestSupport", "CVectorKernels", "Stores"],
             path: "Tests/StoreConformanceTests"
         ),
         .testTarget(
             name: "EmulatorCoreTests",
             dependencies: [
-                "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport",
+                "JSON", "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
@@ -308,7 +310,7 @@ let package = Package(
         .testTarget(
             name: "GenerationTests",
             dependencies: [
-                "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
+                "JSON", "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -5,6 +5,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import FunctionProtocol
+import JSON
 import LambdaEvents
 
 @main

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import FunctionProtocol
-import LambdaEvents
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOExtras

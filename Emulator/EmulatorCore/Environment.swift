@@ -1,5 +1,5 @@
 import Foundation
-import LambdaEvents
+import JSON
 
 /// A handler's environment: template `Environment` < `.env`/`--env-file` < `--env-vars env.json`
 /// (SAM's format: `"Parameters"` for every function, then per function) < the emulator's own

@@ -1,4 +1,5 @@
 import FunctionProtocol
+import JSON
 import LambdaEvents
 import NIOCore
 

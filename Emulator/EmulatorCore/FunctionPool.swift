@@ -1,7 +1,7 @@
 import DequeModule
 import Foundation
 import FunctionProtocol
-import LambdaEvents
+import JSON
 import NIOConcurrencyHelpers
 import NIOCore
 

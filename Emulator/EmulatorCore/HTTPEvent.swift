@@ -1,5 +1,6 @@
 import Foundation
 import FunctionProtocol
+import JSON
 import LambdaEvents
 
 /// Turns an HTTP request into the API Gateway HTTP API payload 2.0 event, and a function's

@@ -1,6 +1,6 @@
 import Foundation
 import FunctionProtocol
-import LambdaEvents
+import JSON
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOFoundationCompat
@@ -264,7 +264,7 @@ final class HandlerProcess: @unchecked Sendable {
     }
 
     /// One frame, from the pipe or translated from a Runtime API request.
-    func received(_ type: FrameType, _ frame: [String: JSONValue]) {
+    func received(_ type: FrameType, _ frame: JSONObject) {
         let requestId = frame["requestId"]?.stringValue
         switch type {
         case .ready:

@@ -1,6 +1,6 @@
 import Foundation
 import FunctionProtocol
-import LambdaEvents
+import JSON
 import NIOCore
 
 /// The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`), so the AWS CLI and

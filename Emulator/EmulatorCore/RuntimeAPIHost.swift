@@ -1,6 +1,6 @@
 import Foundation
 import FunctionProtocol
-import LambdaEvents
+import JSON
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -42,7 +42,7 @@ final class RuntimeAPIHost: Sendable {
         var closed = false
         /// Frames from a runtime fast enough to call before `attach` (spawn to attach is a
         /// few microseconds, but a `ready` lost there would cost a 10-second init timeout).
-        var early: [(FrameType, [String: JSONValue])] = []
+        var early: [(FrameType, JSONObject)] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -86,7 +86,7 @@ final class RuntimeAPIHost: Sendable {
     }
 
     /// Passes a frame to the process, or keeps it until `attach`.
-    private func dispatch(_ type: FrameType, _ frame: [String: JSONValue]) {
+    private func dispatch(_ type: FrameType, _ frame: JSONObject) {
         let process = state.withLockedValue { s -> HandlerProcess? in
             if s.process == nil { s.early.append((type, frame)) }
             return s.process
@@ -228,7 +228,7 @@ final class RuntimeAPIHost: Sendable {
 
     /// A `response` or `error` for the invocation in flight; another id is 400, as on Lambda
     /// (and the invocation in flight keeps waiting for its own answer, or its timeout).
-    private func answer(_ id: String, _ type: FrameType, _ fields: [String: JSONValue]) -> Response {
+    private func answer(_ id: String, _ type: FrameType, _ fields: JSONObject) -> Response {
         let process = state.withLockedValue { s -> HandlerProcess?? in
             guard s.inFlight == id else { return .none }
             s.inFlight = nil
@@ -260,10 +260,10 @@ final class RuntimeAPIHost: Sendable {
 
     /// The error body runtimes post: `{errorMessage, errorType, stackTrace}`; the type may come
     /// only in the `Lambda-Runtime-Function-Error-Type` header, and the body may be anything.
-    private static func errorObject(_ request: HTTPEventMapping.IncomingRequest) -> [String: JSONValue] {
+    private static func errorObject(_ request: HTTPEventMapping.IncomingRequest) -> JSONObject {
         let headerType = request.headers.first { $0.0.lowercased() == "lambda-runtime-function-error-type" }?.1
         let body = (try? JSONValue.parse(request.body))?.objectValue ?? [:]
-        var error: [String: JSONValue] = [
+        var error: JSONObject = [
             "errorType": .string(body["errorType"]?.stringValue ?? headerType ?? "Unhandled"),
             "errorMessage": .string(body["errorMessage"]?.stringValue
                 ?? (request.body.isEmpty ? "(no message)" : String(decoding: request.body.prefix(4096), as: UTF8.self))),

@@ -1,5 +1,5 @@
 import Foundation
-import LambdaEvents
+import JSON
 import Yams
 
 /// The SAM template, read the way `sam local` reads it: the single manifest of the bundle.
@@ -165,7 +165,7 @@ extension Template {
     }
 
     /// SAM's Globals: the function's own properties win; `Environment.Variables` merge by key.
-    static func merge(globals: [String: JSONValue], into props: [String: JSONValue]) -> [String: JSONValue] {
+    static func merge(globals: JSONObject, into props: JSONObject) -> JSONObject {
         var out = globals
         for (k, v) in props { out[k] = v }
         if let g = globals["Environment"]?["Variables"]?.objectValue {
@@ -176,7 +176,7 @@ extension Template {
         return out
     }
 
-    static func functionSpec(id: String, properties p: [String: JSONValue], metadata: [String: JSONValue] = [:]) throws -> FunctionSpec {
+    static func functionSpec(id: String, properties p: JSONObject, metadata: JSONObject = [:]) throws -> FunctionSpec {
         guard let handler = p["Handler"]?.stringValue, !handler.isEmpty else {
             throw TemplateError("Function \(id) has no Handler (the executable's product name).")
         }
@@ -237,7 +237,7 @@ extension Template {
         return spec
     }
 
-    static func httpApiSpec(id: String, properties p: [String: JSONValue]) throws -> HttpApiSpec {
+    static func httpApiSpec(id: String, properties p: JSONObject) throws -> HttpApiSpec {
         var authorizers: [String: JWTAuthorizerSpec] = [:]
         for (name, a) in p["Auth"]?["Authorizers"]?.objectValue ?? [:] {
             let jwt = a["JwtConfiguration"]
@@ -321,8 +321,8 @@ struct IntrinsicResolver {
         try seq.enumerated().map { try resolve($0.element, at: "\(path)[\($0.offset)]") }.filter { $0 != Self.noValue }
     }
 
-    private func resolveFields(_ map: Node.Mapping, at path: String) throws -> [String: JSONValue] {
-        var out: [String: JSONValue] = [:]
+    private func resolveFields(_ map: Node.Mapping, at path: String) throws -> JSONObject {
+        var out: JSONObject = [:]
         for (k, v) in map {
             guard let key = k.string else { continue }
             let value = try resolve(v, at: "\(path).\(key)")

@@ -1,5 +1,5 @@
 import Foundation
-import LambdaEvents
+import JSON
 
 /// The document lifecycle as users see it: `pending` until the first version is ready, `ready`
 /// while a version is searchable (also while a newer one is being built), `failed` when no
@@ -17,7 +17,7 @@ public struct Document: Codable, Sendable, Equatable {
     public var bytes: Int
     public var sha256: String
     public var blobURI: String
-    public var metadata: [String: JSONValue]
+    public var metadata: JSONObject
     public var status: DocumentStatus
     public var createdAt: Date
     public var updatedAt: Date
@@ -25,7 +25,7 @@ public struct Document: Codable, Sendable, Equatable {
     /// The `ready` version search reads, if any.
     public var readyVersionId: String?
 
-    public init(id: String, orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String, blobURI: String, metadata: [String: JSONValue], status: DocumentStatus, createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, readyVersionId: String? = nil) {
+    public init(id: String, orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String, blobURI: String, metadata: JSONObject, status: DocumentStatus, createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, readyVersionId: String? = nil) {
         self.id = id
         self.orgId = orgId
         self.title = title
@@ -51,10 +51,10 @@ public struct NewDocument: Sendable {
     public var bytes: Int
     public var sha256: String
     public var blobURI: String
-    public var metadata: [String: JSONValue]
+    public var metadata: JSONObject
 
     public init(orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String,
-                blobURI: String, metadata: [String: JSONValue] = [:]) {
+                blobURI: String, metadata: JSONObject = [:]) {
         self.orgId = orgId
         self.title = title
         self.filename = filename
@@ -204,7 +204,7 @@ public struct Job: Codable, Sendable, Equatable {
     public var documentId: String?
     public var versionId: String?
     public var idempotencyKey: String?
-    public var params: [String: JSONValue]
+    public var params: JSONObject
     public var status: JobStatus
     public var attempts: Int
     public var maxAttempts: Int
@@ -218,7 +218,7 @@ public struct Job: Codable, Sendable, Equatable {
     public var startedAt: Date?
     public var finishedAt: Date?
 
-    public init(id: String, orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil, params: [String: JSONValue], status: JobStatus, attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, error: String? = nil, durationMs: Int? = nil, createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil) {
+    public init(id: String, orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil, params: JSONObject, status: JobStatus, attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, error: String? = nil, durationMs: Int? = nil, createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil) {
         self.id = id
         self.orgId = orgId
         self.type = type
@@ -247,12 +247,12 @@ public struct NewJob: Sendable {
     public var documentId: String?
     public var versionId: String?
     public var idempotencyKey: String?
-    public var params: [String: JSONValue]
+    public var params: JSONObject
     public var maxAttempts: Int
     public var runAfter: Date?
 
     public init(orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil,
-                params: [String: JSONValue] = [:], maxAttempts: Int = 5, runAfter: Date? = nil) {
+                params: JSONObject = [:], maxAttempts: Int = 5, runAfter: Date? = nil) {
         self.orgId = orgId
         self.type = type
         self.documentId = documentId
@@ -320,7 +320,7 @@ public struct SearchFilter: Sendable, Equatable {
     }
 
     /// Dates are exclusive bounds.
-    public func matches(id: String, createdAt: Date, metadata documentMetadata: [String: JSONValue]) -> Bool {
+    public func matches(id: String, createdAt: Date, metadata documentMetadata: JSONObject) -> Bool {
         if let ids = documentIds, !ids.contains(id) { return false }
         if let after = createdAfter, createdAt <= after { return false }
         if let before = createdBefore, createdAt >= before { return false }

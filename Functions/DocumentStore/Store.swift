@@ -1,5 +1,4 @@
 import Foundation
-import LambdaEvents
 
 /// Everything ingestion, re-embedding, search and the jobs API need from storage, with two
 /// implementations (embedded SQLite, Postgres + pgvector) that pass one conformance suite.

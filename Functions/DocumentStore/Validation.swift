@@ -1,5 +1,5 @@
 import Foundation
-import LambdaEvents
+import JSON
 
 /// Input rules both stores enforce before touching the database, so they fail the same way.
 public enum StoreValidation {
@@ -34,7 +34,7 @@ public enum StoreValidation {
 
     /// Why `m` cannot be stored as metadata, or nil: too deep, or a number JSON cannot hold
     /// (`1e400` parses as infinity).
-    public static func metadataProblem(_ m: [String: JSONValue]) -> String? {
+    public static func metadataProblem(_ m: JSONObject) -> String? {
         /// `depth`: how many objects and arrays `v` sits in, itself included when it is one.
         func walk(_ v: JSONValue, _ depth: Int) -> String? {
             let tooDeep = "nests objects and arrays deeper than \(maxMetadataDepth) levels"
@@ -56,7 +56,7 @@ public enum StoreValidation {
         return walk(.object(m), 1)
     }
 
-    public static func metadata(_ m: [String: JSONValue]) throws(StoreError) -> String {
+    public static func metadata(_ m: JSONObject) throws(StoreError) -> String {
         if let problem = metadataProblem(m) { throw .invalidInput(field: "metadata", reason: problem) }
         let text = encode(m)
         guard text.utf8.count <= maxMetadataBytes else {
@@ -80,11 +80,11 @@ public enum StoreValidation {
         for v in values { try text(v, field: field) }
     }
 
-    public static func encode(_ m: [String: JSONValue]) -> String {
+    public static func encode(_ m: JSONObject) -> String {
         (try? JSONValue.object(m).encoded()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    public static func decodeObject(_ text: String?) -> [String: JSONValue] {
+    public static func decodeObject(_ text: String?) -> JSONObject {
         guard let text, case .object(let o)? = try? JSONValue.parse(Array(text.utf8)) else { return [:] }
         return o
     }
@@ -121,7 +121,7 @@ extension SearchFilter {
 
 extension StoreValidation {
     /// NUL anywhere in a JSON value's keys or strings.
-    public static func metadataText(_ m: [String: JSONValue], field: String) throws(StoreError) {
+    public static func metadataText(_ m: JSONObject, field: String) throws(StoreError) {
         if JSONValue.object(m).pathHoldingNUL() != nil {
             throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)")
         }

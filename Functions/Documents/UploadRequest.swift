@@ -1,6 +1,7 @@
 import DocumentStore
 import Foundation
 import Ingestion
+import JSON
 import LambdaEvents
 
 /// What `POST /v1/documents` carries, however it was sent:
@@ -17,10 +18,10 @@ public struct UploadInput: Sendable {
     public var declaredContentType: String?
     public var filename: String?
     public var title: String?
-    public var metadata: [String: JSONValue]
+    public var metadata: JSONObject
 
     public init(bytes: [UInt8], declaredContentType: String? = nil, filename: String? = nil, title: String? = nil,
-                metadata: [String: JSONValue] = [:]) {
+                metadata: JSONObject = [:]) {
         self.bytes = bytes
         self.declaredContentType = declaredContentType
         self.filename = filename
@@ -65,7 +66,7 @@ public struct UploadInput: Sendable {
             let p = HeaderParameters.parse(disposition).parameters
             filename = p["filename*"].flatMap(HeaderParameters.decodeExtendedValue) ?? p["filename"]
         }
-        var metadata: [String: JSONValue] = [:]
+        var metadata: JSONObject = [:]
         if let text = request.query("metadata") { metadata = try parseMetadata(Array(text.utf8)) }
         return try UploadInput(bytes: Array(data), declaredContentType: contentType, filename: filename,
                                title: request.query("title"), metadata: metadata).refusingNUL()
@@ -93,7 +94,7 @@ public struct UploadInput: Sendable {
         }
         var file: MultipartForm.Part?
         var title: String?
-        var metadata: [String: JSONValue] = [:]
+        var metadata: JSONObject = [:]
         var seen = Set<String>()
         for part in form.parts {
             guard let name = part.name else {
@@ -128,7 +129,7 @@ public struct UploadInput: Sendable {
     }
 
     /// A JSON object of at most `StoreValidation.maxMetadataBytes` (as stored); 422 otherwise.
-    public static func parseMetadata(_ bytes: [UInt8]) throws(APIError) -> [String: JSONValue] {
+    public static func parseMetadata(_ bytes: [UInt8]) throws(APIError) -> JSONObject {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         if bytes.count > StoreValidation.maxMetadataBytes * 4 {
             throw metadataError("metadata is \(bytes.count) bytes; at most \(StoreValidation.maxMetadataBytes) bytes of JSON")

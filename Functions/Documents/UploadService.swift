@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Ingestion
 import LambdaEvents
+import ServiceErrors
 
 /// Accepts a document: validate, sniff, sanitise, hash, store the bytes, commit the document
 /// and its `ingest` job. Nothing accepted is ever lost, and nothing half-accepted is visible:

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Embeddings
 import Foundation
-import LambdaEvents
+import JSON
 
 /// `embed`: JSON lines in (`{"text": ...}`), JSON lines out, one per input line and in order:
 /// `{"input_ids": [...], "embedding": [...], "tokens": n, "truncated": bool}`, or

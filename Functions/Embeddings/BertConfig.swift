@@ -1,4 +1,4 @@
-import LambdaEvents
+import JSON
 
 /// The parts of a BERT `config.json` the encoder needs; the weights' shapes are checked
 /// against it, so a file from another model size fails at load with the tensor named.

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import LambdaEvents
+import JSON
 import Synchronization
 
 /// all-MiniLM-L6-v2 (sentence-transformers), run natively: the tokenizer in Swift, the matrix

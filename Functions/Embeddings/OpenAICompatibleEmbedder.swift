@@ -4,7 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import HTTPClient
-import LambdaEvents
+import JSON
 import Resilience
 
 /// Embeddings from any server speaking OpenAI's `POST /v1/embeddings` (OpenAI, Jina, Hugging Face

@@ -1,4 +1,4 @@
-import LambdaEvents
+import JSON
 
 /// Why a safetensors file could not be read.
 public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertible {

@@ -3,7 +3,6 @@ import FunctionRuntime
 import FunctionServices
 import ServiceErrors
 import Generation
-import LambdaEvents
 import Tenancy
 import Retrieval
 

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import LambdaEvents
+import JSON
 
 /// Anthropic's Messages API: `POST {base_url}/messages` with `x-api-key` and
 /// `anthropic-version`.

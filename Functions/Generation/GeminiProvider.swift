@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import LambdaEvents
+import JSON
 
 /// Google's Gemini API: `POST {base_url}/models/{model}:generateContent` with `x-goog-api-key`
 /// (or `?key=` when `key_in_query` is set).

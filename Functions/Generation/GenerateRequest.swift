@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import LambdaEvents
 
 /// `POST /v1/generate`'s body, decoded and checked (the seed's input shape and security limits).
@@ -165,7 +166,7 @@ public struct GenerateRequest: Sendable, Equatable {
         guard let id = c["chunk_id"]?.stringValue, !id.isEmpty, id.count <= 200 else {
             throw invalid("`\(field).chunk_id` is required: a string of 1-200 characters", field: "\(field).chunk_id")
         }
-        let meta: [String: JSONValue]
+        let meta: JSONObject
         switch c["metadata"] {
         case nil, .null?: meta = [:]
         case .object(let m)?: meta = m

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import LambdaEvents
+import JSON
 
 /// OpenAI's chat completions, which OpenAI, OpenRouter, xAI Grok, vLLM, Ollama, LM Studio and
 /// llama.cpp's server all speak: `POST {base_url}/chat/completions` with `Authorization: Bearer`.

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPClient
-import LambdaEvents
+import JSON
 import Resilience
 
 /// The HTTP exchange every provider shares: send, map transport failures and error statuses to

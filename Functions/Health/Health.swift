@@ -1,5 +1,6 @@
 import FunctionRuntime
 import HealthChecks
+import JSON
 import LambdaEvents
 import Synchronization
 
@@ -42,7 +43,7 @@ struct Health: HTTPFunction {
                     status: 503, code: "not_ready",
                     message: "Not ready: " + failing.map { "\($0.name): \($0.reason ?? "failed")" }.joined(separator: "; "),
                     details: ["checks": .array(results.map { r in
-                        var o: [String: JSONValue] = ["name": .string(r.name), "ok": .bool(r.ok), "duration_ms": .number(r.durationMs)]
+                        var o: JSONObject = ["name": .string(r.name), "ok": .bool(r.ok), "duration_ms": .number(r.durationMs)]
                         if let reason = r.reason { o["reason"] = .string(reason) }
                         return .object(o)
                     })])

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import LambdaEvents
+import JSON
 import Synchronization
 
 /// One named readiness check. Adding a check to `health` is one line in its list:

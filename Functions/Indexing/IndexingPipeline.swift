@@ -3,7 +3,6 @@ import DocumentStore
 import Embeddings
 import Foundation
 import Ingestion
-import LambdaEvents
 
 /// One attempt at one job: an `ingest` or `reembed` builds a new version of a document and
 /// flips it to `ready`; a `delete` purges a soft-deleted document.

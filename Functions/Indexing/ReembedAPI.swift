@@ -2,6 +2,7 @@ import Documents
 import DocumentStore
 import Foundation
 import Ingestion
+import JSON
 import LambdaEvents
 import Tenancy
 

@@ -1,5 +1,6 @@
 import DocumentStore
 import Ingestion
+import JSON
 import LambdaEvents
 
 /// What a re-embed asks for: the model and chunking of the version to build, and whether to
@@ -69,15 +70,15 @@ public struct ReembedParameters: Sendable, Equatable {
     }
 
     /// A job's `params`.
-    public init(params: [String: JSONValue]) {
+    public init(params: JSONObject) {
         model = params["model"]?.stringValue
         chunkSize = params["chunk_size"]?.intValue
         chunkOverlap = params["chunk_overlap"]?.intValue
         force = params["force"]?.boolValue ?? false
     }
 
-    public var params: [String: JSONValue] {
-        var out: [String: JSONValue] = [:]
+    public var params: JSONObject {
+        var out: JSONObject = [:]
         if let model { out["model"] = .string(model) }
         if let chunkSize { out["chunk_size"] = .number(Double(chunkSize)) }
         if let chunkOverlap { out["chunk_overlap"] = .number(Double(chunkOverlap)) }

@@ -1,4 +1,3 @@
-import LambdaEvents
 
 /// Why a document cannot be ingested. The first two are the client's (415/422 at upload, a
 /// failed job in the worker that retrying will not fix); the last two are the deployment's
@@ -54,28 +53,6 @@ public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible 
         switch self {
         case .unsupportedType, .unsupportedCharset, .invalidContent: false
         case .extractorUnavailable, .extractionTimedOut: true
-        }
-    }
-
-    /// The documented error body (docs/ARCHITECTURE.md, section 4) for this error.
-    public var apiError: APIError {
-        switch self {
-        case .unsupportedType(let detected, let declared):
-            var details: [String: JSONValue] = [
-                "detected": .string(detected),
-                "accepted": .array(DocumentType.allCases.map { .string($0.mimeType) }),
-            ]
-            if let declared { details["declared"] = .string(declared) }
-            return APIError(status: 415, code: "unsupported_media_type", message: description, details: details)
-        case .unsupportedCharset(let charset):
-            return APIError(status: 415, code: "unsupported_media_type", message: description,
-                            details: ["charset": .string(charset), "accepted": .array(TextEncoding.allCases.map { .string($0.rawValue) })])
-        case .invalidContent:
-            return APIError(status: 422, code: "invalid_document", message: description)
-        case .extractorUnavailable:
-            return APIError(status: 503, code: "extractor_unavailable", message: description)
-        case .extractionTimedOut:
-            return APIError(status: 504, code: "extraction_timeout", message: description)
         }
     }
 

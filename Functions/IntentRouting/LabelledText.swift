@@ -1,4 +1,4 @@
-import LambdaEvents
+import JSON
 
 /// One line of a devset or seeds file: `{"text": "...", "label": "leave.request"}`. In a devset
 /// the label `oos` means out of scope (the router should ask to clarify).

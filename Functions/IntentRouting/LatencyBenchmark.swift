@@ -1,5 +1,5 @@
 import Foundation
-import LambdaEvents
+import JSON
 
 /// Times `Router.score` (rules, lexical, the seed matrix product, fusion, the decision) with the
 /// query vectors already computed, i.e. routing latency with the embedding excluded.

@@ -1,6 +1,6 @@
 import Embeddings
 import Foundation
-import LambdaEvents
+import JSON
 
 /// Scores requests against one configuration: rules, seed embeddings and BM25 word overlap per
 /// action, fused (`ScoreFusion`), ranked, and turned into a UI decision (`UIDecision`).

@@ -1,5 +1,4 @@
 import Foundation
-import LambdaEvents
 
 /// A validated catalog, its rules and the router settings, with the version that names them.
 /// Loading checks everything a router build relies on (ids, seeds, domains, intent types,

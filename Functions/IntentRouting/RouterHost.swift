@@ -1,6 +1,6 @@
 import Embeddings
 import Foundation
-import LambdaEvents
+import JSON
 import Synchronization
 
 /// A `Router` that follows its files: what a warm function process keeps between requests.

@@ -1,6 +1,6 @@
 import COpenBLAS
 import Embeddings
-import LambdaEvents
+import JSON
 
 /// Which text of an action a row holds. Rows are keyed by (action id, slot, text hash), never by
 /// text alone: two actions with the same seed phrase keep two rows, and an edited seed never

@@ -1,6 +1,5 @@
 import DocumentStore
 import Foundation
-import LambdaEvents
 import PostgresClient
 
 extension PostgresStore {

@@ -1,6 +1,6 @@
 import DocumentStore
 import Foundation
-import LambdaEvents
+import JSON
 import PostgresClient
 import Synchronization
 

@@ -1,7 +1,7 @@
 import DocumentStore
 import Embeddings
 import Foundation
-import LambdaEvents
+import JSON
 
 /// Hybrid retrieval over an org's ready versions: a dense arm (the query embedded with each
 /// model the org's vectors use) and a keyword arm (the store's full-text search, accents

@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import JSON
 import LambdaEvents
 
 /// `POST /v1/search`'s body, decoded and checked. Every rule here is a 400/422 with the field

@@ -2,6 +2,7 @@ import Foundation
 import Embeddings
 import FunctionRuntime
 import FunctionServices
+import JSON
 import ServiceErrors
 import IntentRouting
 import LambdaEvents

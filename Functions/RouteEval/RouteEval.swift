@@ -2,7 +2,7 @@ import ArgumentParser
 import Embeddings
 import Foundation
 import IntentRouting
-import LambdaEvents
+import JSON
 
 /// `route-eval`: runs a labelled devset (JSON lines `{"text", "label"}`, label `oos` for out of
 /// scope) through the intent router and prints top-1, top-3, MRR, end-to-end accuracy, per-action

@@ -3,7 +3,7 @@ import DocumentStore
 import Foundation
 import GRDB
 import HeapModule
-import LambdaEvents
+import JSON
 import NIOConcurrencyHelpers
 
 /// The ready vectors of one org under one model, as one contiguous matrix of unit rows, valid
@@ -22,7 +22,7 @@ final class VectorCache: @unchecked Sendable {
         /// Per document, what filters look at; valid for the same generation (a document only
         /// becomes searchable through a flip, which bumps it).
         var documentCreatedAt: [Date] = []
-        var documentMetadata: [[String: JSONValue]] = []
+        var documentMetadata: [JSONObject] = []
         /// Unit rows, float32: exact scores.
         var matrix: [Float]
         /// The same rows quantized to int8 (symmetric, one scale per row): a quarter of the

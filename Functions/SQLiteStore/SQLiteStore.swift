@@ -1,7 +1,7 @@
 import DocumentStore
 import Foundation
 import GRDB
-import LambdaEvents
+import JSON
 
 /// The embedded store: one SQLite file in WAL mode, shared by every handler process the
 /// emulator runs (each with its own connection pool). Writers take the lock up front

@@ -2,7 +2,6 @@ import Embeddings
 import FunctionRuntime
 import FunctionServices
 import ServiceErrors
-import LambdaEvents
 import Tenancy
 import Retrieval
 

@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import LambdaEvents
+import JSON
 
 /// The NDJSON protocol between the emulator and a handler process (docs/ARCHITECTURE.md, section 4).
 /// One frame per line; the handler serves one invocation at a time.

@@ -9,7 +9,7 @@ import Glibc
 import CStdio
 import Logging
 import FunctionProtocol
-import LambdaEvents
+import JSON
 
 /// Runs a handler: picks the transport, performs the cold start, then serves invocations one at
 /// a time until the transport ends (stdin EOF) or SIGTERM arrives between invocations.

@@ -8,6 +8,7 @@ import Glibc
 #endif
 import CStdio
 import FunctionProtocol
+import JSON
 import LambdaEvents
 import Synchronization
 

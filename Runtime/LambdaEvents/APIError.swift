@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSON
 
 /// An error every endpoint reports the same way (docs/ARCHITECTURE.md, section 4):
 /// `{"error":{"code":"...","message":"...","details":{}},"requestId":"..."}` with an honest status.
@@ -10,11 +11,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int
     public var code: String
     public var message: String
-    public var details: [String: JSONValue]
+    public var details: JSONObject
     /// Extra response headers, e.g. `Allow` on a 405 or `Retry-After` on a 429.
     public var headers: [String: String]
 
-    public init(status: Int, code: String, message: String, details: [String: JSONValue] = [:], headers: [String: String] = [:]) {
+    public init(status: Int, code: String, message: String, details: JSONObject = [:], headers: [String: String] = [:]) {
         self.status = status
         self.code = code
         self.message = message
@@ -24,7 +25,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(status) \(code): \(message)" }
 
-    public static func badRequest(_ message: String, code: String = "invalid_request", details: [String: JSONValue] = [:]) -> APIError {
+    public static func badRequest(_ message: String, code: String = "invalid_request", details: JSONObject = [:]) -> APIError {
         APIError(status: 400, code: code, message: message, details: details)
     }
     public static func unauthorized(_ message: String = "A valid bearer token is required.") -> APIError {
@@ -50,7 +51,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func unsupportedMediaType(_ message: String) -> APIError {
         APIError(status: 415, code: "unsupported_media_type", message: message)
     }
-    public static func unprocessable(_ message: String, details: [String: JSONValue] = [:]) -> APIError {
+    public static func unprocessable(_ message: String, details: JSONObject = [:]) -> APIError {
         APIError(status: 422, code: "validation_failed", message: message, details: details)
     }
     /// A field the caller must fix: 400 when its type is wrong (the body is malformed), 422 when
@@ -71,7 +72,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func badGateway(_ message: String, code: String = "bad_gateway") -> APIError {
         APIError(status: 502, code: code, message: message)
     }
-    public static func serviceUnavailable(_ message: String, details: [String: JSONValue] = [:]) -> APIError {
+    public static func serviceUnavailable(_ message: String, details: JSONObject = [:]) -> APIError {
         APIError(status: 503, code: "service_unavailable", message: message, details: details)
     }
     public static func gatewayTimeout(_ message: String) -> APIError {
@@ -90,9 +91,9 @@ public struct ErrorEnvelope: Codable, Sendable, Equatable {
     public struct Body: Codable, Sendable, Equatable {
         public var code: String
         public var message: String
-        public var details: [String: JSONValue]
+        public var details: JSONObject
 
-        public init(code: String, message: String, details: [String: JSONValue] = [:]) {
+        public init(code: String, message: String, details: JSONObject = [:]) {
             self.code = code
             self.message = message
             self.details = details

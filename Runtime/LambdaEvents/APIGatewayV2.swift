@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSON
 
 /// An API Gateway HTTP API request, payload format 2.0, as AWS documents it.
 public struct APIGatewayV2Request: Codable, Sendable, Equatable {

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSON
 
 extension APIGatewayV2Request {
     /// A header by name, ignoring case (API Gateway lower-cases names; hand-written events may not).

@@ -1,3 +1,5 @@
+import JSON
+
 /// An event of a function that is invoked in several ways (the `reembed` worker: HTTP routes,
 /// schedules and async invocations). Decoded in one pass by trying the known shapes in order.
 public enum IncomingEvent: Decodable, Sendable {

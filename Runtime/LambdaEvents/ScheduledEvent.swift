@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import JSON
 
 /// The EventBridge scheduled event a schedule delivers when the rule has no constant `Input`.
 public struct ScheduledEvent: Codable, Sendable, Equatable {

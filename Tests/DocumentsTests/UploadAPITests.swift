@@ -2,7 +2,6 @@ import DocumentStore
 import Documents
 import Foundation
 import Ingestion
-import LambdaEvents
 import Testing
 import TestSupport
 

@@ -1,7 +1,6 @@
 import DocumentStore
 import Documents
 import Foundation
-import LambdaEvents
 import Testing
 import TestSupport
 

@@ -1,5 +1,5 @@
 import Foundation
-import LambdaEvents
+import JSON
 import TestSupport
 import Testing
 

@@ -1,6 +1,6 @@
 import Embeddings
 import Foundation
-import LambdaEvents
+import JSON
 import TestSupport
 
 /// The model and the reference fixtures, loaded once for the whole target.

@@ -1,6 +1,5 @@
 import EmulatorCore
 import Foundation
-import LambdaEvents
 import Testing
 import TestSupport
 

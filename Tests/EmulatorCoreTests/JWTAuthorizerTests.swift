@@ -1,6 +1,6 @@
 import Foundation
 import JWTKit
-import LambdaEvents
+import JSON
 import Testing
 import TestSupport
 @testable import EmulatorCore

@@ -1,7 +1,7 @@
 import Foundation
 import FunctionProtocol
 @testable import FunctionRuntime
-import LambdaEvents
+import JSON
 import Logging
 import Testing
 

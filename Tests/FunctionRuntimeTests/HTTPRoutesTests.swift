@@ -1,6 +1,7 @@
 import Foundation
 @testable import FunctionRuntime
 import FunctionProtocol
+import JSON
 import LambdaEvents
 import Logging
 import Synchronization
@@ -73,7 +74,7 @@ struct Unexpected: Error {}
         let r = try await dispatch(routes, method, path)
         #expect(r.status == 200)
         #expect(r.body["route"] == .string(route))
-        #expect(r.body["params"] == .object(params.mapValues { .string($0) }))
+        #expect(r.body["params"] == .object(params.mapValues { JSONValue.string($0) }))
     }
 
     @Test func literalSegmentsBeatParameters() async throws {

@@ -2,6 +2,7 @@ import Foundation
 import FunctionProtocol
 import HTTPTypes
 import Hummingbird
+import JSON
 import LambdaEvents
 import Logging
 import NIOCore

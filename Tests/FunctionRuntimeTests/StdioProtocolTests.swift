@@ -1,5 +1,6 @@
 import Foundation
 import FunctionProtocol
+import JSON
 import LambdaEvents
 import TestSupport
 import Testing

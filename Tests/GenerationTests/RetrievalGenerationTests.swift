@@ -1,7 +1,6 @@
 import DocumentStore
 import Embeddings
 import Foundation
-import LambdaEvents
 import Retrieval
 import SQLiteStore
 import TestSupport

@@ -1,6 +1,7 @@
 import TestSupport
 import Foundation
 import Ingestion
+import ServiceErrors
 import Testing
 
 @Suite("Content sniffing")

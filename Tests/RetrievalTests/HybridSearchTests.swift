@@ -1,6 +1,7 @@
 import DocumentStore
 import Embeddings
 import Foundation
+import JSON
 import LambdaEvents
 import PostgresStore
 import Retrieval
@@ -49,7 +50,7 @@ struct Corpus {
 
     /// One ready document whose chunks are `paragraphs`.
     @discardableResult
-    mutating func add(org: OrgID, title: String, _ paragraphs: [String], metadata: [String: JSONValue] = [:]) async throws -> String {
+    mutating func add(org: OrgID, title: String, _ paragraphs: [String], metadata: JSONObject = [:]) async throws -> String {
         let (doc, _, _) = try store.createDocument(
             NewDocument(orgId: org, title: title, filename: "\(title).txt", mimeType: "text/plain", bytes: 10,
                         sha256: "\(org)-\(title)", blobURI: "file:///x", metadata: metadata), job: nil)

@@ -1,6 +1,6 @@
 import DocumentStore
 import Foundation
-import LambdaEvents
+import JSON
 import PostgresClient
 import PostgresStore
 import SQLiteStore
@@ -62,7 +62,7 @@ enum Fixture {
         return String(h, radix: 16) + String(s.utf8.count)
     }
 
-    static func document(org: OrgID, content: String, metadata: [String: JSONValue] = [:], title: String? = nil) -> NewDocument {
+    static func document(org: OrgID, content: String, metadata: JSONObject = [:], title: String? = nil) -> NewDocument {
         NewDocument(orgId: org, title: title ?? "Doc \(content.prefix(20))", filename: "doc.txt", mimeType: "text/plain",
                     bytes: content.utf8.count, sha256: sha(content), blobURI: "file:///blobs/\(sha(content))", metadata: metadata)
     }
@@ -80,7 +80,7 @@ enum Fixture {
     /// Creates a document with one ready version holding `chunks` (text, vector).
     @discardableResult
     static func readyDocument(_ store: any Store, org: OrgID, content: String, chunks: [(String, [Float])],
-                              model: String = "test-model", metadata: [String: JSONValue] = [:]) throws -> (Document, DocVersion) {
+                              model: String = "test-model", metadata: JSONObject = [:]) throws -> (Document, DocVersion) {
         let (doc, _, _) = try store.createDocument(document(org: org, content: content, metadata: metadata), job: nil)
         let v = try store.createVersion(org: org, version(doc.id, model: model, dim: chunks.first?.1.count ?? 4))
         try store.insertChunks(org: org, versionId: v.id, chunks.enumerated().map { chunk($0.offset, $0.element.0, $0.element.1) })

@@ -1,6 +1,6 @@
 import DocumentStore
 import Foundation
-import LambdaEvents
+import JSON
 import Testing
 
 /// One suite, every store: what ingestion, search and the jobs API rely on.
@@ -367,7 +367,7 @@ import Testing
         #expect(invalid { try store.insertChunks(org: "acme", versionId: v.id, [Fixture.chunk(0, "x", [1, .nan, 0, 0])]) })
         #expect(invalid { try store.insertChunks(org: "acme", versionId: v.id, [Fixture.chunk(0, "x", [1, .infinity, 0, 0])]) })
         #expect(try store.chunks(org: "acme", versionId: v.id).isEmpty)  // nothing half-inserted
-        let huge: [String: JSONValue] = ["blob": .string(String(repeating: "x", count: 20_000))]
+        let huge: JSONObject = ["blob": .string(String(repeating: "x", count: 20_000))]
         #expect(invalid { _ = try store.createDocument(Fixture.document(org: "acme", content: "meta", metadata: huge), job: nil) })
         #expect(invalid { _ = try store.createVersion(org: "acme", Fixture.version(doc.id, dim: 0)) })
         #expect(invalid { _ = try store.denseSearch(org: "acme", model: "test-model", query: [], k: 5, filter: SearchFilter()) })

@@ -1,6 +1,5 @@
 import DocumentStore
 import Foundation
-import LambdaEvents
 @testable import PostgresStore
 import Testing
 import TestSupport

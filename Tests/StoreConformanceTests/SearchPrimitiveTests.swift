@@ -1,7 +1,7 @@
 import CVectorKernels
 import DocumentStore
 import Foundation
-import LambdaEvents
+import JSON
 import PostgresStore
 import SQLiteStore
 import Testing

@@ -1,5 +1,6 @@
 import FunctionProtocol
 import FunctionRuntime
+import JSON
 import LambdaEvents
 #if canImport(Glibc)
 import Glibc
@@ -59,7 +60,7 @@ struct Fixture: FunctionHandler {
             let data = try request.bodyData()
             return .binary(data, contentType: "application/octet-stream")
         case "async":
-            var event: [String: JSONValue] = ["from": "async"]
+            var event: JSONObject = ["from": "async"]
             // A slow event, so a burst of them really overlaps and meets the concurrency limit.
             if let ms = request.query("sleepMs").flatMap(Int.init) { event["sleepMs"] = .number(Double(ms)) }
             try await context.invokeAsync(request.query("function") ?? "fixture", event: JSONValue.object(event))

@@ -5,14 +5,16 @@ import Foundation
 #endif
 
 /// Any JSON value. Used where a payload's shape is not known to the code carrying it:
-/// the emulator forwarding a handler's answer, a schedule's constant `Input`, test fixtures.
+/// the emulator forwarding a handler's answer, a schedule's constant `Input`, metadata, test
+/// fixtures. Lives in its own module, apart from Lambda's event types, so that the stores and the
+/// ML code can carry JSON without importing anything Lambda- or HTTP-shaped.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
@@ -39,7 +41,7 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
@@ -131,3 +133,6 @@ extension JSONValue {
         }
     }
 }
+
+/// A JSON object's members. Unordered for now (key order is not kept through a parse).
+public typealias JSONObject = [String: JSONValue]
