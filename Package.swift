@@ -275,9 +275,9 @@ let package = Package(
         .testTarget(
             name: "HTTPEmbeddingTests",
             dependencies: [
-                "Embeddings", "Resilience", "HTTPClient",
+                "Embeddings", "Resilience", "HTTPClient", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/HTTPEmbeddingTests"
         ),
@@ -320,7 +320,7 @@ let package = Package(
             name: "GenerateThroughEmulatorTests",
             dependencies: [
                 "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/GenerateThroughEmulatorTests"
         ),
@@ -334,7 +334,12 @@ let package = Package(
         .testTarget(name: "ReembedThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/ReembedThroughEmulatorTests",
                     exclude: ["fake_embeddings.py"]),
         .testTarget(name: "SearchThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/SearchThroughEmulatorTests"),
-        .target(name: "TestSupport", dependencies: ["PostgresClient", "LambdaEvents"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport",
+            dependencies: ["PostgresClient", "LambdaEvents", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,7 +4,6 @@ import HTTPTypes
 import Hummingbird
 import JSON
 import LambdaEvents
-import Logging
 import NIOCore
 import TestSupport
 import Testing
@@ -86,31 +85,7 @@ actor FakeRuntimeAPI {
             return Response(status: .accepted)
         }
 
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-runtime-api")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw HandlerProcess.StartError(description: "the fake Runtime API did not start")
-            }
-            defer { group.cancelAll() }
-            return try await body("127.0.0.1:\(port)")
-        }
+        return try await serveLocally(router, label: "fake-runtime-api") { port in try await body("127.0.0.1:\(port)") }
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
+import TestSupport
 
 /// An OpenAI-compatible `POST /v1/chat/completions` on 127.0.0.1 that answers every request with
 /// `answer` in the exact wire shape, recording what it was sent.
@@ -34,26 +34,6 @@ actor FakeChatServer {
     func serve<T: Sendable>(_ body: @Sendable (_ baseURL: String) async throws -> T) async throws -> T {
         let router = Router()
         router.post("/v1/chat/completions") { request, _ -> Response in try await self.respond(request) }
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-chat")
-        logger.logLevel = .critical
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-                              onServerRunning: { channel in
-                                  portContinuation.yield(channel.localAddress?.port ?? 0)
-                                  portContinuation.finish()
-                              }, logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw CancellationError()
-            }
-            defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(port)")
-        }
+        return try await serveLocally(router, label: "fake-chat") { port in try await body("http://127.0.0.1:\(port)") }
     }
 }

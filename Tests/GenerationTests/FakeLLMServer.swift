@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
+import TestSupport
 
 /// A request as the fake provider saw it: method, path, query, headers (lower-cased names), JSON body.
 struct SeenRequest: Sendable {
@@ -127,33 +127,9 @@ actor FakeLLMServer {
         router.post("/v1/chat/completions") { request, _ -> Response in try await self.respond(request) }
         router.post("/v1/messages") { request, _ -> Response in try await self.respond(request) }
         router.post("/v1beta/models/{model}") { request, _ -> Response in try await self.respond(request) }
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-llm")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw ServerError.didNotStart
-            }
-            defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(port)")
-        }
+        return try await serveLocally(router, label: "fake-llm") { port in try await body("http://127.0.0.1:\(port)") }
     }
 
-    enum ServerError: Error { case didNotStart }
 }
 
 /// Runs `body` with several fake servers up at once.

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import Logging
 import NIOCore
+import TestSupport
 
 /// What the fake server answers to one request.
 enum Reply: Sendable {
@@ -128,33 +128,9 @@ actor FakeEmbeddingServer {
         let router = Router()
         router.post("/v1/embeddings") { request, _ -> Response in try await self.respond(request) }
         router.post("/custom/v1/embeddings") { request, _ -> Response in try await self.respond(request) }
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var logger = Logger(label: "fake-embeddings")
-        logger.logLevel = .critical
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: nil),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            },
-            logger: logger)
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await app.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else {
-                group.cancelAll()
-                throw ServerError.didNotStart
-            }
-            defer { group.cancelAll() }
-            return try await body("http://127.0.0.1:\(port)")
-        }
+        return try await serveLocally(router, label: "fake-embeddings") { port in try await body("http://127.0.0.1:\(port)") }
     }
 
-    enum ServerError: Error { case didNotStart }
 }
 
 /// A port on 127.0.0.1 that nothing listens on: bound, read, closed.
