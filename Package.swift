@@ -78,7 +78,7 @@ let package = Package(
         // The route matcher the emulator and the handlers share (API Gateway's precedence).
         .target(name: "HTTPRouting", path: "Runtime/HTTPRouting"),
         // The tenant id, validated once at the edge (OrgID) and typed everywhere after.
-        .target(name: "Tenancy", dependencies: ["LambdaEvents"], path: "Functions/Tenancy"),
+        .target(name: "Tenancy", dependencies: ["LambdaEvents"], path: "Functions/Data/Tenancy"),
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["JSON"], path: "Runtime/FunctionProtocol"),
@@ -94,37 +94,37 @@ let package = Package(
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["JSON", "DocumentStore", "Documents", "Stores", "Embeddings", "IntentRouting", "Generation", .product(name: "Yams", package: "Yams")], path: "Functions/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["JSON", "DocumentStore", "Documents", "Stores", "Embeddings", "IntentRouting", "Generation", .product(name: "Yams", package: "Yams")], path: "Functions/Services/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
-        .systemLibrary(name: "CLibPQ", path: "Functions/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/PostgresClient"),
+        .systemLibrary(name: "CLibPQ", path: "Functions/Data/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/Data/PostgresClient"),
         // Embeddings: the provider protocol and a native all-MiniLM-L6-v2 (OpenBLAS sgemm).
-        .systemLibrary(name: "COpenBLAS", path: "Functions/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "HTTPClient", "Resilience"], path: "Functions/Embeddings"),
+        .systemLibrary(name: "COpenBLAS", path: "Functions/ML/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "HTTPClient", "Resilience"], path: "Functions/ML/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
-        .target(name: "Resilience", path: "Functions/Resilience"),
+        .target(name: "Resilience", path: "Functions/Services/Resilience"),
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
-        .target(name: "TextFolding", path: "Functions/TextFolding"),
+        .target(name: "TextFolding", path: "Functions/ML/TextFolding"),
         // One language detector (Vietnamese or English) for routing and generation.
-        .target(name: "LanguageDetection", dependencies: ["TextFolding"], path: "Functions/LanguageDetection"),
+        .target(name: "LanguageDetection", dependencies: ["TextFolding"], path: "Functions/ML/LanguageDetection"),
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
-        .target(name: "Ingestion", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Functions/Ingestion"),
+        .target(name: "Ingestion", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
         .target(name: "Documents", dependencies: ["JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
-                                                 .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents"),
+                                                 .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
-        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents"], path: "Functions/FunctionServices"),
+        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents"], path: "Functions/Services/FunctionServices"),
         // Library errors to HTTP errors, in one place; startup errors.
-        .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/ServiceErrors"),
+        .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/Services/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
-        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Retrieval"),
+        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Answering/Retrieval"),
         // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
         // queue drain, the stale scan and the re-embed API.
         .target(
             name: "Indexing",
             dependencies: ["JSON", "DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents", "Tenancy",
                            .product(name: "Logging", package: "swift-log")],
-            path: "Functions/Indexing"
+            path: "Functions/Documents/Indexing"
         ),
         // Grounded answers: prompts, LLM providers over HTTP, the retry loop and fallback chain,
         // citations, confidence, redaction, the response cache.
@@ -134,44 +134,44 @@ let package = Package(
                 "JSON", "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
                 "LambdaEvents", "Tenancy", "ConfigFiles", .product(name: "Logging", package: "swift-log"),
             ],
-            path: "Functions/Generation"
+            path: "Functions/Answering/Generation"
         ),
         // The intent router: catalog, rules, scoring, fusion, the UI decision, evaluation.
         // The one YAML reader: typed reads that fail naming the file and field, in each caller's error type.
-        .target(name: "ConfigFiles", dependencies: [.product(name: "Yams", package: "Yams")], path: "Functions/ConfigFiles"),
+        .target(name: "ConfigFiles", dependencies: [.product(name: "Yams", package: "Yams")], path: "Functions/Services/ConfigFiles"),
         .target(
             name: "IntentRouting",
             dependencies: ["JSON", "Embeddings", "COpenBLAS", "TextFolding", "LanguageDetection", "ConfigFiles"],
-            path: "Functions/IntentRouting"
+            path: "Functions/ML/IntentRouting"
         ),
         .executableTarget(
             name: "RouteEval",
             dependencies: ["JSON", "IntentRouting", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Functions/RouteEval"
+            path: "Tools/RouteEval"
         ),
         // Search evaluation: BEIR-format collections and ranking metrics (a library, so tests can
         // check the arithmetic), and the harness that runs them through the real API.
-        .target(name: "SearchEvaluation", path: "Functions/SearchEvaluation"),
+        .target(name: "SearchEvaluation", path: "Tools/SearchEvaluation"),
         .executableTarget(
             name: "SearchEval",
             dependencies: ["SearchEvaluation", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Functions/SearchEval"
+            path: "Tools/SearchEval"
         ),
         .executableTarget(
             name: "Embed",
             dependencies: ["JSON", "Embeddings", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Functions/Embed"
+            path: "Tools/Embed"
         ),
         // The store protocol, its value types and the rules both stores share.
-        .target(name: "DocumentStore", dependencies: ["JSON", "TextFolding", "Tenancy"], path: "Functions/DocumentStore"),
+        .target(name: "DocumentStore", dependencies: ["JSON", "TextFolding", "Tenancy"], path: "Functions/Data/DocumentStore"),
         .target(
             name: "PostgresStore",
             dependencies: ["JSON", "DocumentStore", "PostgresClient"],
-            path: "Functions/PostgresStore"
+            path: "Functions/Data/PostgresStore"
         ),
-        .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Stores"),
+        .target(name: "Stores", dependencies: ["DocumentStore", "SQLiteStore", "PostgresStore"], path: "Functions/Data/Stores"),
         // AVX2 scan kernels with a run-time CPU check (see vector_kernels.c).
-        .target(name: "CVectorKernels", path: "Functions/CVectorKernels"),
+        .target(name: "CVectorKernels", path: "Functions/Data/CVectorKernels"),
         .target(
             name: "SQLiteStore",
             dependencies: [
@@ -180,13 +180,13 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            path: "Functions/SQLiteStore"
+            path: "Functions/Data/SQLiteStore"
         ),
     ] + functions.map { fn in
         .executableTarget(
             name: fn.target,
             dependencies: runtime + (functionLibraries[fn.product] ?? []) + [.target(name: "CGlibcCompat", condition: .when(platforms: [.linux]))],
-            path: "Functions/\(fn.folder)",
+            path: "Functions/Handlers/\(fn.folder)",
             linkerSettings: glibcCompatLinking
         )
     } + [

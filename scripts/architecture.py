@@ -14,17 +14,15 @@ import json, os, re, subprocess, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "ARCHITECTURE.md")
 BEGIN, END = "<!-- modules:begin -->", "<!-- modules:end -->"
-HANDLERS = {"Functions/Route", "Functions/Upload", "Functions/Reembed", "Functions/Search", "Functions/Generate", "Functions/Health"}
-TOOLS = {"Functions/Embed", "Functions/RouteEval", "Functions/SearchEval"}
 # Layers top to bottom: who may depend on whom reads downwards.
 LAYERS = [("tools", "Developer tools"), ("emulator", "Emulator"), ("handlers", "Handlers (the six functions)"),
           ("libraries", "Libraries"), ("runtime", "Runtime")]
 
 
 def layer(path):
-    if path in HANDLERS:
+    if path.startswith("Functions/Handlers/"):
         return "handlers"
-    if path in TOOLS or path.startswith("Tools/") or path.startswith("infra/bench"):
+    if path.startswith("Tools/") or path.startswith("infra/bench"):
         return "tools"
     if path.startswith("Emulator/"):
         return "emulator"

@@ -32,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 python3 - "$work" <<'PY'
 import json, re, sys, glob
 words = []
-for f in ["README.md"] + sorted(glob.glob("infra/*.md")) + sorted(glob.glob("Functions/**/*.swift", recursive=True)):
+for f in ["README.md"] + sorted(glob.glob("infra/*.md")) + sorted(glob.glob("Functions/**/*.swift", recursive=True) + sorted(glob.glob("Tools/**/*.swift", recursive=True))):
     text = open(f, encoding="utf-8").read()
     text = "\n".join(l.strip("/ ") for l in text.splitlines() if l.strip().startswith("///") or f.endswith(".md"))
     words += [w for w in re.findall(r"[A-Za-z][A-Za-z'.,-]*", text) if len(w) < 20]
