@@ -59,7 +59,18 @@ def diagram(package):
         if not members:
             continue
         lines.append(f'  subgraph {key}["{title}"]')
-        lines += [f"    {n}" for n in members]
+        if key == "libraries":
+            # One box per concern folder: Functions/<Concern>/<Module>.
+            concerns = {}
+            for n in members:
+                parts = (targets[n].get("path") or "").split("/")
+                concerns.setdefault(parts[1] if len(parts) > 2 else "Other", []).append(n)
+            for concern in sorted(concerns):
+                lines.append(f'    subgraph lib_{concern.lower()}["{concern}"]')
+                lines += [f"      {n}" for n in concerns[concern]]
+                lines.append("    end")
+        else:
+            lines += [f"    {n}" for n in members]
         lines.append("  end")
     for a in sorted(reduced):
         for c in sorted(reduced[a]):
