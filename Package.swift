@@ -117,7 +117,7 @@ let package = Package(
         // Library errors to HTTP errors, in one place; startup errors.
         .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/Services/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
-        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LambdaEvents"], path: "Functions/Answering/Retrieval"),
+        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings"], path: "Functions/Answering/Retrieval"),
         // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
         // queue drain, the stale scan and the re-embed API.
         .target(
@@ -132,7 +132,7 @@ let package = Package(
             name: "Generation",
             dependencies: [
                 "JSON", "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
-                "LambdaEvents", "Tenancy", "ConfigFiles", .product(name: "Logging", package: "swift-log"),
+                "Tenancy", "ConfigFiles", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Answering/Generation"
         ),
@@ -228,7 +228,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "FunctionProtocol", "LambdaEvents",
+                "JSON", "FunctionProtocol", "LambdaEvents",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "infra/bench/Bench"
@@ -265,7 +265,7 @@ let package = Package(
         .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "ServiceErrors", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
-            dependencies: ["JSON", "Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "Embeddings",
+            dependencies: ["ServiceErrors", "JSON", "Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "Embeddings",
                            "LambdaEvents", "SearchEvaluation", "TestSupport"],
             path: "Tests/RetrievalTests"
         ),
@@ -310,7 +310,7 @@ let package = Package(
         .testTarget(
             name: "GenerationTests",
             dependencies: [
-                "JSON", "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
+                "ServiceErrors", "JSON", "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],

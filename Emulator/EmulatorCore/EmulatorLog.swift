@@ -1,6 +1,6 @@
 import Foundation
-import LambdaEvents
 import NIOConcurrencyHelpers
+import JSON
 
 /// The emulator's output on stderr: its own lines, handler lines prefixed with the function and
 /// request id, and Lambda's START/END/REPORT lines per invocation.

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import Logging
 import FunctionProtocol
-import LambdaEvents
+import JSON
 
 /// A function. The runtime creates it once per process (the cold start: open connections,
 /// load models), then calls `handle` once per invocation, one at a time, many in sequence.

@@ -4,8 +4,8 @@ import Glibc
 import Darwin
 #endif
 import Logging
-import LambdaEvents
 import Synchronization
+import JSON
 
 /// One JSON object per line on stderr (docs/ARCHITECTURE.md, section 8):
 /// `{"ts":"...","level":"info","msg":"...","function":"search","requestId":"...", ...fields}`.

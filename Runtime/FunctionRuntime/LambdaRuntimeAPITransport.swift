@@ -10,7 +10,7 @@ import AWSSigV4
 import Dispatch
 import FunctionProtocol
 import HTTPClient
-import LambdaEvents
+import JSON
 
 /// The AWS Lambda Runtime API (2018-06-01), chosen when `AWS_LAMBDA_RUNTIME_API` is set.
 /// Calls block inside libcurl, so they run on one serial thread of their own.

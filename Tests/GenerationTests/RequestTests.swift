@@ -1,14 +1,20 @@
 import Foundation
 import JSON
 import LambdaEvents
+import ServiceErrors
 import Testing
 @testable import Generation
 
 @Suite struct GenerateRequestTests {
     let limits = InputLimits()
 
+    /// Parsed, and a refusal as the documented error the handler answers with.
     func parse(_ json: String) throws(APIError) -> GenerateRequest {
-        try GenerateRequest.parse(try! JSONValue.parse(Array(json.utf8)), limits: limits, providers: ["openai", "claude"])
+        do {
+            return try GenerateRequest.parse(try! JSONValue.parse(Array(json.utf8)), limits: limits, providers: ["openai", "claude"])
+        } catch {
+            throw ErrorMapping.apiError(error)
+        }
     }
 
     func status(_ json: String) -> (Int, String?) {

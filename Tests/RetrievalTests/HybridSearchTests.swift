@@ -6,6 +6,7 @@ import LambdaEvents
 import PostgresStore
 import Retrieval
 import SQLiteStore
+import ServiceErrors
 import TestSupport
 import Testing
 
@@ -280,10 +281,8 @@ final class CountingEmbedder: EmbeddingProvider, @unchecked Sendable {
         do {
             _ = try SearchRequest.parse(try JSONValue.parse(Array(json.utf8)))
             return nil
-        } catch let e as APIError {
-            return e
         } catch {
-            return APIError.internalError()
+            return ErrorMapping.apiError(error)
         }
     }
 

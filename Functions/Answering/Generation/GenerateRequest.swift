@@ -1,6 +1,5 @@
 import Foundation
 import JSON
-import LambdaEvents
 
 /// `POST /v1/generate`'s body, decoded and checked (the seed's input shape and security limits).
 /// A wrong type is 400, a value out of bounds 422, too much context 413; the field is named.
@@ -36,8 +35,8 @@ public struct GenerateRequest: Sendable, Equatable {
     static let chunkKeys: Set<String> = ["chunk_id", "content", "metadata", "document_id", "title", "page", "score"]
 
     /// - Parameter providers: the configured provider names `preferred_provider` may name.
-    public static func parse(_ body: JSONValue, limits: InputLimits, providers: [String]) throws(APIError) -> GenerateRequest {
-        guard case .object(let o) = body else { throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json") }
+    public static func parse(_ body: JSONValue, limits: InputLimits, providers: [String]) throws(JSONInputError) -> GenerateRequest {
+        guard case .object(let o) = body else { throw JSONInputError.notAnObject }
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
             throw invalid("unknown field `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: unknown)
         }
@@ -63,9 +62,7 @@ public struct GenerateRequest: Sendable, Equatable {
                 chunks.append(chunk)
             }
             guard total <= limits.maxContextCharacters else {
-                throw APIError(status: 413, code: "payload_too_large",
-                               message: "`context_chunks` hold \(total) characters in all; at most \(limits.maxContextCharacters).",
-                               details: ["field": "context_chunks"])
+                throw JSONInputError(.tooLarge, field: "context_chunks", "`context_chunks` hold \(total) characters in all; at most \(limits.maxContextCharacters).")
             }
             r.contextChunks = chunks
         }
@@ -106,9 +103,7 @@ public struct GenerateRequest: Sendable, Equatable {
                 r.history.append(ChatMessage(role: role, content: content))
             }
             guard total <= limits.maxHistoryCharacters else {
-                throw APIError(status: 413, code: "payload_too_large",
-                               message: "`conversation_history` holds \(total) characters; at most \(limits.maxHistoryCharacters).",
-                               details: ["field": "conversation_history"])
+                throw JSONInputError(.tooLarge, field: "conversation_history", "`conversation_history` holds \(total) characters; at most \(limits.maxHistoryCharacters).")
             }
         }
 
@@ -142,7 +137,7 @@ public struct GenerateRequest: Sendable, Equatable {
         return r
     }
 
-    static func parseChunk(_ item: JSONValue, index i: Int, limits: InputLimits) throws(APIError) -> ContextChunk {
+    static func parseChunk(_ item: JSONValue, index i: Int, limits: InputLimits) throws(JSONInputError) -> ContextChunk {
         let field = "context_chunks[\(i)]"
         guard case .object(let c) = item else { throw invalid("`\(field)` must be an object", field: field, status: 400) }
         if let unknown = c.keys.sorted().first(where: { !chunkKeys.contains($0) }) {
@@ -156,9 +151,7 @@ public struct GenerateRequest: Sendable, Equatable {
             throw invalid("`\(field).content` is empty", field: "\(field).content")
         }
         guard content.count <= limits.maxChunkCharacters else {
-            throw APIError(status: 413, code: "payload_too_large",
-                           message: "`\(field).content` has \(content.count) characters; at most \(limits.maxChunkCharacters).",
-                           details: ["field": .string("\(field).content")])
+            throw JSONInputError(.tooLarge, field: "\(field).content", "`\(field).content` has \(content.count) characters; at most \(limits.maxChunkCharacters).")
         }
         if let raw = c["chunk_id"], raw != .null, raw.stringValue == nil {
             throw invalid("`\(field).chunk_id` must be a string", field: "\(field).chunk_id", status: 400)
@@ -191,7 +184,7 @@ public struct GenerateRequest: Sendable, Equatable {
                             relevance: relevance)
     }
 
-    static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
-        .invalidField(field, message.prefix(1).uppercased() + message.dropFirst() + ".", malformed: status == 400)
+    static func invalid(_ message: String, field: String, status: Int = 422) -> JSONInputError {
+        JSONInputError(status == 400 ? .malformed : .invalid, field: field, message.prefix(1).uppercased() + message.dropFirst() + ".")
     }
 }

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 import JSON
-import LambdaEvents
 
 /// CloudWatch Embedded Metric Format lines (docs/ARCHITECTURE.md, section 8): one JSON object per line on stderr,
 /// which CloudWatch turns into metrics on Lambda and the emulator can aggregate locally. Only

@@ -1,7 +1,6 @@
 import DocumentStore
 import Foundation
 import JSON
-import LambdaEvents
 
 /// `POST /v1/search`'s body, decoded and checked. Every rule here is a 400/422 with the field
 /// named, never a store error later.
@@ -47,8 +46,8 @@ public struct SearchRequest: Sendable, Equatable {
     }
 
     /// Parses and validates a JSON body.
-    public static func parse(_ body: JSONValue) throws(APIError) -> SearchRequest {
-        guard case .object(let o) = body else { throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json") }
+    public static func parse(_ body: JSONValue) throws(JSONInputError) -> SearchRequest {
+        guard case .object(let o) = body else { throw JSONInputError.notAnObject }
         let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score", "fusion"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
             throw invalid("unknown field `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: unknown)
@@ -93,7 +92,7 @@ public struct SearchRequest: Sendable, Equatable {
     }
 
     /// `{"k": 60, "dense_weight": 1, "keyword_weight": 1}`, each optional.
-    static func parseFusion(_ f: JSONValue) throws(APIError) -> FusionOverride {
+    static func parseFusion(_ f: JSONValue) throws(JSONInputError) -> FusionOverride {
         guard case .object(let o) = f else { throw invalid("`fusion` must be an object", field: "fusion", status: 400) }
         let known: Set<String> = ["k", "dense_weight", "keyword_weight"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
@@ -115,7 +114,7 @@ public struct SearchRequest: Sendable, Equatable {
         return out
     }
 
-    static func parseFilter(_ f: JSONValue) throws(APIError) -> SearchFilter {
+    static func parseFilter(_ f: JSONValue) throws(JSONInputError) -> SearchFilter {
         guard case .object(let o) = f else { throw invalid("`filters` must be an object", field: "filters", status: 400) }
         let known: Set<String> = ["document_ids", "metadata", "created_after", "created_before"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
@@ -167,8 +166,8 @@ public struct SearchRequest: Sendable, Equatable {
 
     static func parseDate(_ s: String) -> Date? { RFC3339Date.parse(s) }
 
-    static func invalid(_ message: String, field: String, status: Int = 422) -> APIError {
-        .invalidField(field, message.prefix(1).uppercased() + message.dropFirst() + ".", malformed: status == 400)
+    static func invalid(_ message: String, field: String, status: Int = 422) -> JSONInputError {
+        JSONInputError(status == 400 ? .malformed : .invalid, field: field, message.prefix(1).uppercased() + message.dropFirst() + ".")
     }
 }
 

@@ -1,6 +1,6 @@
 import DocumentStore
 import Foundation
-import LambdaEvents
+import JSON
 
 // The JSON the documents and jobs API answers with: snake_case keys, dates in ISO 8601 UTC with
 // milliseconds (`2026-11-21T19:59:04.123Z`), absent values as explicit `null`. Internal columns

@@ -35,7 +35,7 @@ struct Generate: HTTPFunction {
         routes = HTTPRoutes([
             "POST /v1/generate": { request, invocation in
                 let org = try request.orgID()
-                let body = try GenerateRequest.parse(try request.jsonBody(), limits: limits, providers: names)
+                let body = try await ErrorMapping.mapping { try GenerateRequest.parse(try request.jsonBody(), limits: limits, providers: names) }
                 let deadline = ContinuousClock.now + invocation.remainingTime
                 return .json(try await ErrorMapping.mapping {
                     try await generator.generate(org: org, body, deadline: deadline, logger: invocation.logger)

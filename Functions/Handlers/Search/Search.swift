@@ -19,7 +19,7 @@ struct Search: HTTPFunction {
         routes = HTTPRoutes([
             "POST /v1/search": { request, _ in
                 let org = try request.orgID()
-                let query = try SearchRequest.parse(try request.jsonBody())
+                let query = try await ErrorMapping.mapping { try SearchRequest.parse(try request.jsonBody()) }
                 return .json(try await ErrorMapping.mapping { try await searcher.search(org: org, query) })
             },
         ])

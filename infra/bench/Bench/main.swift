@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FunctionProtocol
+import JSON
 import LambdaEvents
 
 /// Benchmarks of the function protocol itself, run by infra/bench/run.sh on a release build:
