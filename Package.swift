@@ -18,12 +18,12 @@ let runtime: [Target.Dependency] = ["FunctionRuntime"]
 /// each imports: scripts/check-deps.py fails the test command otherwise.
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks", "JSON", "LambdaEvents"],
-    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
+    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "RequestTenancy"],
     // No embedding library: upload never embeds, and its package carries neither BLAS nor the model.
     "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors", "LambdaEvents"],
-    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "JSON", "LambdaEvents"],
+    "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "JSON", "LambdaEvents", "RequestTenancy"],
     "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion", "FunctionProtocol", "LambdaEvents"],
-    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy"],
+    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "RequestTenancy"],
 ]
 
 /// Symbols the static Swift runtime needs in a newer version than Amazon Linux 2023 has, each
@@ -78,7 +78,9 @@ let package = Package(
         // The route matcher the emulator and the handlers share (API Gateway's precedence).
         .target(name: "HTTPRouting", path: "Runtime/HTTPRouting"),
         // The tenant id, validated once at the edge (OrgID) and typed everywhere after.
-        .target(name: "Tenancy", dependencies: ["LambdaEvents"], path: "Functions/Data/Tenancy"),
+        .target(name: "Tenancy", path: "Functions/Data/Tenancy"),
+        // The request's tenant (`request.orgID()`): the org_id claim to an OrgID, 401/403 otherwise.
+        .target(name: "RequestTenancy", dependencies: ["Tenancy", "LambdaEvents"], path: "Functions/Services/RequestTenancy"),
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["JSON"], path: "Runtime/FunctionProtocol"),
@@ -110,7 +112,7 @@ let package = Package(
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
         .target(name: "Ingestion", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
-        .target(name: "Documents", dependencies: ["JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
+        .target(name: "Documents", dependencies: ["RequestTenancy", "JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents"], path: "Functions/Services/FunctionServices"),
@@ -122,7 +124,7 @@ let package = Package(
         // queue drain, the stale scan and the re-embed API.
         .target(
             name: "Indexing",
-            dependencies: ["JSON", "DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents", "Tenancy",
+            dependencies: ["RequestTenancy", "JSON", "DocumentStore", "Documents", "Ingestion", "Embeddings", "LambdaEvents", "Tenancy",
                            .product(name: "Logging", package: "swift-log")],
             path: "Functions/Documents/Indexing"
         ),
@@ -249,7 +251,7 @@ let package = Package(
 
         // MARK: Tests
         .executableTarget(name: "FixtureFunction", dependencies: runtime + ["LambdaEvents", "JSON", "FunctionProtocol"], path: "Tests/Fixtures/FixtureFunction"),
-        .testTarget(name: "LambdaEventsTests", dependencies: ["JSON", "LambdaEvents", "Tenancy"], path: "Tests/LambdaEventsTests",
+        .testTarget(name: "LambdaEventsTests", dependencies: ["RequestTenancy", "JSON", "LambdaEvents", "Tenancy"], path: "Tests/LambdaEventsTests",
                     resources: [.copy("Examples")]),
         .testTarget(
             name: "FunctionRuntimeTests",

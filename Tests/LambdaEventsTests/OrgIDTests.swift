@@ -1,5 +1,6 @@
 import Foundation
 import LambdaEvents
+import RequestTenancy
 import Tenancy
 import Testing
 

@@ -2,6 +2,7 @@ import DocumentStore
 import Foundation
 import Ingestion
 import LambdaEvents
+import RequestTenancy
 import Tenancy
 
 /// What a request needs from the platform, given per invocation by the handler: how to ask

@@ -4,6 +4,7 @@ import Foundation
 import Ingestion
 import JSON
 import LambdaEvents
+import RequestTenancy
 import Tenancy
 
 /// The re-embed routes of the `reembed` function. The tenant is the `org_id` claim; another

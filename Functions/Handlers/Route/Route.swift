@@ -3,6 +3,7 @@ import Embeddings
 import FunctionRuntime
 import FunctionServices
 import JSON
+import RequestTenancy
 import ServiceErrors
 import IntentRouting
 import LambdaEvents

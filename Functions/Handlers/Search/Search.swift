@@ -1,6 +1,7 @@
 import Embeddings
 import FunctionRuntime
 import FunctionServices
+import RequestTenancy
 import ServiceErrors
 import Tenancy
 import Retrieval

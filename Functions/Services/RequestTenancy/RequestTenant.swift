@@ -1,4 +1,9 @@
 import LambdaEvents
+import Tenancy
+
+// The tenant of an HTTP API request: the `org_id` claim read once, at the edge, as an `OrgID`.
+// A module apart from `Tenancy`, so that the stores, which take `OrgID`s, depend on nothing
+// HTTP-shaped.
 
 extension APIError {
     /// A token whose `org_id` breaks `OrgID`'s pattern: signed, so not a 401, but no tenant.
