@@ -9,29 +9,29 @@ import NIOConcurrencyHelpers
 /// folder as JSON with each attempt's error. Every accepted event is a file in `queued/` until it
 /// succeeds or is dead-lettered, so a restart resumes where the last run stopped. One emulator
 /// per folder.
-public final class AsyncInvocationQueue: Sendable {
-    public struct Entry: Codable, Sendable {
-        public var id: String
-        public var function: String
-        public var event: JSONValue
-        public var source: String
-        public var enqueuedAt: String
-        public var attempts: Int
-        public var errors: [Attempt]
+package final class AsyncInvocationQueue: Sendable {
+    package struct Entry: Codable, Sendable {
+        package var id: String
+        package var function: String
+        package var event: JSONValue
+        package var source: String
+        package var enqueuedAt: String
+        package var attempts: Int
+        package var errors: [Attempt]
         /// Epoch ms before which the next attempt must not run (the retry delay, across restarts).
-        public var notBeforeMs: Int64
+        package var notBeforeMs: Int64
 
-        public struct Attempt: Codable, Sendable {
-            public var at: String
-            public var requestId: String
-            public var error: String
+        package struct Attempt: Codable, Sendable {
+            package var at: String
+            package var requestId: String
+            package var error: String
         }
     }
 
-    public typealias Invoke = @Sendable (_ function: String, _ event: JSONValue, _ requestId: String) async -> InvocationResult
+    package typealias Invoke = @Sendable (_ function: String, _ event: JSONValue, _ requestId: String) async -> InvocationResult
 
-    public let queuedDirectory: String
-    public let deadLetterDirectory: String
+    package let queuedDirectory: String
+    package let deadLetterDirectory: String
     let retryScale: Double
     let log: EmulatorLog
     let invoke: Invoke
@@ -40,7 +40,7 @@ public final class AsyncInvocationQueue: Sendable {
     /// Lambda's policy: two retries, one minute then two minutes apart.
     static let retryDelays: [Double] = [60, 120]
 
-    public init(directory: String, retryScale: Double, log: EmulatorLog, invoke: @escaping Invoke) throws {
+    package init(directory: String, retryScale: Double, log: EmulatorLog, invoke: @escaping Invoke) throws {
         queuedDirectory = (directory as NSString).appendingPathComponent("queued")
         deadLetterDirectory = (directory as NSString).appendingPathComponent("dead-letter")
         for d in [queuedDirectory, deadLetterDirectory] {
@@ -53,7 +53,7 @@ public final class AsyncInvocationQueue: Sendable {
 
     /// Writes the event durably (before the caller answers 202) and starts working on it.
     @discardableResult
-    public func enqueue(function: String, event: JSONValue, source: String) throws -> String {
+    package func enqueue(function: String, event: JSONValue, source: String) throws -> String {
         let entry = try Self.write(function: function, event: event, source: source, to: queuedDirectory)
         start(entry.id)
         return entry.id
@@ -61,7 +61,7 @@ public final class AsyncInvocationQueue: Sendable {
 
     /// For `emulator invoke --async` without a running emulator in the process: the file is the
     /// queue; a running emulator on the same folder picks it up within a second.
-    public static func write(function: String, event: JSONValue, source: String, to queuedDirectory: String) throws -> Entry {
+    package static func write(function: String, event: JSONValue, source: String, to queuedDirectory: String) throws -> Entry {
         try FileManager.default.createDirectory(atPath: queuedDirectory, withIntermediateDirectories: true)
         let now = Timestamps.nowMs()
         let entry = Entry(id: Invoker.newRequestId(), function: function, event: event, source: source,
@@ -72,7 +72,7 @@ public final class AsyncInvocationQueue: Sendable {
 
     /// Picks up queued files not being worked on: at start (left by an earlier run) and then
     /// every half second (written by `emulator invoke --async`). Returns when cancelled.
-    public func run() async {
+    package func run() async {
         while !Task.isCancelled {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: queuedDirectory)) ?? []
             for f in files where f.hasSuffix(".json") { start(String(f.dropLast(5))) }
@@ -80,7 +80,7 @@ public final class AsyncInvocationQueue: Sendable {
         }
     }
 
-    public var pending: Int { active.withLockedValue { $0.count } }
+    package var pending: Int { active.withLockedValue { $0.count } }
 
     private func start(_ id: String) {
         let isNew = active.withLockedValue { $0.insert(id).inserted }

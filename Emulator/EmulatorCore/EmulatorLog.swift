@@ -4,25 +4,25 @@ import JSON
 
 /// The emulator's output on stderr: its own lines, handler lines prefixed with the function and
 /// request id, and Lambda's START/END/REPORT lines per invocation.
-public final class EmulatorLog: Sendable {
-    public enum Verbosity: Int, Sendable, Comparable {
+package final class EmulatorLog: Sendable {
+    package enum Verbosity: Int, Sendable, Comparable {
         case quiet = 0, normal = 1, debug = 2
-        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+        package static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     }
 
     let verbosity: Verbosity
     private let sink: NIOLockedValueBox<Int32>
 
-    public init(verbosity: Verbosity = .normal, fd: Int32 = 2) {
+    package init(verbosity: Verbosity = .normal, fd: Int32 = 2) {
         self.verbosity = verbosity
         sink = NIOLockedValueBox(fd)
     }
 
-    public func emulator(_ message: String) {
+    package func emulator(_ message: String) {
         write("\(Timestamps.iso8601Millis(Timestamps.nowMs())) emulator  \(message)\n")
     }
 
-    public func debug(_ message: String) {
+    package func debug(_ message: String) {
         guard verbosity >= .debug else { return }
         emulator(message)
     }

@@ -13,18 +13,18 @@ import NIOPosix
 /// with a warm process idle on the same loop, a request is read, turned into an event, written
 /// to the handler's pipe, answered and written back without any thread hop. Graceful shutdown on
 /// SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then end the handler processes.
-public struct EmulatorServer: Sendable {
-    public var host: String
+package struct EmulatorServer: Sendable {
+    package var host: String
     /// The HTTP API's port; nil serves no HTTP API (`start-lambda`, `schedules --run`).
-    public var port: Int?
-    public var gatewayTimeout: Duration
-    public let invoker: Invoker
-    public let schedules: CronEmulator?
-    public let authorizers: [String: JWTAuthorizer]
+    package var port: Int?
+    package var gatewayTimeout: Duration
+    package let invoker: Invoker
+    package let schedules: CronEmulator?
+    package let authorizers: [String: JWTAuthorizer]
     /// The Lambda Invoke API's port (`--lambda-port`), off when nil.
-    public var lambdaPort: Int?
+    package var lambdaPort: Int?
 
-    public init(host: String = "127.0.0.1", port: Int? = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
+    package init(host: String = "127.0.0.1", port: Int? = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
                 schedules: CronEmulator? = nil, authorizers: [String: JWTAuthorizer] = [:], lambdaPort: Int? = nil) {
         self.authorizers = authorizers
         self.lambdaPort = lambdaPort
@@ -35,7 +35,7 @@ public struct EmulatorServer: Sendable {
         self.schedules = schedules
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let routes = try RouteTable(functions: invoker.template.functions)
         let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout, schedules: schedules, authorizers: authorizers)
         let log = invoker.log

@@ -5,13 +5,13 @@ import JSON
 /// (SAM's format: `"Parameters"` for every function, then per function) < the emulator's own
 /// environment (the shell wins), then Lambda's reserved variables, which no layer may override.
 /// Values are never logged: they may hold secrets.
-public struct EnvironmentLayers: Sendable {
-    public var envFile: [String: String]
+package struct EnvironmentLayers: Sendable {
+    package var envFile: [String: String]
     /// `--env-vars`: by logical id (or FunctionName); `"Parameters"` applies to all.
-    public var envVars: [String: [String: String]]
-    public var shell: [String: String]
+    package var envVars: [String: [String: String]]
+    package var shell: [String: String]
 
-    public init(envFile: [String: String] = [:], envVars: [String: [String: String]] = [:],
+    package init(envFile: [String: String] = [:], envVars: [String: [String: String]] = [:],
                 shell: [String: String] = ProcessInfo.processInfo.environment) {
         self.envFile = envFile
         self.envVars = envVars
@@ -21,7 +21,7 @@ public struct EnvironmentLayers: Sendable {
         self.shell = shell
     }
 
-    public func resolved(for function: FunctionSpec, taskRoot: String) -> [String: String] {
+    package func resolved(for function: FunctionSpec, taskRoot: String) -> [String: String] {
         var env = function.environment
         env.merge(envFile) { _, new in new }
         env.merge(envVars["Parameters"] ?? [:]) { _, new in new }
@@ -49,7 +49,7 @@ public struct EnvironmentLayers: Sendable {
 
     /// Parses SAM's `--env-vars` JSON: `{"Parameters": {...}, "FunctionLogicalId": {"KEY": "value"}}`.
     /// Numbers and booleans are taken as their text, as SAM does.
-    public static func parseEnvVarsJSON(_ data: Data) throws -> [String: [String: String]] {
+    package static func parseEnvVarsJSON(_ data: Data) throws -> [String: [String: String]] {
         guard case .object(let top)? = try? JSONValue.parse(Array(data)) else {
             throw TemplateError("--env-vars must be a JSON object: {\"FunctionName\": {\"KEY\": \"value\"}}.")
         }
@@ -63,7 +63,7 @@ public struct EnvironmentLayers: Sendable {
 
     /// Parses a `.env` file: `KEY=value`, optional `export `, `#` comments, single or double
     /// quotes (double quotes understand `\n`, `\"`, `\\`).
-    public static func parseEnvFile(_ text: String) throws -> [String: String] {
+    package static func parseEnvFile(_ text: String) throws -> [String: String] {
         var out: [String: String] = [:]
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = raw.trimmingCharacters(in: .whitespaces)
@@ -93,12 +93,12 @@ public struct EnvironmentLayers: Sendable {
 }
 
 /// Where the functions' executables are: a SwiftPM bin folder.
-public struct ExecutableLocator: Sendable, CustomStringConvertible {
-    public let directory: String
-    public let layout: Layout
+package struct ExecutableLocator: Sendable, CustomStringConvertible {
+    package let directory: String
+    package let layout: Layout
 
     /// Where a function's executable sits under `directory`.
-    public enum Layout: Sendable, Equatable {
+    package enum Layout: Sendable, Equatable {
         /// SwiftPM's bin folder: `<directory>/<handler>`.
         case buildFolder
         /// Lambda packages: `<directory>/<handler>/bootstrap` (infra/package.sh) or
@@ -106,14 +106,14 @@ public struct ExecutableLocator: Sendable, CustomStringConvertible {
         case packages
     }
 
-    public init(directory: String, layout: Layout = .buildFolder) {
+    package init(directory: String, layout: Layout = .buildFolder) {
         self.directory = directory
         self.layout = layout
     }
 
-    public var description: String { layout == .packages ? "the packages in \(directory)" : directory }
+    package var description: String { layout == .packages ? "the packages in \(directory)" : directory }
 
-    public func path(for function: FunctionSpec) -> String? {
+    package func path(for function: FunctionSpec) -> String? {
         switch layout {
         case .buildFolder:
             let p = (directory as NSString).appendingPathComponent(function.handler)
@@ -129,7 +129,7 @@ public struct ExecutableLocator: Sendable, CustomStringConvertible {
 
     /// The bin folder of the newest existing build under `packageRoot` (debug or release),
     /// judged by the newest of the handlers' binaries.
-    public static func newestBuild(packageRoot: String, handlers: [String]) -> ExecutableLocator? {
+    package static func newestBuild(packageRoot: String, handlers: [String]) -> ExecutableLocator? {
         let candidates = [".build/debug", ".build/release"].map { (packageRoot as NSString).appendingPathComponent($0) }
         var best: (String, Date)?
         for dir in candidates {

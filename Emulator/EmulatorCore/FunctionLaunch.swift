@@ -2,26 +2,26 @@ import Foundation
 
 /// How the emulator starts one function's processes and speaks to them: derived from the
 /// template (`Runtime`, `Handler`, `CodeUri`, `Metadata.EmulatorInterface`) and the build folder.
-public struct FunctionLaunch: Sendable, Equatable {
-    public var executable: String
-    public var arguments: [String] = []
+package struct FunctionLaunch: Sendable, Equatable {
+    package var executable: String
+    package var arguments: [String] = []
     /// nil: the emulator's own working directory.
-    public var workingDirectory: String?
-    public var interface: FunctionInterface
+    package var workingDirectory: String?
+    package var interface: FunctionInterface
     /// `LAMBDA_TASK_ROOT`: where the function's code is.
-    public var taskRoot: String
+    package var taskRoot: String
     /// When this file changes, warm processes are recycled: the Swift binary after a rebuild,
     /// a Python handler's module after an edit.
-    public var watchedFile: String
+    package var watchedFile: String
     /// Variables this launch sets over the function's environment (a package's `LD_LIBRARY_PATH`).
-    public var environment: [String: String] = [:]
+    package var environment: [String: String] = [:]
     /// A package's relative local storage paths resolve against the emulator's directory.
-    public var anchorsStoragePaths = false
+    package var anchorsStoragePaths = false
     /// The task root is mounted read-only for the process.
-    public var readOnlyTaskRoot = false
+    package var readOnlyTaskRoot = false
 
     /// - Throws: `InvocationFailure.spawnFailed` naming what is missing and how to get it.
-    public static func resolve(_ function: FunctionSpec, template: Template, binaries: ExecutableLocator,
+    package static func resolve(_ function: FunctionSpec, template: Template, binaries: ExecutableLocator,
                                environment: [String: String] = ProcessInfo.processInfo.environment) throws(InvocationFailure) -> FunctionLaunch {
         if function.isPython { return try python(function, template: template, environment: environment) }
         guard let executable = binaries.path(for: function) else {
@@ -56,7 +56,7 @@ public struct FunctionLaunch: Sendable, Equatable {
     /// storage paths of the template (a relative `sqlite://` file, `BLOB_DIR`) anchored at the
     /// emulator's working directory: the code is the package's, the data stays the project's
     /// (and the task root is read-only).
-    public func adjusted(_ env: [String: String], emulatorDirectory: String = FileManager.default.currentDirectoryPath) -> [String: String] {
+    package func adjusted(_ env: [String: String], emulatorDirectory: String = FileManager.default.currentDirectoryPath) -> [String: String] {
         var env = env.merging(environment) { _, own in own }
         guard anchorsStoragePaths else { return env }
         if let url = env["DATABASE_URL"], url.hasPrefix("sqlite://"), !url.hasPrefix("sqlite:///") {

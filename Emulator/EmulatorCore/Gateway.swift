@@ -8,7 +8,7 @@ import NIOCore
 /// API Gateway in front of the pools: routing, the 6 MB limits, event mapping, and honest
 /// statuses for every way an invocation can fail. Works on event-loop futures so that a warm
 /// invocation is served without leaving the connection's thread.
-public struct Gateway: Sendable {
+package struct Gateway: Sendable {
     let routes: RouteTable
     let invoker: Invoker
     let gatewayTimeout: Duration
@@ -16,7 +16,7 @@ public struct Gateway: Sendable {
     /// By authorizer name (the keys of `Auth.Authorizers`).
     let authorizers: [String: JWTAuthorizer]
 
-    public init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil,
+    package init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil,
                 authorizers: [String: JWTAuthorizer] = [:]) {
         self.routes = routes
         self.invoker = invoker
@@ -32,9 +32,9 @@ public struct Gateway: Sendable {
         return name.flatMap { authorizers[$0] }
     }
 
-    public typealias Response = HTTPEventMapping.OutgoingResponse
+    package typealias Response = HTTPEventMapping.OutgoingResponse
 
-    public func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+    package func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let requestId = Invoker.newRequestId()
         let path = request.rawPath
         if path.hasPrefix("/__emulator/") { return eventLoop.makeSucceededFuture(admin(request, requestId: requestId)) }

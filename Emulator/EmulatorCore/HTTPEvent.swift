@@ -5,17 +5,17 @@ import LambdaEvents
 
 /// Turns an HTTP request into the API Gateway HTTP API payload 2.0 event, and a function's
 /// answer back into an HTTP response, as API Gateway does.
-public enum HTTPEventMapping {
-    public struct IncomingRequest: Sendable {
-        public var method: String
-        public var rawPath: String
-        public var rawQuery: String
+package enum HTTPEventMapping {
+    package struct IncomingRequest: Sendable {
+        package var method: String
+        package var rawPath: String
+        package var rawQuery: String
         /// Names as sent; mapped to lower case.
-        public var headers: [(String, String)]
-        public var body: [UInt8]
-        public var sourceIp: String
+        package var headers: [(String, String)]
+        package var body: [UInt8]
+        package var sourceIp: String
 
-        public init(method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8], sourceIp: String) {
+        package init(method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8], sourceIp: String) {
             self.method = method
             self.rawPath = rawPath
             self.rawQuery = rawQuery
@@ -25,7 +25,7 @@ public enum HTTPEventMapping {
         }
     }
 
-    public static func event(
+    package static func event(
         for request: IncomingRequest, routeKey: String, pathParameters: [String: String], requestId: String,
         nowMs: Int64 = Timestamps.nowMs(), authorizer: APIGatewayV2Request.Authorizer? = nil
     ) -> APIGatewayV2Request {
@@ -89,24 +89,24 @@ public enum HTTPEventMapping {
         return plus.removingPercentEncoding ?? plus
     }
 
-    public struct OutgoingResponse: Sendable, Equatable {
-        public var status: Int
-        public var headers: [(String, String)]
-        public var body: [UInt8]
+    package struct OutgoingResponse: Sendable, Equatable {
+        package var status: Int
+        package var headers: [(String, String)]
+        package var body: [UInt8]
 
-        public static func == (a: Self, b: Self) -> Bool {
+        package static func == (a: Self, b: Self) -> Bool {
             a.status == b.status && a.body == b.body && a.headers.map { "\($0.0):\($0.1)" } == b.headers.map { "\($0.0):\($0.1)" }
         }
     }
 
-    public enum MappingError: Error, Equatable {
+    package enum MappingError: Error, Equatable {
         case invalid(String)
         case tooLarge(Int)
     }
 
     /// A payload with `statusCode` is a response object; any other JSON is the body of a 200
     /// (payload format 2.0's inference).
-    public static func response(from payload: JSONValue) throws(MappingError) -> OutgoingResponse {
+    package static func response(from payload: JSONValue) throws(MappingError) -> OutgoingResponse {
         guard case .object(let o) = payload, let statusValue = o["statusCode"] else {
             let data = (try? payload.encoded()) ?? Data("null".utf8)
             guard data.count <= FrameLimits.maxPayloadBytes else { throw .tooLarge(data.count) }

@@ -7,7 +7,7 @@ import NIOFoundationCompat
 import NIOPosix
 
 /// Why an invocation produced no answer from the function itself. Each maps to an honest status.
-public enum InvocationFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package enum InvocationFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case crashed(String)
     case timedOut(seconds: Double)
     case initFailed(ErrorPayload)
@@ -18,7 +18,7 @@ public enum InvocationFailure: Error, Sendable, Equatable, CustomStringConvertib
     case spawnFailed(String)
     case unavailable(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .crashed(let m): "The function crashed: \(m)."
         case .timedOut(let s): "The function did not answer within its \(s.formatted())-second timeout."
@@ -34,7 +34,7 @@ public enum InvocationFailure: Error, Sendable, Equatable, CustomStringConvertib
 }
 
 /// What the function answered.
-public enum InvocationOutcome: Sendable, Equatable {
+package enum InvocationOutcome: Sendable, Equatable {
     case response(JSONValue)
     case functionError(ErrorPayload)
 }

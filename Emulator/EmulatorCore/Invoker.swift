@@ -6,21 +6,21 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-public struct InvokerOptions: Sendable {
+package struct InvokerOptions: Sendable {
     /// Concurrency of a function without `ReservedConcurrentExecutions`.
-    public var defaultConcurrency = 4
+    package var defaultConcurrency = 4
     /// Requests that may wait for a busy function before it answers 429.
-    public var maxQueue = 64
+    package var maxQueue = 64
     /// Warm processes idle this long are ended.
-    public var idleTimeout: Duration = .seconds(300)
+    package var idleTimeout: Duration = .seconds(300)
     /// Where event invocations are queued and dead-lettered; nil runs them in memory only.
-    public var asyncDirectory: String?
+    package var asyncDirectory: String?
     /// Multiplies Lambda's async retry delays (1 and 2 minutes); tests use a small value.
-    public var asyncRetryScale: Double = 1
+    package var asyncRetryScale: Double = 1
     /// How threads and handler processes are placed on CPUs.
-    public var cpuAffinity: CPUAffinity = .shard
+    package var cpuAffinity: CPUAffinity = .shard
 
-    public enum CPUAffinity: String, Sendable, CaseIterable {
+    package enum CPUAffinity: String, Sendable, CaseIterable {
         /// One event loop pinned per allowed CPU; handler processes inherit their loop's CPU.
         /// On virtual machines a cross-core wakeup costs tens of microseconds, so keeping a
         /// connection, its loop and the handler serving it on one core cuts latency several
@@ -30,7 +30,7 @@ public struct InvokerOptions: Sendable {
         case none
 
         /// The event loops for this policy.
-        public func makeEventLoopGroup() -> MultiThreadedEventLoopGroup {
+        package func makeEventLoopGroup() -> MultiThreadedEventLoopGroup {
             #if os(Linux)
             if self == .shard, let cpus = Self.allowedCPUs(), !cpus.isEmpty {
                 return MultiThreadedEventLoopGroup(pinnedCPUIDs: cpus)
@@ -53,22 +53,22 @@ public struct InvokerOptions: Sendable {
         }
     }
 
-    public init() {}
+    package init() {}
 }
 
 /// The result of one invocation as the emulator saw it.
-public struct InvocationResult: Sendable {
-    public var requestId: String
-    public var outcome: Result<InvocationOutcome, InvocationFailure>
-    public var durationMs: Double
+package struct InvocationResult: Sendable {
+    package var requestId: String
+    package var outcome: Result<InvocationOutcome, InvocationFailure>
+    package var durationMs: Double
     /// Set on a cold start: spawn to `ready`.
-    public var initMs: Double?
+    package var initMs: Double?
 }
 
 /// Invokes the template's functions on warm process pools. Knows functions only through the
 /// template and the executables it names.
-public final class Invoker: Sendable {
-    public let template: Template
+package final class Invoker: Sendable {
+    package let template: Template
     let binaries: ExecutableLocator
     let options: InvokerOptions
     let log: EmulatorLog
@@ -78,7 +78,7 @@ public final class Invoker: Sendable {
     private let encoder = FrameCodec.encoder()
     private let inFlightAsync = NIOLockedValueBox(0)
 
-    public init(template: Template, binaries: ExecutableLocator, environment: EnvironmentLayers, options: InvokerOptions,
+    package init(template: Template, binaries: ExecutableLocator, environment: EnvironmentLayers, options: InvokerOptions,
                 log: EmulatorLog, eventLoops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.template = template
         self.binaries = binaries
@@ -89,7 +89,7 @@ public final class Invoker: Sendable {
     }
 
     /// One synchronous invocation (`RequestResponse`).
-    public func invoke<E: Codable & Sendable>(_ function: FunctionSpec, event: E, requestId: String = Invoker.newRequestId(),
+    package func invoke<E: Codable & Sendable>(_ function: FunctionSpec, event: E, requestId: String = Invoker.newRequestId(),
                                               traceId: String? = nil) async -> InvocationResult {
         let started = ContinuousClock.now
         switch frame(for: function, event: event, requestId: requestId, traceId: traceId) {
@@ -101,7 +101,7 @@ public final class Invoker: Sendable {
     /// The gateway's hot path: with a warm process idle on `eventLoop`, the whole invocation runs
     /// on that loop's thread (no hops between threads, each of which costs tens of microseconds
     /// on a busy 2-core machine). Otherwise it takes the async path (spawn, queue or throttle).
-    public func invoke<E: Codable & Sendable>(_ function: FunctionSpec, event: E, requestId: String,
+    package func invoke<E: Codable & Sendable>(_ function: FunctionSpec, event: E, requestId: String,
                                               on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult> {
         let started = ContinuousClock.now
         let frame: ByteBuffer
@@ -194,12 +194,12 @@ public final class Invoker: Sendable {
     }
 
     /// The durable queue of event invocations, when `asyncDirectory` is set.
-    public var asyncQueue: AsyncInvocationQueue? { asyncQueueBox.withLockedValue { $0 } }
+    package var asyncQueue: AsyncInvocationQueue? { asyncQueueBox.withLockedValue { $0 } }
     private let asyncQueueBox = NIOLockedValueBox<AsyncInvocationQueue?>(nil)
 
     /// Creates the durable queue (idempotent); returns it.
     @discardableResult
-    public func startAsyncQueue() throws -> AsyncInvocationQueue? {
+    package func startAsyncQueue() throws -> AsyncInvocationQueue? {
         guard let dir = options.asyncDirectory else { return nil }
         if let q = asyncQueue { return q }
         let q = try AsyncInvocationQueue(directory: dir, retryScale: options.asyncRetryScale, log: log) { [weak self] name, event, requestId in
@@ -215,7 +215,7 @@ public final class Invoker: Sendable {
     /// An event invocation (`InvocationType=Event`): accepted at once, run in the background,
     /// through the durable queue (with Lambda's retries and the dead-letter folder) when there
     /// is one. A failure is logged with the event's id; it is never dropped silently.
-    public func invokeAsync(functionName: String, event: JSONValue, source: String) {
+    package func invokeAsync(functionName: String, event: JSONValue, source: String) {
         guard let function = template.function(named: functionName) else {
             log.emulator("async invocation from \(source) names unknown function `\(functionName)`: dropped (known: \(template.functions.map(\.logicalId).joined(separator: ", ")))")
             return
@@ -264,7 +264,7 @@ public final class Invoker: Sendable {
     /// Starts the idle reaper and the rebuild watcher; returns when cancelled. Executables are
     /// checked every 250 ms, so a rebuilt function is serving the new binary within about half a
     /// second of the build finishing.
-    public func runReaper() async {
+    package func runReaper() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(250))
             for pool in pools.withLockedValue({ Array($0.values) }) {
@@ -274,14 +274,14 @@ public final class Invoker: Sendable {
         }
     }
 
-    public struct PoolStats: Codable, Sendable {
-        public var function: String
-        public var live: Int
-        public var idle: Int
-        public var queued: Int
+    package struct PoolStats: Codable, Sendable {
+        package var function: String
+        package var live: Int
+        package var idle: Int
+        package var queued: Int
     }
 
-    public var stats: [PoolStats] {
+    package var stats: [PoolStats] {
         pools.withLockedValue { $0.values.map { p in
             let s = p.stats
             return PoolStats(function: p.function.logicalId, live: s.live, idle: s.idle, queued: s.queued)
@@ -290,7 +290,7 @@ public final class Invoker: Sendable {
 
     /// Ends every process: idle ones now, busy ones once their invocation ends (in-flight
     /// work is drained by the caller before this). Waits up to `grace` for them to exit.
-    public func shutdown(grace: Duration = .seconds(5)) async {
+    package func shutdown(grace: Duration = .seconds(5)) async {
         let deadline = ContinuousClock.now + grace
         while inFlightAsync.withLockedValue({ $0 }) > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
@@ -305,7 +305,7 @@ public final class Invoker: Sendable {
 
     /// A random (version 4) UUID in Lambda's lower-case form, formatted by hand: Foundation's
     /// `uuidString` goes through sprintf, which showed up in the gateway's profile.
-    public static func newRequestId() -> String {
+    package static func newRequestId() -> String {
         var a = UInt64.random(in: .min ... .max), b = UInt64.random(in: .min ... .max)
         a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x4000  // version 4
         b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant

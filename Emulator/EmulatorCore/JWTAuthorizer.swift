@@ -12,8 +12,8 @@ import NIOCore
 /// and algorithm confusion (an HS256 token "signed" with a public key) are refused before any
 /// verification. Verified tokens are cached until they expire, so a client's repeated token
 /// costs a dictionary lookup on the event loop.
-public final class JWTAuthorizer: Sendable {
-    public let spec: JWTAuthorizerSpec
+package final class JWTAuthorizer: Sendable {
+    package let spec: JWTAuthorizerSpec
     private let keys: JWTKeyCollection
     private let algorithms: Set<String>
     private let cache = NIOLockedValueBox<[String: Verified]>([:])
@@ -23,7 +23,7 @@ public final class JWTAuthorizer: Sendable {
         var expires: Double
     }
 
-    public init(spec: JWTAuthorizerSpec, hmacSecret: String?, jwksJSON: String?) async throws {
+    package init(spec: JWTAuthorizerSpec, hmacSecret: String?, jwksJSON: String?) async throws {
         self.spec = spec
         let keys = JWTKeyCollection()
         var algorithms = Set<String>()
@@ -54,7 +54,7 @@ public final class JWTAuthorizer: Sendable {
     }
 
     /// The authorizer context for the event, or a 401 saying why not.
-    public func authorize(headers: [(String, String)], on eventLoop: any EventLoop) -> EventLoopFuture<Result<APIGatewayV2Request.Authorizer, APIError>> {
+    package func authorize(headers: [(String, String)], on eventLoop: any EventLoop) -> EventLoopFuture<Result<APIGatewayV2Request.Authorizer, APIError>> {
         let name = headerName
         guard let raw = headers.first(where: { $0.0.lowercased() == name })?.1, !raw.isEmpty else {
             return eventLoop.makeSucceededFuture(.failure(Self.unauthorized("Missing \(name) header with a bearer token.")))
@@ -143,7 +143,7 @@ public final class JWTAuthorizer: Sendable {
     }
 
     /// Signs a development token with the HS256 secret (`emulator token`).
-    public static func devToken(secret: String, claims: [String: JSONValue]) async throws -> String {
+    package static func devToken(secret: String, claims: [String: JSONValue]) async throws -> String {
         try checkSecret(secret)
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
@@ -152,7 +152,7 @@ public final class JWTAuthorizer: Sendable {
 
     /// The development secret when none is configured: tokens from `emulator token` verify
     /// against it out of the box. Never use it outside a local emulator.
-    public static let developmentSecret = "rag-functions-local-development-secret"
+    package static let developmentSecret = "rag-functions-local-development-secret"
 }
 
 /// Every claim, kept as JSON: the authorizer checks the registered ones itself.

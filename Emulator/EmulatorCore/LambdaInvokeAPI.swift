@@ -6,14 +6,14 @@ import NIOCore
 /// The Lambda Invoke API (`POST /2015-03-31/functions/{name}/invocations`), so the AWS CLI and
 /// the SDKs work against the emulator unmodified (`--endpoint-url http://127.0.0.1:3001`).
 /// Request signatures are not checked: any credentials do.
-public struct LambdaInvokeAPI: Sendable {
+package struct LambdaInvokeAPI: Sendable {
     let invoker: Invoker
 
-    public init(invoker: Invoker) { self.invoker = invoker }
+    package init(invoker: Invoker) { self.invoker = invoker }
 
-    public typealias Response = HTTPEventMapping.OutgoingResponse
+    package typealias Response = HTTPEventMapping.OutgoingResponse
 
-    public func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+    package func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let parts = request.rawPath.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         guard parts.count == 4, parts[0] == "2015-03-31", parts[1] == "functions", parts[3] == "invocations" else {
             return eventLoop.makeSucceededFuture(Self.awsError(404, "UnknownOperationException", "Unknown operation \(request.method) \(request.rawPath)."))

@@ -3,13 +3,13 @@ import HTTPRouting
 
 /// The template's HTTP routes, matched by `RouteMatcher` (API Gateway's precedence, the same
 /// matcher the handlers use), then `$default`.
-public struct RouteTable: Sendable {
-    public struct Entry: Sendable {
-        public let function: FunctionSpec
-        public let event: HttpEventSpec
+package struct RouteTable: Sendable {
+    package struct Entry: Sendable {
+        package let function: FunctionSpec
+        package let event: HttpEventSpec
     }
 
-    public enum Match: Sendable {
+    package enum Match: Sendable {
         case route(Entry, pathParameters: [String: String])
         /// The path exists, but not for this method.
         case methodNotAllowed(allowed: [String])
@@ -18,7 +18,7 @@ public struct RouteTable: Sendable {
 
     let matcher: RouteMatcher<Entry>
 
-    public init(functions: [FunctionSpec]) throws {
+    package init(functions: [FunctionSpec]) throws {
         var entries: [(key: String, value: Entry)] = []
         var fallback: Entry?
         var seen: [String: String] = [:]
@@ -43,9 +43,9 @@ public struct RouteTable: Sendable {
     }
 
     /// Most specific first, `$default` last.
-    public var routes: [Entry] { matcher.routes.map(\.value) + (matcher.fallback.map { [$0] } ?? []) }
+    package var routes: [Entry] { matcher.routes.map(\.value) + (matcher.fallback.map { [$0] } ?? []) }
 
-    public func match(method: String, path: String) -> Match {
+    package func match(method: String, path: String) -> Match {
         switch matcher.match(method: method, path: path) {
         case .route(let route, let parameters): .route(route.value, pathParameters: parameters)
         case .methodNotAllowed(let allowed): .methodNotAllowed(allowed: allowed)

@@ -4,43 +4,43 @@ import Yams
 
 /// The SAM template, read the way `sam local` reads it: the single manifest of the bundle.
 /// Only what the emulator needs is modelled; everything else is left for `sam deploy`.
-public struct Template: Sendable {
-    public var functions: [FunctionSpec]
-    public var apis: [String: HttpApiSpec]
-    public var parameters: [String: String]
+package struct Template: Sendable {
+    package var functions: [FunctionSpec]
+    package var apis: [String: HttpApiSpec]
+    package var parameters: [String: String]
     /// The folder the template lives in: `CodeUri` and relative paths resolve against it.
-    public var directory: String
+    package var directory: String
 
-    public func function(named name: String) -> FunctionSpec? {
+    package func function(named name: String) -> FunctionSpec? {
         functions.first { $0.logicalId == name }
             ?? functions.first { $0.functionName == name }
             ?? functions.first { $0.handler == name }
     }
 }
 
-public struct FunctionSpec: Sendable, Equatable {
-    public var logicalId: String
+package struct FunctionSpec: Sendable, Equatable {
+    package var logicalId: String
     /// The deployed name (`FunctionName`), else the logical id, as Lambda reports it.
-    public var functionName: String
+    package var functionName: String
     /// The SwiftPM product: the executable the emulator starts.
-    public var handler: String
-    public var runtime: String
-    public var codeUri: String?
-    public var timeoutSeconds: Double
-    public var memoryMB: Int
-    public var reservedConcurrency: Int?
-    public var environment: [String: String]
-    public var httpEvents: [HttpEventSpec]
-    public var schedules: [ScheduleSpec]
+    package var handler: String
+    package var runtime: String
+    package var codeUri: String?
+    package var timeoutSeconds: Double
+    package var memoryMB: Int
+    package var reservedConcurrency: Int?
+    package var environment: [String: String]
+    package var httpEvents: [HttpEventSpec]
+    package var schedules: [ScheduleSpec]
     /// How the emulator talks to the function's processes.
-    public var interface: FunctionInterface = .stdio
+    package var interface: FunctionInterface = .stdio
 
     /// Python functions run under AWS's own runtime interface client (`python3 -m awslambdaric`).
-    public var isPython: Bool { runtime.hasPrefix("python") }
+    package var isPython: Bool { runtime.hasPrefix("python") }
 }
 
 /// The wire between the emulator and a handler process.
-public enum FunctionInterface: String, Sendable, Equatable, CaseIterable {
+package enum FunctionInterface: String, Sendable, Equatable, CaseIterable {
     /// NDJSON frames over stdin/stdout: the fast local protocol (docs/ARCHITECTURE.md, section 4).
     case stdio
     /// The Lambda Runtime API over HTTP, served by the emulator per process at
@@ -48,47 +48,47 @@ public enum FunctionInterface: String, Sendable, Equatable, CaseIterable {
     case runtimeAPI = "runtime-api"
 }
 
-public struct HttpEventSpec: Sendable, Equatable {
-    public var name: String
+package struct HttpEventSpec: Sendable, Equatable {
+    package var name: String
     /// Upper-cased; `ANY` matches every method.
-    public var method: String
+    package var method: String
     /// `/v1/documents/{id}`, `/{proxy+}`, or `$default`.
-    public var path: String
-    public var apiId: String?
+    package var path: String
+    package var apiId: String?
     /// nil: the API's default authorizer; "NONE": none.
-    public var authorizer: String?
+    package var authorizer: String?
 
-    public var routeKey: String { path == "$default" ? "$default" : "\(method) \(path)" }
+    package var routeKey: String { path == "$default" ? "$default" : "\(method) \(path)" }
 }
 
-public struct ScheduleSpec: Sendable, Equatable {
-    public var name: String
-    public var expression: String
-    public var input: String?
-    public var enabled: Bool
-    public var timezone: String?
+package struct ScheduleSpec: Sendable, Equatable {
+    package var name: String
+    package var expression: String
+    package var input: String?
+    package var enabled: Bool
+    package var timezone: String?
 }
 
-public struct HttpApiSpec: Sendable, Equatable {
-    public var logicalId: String
-    public var defaultAuthorizer: String?
-    public var authorizers: [String: JWTAuthorizerSpec]
+package struct HttpApiSpec: Sendable, Equatable {
+    package var logicalId: String
+    package var defaultAuthorizer: String?
+    package var authorizers: [String: JWTAuthorizerSpec]
 }
 
-public struct JWTAuthorizerSpec: Sendable, Equatable {
-    public var name: String
-    public var identitySource: String
-    public var issuer: String?
-    public var audience: [String]
+package struct JWTAuthorizerSpec: Sendable, Equatable {
+    package var name: String
+    package var identitySource: String
+    package var issuer: String?
+    package var audience: [String]
 }
 
-public struct TemplateError: Error, CustomStringConvertible, Equatable {
-    public var description: String
+package struct TemplateError: Error, CustomStringConvertible, Equatable {
+    package var description: String
     init(_ d: String) { description = d }
 }
 
 extension Template {
-    public static func load(path: String, parameterOverrides: [String: String] = [:]) throws -> Template {
+    package static func load(path: String, parameterOverrides: [String: String] = [:]) throws -> Template {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -99,7 +99,7 @@ extension Template {
         return try parse(yaml: text, directory: dir.isEmpty ? "." : dir, parameterOverrides: parameterOverrides)
     }
 
-    public static func parse(yaml: String, directory: String = ".", parameterOverrides: [String: String] = [:]) throws -> Template {
+    package static func parse(yaml: String, directory: String = ".", parameterOverrides: [String: String] = [:]) throws -> Template {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -480,7 +480,7 @@ struct IntrinsicResolver {
 extension Template {
     /// `--runtime-api NAME`: serve these functions (logical id, FunctionName or handler; `all`
     /// for every one) through the Lambda Runtime API instead of the stdio protocol.
-    public mutating func useRuntimeAPI(for names: [String]) throws {
+    package mutating func useRuntimeAPI(for names: [String]) throws {
         for name in names {
             if name == "all" {
                 for i in functions.indices { functions[i].interface = .runtimeAPI }

@@ -7,19 +7,19 @@ import Foundation
 
 /// AWS credentials: on Lambda, the execution role's, from `AWS_ACCESS_KEY_ID`,
 /// `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`.
-public struct AWSCredentials: Sendable, Equatable {
-    public var accessKeyId: String
-    public var secretAccessKey: String
-    public var sessionToken: String?
+package struct AWSCredentials: Sendable, Equatable {
+    package var accessKeyId: String
+    package var secretAccessKey: String
+    package var sessionToken: String?
 
-    public init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
+    package init(accessKeyId: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken
     }
 
     /// Nil when the key pair is not in the environment.
-    public static func fromEnvironment(_ env: [String: String]) -> AWSCredentials? {
+    package static func fromEnvironment(_ env: [String: String]) -> AWSCredentials? {
         guard let id = env["AWS_ACCESS_KEY_ID"], !id.isEmpty, let secret = env["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else { return nil }
         let token = env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return AWSCredentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
@@ -29,12 +29,12 @@ public struct AWSCredentials: Sendable, Equatable {
 /// Signature Version 4 for a request with its body in hand (header signing, not presigned URLs),
 /// as https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html
 /// describes. HMAC and SHA-256 come from swift-crypto.
-public struct SigV4Signer: Sendable {
-    public var credentials: AWSCredentials
-    public var region: String
-    public var service: String
+package struct SigV4Signer: Sendable {
+    package var credentials: AWSCredentials
+    package var region: String
+    package var service: String
 
-    public init(credentials: AWSCredentials, region: String, service: String) {
+    package init(credentials: AWSCredentials, region: String, service: String) {
         self.credentials = credentials
         self.region = region
         self.service = service
@@ -44,7 +44,7 @@ public struct SigV4Signer: Sendable {
     /// `X-Amz-Security-Token` with temporary credentials (plus `X-Amz-Content-Sha256`, which S3
     /// requires and other services ignore, when `contentSha256Header`). `headers` are the ones
     /// the request already carries; all of them are signed, with `host` from the URL.
-    public func sign(method: String, url: URL, headers: [String: String] = [:], body: Data = Data(), date: Date = Date(),
+    package func sign(method: String, url: URL, headers: [String: String] = [:], body: Data = Data(), date: Date = Date(),
                      contentSha256Header: Bool = false) -> [String: String] {
         let (amzDate, day) = Self.timestamps(date)
         let payloadHash = Self.hex(SHA256.hash(data: body))
@@ -102,7 +102,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// RFC 3986 unreserved characters stay; every other byte is %XX, upper-case.
-    public static func uriEncode(_ s: String) -> String {
+    package static func uriEncode(_ s: String) -> String {
         let upper = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for b in s.utf8 {

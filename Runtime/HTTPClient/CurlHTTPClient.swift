@@ -7,7 +7,7 @@ import CCurl
 
 /// Why a request got no HTTP response at all. A response with any status is not an error here:
 /// callers decide what 4xx/5xx mean.
-public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// libcurl is not installed (it is loaded lazily, see CCurl/shim.h).
     case libraryMissing
     /// No answer within the request's timeout.
@@ -15,7 +15,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// DNS, refused or reset connections, TLS failures.
     case connectionFailed(url: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .libraryMissing: "libcurl.so.4 cannot be loaded; install libcurl (Debian libcurl4, Amazon Linux 2023 ships it)"
         case .timedOut(let url): "\(url): no response before the timeout"
@@ -27,17 +27,17 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
 /// A minimal blocking HTTP client over one libcurl easy handle (keep-alive, no timeout unless
 /// asked). Not thread-safe by itself: its owner confines it to one thread at a time (a serial
 /// queue, or `HTTPClient`'s pool).
-public final class CurlHTTPClient: @unchecked Sendable {
+package final class CurlHTTPClient: @unchecked Sendable {
     /// A valid pointer for empty bodies: libcurl reads zero bytes from it.
     nonisolated(unsafe) static let empty = UnsafeRawPointer(UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1))
 
-    public struct Response: Sendable {
-        public var status: Int
+    package struct Response: Sendable {
+        package var status: Int
         /// Lower-cased names.
-        public var headers: [String: String]
-        public var body: Data
+        package var headers: [String: String]
+        package var body: Data
 
-        public init(status: Int, headers: [String: String], body: Data) {
+        package init(status: Int, headers: [String: String], body: Data) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -46,7 +46,7 @@ public final class CurlHTTPClient: @unchecked Sendable {
 
     private let handle: UnsafeMutableRawPointer
 
-    public init() throws {
+    package init() throws {
         guard CurlLibrary.loaded else { throw HTTPClientError.libraryMissing }
         guard let h = ccurl_easy_init() else { throw HTTPClientError.libraryMissing }
         handle = h
@@ -55,7 +55,7 @@ public final class CurlHTTPClient: @unchecked Sendable {
     deinit { ccurl_easy_cleanup(handle) }
 
     /// - Parameter timeoutMs: 0 waits forever (the Runtime API's `/next` long-poll).
-    public func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
+    package func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
         final class Sink {
             var body = Data()
             var headers: [String: String] = [:]

@@ -6,19 +6,19 @@ import Synchronization
 /// handle from a small pool. Not a Dispatch global queue: on Linux those share a thread per core
 /// with the Swift concurrency executor, and requests waiting in libcurl starved every other task
 /// in the process (timers, the Runtime API loop, in-process servers in tests).
-public final class HTTPClient: Sendable {
-    public typealias Response = CurlHTTPClient.Response
+package final class HTTPClient: Sendable {
+    package typealias Response = CurlHTTPClient.Response
 
     private let idle = Mutex<[CurlHTTPClient]>([])
     private let maxIdle: Int
 
-    public init(maxIdleConnections: Int = 8) throws {
+    package init(maxIdleConnections: Int = 8) throws {
         guard CurlLibrary.loaded else { throw HTTPClientError.libraryMissing }
         maxIdle = maxIdleConnections
     }
 
     /// - Parameter timeout: for the whole exchange; `nil` waits as long as it takes.
-    public func send(method: String, url: String, headers: [String] = [], body: Data? = nil,
+    package func send(method: String, url: String, headers: [String] = [], body: Data? = nil,
                      timeout: Duration? = nil) async throws -> Response {
         let ms = timeout.map { max(1, Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000)) } ?? 0
         let handle = try checkOut()

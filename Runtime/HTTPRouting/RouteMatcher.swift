@@ -13,8 +13,8 @@ import Foundation
 ///
 /// Empty segments are ignored: `//v1/search` and `/v1/search/` are `/v1/search`. API Gateway
 /// serves such paths (LocalStack matched AWS on `/prod//orders` in its issue 11253).
-public struct RouteMatcher<Value: Sendable>: Sendable {
-    public enum Segment: Sendable, Equatable {
+package struct RouteMatcher<Value: Sendable>: Sendable {
+    package enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(String)
         case greedy(String)
@@ -28,15 +28,15 @@ public struct RouteMatcher<Value: Sendable>: Sendable {
         }
     }
 
-    public struct Route: Sendable {
+    package struct Route: Sendable {
         /// Upper case, or `ANY`.
-        public let method: String
-        public let path: String
-        public let segments: [Segment]
-        public let value: Value
+        package let method: String
+        package let path: String
+        package let segments: [Segment]
+        package let value: Value
     }
 
-    public enum Match: Sendable {
+    package enum Match: Sendable {
         case route(Route, pathParameters: [String: String])
         /// The path exists, but not for this method.
         case methodNotAllowed(allowed: [String])
@@ -44,11 +44,11 @@ public struct RouteMatcher<Value: Sendable>: Sendable {
     }
 
     /// Most specific first.
-    public let routes: [Route]
-    public let fallback: Value?
+    package let routes: [Route]
+    package let fallback: Value?
 
     /// - Parameter routes: route keys (`GET /v1/documents/{id}`, `ANY /{proxy+}`) and their values.
-    public init(_ routes: [(key: String, value: Value)], fallback: Value? = nil) {
+    package init(_ routes: [(key: String, value: Value)], fallback: Value? = nil) {
         self.routes = routes.map { key, value in
             let parts = key.split(separator: " ", maxSplits: 1)
             let method = parts.count > 1 ? parts[0].uppercased() : "ANY"
@@ -58,7 +58,7 @@ public struct RouteMatcher<Value: Sendable>: Sendable {
         self.fallback = fallback
     }
 
-    public static func parse(_ path: String) -> [Segment] {
+    package static func parse(_ path: String) -> [Segment] {
         path.split(separator: "/").map { seg in
             if seg.hasPrefix("{"), seg.hasSuffix("+}") { return .greedy(String(seg.dropFirst().dropLast(2))) }
             if seg.hasPrefix("{"), seg.hasSuffix("}") { return .parameter(String(seg.dropFirst().dropLast())) }
@@ -73,7 +73,7 @@ public struct RouteMatcher<Value: Sendable>: Sendable {
         return (a.path, a.method) < (b.path, b.method)  // a stable order for what cannot both match
     }
 
-    public func match(method: String, path: String) -> Match {
+    package func match(method: String, path: String) -> Match {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         let method = method.uppercased()
         var allowed: Set<String> = []

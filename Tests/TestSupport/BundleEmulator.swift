@@ -3,25 +3,25 @@ import Foundation
 /// A real `emulator start-api` on a free port with the real template, its data in a temporary
 /// folder (the store, the blobs, and the emulator's async queue under its working directory).
 /// Shared by every suite that drives the bundle through HTTP as a user would.
-public final class BundleEmulator: @unchecked Sendable {
-    public let child: ChildProcess
-    public let port: Int
+package final class BundleEmulator: @unchecked Sendable {
+    package let child: ChildProcess
+    package let port: Int
     /// The emulator's working directory: `rag.sqlite`, `blobs/`, the async queue.
-    public let data: String
+    package let data: String
     /// One per emulator (see TestHTTPClient).
-    public let http: TestHTTPClient
+    package let http: TestHTTPClient
 
-    public struct StartError: Error, CustomStringConvertible {
-        public let description: String
-        public init(description: String) { self.description = description }
+    package struct StartError: Error, CustomStringConvertible {
+        package let description: String
+        package init(description: String) { self.description = description }
     }
 
-    public static var template: String { TestPaths.packageRoot + "/infra/template.yaml" }
+    package static var template: String { TestPaths.packageRoot + "/infra/template.yaml" }
 
     /// `environment` is layered over this process's environment and the defaults (SQLite store
     /// and blobs in `data`, the bundled model); `arguments` are added to `start-api`'s.
     /// Schedules are off unless `arguments` holds `--now` or `schedules` is true.
-    public static func start(prefix: String = "bundle", data: String? = nil, environment: [String: String] = [:],
+    package static func start(prefix: String = "bundle", data: String? = nil, environment: [String: String] = [:],
                              arguments: [String] = [], schedules: Bool = false) async throws -> BundleEmulator {
         let data = data ?? TestPaths.temporaryDirectory(prefix)
         var env = ProcessInfo.processInfo.environment
@@ -56,12 +56,12 @@ public final class BundleEmulator: @unchecked Sendable {
     }
 
     /// A development JWT from `emulator token`, with the template's issuer and audience.
-    public func token(org: String) async throws -> String {
+    package func token(org: String) async throws -> String {
         try await token(arguments: ["--org", org])
     }
 
     /// A token whose `org_id` claim is this raw JSON (`["acme"]`, `123`, `null`).
-    public func token(orgJSON: String) async throws -> String {
+    package func token(orgJSON: String) async throws -> String {
         try await token(arguments: ["--org-json", orgJSON])
     }
 
@@ -75,19 +75,19 @@ public final class BundleEmulator: @unchecked Sendable {
         return line.trimmingCharacters(in: .whitespaces)
     }
 
-    public func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> TestHTTPReply {
+    package func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> TestHTTPReply {
         try await http.request(method, path, body: body, headers: headers)
     }
 
     /// A JSON request with a bearer token.
-    public func json(_ method: String, _ path: String, token: String, _ object: Any? = nil) async throws -> TestHTTPReply {
+    package func json(_ method: String, _ path: String, token: String, _ object: Any? = nil) async throws -> TestHTTPReply {
         let body = try object.map { try JSONSerialization.data(withJSONObject: $0) }
         return try await http.request(method, path, body: body,
                                       headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json"])
     }
 
     /// Polls `check` every `interval` seconds until it returns a value or `timeout` passes.
-    public func eventually<T>(timeout: Double = 60, interval: Double = 0.1, _ check: () async throws -> T?) async throws -> T? {
+    package func eventually<T>(timeout: Double = 60, interval: Double = 0.1, _ check: () async throws -> T?) async throws -> T? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let value = try await check() { return value }
@@ -96,7 +96,7 @@ public final class BundleEmulator: @unchecked Sendable {
         return try await check()
     }
 
-    public func stop() {
+    package func stop() {
         child.signal(SIGTERM)
         let pid = child.process.processIdentifier
         // Give it the shutdown grace, then make sure; never outlive the test.
@@ -105,11 +105,11 @@ public final class BundleEmulator: @unchecked Sendable {
 }
 
 /// `multipart/form-data` bodies as a browser or `curl -F` sends them.
-public enum MultipartBody {
-    public static let boundary = "----RagFunctionsTest9f8e7d"
-    public static let contentType = "multipart/form-data; boundary=\(boundary)"
+package enum MultipartBody {
+    package static let boundary = "----RagFunctionsTest9f8e7d"
+    package static let contentType = "multipart/form-data; boundary=\(boundary)"
 
-    public static func make(file: [UInt8], filename: String, contentType fileType: String = "text/plain",
+    package static func make(file: [UInt8], filename: String, contentType fileType: String = "text/plain",
                             title: String? = nil, metadata: String? = nil) -> Data {
         var out = Data()
         func add(_ s: String) { out.append(Data(s.utf8)) }

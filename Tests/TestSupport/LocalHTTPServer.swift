@@ -4,7 +4,7 @@ import Logging
 /// The one launcher for the tests' fake servers (LLM providers, embedding servers, the Lambda
 /// Runtime API): serves `router` with Hummingbird on 127.0.0.1 at a free port while `body` runs,
 /// hands `body` the port, and stops the server when `body` returns or throws.
-public func serveLocally<T: Sendable>(_ router: Router<BasicRequestContext>, label: String,
+package func serveLocally<T: Sendable>(_ router: Router<BasicRequestContext>, label: String,
                                       _ body: @Sendable (_ port: Int) async throws -> T) async throws -> T {
     let (ports, portContinuation) = AsyncStream<Int>.makeStream()
     var logger = Logger(label: label)
@@ -32,7 +32,7 @@ public func serveLocally<T: Sendable>(_ router: Router<BasicRequestContext>, lab
     }
 }
 
-public struct LocalHTTPServerError: Error, CustomStringConvertible {
-    public var label: String
-    public var description: String { "the fake server \(label) did not start" }
+package struct LocalHTTPServerError: Error, CustomStringConvertible {
+    package var label: String
+    package var description: String { "the fake server \(label) did not start" }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Small real PDFs written by hand with a correct cross-reference table.
-public enum PDFFixture {
+package enum PDFFixture {
     /// One page per element of `pages`, each line drawn with Helvetica (ASCII text).
-    public static func text(_ pages: [[String]]) -> [UInt8] {
+    package static func text(_ pages: [[String]]) -> [UInt8] {
         var objects: [String] = []
         let pageIds = pages.indices.map { 4 + 2 * $0 }
         objects.append("<< /Type /Catalog /Pages 2 0 R >>")
@@ -20,7 +20,7 @@ public enum PDFFixture {
     }
 
     /// A page with a 1x1 grey image and a filled rectangle: nothing to extract.
-    public static func imageOnly() -> [UInt8] {
+    package static func imageOnly() -> [UInt8] {
         let content = "q 100 0 0 100 72 600 cm /Im1 Do Q 0 0 1 rg 72 400 100 100 re f"
         return assemble([
             "<< /Type /Catalog /Pages 2 0 R >>",
@@ -34,7 +34,7 @@ public enum PDFFixture {
     /// A PDF encrypted with the standard security handler (RC4 40-bit, revision 2) and the
     /// user password `secret`; its page says "Hello PDF world. Second sentence here.".
     /// Made with a 60-line Python script (MD5 + RC4 per PDF 1.4 §3.5); no tool here writes one.
-    public static let encrypted: [UInt8] = [UInt8](Data(base64Encoded: """
+    package static let encrypted: [UInt8] = [UInt8](Data(base64Encoded: """
         JVBERi0xLjQKMSAwIG9iago8PCAvVHlwZSAvQ2F0YWxvZyAvUGFnZXMgMiAwIFIgPj4KZW5kb2JqCjIgMCBvYmoKPDwgL1R5cGUg\
         L1BhZ2VzIC9LaWRzIFszIDAgUl0gL0NvdW50IDEgPj4KZW5kb2JqCjMgMCBvYmoKPDwgL1R5cGUgL1BhZ2UgL1BhcmVudCAyIDAg\
         UiAvTWVkaWFCb3ggWzAgMCA2MTIgNzkyXSAvQ29udGVudHMgNCAwIFIgL1Jlc291cmNlcyA8PCAvRm9udCA8PCAvRjEgNSAwIFIg\

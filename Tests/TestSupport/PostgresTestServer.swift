@@ -6,8 +6,8 @@ import Synchronization
 /// server `infra/postgres.sh start` runs. Each suite gives its schemas a prefix of its own and
 /// asks for the URL with it: schemas of that prefix left by earlier runs are dropped once per
 /// process, and never another suite's (they run at the same time).
-public enum PostgresTestServer {
-    public struct Unavailable: Error, CustomStringConvertible { public let description: String }
+package enum PostgresTestServer {
+    package struct Unavailable: Error, CustomStringConvertible { public let description: String }
 
     static let started: Result<String, Unavailable> = {
         let url = ProcessInfo.processInfo.environment["TEST_POSTGRES_URL"] ?? ""
@@ -32,7 +32,7 @@ public enum PostgresTestServer {
 
     /// - Parameter prefix: the calling suite's schema prefix, e.g. `t_`; names are the prefix
     ///   and 16 hex characters (`schemaName(prefix:)`).
-    public static func url(schemaPrefix prefix: String) throws(Unavailable) -> String {
+    package static func url(schemaPrefix prefix: String) throws(Unavailable) -> String {
         let url = try started.get()
         cleaned.withLock { done in
             guard done.insert(prefix).inserted, let c = try? PostgresConnection(url: url),
@@ -46,7 +46,7 @@ public enum PostgresTestServer {
     }
 
     /// A fresh schema name with the suite's prefix.
-    public static func schemaName(prefix: String) -> String {
+    package static func schemaName(prefix: String) -> String {
         prefix + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
     }
 }

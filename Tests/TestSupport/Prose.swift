@@ -2,8 +2,8 @@ import Foundation
 
 /// Deterministic prose for chunking tests: paragraphs of varied length from a fixed pool of
 /// sentences, chosen by a linear congruential generator.
-public enum Prose {
-    public static let sentences = [
+package enum Prose {
+    package static let sentences = [
         "The ingestion service accepts documents over HTTP and queues them for processing.",
         "Every upload is stored durably before the API answers, so nothing accepted is ever lost.",
         "A worker claims jobs with a lease and retries failures with exponential backoff.",
@@ -31,7 +31,7 @@ public enum Prose {
     ]
 
     /// `count` paragraphs of `minSentences...maxSentences` sentences each.
-    public static func paragraphs(_ count: Int, sentences range: ClosedRange<Int> = 2...7, seed: UInt64 = 42) -> [String] {
+    package static func paragraphs(_ count: Int, sentences range: ClosedRange<Int> = 2...7, seed: UInt64 = 42) -> [String] {
         var state = seed
         func next() -> Int {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -44,7 +44,7 @@ public enum Prose {
     }
 
     /// Whole paragraphs up to just over 1,000 words.
-    public static let thousandWords: String = {
+    package static let thousandWords: String = {
         var words = 0
         var out: [String] = []
         for p in paragraphs(60) where words < 1000 {
@@ -54,7 +54,7 @@ public enum Prose {
         return out.joined(separator: "\n\n")
     }()
 
-    public static func document(_ count: Int, sentences range: ClosedRange<Int> = 2...7, seed: UInt64 = 42) -> String {
+    package static func document(_ count: Int, sentences range: ClosedRange<Int> = 2...7, seed: UInt64 = 42) -> String {
         paragraphs(count, sentences: range, seed: seed).joined(separator: "\n\n")
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// The S3 the tests use: moto's S3 server at `TEST_S3_ENDPOINT` (set by scripts/test.sh), else the
 /// one `infra/s3.sh start` runs. Each test makes a bucket of its own.
-public enum S3TestServer {
-    public struct Unavailable: Error, CustomStringConvertible { public let description: String }
+package enum S3TestServer {
+    package struct Unavailable: Error, CustomStringConvertible { public let description: String }
 
     static let started: Result<String, Unavailable> = {
         let url = ProcessInfo.processInfo.environment["TEST_S3_ENDPOINT"] ?? ""
@@ -24,15 +24,15 @@ public enum S3TestServer {
         return .success(endpoint)
     }()
 
-    public static func endpoint() throws -> String { try started.get() }
+    package static func endpoint() throws -> String { try started.get() }
 
     /// Credentials moto accepts (any), as Lambda would hand them over.
-    public static let environment = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+    package static let environment = ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                                      "AWS_SESSION_TOKEN": "testing-token", "AWS_REGION": "us-east-1"]
 
     /// What a function needs to keep its blobs in a fresh bucket of its own on the test S3
     /// (`BLOB_URL`, the endpoint, credentials, region), the bucket created.
-    public static func blobEnvironment(prefix: String = "fn") throws -> [String: String] {
+    package static func blobEnvironment(prefix: String = "fn") throws -> [String: String] {
         let endpoint = try endpoint()
         let bucket = bucketName(prefix)
         let p = Process()
@@ -49,7 +49,7 @@ public enum S3TestServer {
     }
 
     /// A fresh bucket name (lower case, unique per call).
-    public static func bucketName(_ prefix: String = "t") -> String {
+    package static func bucketName(_ prefix: String = "t") -> String {
         "\(prefix)-\(UUID().uuidString.lowercased().prefix(18))"
     }
 }

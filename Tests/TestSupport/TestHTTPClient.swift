@@ -4,26 +4,26 @@ import FoundationNetworking
 #endif
 
 /// An HTTP reply as the emulator tests look at it.
-public struct TestHTTPReply: Sendable {
-    public var status: Int
-    public var body: Data
+package struct TestHTTPReply: Sendable {
+    package var status: Int
+    package var body: Data
     /// Lower-cased names.
-    public var headers: [String: String]
+    package var headers: [String: String]
 
-    public var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    package var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    package var text: String { String(decoding: body, as: UTF8.self) }
     /// The documented error code (docs/ARCHITECTURE.md, section 4), when the body is the error shape.
-    public var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    package var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
 }
 
 /// Requests to a local server on `port`. One session per client: corelibs URLSession state has
 /// been seen to leak between tests after multi-megabyte bodies (spurious
 /// NSURLErrorDataLengthExceedsMaximum).
-public final class TestHTTPClient: Sendable {
-    public let port: Int
+package final class TestHTTPClient: Sendable {
+    package let port: Int
     let session: URLSession
 
-    public init(port: Int) {
+    package init(port: Int) {
         self.port = port
         let c = URLSessionConfiguration.ephemeral
         c.timeoutIntervalForRequest = 60
@@ -31,7 +31,7 @@ public final class TestHTTPClient: Sendable {
         session = URLSession(configuration: c)
     }
 
-    public func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> TestHTTPReply {
+    package func request(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> TestHTTPReply {
         var r = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         r.httpMethod = method
         r.httpBody = body

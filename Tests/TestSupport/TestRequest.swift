@@ -3,8 +3,8 @@ import LambdaEvents
 
 /// API Gateway v2 requests as the emulator (and AWS) hands them to a handler, for tests that
 /// call a handler's library directly: the JWT claims, the body as text or base64.
-public enum TestRequest {
-    public static func make(_ method: String, _ path: String, org: String? = "acme", headers: [String: String] = [:],
+package enum TestRequest {
+    package static func make(_ method: String, _ path: String, org: String? = "acme", headers: [String: String] = [:],
                      query: [String: String]? = nil, pathParameters: [String: String]? = nil, body: [UInt8]? = nil) -> APIGatewayV2Request {
         let routeKey = "\(method) \(path)"
         // Text travels as a string, anything else base64-encoded, as API Gateway sends it.

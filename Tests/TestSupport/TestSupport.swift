@@ -1,24 +1,24 @@
 import Foundation
 
 /// Paths the tests need: the built executables and the package root.
-public enum TestPaths {
+package enum TestPaths {
     /// The folder of the test bundle, which is the SwiftPM bin folder holding every product.
-    public static var binDirectory: String {
+    package static var binDirectory: String {
         if let dir = ProcessInfo.processInfo.environment["TEST_BIN_DIR"] { return dir }
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
     }
 
-    public static func executable(_ product: String) -> String {
+    package static func executable(_ product: String) -> String {
         (binDirectory as NSString).appendingPathComponent(product)
     }
 
     /// The package root, from this file's location (Tests/TestSupport/TestSupport.swift).
-    public static var packageRoot: String {
+    package static var packageRoot: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
     }
 
-    public static func temporaryDirectory(_ prefix: String = "rag-test") -> String {
+    package static func temporaryDirectory(_ prefix: String = "rag-test") -> String {
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(prefix)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         return dir
@@ -27,8 +27,8 @@ public enum TestPaths {
 
 /// A child process with pipes on stdin, stdout and stderr, read line by line with timeouts.
 /// Real processes and real pipes: what the emulator and the handlers use.
-public final class ChildProcess: @unchecked Sendable {
-    public let process = Process()
+package final class ChildProcess: @unchecked Sendable {
+    package let process = Process()
     private let stdinPipe = Pipe()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
@@ -39,7 +39,7 @@ public final class ChildProcess: @unchecked Sendable {
     private var stderrBuffer = Data()
     private var stdoutClosed = false
 
-    public init(_ executable: String, arguments: [String] = [], environment: [String: String]? = nil, currentDirectory: String? = nil) throws {
+    package init(_ executable: String, arguments: [String] = [], environment: [String: String]? = nil, currentDirectory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -70,20 +70,20 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public func write(_ text: String) {
+    package func write(_ text: String) {
         stdinPipe.fileHandleForWriting.write(Data(text.utf8))
     }
 
-    public func write(_ data: Data) {
+    package func write(_ data: Data) {
         stdinPipe.fileHandleForWriting.write(data)
     }
 
-    public func closeStdin() {
+    package func closeStdin() {
         try? stdinPipe.fileHandleForWriting.close()
     }
 
     /// The next stdout line, or nil after `timeout` seconds (or at EOF).
-    public func readLine(timeout: Double = 10) async -> String? {
+    package func readLine(timeout: Double = 10) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         var exitedAt: Date?
         // Looks once more after the deadline passes: on a saturated machine this task may not
@@ -104,12 +104,12 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public var stderr: [String] {
+    package var stderr: [String] {
         lock.withLock { stderrLines }
     }
 
     /// Waits for a stderr line containing `text`; returns it. Gives up early if the process exits.
-    public func waitForStderr(containing text: String, timeout: Double = 10) async -> String? {
+    package func waitForStderr(containing text: String, timeout: Double = 10) async -> String? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {  // looks once more after the deadline, as readLine does
             if let l = stderr.first(where: { $0.contains(text) }) { return l }
@@ -123,7 +123,7 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits for exit; nil if still running after `timeout`.
-    public func waitForExit(timeout: Double = 10) async -> Int32? {
+    package func waitForExit(timeout: Double = 10) async -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         while true {  // looks once more after the deadline, as readLine does
             if !process.isRunning { return process.terminationStatus }
@@ -132,7 +132,7 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+    package func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -3,43 +3,43 @@ import Foundation
 /// A retrieval test collection in BEIR's layout: `corpus.jsonl` (`{_id, title, text}`),
 /// `queries.jsonl` (`{_id, text}`), and graded judgments `qrels/<split>.tsv`
 /// (`query-id <tab> corpus-id <tab> score`, a header line first).
-public struct EvaluationDataset: Sendable {
-    public struct Document: Sendable, Equatable {
-        public var id: String
-        public var title: String
-        public var text: String
+package struct EvaluationDataset: Sendable {
+    package struct Document: Sendable, Equatable {
+        package var id: String
+        package var title: String
+        package var text: String
     }
 
-    public var corpus: [Document]
+    package var corpus: [Document]
     /// Query id -> text, in file order.
-    public var queries: [(id: String, text: String)]
+    package var queries: [(id: String, text: String)]
     /// Query id -> corpus id -> grade.
-    public var qrels: [String: [String: Int]]
+    package var qrels: [String: [String: Int]]
 
-    public struct LoadError: Error, CustomStringConvertible {
-        public let description: String
+    package struct LoadError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// BEIR's folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv.
-    public static func load(folder: String, split: String = "test") throws -> EvaluationDataset {
+    package static func load(folder: String, split: String = "test") throws -> EvaluationDataset {
         try load(corpus: folder + "/corpus.jsonl", queries: folder + "/queries.jsonl", qrels: folder + "/qrels/\(split).tsv")
     }
 
     /// Judgments the loader set aside, counted, so a run says what it is not scoring.
-    public var skipped = Skipped()
+    package var skipped = Skipped()
 
-    public struct Skipped: Sendable, Equatable {
+    package struct Skipped: Sendable, Equatable {
         /// qrels lines whose query id is not in the queries file.
-        public var unknownQueryLines = 0
-        public var unknownQueryIds: [String] = []
+        package var unknownQueryLines = 0
+        package var unknownQueryIds: [String] = []
         /// qrels lines whose corpus id is not in the corpus.
-        public var unknownDocumentLines = 0
-        public var unknownDocumentIds: [String] = []
+        package var unknownDocumentLines = 0
+        package var unknownDocumentIds: [String] = []
 
-        public var isEmpty: Bool { unknownQueryLines == 0 && unknownDocumentLines == 0 }
+        package var isEmpty: Bool { unknownQueryLines == 0 && unknownDocumentLines == 0 }
 
         /// One line per kind, with a few example ids.
-        public var report: [String] {
+        package var report: [String] {
             func sample(_ ids: [String]) -> String { ids.prefix(3).map { "`\($0)`" }.joined(separator: ", ") + (ids.count > 3 ? ", ..." : "") }
             var out: [String] = []
             if unknownQueryLines > 0 {
@@ -57,7 +57,7 @@ public struct EvaluationDataset: Sendable {
     /// subset of a published corpus is a normal thing to evaluate on); when no judged query is
     /// left, loading fails, since every figure would be 0 (a qrels file for another collection,
     /// or one read wrongly).
-    public static func load(corpus: String, queries: String, qrels: String) throws -> EvaluationDataset {
+    package static func load(corpus: String, queries: String, qrels: String) throws -> EvaluationDataset {
         let docs = try jsonLines(corpus).map { line, o in
             guard let id = Self.id(o["_id"]) else { throw LoadError(description: "\(corpus):\(line): `_id` is missing") }
             return Document(id: id, title: o["title"] as? String ?? "", text: o["text"] as? String ?? "")
@@ -101,7 +101,7 @@ public struct EvaluationDataset: Sendable {
 
     /// Tab- (or space-) separated `query-id corpus-id score`; a first line that is not a
     /// judgment (BEIR's header) is skipped; TREC's four-column form (`qid 0 docid score`) too.
-    public static func parseQrels(_ text: String, path: String = "qrels") throws -> [String: [String: Int]] {
+    package static func parseQrels(_ text: String, path: String = "qrels") throws -> [String: [String: Int]] {
         var out: [String: [String: Int]] = [:]
         for (i, raw) in lines(text).enumerated() {
             let fields = raw.split(whereSeparator: { $0 == "\t" || $0 == " " }).map(String.init)
@@ -118,7 +118,7 @@ public struct EvaluationDataset: Sendable {
     /// Lines ending in LF, CRLF or CR. BEIR's qrels files end theirs in CRLF, which Swift reads as
     /// one `Character` (`"\r\n"`), so splitting on `"\n"` alone never matched and a whole file
     /// was one line. Only these three: a JSON string may hold U+2028 unescaped.
-    public static func lines(_ text: String) -> [Substring] {
+    package static func lines(_ text: String) -> [Substring] {
         text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
     }
 

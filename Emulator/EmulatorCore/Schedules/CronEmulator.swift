@@ -5,18 +5,18 @@ import NIOConcurrencyHelpers
 
 /// The emulator's clock. Real time by default; `--now` starts it elsewhere and
 /// `POST /__emulator/clock` moves it, so schedules are tested deterministically.
-public final class EmulatorClock: Sendable {
+package final class EmulatorClock: Sendable {
     private let offset: NIOLockedValueBox<TimeInterval>
 
-    public init(now: Date? = nil) {
+    package init(now: Date? = nil) {
         offset = NIOLockedValueBox(now.map { $0.timeIntervalSinceNow } ?? 0)
     }
 
-    public func now() -> Date { Date().addingTimeInterval(offset.withLockedValue { $0 }) }
+    package func now() -> Date { Date().addingTimeInterval(offset.withLockedValue { $0 }) }
 
-    public func advance(by seconds: TimeInterval) { offset.withLockedValue { $0 += seconds } }
+    package func advance(by seconds: TimeInterval) { offset.withLockedValue { $0 += seconds } }
 
-    public func set(_ date: Date) { offset.withLockedValue { $0 = date.timeIntervalSinceNow } }
+    package func set(_ date: Date) { offset.withLockedValue { $0 = date.timeIntervalSinceNow } }
 }
 
 /// Fires the template's schedules into their functions, like EventBridge.
@@ -24,9 +24,9 @@ public final class EmulatorClock: Sendable {
 /// Policy: a rule fires within a second of its computed time (checked every 200 ms). A run that
 /// is still going when the next is due makes that next one skip (logged), never overlap. After a
 /// pause or a clock jump, a rule catches up at most one missed run, then continues from now.
-public final class CronEmulator: Sendable {
-    public let rules: [ScheduleRule]
-    public let clock: EmulatorClock
+package final class CronEmulator: Sendable {
+    package let rules: [ScheduleRule]
+    package let clock: EmulatorClock
     let invoker: Invoker
     let log: EmulatorLog
 
@@ -40,7 +40,7 @@ public final class CronEmulator: Sendable {
     private let state: NIOLockedValueBox<[String: RuleState]>
     private let started: Date
 
-    public init(rules: [ScheduleRule], invoker: Invoker, clock: EmulatorClock) {
+    package init(rules: [ScheduleRule], invoker: Invoker, clock: EmulatorClock) {
         self.rules = rules
         self.invoker = invoker
         self.clock = clock
@@ -55,7 +55,7 @@ public final class CronEmulator: Sendable {
     }
 
     /// Fires due rules until cancelled.
-    public func run() async {
+    package func run() async {
         for r in rules {
             let next = state.withLockedValue { $0[r.name]?.nextDue }
             log.emulator("schedule \(r.name) \(r.spec.expression) -> \(r.function.logicalId): " +
@@ -81,7 +81,7 @@ public final class CronEmulator: Sendable {
         }
     }
 
-    public enum TriggerResult: Equatable, Sendable {
+    package enum TriggerResult: Equatable, Sendable {
         case fired(requestId: String)
         case stillRunning
         case unknownRule
@@ -89,7 +89,7 @@ public final class CronEmulator: Sendable {
 
     /// Fires a rule now (`emulator trigger`, `POST /__emulator/schedules/{rule}/trigger`).
     @discardableResult
-    public func trigger(_ name: String) -> TriggerResult {
+    package func trigger(_ name: String) -> TriggerResult {
         guard let rule = rules.first(where: { $0.name == name }) else { return .unknownRule }
         return fire(rule, scheduledFor: clock.now(), manual: true)
     }
@@ -129,7 +129,7 @@ public final class CronEmulator: Sendable {
 
     /// The rule's constant `Input` when it has one (JSON, else the text), else the EventBridge
     /// scheduled event.
-    public static func event(for rule: ScheduleRule, at time: Date, id: String) -> JSONValue {
+    package static func event(for rule: ScheduleRule, at time: Date, id: String) -> JSONValue {
         if let input = rule.spec.input {
             return (try? JSONValue.parse(Array(input.utf8))) ?? .string(input)
         }
@@ -138,19 +138,19 @@ public final class CronEmulator: Sendable {
         return (try? JSONValue.decode(JSONEncoder().encode(e))) ?? .object([:])
     }
 
-    public struct RuleStatus: Encodable, Sendable {
-        public var name: String
-        public var function: String
-        public var expression: String
-        public var timezone: String
-        public var enabled: Bool
-        public var next: String?
-        public var running: Bool
-        public var fired: Int
-        public var skipped: Int
+    package struct RuleStatus: Encodable, Sendable {
+        package var name: String
+        package var function: String
+        package var expression: String
+        package var timezone: String
+        package var enabled: Bool
+        package var next: String?
+        package var running: Bool
+        package var fired: Int
+        package var skipped: Int
     }
 
-    public var status: [RuleStatus] {
+    package var status: [RuleStatus] {
         let s = state.withLockedValue { $0 }
         return rules.map { r in
             let st = s[r.name] ?? RuleState()
@@ -160,5 +160,5 @@ public final class CronEmulator: Sendable {
         }
     }
 
-    public static func format(_ d: Date) -> String { Timestamps.iso8601Seconds(Int64(d.timeIntervalSince1970 * 1000)) }
+    package static func format(_ d: Date) -> String { Timestamps.iso8601Seconds(Int64(d.timeIntervalSince1970 * 1000)) }
 }

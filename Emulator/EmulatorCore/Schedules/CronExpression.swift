@@ -2,14 +2,14 @@ import Foundation
 
 /// A schedule expression as EventBridge understands it: `cron(...)` with AWS's six fields,
 /// `rate(...)`, `at(...)`, and (for people who write it) standard five-field cron.
-public enum ScheduleExpression: Sendable, Equatable {
+package enum ScheduleExpression: Sendable, Equatable {
     case cron(CronExpression)
     /// Every `seconds`; the first run comes one period after the schedule starts, not on a clock boundary.
     case rate(seconds: Int)
     /// Once, at this wall-clock time in the schedule's time zone.
     case at(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)
 
-    public static func parse(_ text: String) throws(ScheduleParseError) -> ScheduleExpression {
+    package static func parse(_ text: String) throws(ScheduleParseError) -> ScheduleExpression {
         let t = text.trimmingCharacters(in: .whitespaces)
         if let body = Self.unwrap(t, "cron") { return .cron(try CronExpression(aws: body)) }
         if let body = Self.unwrap(t, "rate") { return try rate(body) }
@@ -54,14 +54,14 @@ public enum ScheduleExpression: Sendable, Equatable {
     }
 }
 
-public struct ScheduleParseError: Error, CustomStringConvertible, Equatable {
-    public let description: String
+package struct ScheduleParseError: Error, CustomStringConvertible, Equatable {
+    package let description: String
     init(_ d: String) { description = d }
 }
 
 /// A parsed cron expression. Matching is on wall-clock fields in the schedule's time zone.
-public struct CronExpression: Sendable, Equatable {
-    public enum DayOfMonth: Sendable, Equatable {
+package struct CronExpression: Sendable, Equatable {
+    package enum DayOfMonth: Sendable, Equatable {
         case any                   // `*` or `?`
         case days(Set<Int>)
         case last(offset: Int)     // `L`, `L-3`
@@ -69,27 +69,27 @@ public struct CronExpression: Sendable, Equatable {
         case nearestWeekday(Int)   // `15W`
     }
 
-    public enum DayOfWeek: Sendable, Equatable {
+    package enum DayOfWeek: Sendable, Equatable {
         case any
         case days(Set<Int>)              // 1 = Sunday ... 7 = Saturday
         case lastInMonth(Int)            // `6L`: the last Friday
         case nth(weekday: Int, n: Int)   // `3#2`: the second Tuesday
     }
 
-    public var minutes: Set<Int>
-    public var hours: Set<Int>
-    public var dayOfMonth: DayOfMonth
-    public var months: Set<Int>
-    public var dayOfWeek: DayOfWeek
-    public var years: Set<Int>?
+    package var minutes: Set<Int>
+    package var hours: Set<Int>
+    package var dayOfMonth: DayOfMonth
+    package var months: Set<Int>
+    package var dayOfWeek: DayOfWeek
+    package var years: Set<Int>?
     /// Standard cron: when both day fields are restricted, a day matching either one fires.
-    public var daysMatchEither = false
+    package var daysMatchEither = false
 
     static let monthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
     static let dayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
 
     /// AWS: `minutes hours day-of-month month day-of-week year`, exactly one of the day fields `?`.
-    public init(aws body: String) throws(ScheduleParseError) {
+    package init(aws body: String) throws(ScheduleParseError) {
         let f = body.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard f.count == 6 else { throw ScheduleParseError("cron needs 6 fields (minutes hours day-of-month month day-of-week year), got \(f.count)") }
         guard (f[2] == "?") != (f[4] == "?") else {
@@ -105,7 +105,7 @@ public struct CronExpression: Sendable, Equatable {
 
     /// Standard five-field cron: `minute hour day-of-month month day-of-week`, day-of-week 0-7
     /// (0 and 7 are Sunday), evaluated in the schedule's time zone.
-    public init(standard line: String) throws(ScheduleParseError) {
+    package init(standard line: String) throws(ScheduleParseError) {
         let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard f.count == 5 else { throw ScheduleParseError("a five-field cron line needs 5 fields, got \(f.count)") }
         minutes = try Self.field(f[0], "minute", 0...59)
@@ -212,7 +212,7 @@ public struct CronExpression: Sendable, Equatable {
     }
 
     /// Whether the calendar day matches the day, month and year fields.
-    public func matches(year: Int, month: Int, day: Int) -> Bool {
+    package func matches(year: Int, month: Int, day: Int) -> Bool {
         guard months.contains(month), years?.contains(year) ?? true else { return false }
         let last = Self.daysIn(month: month, year: year)
         let wd = Self.weekday(year: year, month: month, day: day)

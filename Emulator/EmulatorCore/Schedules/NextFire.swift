@@ -6,7 +6,7 @@ extension ScheduleExpression {
     /// spring-forward gap a time that does not exist fires just after the gap (shifted by the
     /// gap, as Foundation's calendar resolves it); across a fall-back overlap a repeated time
     /// fires once, at its first occurrence. `rate` counts periods from `start`.
-    public func nextFire(after: Date, timeZone: TimeZone = .gmt, start: Date) -> Date? {
+    package func nextFire(after: Date, timeZone: TimeZone = .gmt, start: Date) -> Date? {
         switch self {
         case .rate(let seconds):
             let elapsed = after.timeIntervalSince(start)
@@ -23,7 +23,7 @@ extension ScheduleExpression {
     }
 
     /// The next `count` fire times after `after`.
-    public func nextFires(_ count: Int, after: Date, timeZone: TimeZone = .gmt, start: Date) -> [Date] {
+    package func nextFires(_ count: Int, after: Date, timeZone: TimeZone = .gmt, start: Date) -> [Date] {
         var out: [Date] = []
         var cursor = after
         while out.count < count, let next = nextFire(after: cursor, timeZone: timeZone, start: start) {

@@ -2,16 +2,16 @@ import Foundation
 
 /// A template schedule, parsed and checked: what `emulator schedules` lists and what the cron
 /// emulator fires.
-public struct ScheduleRule: Sendable {
-    public let name: String
-    public let function: FunctionSpec
-    public let spec: ScheduleSpec
-    public let expression: ScheduleExpression
-    public let timeZone: TimeZone
+package struct ScheduleRule: Sendable {
+    package let name: String
+    package let function: FunctionSpec
+    package let spec: ScheduleSpec
+    package let expression: ScheduleExpression
+    package let timeZone: TimeZone
 
     /// Every schedule in the template. An invalid expression or time zone is an error that names
     /// the rule and the reason, so the emulator refuses to start rather than never firing.
-    public static func all(in template: Template) throws -> [ScheduleRule] {
+    package static func all(in template: Template) throws -> [ScheduleRule] {
         var rules: [ScheduleRule] = []
         for function in template.functions {
             for spec in function.schedules {

@@ -8,20 +8,20 @@ import JSON
 /// Request: `{"model","max_tokens","system","messages":[{"role":"user","content"}...],"temperature"}`;
 /// the turns must alternate and start with the user's, so adjacent turns of one role are joined.
 /// Answer: `{"content":[{"type":"text","text"}],"stop_reason","usage":{"input_tokens","output_tokens"},"model"}`.
-public struct AnthropicProvider: LLMProvider {
-    public let configuration: ProviderConfiguration
+package struct AnthropicProvider: LLMProvider {
+    package let configuration: ProviderConfiguration
     private let http: ProviderHTTP
 
-    public var name: String { configuration.name }
+    package var name: String { configuration.name }
 
-    public init(configuration: ProviderConfiguration, client: HTTPClient) {
+    package init(configuration: ProviderConfiguration, client: HTTPClient) {
         self.configuration = configuration
         http = ProviderHTTP(client: client, configuration: configuration)
     }
 
-    public var endpoint: String { configuration.baseURL + "/messages" }
+    package var endpoint: String { configuration.baseURL + "/messages" }
 
-    public func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
+    package func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
         var headers = ["anthropic-version: \(configuration.anthropicVersion)"]
         if let key = configuration.apiKey { headers.append("x-api-key: \(key)") }
         let body = try await http.post(endpoint, headers: headers, body: requestBody(request), timeout: timeout)

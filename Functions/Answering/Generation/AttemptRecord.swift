@@ -1,22 +1,22 @@
 /// One step of the chain as `response_metadata.attempts[]` shows it: a provider call (each
 /// retry its own entry), a provider skipped and why, a cache hit, or a fallback.
-public struct AttemptRecord: Encodable, Sendable, Equatable {
+package struct AttemptRecord: Encodable, Sendable, Equatable {
     /// The provider's configured name, or `cache`, `extractive`, `search_only`, `no_context`.
-    public var provider: String
-    public var model: String?
+    package var provider: String
+    package var model: String?
     /// `ok`, a `ProviderFailure.Kind` (`rate_limited`, `timed_out`...), or why it was skipped:
     /// `disabled`, `cooldown`, `circuit_open`, `out_of_time`; `hit` for the cache; `used` or
     /// `no_match` for the fallbacks.
-    public var outcome: String
-    public var httpStatus: Int?
-    public var durationMs: Double
+    package var outcome: String
+    package var httpStatus: Int?
+    package var durationMs: Double
     /// The wait the provider asked for (`Retry-After`), when it did.
-    public var retryAfterMs: Int?
+    package var retryAfterMs: Int?
     /// Context chunks in the prompt (fewer after a context-length error).
-    public var chunks: Int?
-    public var detail: String?
+    package var chunks: Int?
+    package var detail: String?
 
-    public init(provider: String, model: String? = nil, outcome: String, httpStatus: Int? = nil, durationMs: Double = 0,
+    package init(provider: String, model: String? = nil, outcome: String, httpStatus: Int? = nil, durationMs: Double = 0,
                 retryAfterMs: Int? = nil, chunks: Int? = nil, detail: String? = nil) {
         self.provider = provider
         self.model = model

@@ -1,19 +1,19 @@
 import Foundation
 
 /// A citation in the response: chunk `number` of the context the answer was written from.
-public struct Citation: Encodable, Sendable, Equatable {
-    public var number: Int
-    public var chunkId: String
-    public var documentId: String?
-    public var reference: String
+package struct Citation: Encodable, Sendable, Equatable {
+    package var number: Int
+    package var chunkId: String
+    package var documentId: String?
+    package var reference: String
     /// The chunk's sentence the citing text draws on most (its start when nothing matches).
-    public var usedContent: String
+    package var usedContent: String
 
     enum CodingKeys: String, CodingKey {
         case number, chunkId = "chunk_id", documentId = "document_id", reference, usedContent = "used_content"
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(number, forKey: .number)
         try c.encode(chunkId, forKey: .chunkId)

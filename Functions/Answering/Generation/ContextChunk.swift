@@ -1,16 +1,16 @@
 /// A passage the answer may use and cite, whether the caller passed it or search found it.
 /// Its position in `GenerationContext.chunks` (1-based) is its citation number `[n]`.
-public struct ContextChunk: Sendable, Equatable {
-    public var chunkId: String
-    public var documentId: String?
-    public var title: String?
-    public var page: Int?
-    public var content: String
+package struct ContextChunk: Sendable, Equatable {
+    package var chunkId: String
+    package var documentId: String?
+    package var title: String?
+    package var page: Int?
+    package var content: String
     /// Relevance in [0, 1] when known (the caller's `confidence_score`, a dense similarity, a
     /// normalised fusion score); feeds the confidence score.
-    public var relevance: Double?
+    package var relevance: Double?
 
-    public init(chunkId: String, documentId: String? = nil, title: String? = nil, page: Int? = nil,
+    package init(chunkId: String, documentId: String? = nil, title: String? = nil, page: Int? = nil,
                 content: String, relevance: Double? = nil) {
         self.chunkId = chunkId
         self.documentId = documentId
@@ -22,7 +22,7 @@ public struct ContextChunk: Sendable, Equatable {
 }
 
 /// Where the context came from: the caller's `context_chunks` or a search of the org.
-public enum ContextSource: String, Sendable, Encodable {
+package enum ContextSource: String, Sendable, Encodable {
     case request
     case search
 }

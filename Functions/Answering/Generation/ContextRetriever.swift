@@ -2,17 +2,17 @@ import DocumentStore
 import Retrieval
 
 /// Finds the context for a question when the caller gives none.
-public protocol ContextRetriever: Sendable {
+package protocol ContextRetriever: Sendable {
     func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk]
 }
 
 /// The search library's hybrid retrieval over the org's latest ready versions.
-public struct SearchRetriever: ContextRetriever {
-    public let searcher: HybridSearcher
+package struct SearchRetriever: ContextRetriever {
+    package let searcher: HybridSearcher
 
-    public init(searcher: HybridSearcher) { self.searcher = searcher }
+    package init(searcher: HybridSearcher) { self.searcher = searcher }
 
-    public func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] {
+    package func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] {
         // The query was checked against the same 2,000-character limit search applies.
         let request = SearchRequest(query: query, limit: limit, minScore: minScore.map(Float.init))
         let response = try await searcher.search(org: org, request)
@@ -27,7 +27,7 @@ public struct SearchRetriever: ContextRetriever {
 }
 
 /// A retriever for deployments (and tests) without a store: nothing is ever found.
-public struct NoRetriever: ContextRetriever {
-    public init() {}
-    public func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] { [] }
+package struct NoRetriever: ContextRetriever {
+    package init() {}
+    package func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] { [] }
 }

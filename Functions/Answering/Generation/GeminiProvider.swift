@@ -9,18 +9,18 @@ import JSON
 /// "generationConfig":{"maxOutputTokens","temperature"}}`.
 /// Answer: `{"candidates":[{"content":{"parts":[{"text"}]},"finishReason"}],"usageMetadata":{"promptTokenCount",
 /// "candidatesTokenCount"},"modelVersion"}`; a blocked prompt has no candidates and a `promptFeedback.blockReason`.
-public struct GeminiProvider: LLMProvider {
-    public let configuration: ProviderConfiguration
+package struct GeminiProvider: LLMProvider {
+    package let configuration: ProviderConfiguration
     private let http: ProviderHTTP
 
-    public var name: String { configuration.name }
+    package var name: String { configuration.name }
 
-    public init(configuration: ProviderConfiguration, client: HTTPClient) {
+    package init(configuration: ProviderConfiguration, client: HTTPClient) {
         self.configuration = configuration
         http = ProviderHTTP(client: client, configuration: configuration)
     }
 
-    public func endpoint(model: String) -> String {
+    package func endpoint(model: String) -> String {
         let path = model.hasPrefix("models/") ? model : "models/\(model)"
         var url = configuration.baseURL + "/" + path + ":generateContent"
         if configuration.keyInQuery, let key = configuration.apiKey {
@@ -29,7 +29,7 @@ public struct GeminiProvider: LLMProvider {
         return url
     }
 
-    public func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
+    package func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
         var headers: [String] = []
         if !configuration.keyInQuery, let key = configuration.apiKey { headers.append("x-goog-api-key: \(key)") }
         let url = endpoint(model: request.model)

@@ -3,19 +3,19 @@ import JSON
 
 /// `POST /v1/generate`'s body, decoded and checked (the seed's input shape and security limits).
 /// A wrong type is 400, a value out of bounds 422, too much context 413; the field is named.
-public struct GenerateRequest: Sendable, Equatable {
-    public var query: String
+package struct GenerateRequest: Sendable, Equatable {
+    package var query: String
     /// nil: retrieve from the org. Given (even empty): used as given.
-    public var contextChunks: [ContextChunk]?
-    public var userContext: [String: String]?
-    public var history: [ChatMessage]
-    public var preferredProvider: String?
+    package var contextChunks: [ContextChunk]?
+    package var userContext: [String: String]?
+    package var history: [ChatMessage]
+    package var preferredProvider: String?
     /// nil: detected from the query.
-    public var language: Language?
-    public var maxTokens: Int?
-    public var temperature: Double?
+    package var language: Language?
+    package var maxTokens: Int?
+    package var temperature: Double?
 
-    public init(query: String, contextChunks: [ContextChunk]? = nil, userContext: [String: String]? = nil, history: [ChatMessage] = [],
+    package init(query: String, contextChunks: [ContextChunk]? = nil, userContext: [String: String]? = nil, history: [ChatMessage] = [],
                 preferredProvider: String? = nil, language: Language? = nil, maxTokens: Int? = nil, temperature: Double? = nil) {
         self.query = query
         self.contextChunks = contextChunks
@@ -28,14 +28,14 @@ public struct GenerateRequest: Sendable, Equatable {
     }
 
     /// A personalised answer (who asks, what was said before) is never served from the cache.
-    public var isPersonalised: Bool { !(userContext ?? [:]).isEmpty || !history.isEmpty }
+    package var isPersonalised: Bool { !(userContext ?? [:]).isEmpty || !history.isEmpty }
 
     static let known: Set<String> = ["query", "context_chunks", "user_context", "conversation_history", "preferred_provider",
                                      "language", "max_tokens", "temperature"]
     static let chunkKeys: Set<String> = ["chunk_id", "content", "metadata", "document_id", "title", "page", "score"]
 
     /// - Parameter providers: the configured provider names `preferred_provider` may name.
-    public static func parse(_ body: JSONValue, limits: InputLimits, providers: [String]) throws(JSONInputError) -> GenerateRequest {
+    package static func parse(_ body: JSONValue, limits: InputLimits, providers: [String]) throws(JSONInputError) -> GenerateRequest {
         guard case .object(let o) = body else { throw JSONInputError.notAnObject }
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
             throw invalid("unknown field `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: unknown)

@@ -1,9 +1,9 @@
 /// `POST /v1/generate`'s answer.
-public struct GenerateResponse: Encodable, Sendable {
-    public var answer: String
-    public var citations: [Citation]
-    public var confidenceScore: Double
-    public var responseMetadata: ResponseMetadata
+package struct GenerateResponse: Encodable, Sendable {
+    package var answer: String
+    package var citations: [Citation]
+    package var confidenceScore: Double
+    package var responseMetadata: ResponseMetadata
 
     enum CodingKeys: String, CodingKey {
         case answer, citations, confidenceScore = "confidence_score", responseMetadata = "response_metadata"
@@ -11,7 +11,7 @@ public struct GenerateResponse: Encodable, Sendable {
 }
 
 /// Which fallback produced the answer, when the first choice did not.
-public enum FallbackKind: String, Sendable, Encodable {
+package enum FallbackKind: String, Sendable, Encodable {
     /// A provider after the first in the chain answered.
     case nextProvider = "next_provider"
     /// A provider's fallback model answered.
@@ -24,29 +24,29 @@ public enum FallbackKind: String, Sendable, Encodable {
     case noContext = "no_context"
 }
 
-public struct ResponseMetadata: Encodable, Sendable {
+package struct ResponseMetadata: Encodable, Sendable {
     /// The provider that answered; nil for the fallbacks built here.
-    public var provider: String?
-    public var modelUsed: String?
-    public var tokensIn: Int
-    public var tokensOut: Int
+    package var provider: String?
+    package var modelUsed: String?
+    package var tokensIn: Int
+    package var tokensOut: Int
     /// True when the provider reported no usage and the counts are estimates.
-    public var tokensEstimated: Bool
-    public var processingTimeMs: Double
+    package var tokensEstimated: Bool
+    package var processingTimeMs: Double
     /// USD, from the provider's reported tokens and `providers.yaml`'s prices.
-    public var costEstimate: Double
-    public var cacheHit: Bool
-    public var attempts: [AttemptRecord]
-    public var fallback: FallbackKind?
-    public var language: Language
-    public var contextSource: ContextSource
+    package var costEstimate: Double
+    package var cacheHit: Bool
+    package var attempts: [AttemptRecord]
+    package var fallback: FallbackKind?
+    package var language: Language
+    package var contextSource: ContextSource
     /// Chunks given (or found) and chunks that fit the prompt.
-    public var contextChunks: Int
-    public var contextChunksUsed: Int
+    package var contextChunks: Int
+    package var contextChunksUsed: Int
     /// `[n]` markers in the model's answer that named no chunk it was given (removed).
-    public var citationsDropped: Int
+    package var citationsDropped: Int
     /// Secrets, card numbers and the like replaced in the output.
-    public var redactions: Int
+    package var redactions: Int
 
     enum CodingKeys: String, CodingKey {
         case provider, modelUsed = "model_used", tokensIn = "tokens_in", tokensOut = "tokens_out"
@@ -56,7 +56,7 @@ public struct ResponseMetadata: Encodable, Sendable {
         case redactions
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         // Explicit nulls: "no provider answered" is information.
         try c.encode(provider, forKey: .provider)

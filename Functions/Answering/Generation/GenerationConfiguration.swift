@@ -3,21 +3,21 @@ import Resilience
 
 /// Everything the generate function reads at init: the providers (in fallback order), the
 /// settings and the templates.
-public struct GenerationConfiguration: Sendable {
-    public var providers: [ProviderConfiguration]
-    public var settings: GenerationSettings
-    public var templates: PromptTemplates
+package struct GenerationConfiguration: Sendable {
+    package var providers: [ProviderConfiguration]
+    package var settings: GenerationSettings
+    package var templates: PromptTemplates
 
-    public init(providers: [ProviderConfiguration], settings: GenerationSettings = GenerationSettings(), templates: PromptTemplates) {
+    package init(providers: [ProviderConfiguration], settings: GenerationSettings = GenerationSettings(), templates: PromptTemplates) {
         self.providers = providers
         self.settings = settings
         self.templates = templates
     }
 
     /// The providers that take calls, in fallback order.
-    public var enabledProviders: [ProviderConfiguration] { providers.filter(\.isEnabled) }
+    package var enabledProviders: [ProviderConfiguration] { providers.filter(\.isEnabled) }
 
-    public static func load(_ paths: GenerationConfigurationPaths, environment: [String: String]) throws(GenerationConfigurationError)
+    package static func load(_ paths: GenerationConfigurationPaths, environment: [String: String]) throws(GenerationConfigurationError)
         -> GenerationConfiguration {
         let templates = try PromptTemplates.load(path: paths.prompts)
         let settings = try paths.settings.map { p throws(GenerationConfigurationError) in try GenerationSettingsFile.parse(try YAMLValue.load(p)) }
@@ -30,26 +30,26 @@ public struct GenerationConfiguration: Sendable {
 /// Where the generation configuration lives: `GENERATION_PROVIDERS`, `GENERATION_SETTINGS`,
 /// `GENERATION_PROMPTS`, else the files under `config/generation/` (relative to the working
 /// directory: the repository locally, `/var/task` on Lambda, where infra/package.sh puts them).
-public struct GenerationConfigurationPaths: Sendable, Equatable {
-    public static let providersVariable = "GENERATION_PROVIDERS"
-    public static let settingsVariable = "GENERATION_SETTINGS"
-    public static let promptsVariable = "GENERATION_PROMPTS"
-    public static let defaultProviders = "config/generation/providers.yaml"
-    public static let defaultSettings = "config/generation/generation.yaml"
-    public static let defaultPrompts = "config/generation/prompts.yaml"
+package struct GenerationConfigurationPaths: Sendable, Equatable {
+    package static let providersVariable = "GENERATION_PROVIDERS"
+    package static let settingsVariable = "GENERATION_SETTINGS"
+    package static let promptsVariable = "GENERATION_PROMPTS"
+    package static let defaultProviders = "config/generation/providers.yaml"
+    package static let defaultSettings = "config/generation/generation.yaml"
+    package static let defaultPrompts = "config/generation/prompts.yaml"
 
-    public var providers: String
+    package var providers: String
     /// nil: the built-in defaults.
-    public var settings: String?
-    public var prompts: String
+    package var settings: String?
+    package var prompts: String
 
-    public init(providers: String, settings: String?, prompts: String) {
+    package init(providers: String, settings: String?, prompts: String) {
         self.providers = providers
         self.settings = settings
         self.prompts = prompts
     }
 
-    public static func fromEnvironment(_ environment: [String: String],
+    package static func fromEnvironment(_ environment: [String: String],
                                        fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) })
         -> GenerationConfigurationPaths {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }

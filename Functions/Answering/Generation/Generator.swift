@@ -12,8 +12,8 @@ import Logging
 /// in the configured order (each with its fallback model after a model-level failure) -> an
 /// extractive answer from the context -> the search results alone -> the no-context message.
 /// It always answers; each step is in `response_metadata.attempts`.
-public final class Generator: Sendable {
-    public let configuration: GenerationConfiguration
+package final class Generator: Sendable {
+    package let configuration: GenerationConfiguration
     let providers: [any LLMProvider]
     let health: ProviderHealth
     let cache: ResponseCache?
@@ -26,7 +26,7 @@ public final class Generator: Sendable {
     /// - Parameters:
     ///   - providers: nil builds them from the configuration over `client`.
     ///   - now: the clock the cooldowns and breakers read.
-    public init(configuration: GenerationConfiguration, retriever: any ContextRetriever, providers: [any LLMProvider]? = nil,
+    package init(configuration: GenerationConfiguration, retriever: any ContextRetriever, providers: [any LLMProvider]? = nil,
                 client: HTTPClient? = nil, metrics: GenerationMetrics = GenerationMetrics(),
                 now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
                 sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) throws {
@@ -53,11 +53,11 @@ public final class Generator: Sendable {
     }
 
     /// The configured providers' names, enabled or not (what `preferred_provider` may name).
-    public var providerNames: [String] { configuration.providers.map(\.name) }
+    package var providerNames: [String] { configuration.providers.map(\.name) }
 
     /// Answers `request` for `org` before `deadline` (the invocation's; the providers get it
     /// minus `deadline_reserve_ms`, and at most `max_total_ms`).
-    public func generate(org: OrgID, _ request: GenerateRequest, deadline: ContinuousClock.Instant,
+    package func generate(org: OrgID, _ request: GenerateRequest, deadline: ContinuousClock.Instant,
                          logger: Logger = Logger(label: "generate")) async throws -> GenerateResponse {
         let started = ContinuousClock.now
         let s = configuration.settings

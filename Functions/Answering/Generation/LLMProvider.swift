@@ -1,24 +1,24 @@
 /// One chat turn sent to a model.
-public struct ChatMessage: Sendable, Equatable {
-    public enum Role: String, Sendable { case user, assistant }
-    public var role: Role
-    public var content: String
+package struct ChatMessage: Sendable, Equatable {
+    package enum Role: String, Sendable { case user, assistant }
+    package var role: Role
+    package var content: String
 
-    public init(role: Role, content: String) {
+    package init(role: Role, content: String) {
         self.role = role
         self.content = content
     }
 }
 
 /// What every provider is asked: a system prompt, the turns (the last one the user's), limits.
-public struct LLMRequest: Sendable, Equatable {
-    public var model: String
-    public var system: String
-    public var messages: [ChatMessage]
-    public var maxTokens: Int
-    public var temperature: Double
+package struct LLMRequest: Sendable, Equatable {
+    package var model: String
+    package var system: String
+    package var messages: [ChatMessage]
+    package var maxTokens: Int
+    package var temperature: Double
 
-    public init(model: String, system: String, messages: [ChatMessage], maxTokens: Int, temperature: Double) {
+    package init(model: String, system: String, messages: [ChatMessage], maxTokens: Int, temperature: Double) {
         self.model = model
         self.system = system
         self.messages = messages
@@ -28,15 +28,15 @@ public struct LLMRequest: Sendable, Equatable {
 }
 
 /// A model's answer and the usage it reported (nil when the server reported none).
-public struct LLMCompletion: Sendable, Equatable {
-    public var text: String
-    public var model: String
-    public var tokensIn: Int?
-    public var tokensOut: Int?
+package struct LLMCompletion: Sendable, Equatable {
+    package var text: String
+    package var model: String
+    package var tokensIn: Int?
+    package var tokensOut: Int?
     /// The provider's own word for why it stopped (`stop`, `end_turn`, `STOP`, `length`...).
-    public var finishReason: String?
+    package var finishReason: String?
 
-    public init(text: String, model: String, tokensIn: Int? = nil, tokensOut: Int? = nil, finishReason: String? = nil) {
+    package init(text: String, model: String, tokensIn: Int? = nil, tokensOut: Int? = nil, finishReason: String? = nil) {
         self.text = text
         self.model = model
         self.tokensIn = tokensIn
@@ -48,7 +48,7 @@ public struct LLMCompletion: Sendable, Equatable {
 /// A chat model behind HTTP. One implementation per wire format (OpenAI-compatible chat
 /// completions, Anthropic Messages, Gemini generateContent); retries, cooldowns and the fallback
 /// chain live outside, in `ProviderCall` and `Generator`, so every provider fails the same way.
-public protocol LLMProvider: Sendable {
+package protocol LLMProvider: Sendable {
     /// The configured name (`openai`, `claude`, `local`...), as `attempts[]` and metrics show it.
     var name: String { get }
     var configuration: ProviderConfiguration { get }

@@ -1,8 +1,8 @@
 import HTTPClient
 
 /// Builds the provider for a configuration's wire format.
-public enum LLMProviders {
-    public static func make(_ configuration: ProviderConfiguration, client: HTTPClient) -> any LLMProvider {
+package enum LLMProviders {
+    package static func make(_ configuration: ProviderConfiguration, client: HTTPClient) -> any LLMProvider {
         switch configuration.api {
         case .openai: OpenAIChatProvider(configuration: configuration, client: client)
         case .anthropic: AnthropicProvider(configuration: configuration, client: client)

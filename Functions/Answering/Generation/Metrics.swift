@@ -8,18 +8,18 @@ import JSON
 /// CloudWatch Embedded Metric Format lines (docs/ARCHITECTURE.md, section 8): one JSON object per line on stderr,
 /// which CloudWatch turns into metrics on Lambda and the emulator can aggregate locally. Only
 /// names, counts and timings: never query text or content.
-public struct GenerationMetrics: Sendable {
-    public static let namespace = "RagFunctions/Generation"
+package struct GenerationMetrics: Sendable {
+    package static let namespace = "RagFunctions/Generation"
     let sink: @Sendable (String) -> Void
     let function: String
 
     /// - Parameter sink: receives each line (with its newline); stderr by default.
-    public init(function: String = "generate", sink: @escaping @Sendable (String) -> Void = GenerationMetrics.standardError) {
+    package init(function: String = "generate", sink: @escaping @Sendable (String) -> Void = GenerationMetrics.standardError) {
         self.function = function
         self.sink = sink
     }
 
-    public static let standardError: @Sendable (String) -> Void = { line in
+    package static let standardError: @Sendable (String) -> Void = { line in
         var bytes = Array(line.utf8)
         // One write(2): lines from one process never interleave.
         bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }

@@ -7,20 +7,20 @@ import JSON
 ///
 /// Request: `{"model","messages":[{"role":"system",...},{"role":"user",...}...],"max_tokens","temperature"}`.
 /// Answer: `{"choices":[{"message":{"content"},"finish_reason"}],"usage":{"prompt_tokens","completion_tokens"},"model"}`.
-public struct OpenAIChatProvider: LLMProvider {
-    public let configuration: ProviderConfiguration
+package struct OpenAIChatProvider: LLMProvider {
+    package let configuration: ProviderConfiguration
     private let http: ProviderHTTP
 
-    public var name: String { configuration.name }
+    package var name: String { configuration.name }
 
-    public init(configuration: ProviderConfiguration, client: HTTPClient) {
+    package init(configuration: ProviderConfiguration, client: HTTPClient) {
         self.configuration = configuration
         http = ProviderHTTP(client: client, configuration: configuration)
     }
 
-    public var endpoint: String { configuration.baseURL + "/chat/completions" }
+    package var endpoint: String { configuration.baseURL + "/chat/completions" }
 
-    public func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
+    package func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {
         var headers: [String] = []
         if let key = configuration.apiKey { headers.append("Authorization: Bearer \(key)") }
         let body = try await http.post(endpoint, headers: headers, body: requestBody(request), timeout: timeout)

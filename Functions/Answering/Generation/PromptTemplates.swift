@@ -4,30 +4,30 @@ import Ingestion
 /// The prompt and message templates from `prompts.yaml`, one text per language for each.
 /// Placeholders are `{name}`; rendering is one pass, so a `{context}` typed by a user or found
 /// in a document is never expanded.
-public struct PromptTemplates: Sendable {
-    public struct Localized: Sendable {
+package struct PromptTemplates: Sendable {
+    package struct Localized: Sendable {
         var vi: String
         var en: String
-        public subscript(_ language: Language) -> String { language == .vi ? vi : en }
+        package subscript(_ language: Language) -> String { language == .vi ? vi : en }
     }
 
-    public var system: Localized
+    package var system: Localized
     /// The user turn: the numbered context and the question.
-    public var user: Localized
+    package var user: Localized
     /// The user turn when the caller says who is asking (`user_context`).
-    public var contextual: Localized
+    package var contextual: Localized
     /// One chunk in the context block.
-    public var chunk: Localized
+    package var chunk: Localized
     /// A citation's `reference`.
-    public var reference: Localized
-    public var page: Localized
-    public var untitled: Localized
-    public var noContext: Localized
-    public var extractive: Localized
-    public var searchOnly: Localized
-    public var lowConfidence: Localized
+    package var reference: Localized
+    package var page: Localized
+    package var untitled: Localized
+    package var noContext: Localized
+    package var extractive: Localized
+    package var searchOnly: Localized
+    package var lowConfidence: Localized
     /// A hash of the file, part of the response cache key: a changed template is a new answer.
-    public var fingerprint: String
+    package var fingerprint: String
 
     static let keys: [String] = ["system", "user", "contextual", "chunk", "reference", "page", "untitled",
                                  "no_context", "extractive", "search_only", "low_confidence"]
@@ -38,11 +38,11 @@ public struct PromptTemplates: Sendable {
         "extractive": ["{sentences}"], "search_only": ["{results}"], "low_confidence": ["{partial_answer}"],
     ]
 
-    public static func load(path: String) throws(GenerationConfigurationError) -> PromptTemplates {
+    package static func load(path: String) throws(GenerationConfigurationError) -> PromptTemplates {
         try parse(try YAMLValue.load(path))
     }
 
-    public static func parse(yaml: String, file: String = "prompts.yaml") throws(GenerationConfigurationError) -> PromptTemplates {
+    package static func parse(yaml: String, file: String = "prompts.yaml") throws(GenerationConfigurationError) -> PromptTemplates {
         try parse(try YAMLValue.root(yaml: yaml, file: file))
     }
 
@@ -73,7 +73,7 @@ public struct PromptTemplates: Sendable {
     }
 
     /// Replaces `{name}` with `values[name]` in one left-to-right pass; unknown names stay as written.
-    public static func render(_ template: String, _ values: [String: String]) -> String {
+    package static func render(_ template: String, _ values: [String: String]) -> String {
         var out = ""
         out.reserveCapacity(template.utf8.count + values.values.reduce(0) { $0 + $1.utf8.count })
         var i = template.startIndex
@@ -94,7 +94,7 @@ public struct PromptTemplates: Sendable {
     }
 
     /// The `reference` of chunk `number` ("[2] Leave policy, page 3").
-    public func reference(number: Int, chunk: ContextChunk, language: Language) -> String {
+    package func reference(number: Int, chunk: ContextChunk, language: Language) -> String {
         Self.render(reference[language], [
             "number": String(number),
             "title": chunk.title.flatMap { $0.isEmpty ? nil : $0 } ?? untitled[language],

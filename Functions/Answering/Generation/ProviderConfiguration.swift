@@ -1,9 +1,9 @@
 import Resilience
 
 /// One LLM provider from `providers.yaml`, its `${VAR}` references already substituted.
-public struct ProviderConfiguration: Sendable {
+package struct ProviderConfiguration: Sendable {
     /// The wire format.
-    public enum API: String, Sendable, CaseIterable {
+    package enum API: String, Sendable, CaseIterable {
         /// `POST {base_url}/chat/completions`: OpenAI, OpenRouter, xAI Grok, vLLM, Ollama, LM Studio...
         case openai
         /// `POST {base_url}/messages` with `x-api-key` and `anthropic-version`.
@@ -12,31 +12,31 @@ public struct ProviderConfiguration: Sendable {
         case gemini
     }
 
-    public var name: String
-    public var api: API
+    package var name: String
+    package var api: API
     /// Switched off in the file (`enabled: false`).
-    public var enabledInFile: Bool
-    public var baseURL: String
+    package var enabledInFile: Bool
+    package var baseURL: String
     /// nil when the variable it names is unset or empty.
-    public var apiKey: String?
+    package var apiKey: String?
     /// Local servers (Ollama, vLLM) take no key; cloud ones are disabled without one.
-    public var requiresKey: Bool
-    public var primaryModel: String
-    public var fallbackModel: String?
-    public var timeout: Duration
-    public var retry: RetryPolicy
+    package var requiresKey: Bool
+    package var primaryModel: String
+    package var fallbackModel: String?
+    package var timeout: Duration
+    package var retry: RetryPolicy
     /// USD per 1,000 tokens.
-    public var inputCostPer1k: Double
-    public var outputCostPer1k: Double
+    package var inputCostPer1k: Double
+    package var outputCostPer1k: Double
     /// Extra headers (OpenRouter's `HTTP-Referer`, `X-Title`).
-    public var headers: [String: String]
+    package var headers: [String: String]
     /// OpenAI's newer models take `max_completion_tokens`; most compatible servers `max_tokens`.
-    public var maxTokensField: String
+    package var maxTokensField: String
     /// Gemini: send the key as `?key=` instead of the `x-goog-api-key` header.
-    public var keyInQuery: Bool
-    public var anthropicVersion: String
+    package var keyInQuery: Bool
+    package var anthropicVersion: String
 
-    public init(name: String, api: API, baseURL: String, apiKey: String?, requiresKey: Bool = true, enabledInFile: Bool = true,
+    package init(name: String, api: API, baseURL: String, apiKey: String?, requiresKey: Bool = true, enabledInFile: Bool = true,
                 primaryModel: String, fallbackModel: String? = nil, timeout: Duration = .seconds(20),
                 retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(500), maxDelay: .seconds(4), maxRetryAfter: .seconds(10)),
                 inputCostPer1k: Double = 0, outputCostPer1k: Double = 0, headers: [String: String] = [:],
@@ -61,18 +61,18 @@ public struct ProviderConfiguration: Sendable {
 
     /// Why the provider takes no calls, or nil when it does. A missing key disables, never fails:
     /// a deployment configures the providers it pays for and the rest stay quiet.
-    public var disabledReason: String? {
+    package var disabledReason: String? {
         if !enabledInFile { return "enabled: false" }
         if baseURL.isEmpty { return "no base_url" }
         if requiresKey && apiKey == nil { return "no API key" }
         return nil
     }
 
-    public var isEnabled: Bool { disabledReason == nil }
+    package var isEnabled: Bool { disabledReason == nil }
 
-    public var models: [String] { [primaryModel] + (fallbackModel.map { [$0] } ?? []) }
+    package var models: [String] { [primaryModel] + (fallbackModel.map { [$0] } ?? []) }
 
-    public func cost(tokensIn: Int, tokensOut: Int) -> Double {
+    package func cost(tokensIn: Int, tokensOut: Int) -> Double {
         Double(tokensIn) / 1000 * inputCostPer1k + Double(tokensOut) / 1000 * outputCostPer1k
     }
 }

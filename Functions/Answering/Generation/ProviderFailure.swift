@@ -1,8 +1,8 @@
 /// Why one call to a provider failed, sorted by what the fallback chain does about it (see
 /// `ProviderCall.classify`): wait and retry, retry then switch, shrink the prompt, disable the
 /// provider for a while, or switch at once.
-public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public enum Kind: String, Sendable, Equatable {
+package struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Kind: String, Sendable, Equatable {
         /// 429: the provider asks us to slow down (`retryAfter` when it said how long).
         case rateLimited = "rate_limited"
         /// 5xx, 529 overloaded: retry with backoff, then switch.
@@ -28,19 +28,19 @@ public struct ProviderFailure: Error, Sendable, Equatable, CustomStringConvertib
         case malformed = "malformed_response"
     }
 
-    public var kind: Kind
-    public var message: String
-    public var httpStatus: Int?
-    public var retryAfter: Duration?
+    package var kind: Kind
+    package var message: String
+    package var httpStatus: Int?
+    package var retryAfter: Duration?
 
-    public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
+    package init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, retryAfter: Duration? = nil) {
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
         self.retryAfter = retryAfter
     }
 
-    public var description: String {
+    package var description: String {
         "\(kind.rawValue)" + (httpStatus.map { " (HTTP \($0))" } ?? "") + ": \(message)"
     }
 }

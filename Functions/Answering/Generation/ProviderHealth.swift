@@ -9,17 +9,17 @@ import Synchronization
 ///
 /// A class over a `Mutex` rather than an actor: every operation is a few loads and stores, taken
 /// on the request path, and `CircuitBreaker` is built the same way.
-public final class ProviderHealth: Sendable {
-    public struct Cooldown: Sendable, Equatable {
-        public var until: ContinuousClock.Instant
-        public var reason: String
+package final class ProviderHealth: Sendable {
+    package struct Cooldown: Sendable, Equatable {
+        package var until: ContinuousClock.Instant
+        package var reason: String
     }
 
     private let breakers: [String: CircuitBreaker]
     private let cooldowns = Mutex<[String: Cooldown]>([:])
     private let now: @Sendable () -> ContinuousClock.Instant
 
-    public init(providers: [String], failureThreshold: Int, openDuration: Duration,
+    package init(providers: [String], failureThreshold: Int, openDuration: Duration,
                 now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         var b: [String: CircuitBreaker] = [:]
         for p in providers { b[p] = CircuitBreaker(failureThreshold: failureThreshold, openDuration: openDuration, now: now) }
@@ -27,16 +27,16 @@ public final class ProviderHealth: Sendable {
         self.now = now
     }
 
-    public func breaker(_ provider: String) -> CircuitBreaker? { breakers[provider] }
+    package func breaker(_ provider: String) -> CircuitBreaker? { breakers[provider] }
 
     /// Takes the provider out of the chain for `duration`.
-    public func disable(_ provider: String, for duration: Duration, reason: String) {
+    package func disable(_ provider: String, for duration: Duration, reason: String) {
         let until = now() + duration
         cooldowns.withLock { $0[provider] = Cooldown(until: until, reason: reason) }
     }
 
     /// The cooldown in force, nil when the provider may be called.
-    public func cooldown(_ provider: String) -> Cooldown? {
+    package func cooldown(_ provider: String) -> Cooldown? {
         let t = now()
         return cooldowns.withLock { c in
             guard let entry = c[provider] else { return nil }

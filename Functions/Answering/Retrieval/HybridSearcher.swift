@@ -9,17 +9,17 @@ import JSON
 ///
 /// Tenant isolation is the store's: every primitive takes the org, so another org's document
 /// ids in a filter simply match nothing.
-public struct HybridSearcher: Sendable {
-    public let store: any Store
+package struct HybridSearcher: Sendable {
+    package let store: any Store
     /// The configured provider; its model is the one new vectors are made with.
-    public let embedder: any EmbeddingProvider
+    package let embedder: any EmbeddingProvider
     /// Providers for other models an org may still have vectors of (mid-migration), by model id.
-    public let otherModels: @Sendable (String) -> (any EmbeddingProvider)?
-    public var rrfK: Double
-    public var denseWeight: Double
-    public var keywordWeight: Double
+    package let otherModels: @Sendable (String) -> (any EmbeddingProvider)?
+    package var rrfK: Double
+    package var denseWeight: Double
+    package var keywordWeight: Double
 
-    public init(store: any Store, embedder: any EmbeddingProvider,
+    package init(store: any Store, embedder: any EmbeddingProvider,
                 otherModels: @escaping @Sendable (String) -> (any EmbeddingProvider)? = { _ in nil },
                 rrfK: Double = SearchDefaults.rrfK, denseWeight: Double = SearchDefaults.denseWeight,
                 keywordWeight: Double = SearchDefaults.keywordWeight) {
@@ -36,7 +36,7 @@ public struct HybridSearcher: Sendable {
         var model: String?
     }
 
-    public func search(org: OrgID, _ request: SearchRequest) async throws -> SearchResponse {
+    package func search(org: OrgID, _ request: SearchRequest) async throws -> SearchResponse {
         let started = ContinuousClock.now
         let pool = SearchDefaults.candidates(limit: request.limit, grouping: request.groupBy)
         var warnings: [String] = []

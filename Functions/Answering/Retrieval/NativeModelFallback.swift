@@ -4,8 +4,8 @@ import Synchronization
 /// During a migration away from the native all-MiniLM-L6-v2 an org still has its vectors; the
 /// model ships with every package, so queries can still be embedded for them until the
 /// re-embed finishes. Loaded on first need only.
-public enum NativeModelFallback {
-    public static func provider(configured: EmbeddingConfiguration) -> @Sendable (String) -> (any EmbeddingProvider)? {
+package enum NativeModelFallback {
+    package static func provider(configured: EmbeddingConfiguration) -> @Sendable (String) -> (any EmbeddingProvider)? {
         let loaded = Mutex<Result<MiniLMEmbedder, EmbeddingError>?>(nil)
         return { model in
             guard model == EmbeddingModelRegistry.miniLM.id, configured.modelId != model else { return nil }

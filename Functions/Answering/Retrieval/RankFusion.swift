@@ -2,25 +2,25 @@
 /// (ranks from 1). Scores are comparable across queries after dividing by the best possible
 /// fused score (rank 1 in every arm), which maps them to (0, 1]: `min_score` then means the same
 /// for every query.
-public struct RankFusion: Sendable, Equatable {
-    public var k: Double
-    public var weights: [Double]
+package struct RankFusion: Sendable, Equatable {
+    package var k: Double
+    package var weights: [Double]
 
-    public init(k: Double = SearchDefaults.rrfK, weights: [Double]) {
+    package init(k: Double = SearchDefaults.rrfK, weights: [Double]) {
         self.k = k
         self.weights = weights
     }
 
-    public struct Fused: Sendable, Equatable {
-        public var id: String
+    package struct Fused: Sendable, Equatable {
+        package var id: String
         /// Normalised to (0, 1].
-        public var score: Double
+        package var score: Double
         /// 1-based rank in each arm, nil where the arm did not return it.
-        public var ranks: [Int?]
+        package var ranks: [Int?]
     }
 
     /// - Parameter arms: ids in rank order, one list per arm (same order as `weights`).
-    public func fuse(_ arms: [[String]]) -> [Fused] {
+    package func fuse(_ arms: [[String]]) -> [Fused] {
         precondition(arms.count == weights.count, "one weight per arm")
         var score: [String: Double] = [:]
         var ranks: [String: [Int?]] = [:]

@@ -4,37 +4,37 @@ import JSON
 
 /// `POST /v1/search`'s body, decoded and checked. Every rule here is a 400/422 with the field
 /// named, never a store error later.
-public struct SearchRequest: Sendable, Equatable {
-    public enum Mode: String, Sendable, Codable, CaseIterable { case hybrid, dense, keyword }
-    public enum Grouping: String, Sendable, Codable { case chunk, document }
+package struct SearchRequest: Sendable, Equatable {
+    package enum Mode: String, Sendable, Codable, CaseIterable { case hybrid, dense, keyword }
+    package enum Grouping: String, Sendable, Codable { case chunk, document }
 
-    public var query: String
-    public var limit: Int
-    public var mode: Mode
-    public var filter: SearchFilter
-    public var groupBy: Grouping
-    public var minScore: Float?
+    package var query: String
+    package var limit: Int
+    package var mode: Mode
+    package var filter: SearchFilter
+    package var groupBy: Grouping
+    package var minScore: Float?
     /// Per-request RRF settings (hybrid only); nil fields use the deployment's. They exist so
     /// the evaluation harness can sweep k and the weights through the real API.
-    public var fusion: FusionOverride
+    package var fusion: FusionOverride
 
-    public struct FusionOverride: Sendable, Equatable {
-        public var k: Double?
-        public var denseWeight: Double?
-        public var keywordWeight: Double?
-        public init(k: Double? = nil, denseWeight: Double? = nil, keywordWeight: Double? = nil) {
+    package struct FusionOverride: Sendable, Equatable {
+        package var k: Double?
+        package var denseWeight: Double?
+        package var keywordWeight: Double?
+        package init(k: Double? = nil, denseWeight: Double? = nil, keywordWeight: Double? = nil) {
             self.k = k
             self.denseWeight = denseWeight
             self.keywordWeight = keywordWeight
         }
-        public var isEmpty: Bool { k == nil && denseWeight == nil && keywordWeight == nil }
+        package var isEmpty: Bool { k == nil && denseWeight == nil && keywordWeight == nil }
     }
 
-    public static let maxLimit = 100
-    public static let maxQueryCharacters = 2_000
-    public static let maxDocumentIds = 1_000
+    package static let maxLimit = 100
+    package static let maxQueryCharacters = 2_000
+    package static let maxDocumentIds = 1_000
 
-    public init(query: String, limit: Int = 10, mode: Mode = SearchDefaults.mode, filter: SearchFilter = SearchFilter(),
+    package init(query: String, limit: Int = 10, mode: Mode = SearchDefaults.mode, filter: SearchFilter = SearchFilter(),
                 groupBy: Grouping = .chunk, minScore: Float? = nil, fusion: FusionOverride = FusionOverride()) {
         self.query = query
         self.limit = limit
@@ -46,7 +46,7 @@ public struct SearchRequest: Sendable, Equatable {
     }
 
     /// Parses and validates a JSON body.
-    public static func parse(_ body: JSONValue) throws(JSONInputError) -> SearchRequest {
+    package static func parse(_ body: JSONValue) throws(JSONInputError) -> SearchRequest {
         guard case .object(let o) = body else { throw JSONInputError.notAnObject }
         let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score", "fusion"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {

@@ -1,20 +1,20 @@
 import Foundation
 
 /// One schema step: `infra/migrations/{dialect}/NNN_name.sql`.
-public struct Migration: Sendable, Equatable {
+package struct Migration: Sendable, Equatable {
     /// `001_init`: recorded in `schema_migrations` once applied.
-    public var id: String
-    public var sql: String
+    package var id: String
+    package var sql: String
 }
 
 /// Finds and reads the migration files. They ship beside the code: the repo's
 /// `infra/migrations` locally, `migrations/` in a Lambda package (`infra/package.sh` copies them).
-public enum Migrations {
+package enum Migrations {
     /// `MIGRATIONS_DIR`, else `$LAMBDA_TASK_ROOT/migrations`, else `migrations/` in the working
     /// directory (a package's root: Lambda and AWS's RIE start `bootstrap` there, and the RIE
     /// does not set `LAMBDA_TASK_ROOT`), else `infra/migrations` in the working directory or above
     /// the executable.
-    public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         var candidates: [String] = []
         if let d = environment["MIGRATIONS_DIR"], !d.isEmpty { candidates.append(d) }
         if let root = environment["LAMBDA_TASK_ROOT"] { candidates.append(root + "/migrations") }
@@ -29,7 +29,7 @@ public enum Migrations {
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
 
-    public static func load(dialect: String, directory: String? = nil) throws(StoreError) -> [Migration] {
+    package static func load(dialect: String, directory: String? = nil) throws(StoreError) -> [Migration] {
         guard let base = directory ?? Self.directory() else {
             throw .schema("No migrations folder found: set MIGRATIONS_DIR to the repo's infra/migrations.")
         }

@@ -4,28 +4,28 @@ import JSON
 /// The document lifecycle as users see it: `pending` until the first version is ready, `ready`
 /// while a version is searchable (also while a newer one is being built), `failed` when no
 /// version could be built, `deleted` once soft-deleted (gone from search at once).
-public enum DocumentStatus: String, Codable, Sendable, CaseIterable {
+package enum DocumentStatus: String, Codable, Sendable, CaseIterable {
     case pending, ready, failed, deleted
 }
 
-public struct Document: Codable, Sendable, Equatable {
-    public var id: String
-    public var orgId: OrgID
-    public var title: String
-    public var filename: String
-    public var mimeType: String
-    public var bytes: Int
-    public var sha256: String
-    public var blobURI: String
-    public var metadata: JSONObject
-    public var status: DocumentStatus
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var deletedAt: Date?
+package struct Document: Codable, Sendable, Equatable {
+    package var id: String
+    package var orgId: OrgID
+    package var title: String
+    package var filename: String
+    package var mimeType: String
+    package var bytes: Int
+    package var sha256: String
+    package var blobURI: String
+    package var metadata: JSONObject
+    package var status: DocumentStatus
+    package var createdAt: Date
+    package var updatedAt: Date
+    package var deletedAt: Date?
     /// The `ready` version search reads, if any.
-    public var readyVersionId: String?
+    package var readyVersionId: String?
 
-    public init(id: String, orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String, blobURI: String, metadata: JSONObject, status: DocumentStatus, createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, readyVersionId: String? = nil) {
+    package init(id: String, orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String, blobURI: String, metadata: JSONObject, status: DocumentStatus, createdAt: Date, updatedAt: Date, deletedAt: Date? = nil, readyVersionId: String? = nil) {
         self.id = id
         self.orgId = orgId
         self.title = title
@@ -43,17 +43,17 @@ public struct Document: Codable, Sendable, Equatable {
     }
 }
 
-public struct NewDocument: Sendable {
-    public var orgId: OrgID
-    public var title: String
-    public var filename: String
-    public var mimeType: String
-    public var bytes: Int
-    public var sha256: String
-    public var blobURI: String
-    public var metadata: JSONObject
+package struct NewDocument: Sendable {
+    package var orgId: OrgID
+    package var title: String
+    package var filename: String
+    package var mimeType: String
+    package var bytes: Int
+    package var sha256: String
+    package var blobURI: String
+    package var metadata: JSONObject
 
-    public init(orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String,
+    package init(orgId: OrgID, title: String, filename: String, mimeType: String, bytes: Int, sha256: String,
                 blobURI: String, metadata: JSONObject = [:]) {
         self.orgId = orgId
         self.title = title
@@ -67,13 +67,13 @@ public struct NewDocument: Sendable {
 }
 
 /// A document with the figures `GET /v1/documents/{id}` shows.
-public struct DocumentDetail: Codable, Sendable, Equatable {
-    public var document: Document
-    public var readyVersion: DocVersion?
-    public var versionCount: Int
-    public var chunkCount: Int
+package struct DocumentDetail: Codable, Sendable, Equatable {
+    package var document: Document
+    package var readyVersion: DocVersion?
+    package var versionCount: Int
+    package var chunkCount: Int
 
-    public init(document: Document, readyVersion: DocVersion? = nil, versionCount: Int, chunkCount: Int) {
+    package init(document: Document, readyVersion: DocVersion? = nil, versionCount: Int, chunkCount: Int) {
         self.document = document
         self.readyVersion = readyVersion
         self.versionCount = versionCount
@@ -81,27 +81,27 @@ public struct DocumentDetail: Codable, Sendable, Equatable {
     }
 }
 
-public enum VersionState: String, Codable, Sendable, CaseIterable {
+package enum VersionState: String, Codable, Sendable, CaseIterable {
     case indexing, ready, failed, superseded
 }
 
 /// One indexing of a document: its chunks and vectors under one model and chunker.
-public struct DocVersion: Codable, Sendable, Equatable {
-    public var id: String
-    public var orgId: OrgID
-    public var documentId: String
-    public var embedModel: String
-    public var dim: Int
-    public var chunkSize: Int
-    public var chunkOverlap: Int
-    public var chunkerVersion: String
-    public var sourceSha256: String
-    public var state: VersionState
-    public var error: String?
-    public var createdAt: Date
-    public var readyAt: Date?
+package struct DocVersion: Codable, Sendable, Equatable {
+    package var id: String
+    package var orgId: OrgID
+    package var documentId: String
+    package var embedModel: String
+    package var dim: Int
+    package var chunkSize: Int
+    package var chunkOverlap: Int
+    package var chunkerVersion: String
+    package var sourceSha256: String
+    package var state: VersionState
+    package var error: String?
+    package var createdAt: Date
+    package var readyAt: Date?
 
-    public init(id: String, orgId: OrgID, documentId: String, embedModel: String, dim: Int, chunkSize: Int, chunkOverlap: Int, chunkerVersion: String, sourceSha256: String, state: VersionState, error: String? = nil, createdAt: Date, readyAt: Date? = nil) {
+    package init(id: String, orgId: OrgID, documentId: String, embedModel: String, dim: Int, chunkSize: Int, chunkOverlap: Int, chunkerVersion: String, sourceSha256: String, state: VersionState, error: String? = nil, createdAt: Date, readyAt: Date? = nil) {
         self.id = id
         self.orgId = orgId
         self.documentId = documentId
@@ -118,16 +118,16 @@ public struct DocVersion: Codable, Sendable, Equatable {
     }
 }
 
-public struct NewVersion: Sendable {
-    public var documentId: String
-    public var embedModel: String
-    public var dim: Int
-    public var chunkSize: Int
-    public var chunkOverlap: Int
-    public var chunkerVersion: String
-    public var sourceSha256: String
+package struct NewVersion: Sendable {
+    package var documentId: String
+    package var embedModel: String
+    package var dim: Int
+    package var chunkSize: Int
+    package var chunkOverlap: Int
+    package var chunkerVersion: String
+    package var sourceSha256: String
 
-    public init(documentId: String, embedModel: String, dim: Int, chunkSize: Int, chunkOverlap: Int,
+    package init(documentId: String, embedModel: String, dim: Int, chunkSize: Int, chunkOverlap: Int,
                 chunkerVersion: String, sourceSha256: String) {
         self.documentId = documentId
         self.embedModel = embedModel
@@ -140,16 +140,16 @@ public struct NewVersion: Sendable {
 }
 
 /// A chunk to store with its vector (under the version's model).
-public struct NewChunk: Sendable {
-    public var index: Int
-    public var content: String
-    public var contentSha256: String
-    public var tokenCount: Int
-    public var charStart: Int
-    public var charEnd: Int
-    public var vector: [Float]
+package struct NewChunk: Sendable {
+    package var index: Int
+    package var content: String
+    package var contentSha256: String
+    package var tokenCount: Int
+    package var charStart: Int
+    package var charEnd: Int
+    package var vector: [Float]
 
-    public init(index: Int, content: String, contentSha256: String, tokenCount: Int, charStart: Int, charEnd: Int, vector: [Float]) {
+    package init(index: Int, content: String, contentSha256: String, tokenCount: Int, charStart: Int, charEnd: Int, vector: [Float]) {
         self.index = index
         self.content = content
         self.contentSha256 = contentSha256
@@ -160,19 +160,19 @@ public struct NewChunk: Sendable {
     }
 }
 
-public struct Chunk: Codable, Sendable, Equatable {
-    public var id: String
-    public var orgId: OrgID
-    public var documentId: String
-    public var versionId: String
-    public var index: Int
-    public var content: String
-    public var contentSha256: String
-    public var tokenCount: Int
-    public var charStart: Int
-    public var charEnd: Int
+package struct Chunk: Codable, Sendable, Equatable {
+    package var id: String
+    package var orgId: OrgID
+    package var documentId: String
+    package var versionId: String
+    package var index: Int
+    package var content: String
+    package var contentSha256: String
+    package var tokenCount: Int
+    package var charStart: Int
+    package var charEnd: Int
 
-    public init(id: String, orgId: OrgID, documentId: String, versionId: String, index: Int, content: String, contentSha256: String, tokenCount: Int, charStart: Int, charEnd: Int) {
+    package init(id: String, orgId: OrgID, documentId: String, versionId: String, index: Int, content: String, contentSha256: String, tokenCount: Int, charStart: Int, charEnd: Int) {
         self.id = id
         self.orgId = orgId
         self.documentId = documentId
@@ -186,39 +186,39 @@ public struct Chunk: Codable, Sendable, Equatable {
     }
 }
 
-public enum JobType: String, Codable, Sendable, CaseIterable {
+package enum JobType: String, Codable, Sendable, CaseIterable {
     case ingest, reembed, delete
 }
 
-public enum JobStatus: String, Codable, Sendable, CaseIterable {
+package enum JobStatus: String, Codable, Sendable, CaseIterable {
     case queued, running, succeeded, failed, dead
 
     /// Queued or running: an idempotency key maps to at most one live job.
-    public var isLive: Bool { self == .queued || self == .running }
+    package var isLive: Bool { self == .queued || self == .running }
 }
 
-public struct Job: Codable, Sendable, Equatable {
-    public var id: String
-    public var orgId: OrgID
-    public var type: JobType
-    public var documentId: String?
-    public var versionId: String?
-    public var idempotencyKey: String?
-    public var params: JSONObject
-    public var status: JobStatus
-    public var attempts: Int
-    public var maxAttempts: Int
-    public var runAfter: Date
-    public var leaseOwner: String?
-    public var leaseExpiresAt: Date?
-    public var error: String?
-    public var durationMs: Int?
-    public var createdAt: Date
-    public var updatedAt: Date
-    public var startedAt: Date?
-    public var finishedAt: Date?
+package struct Job: Codable, Sendable, Equatable {
+    package var id: String
+    package var orgId: OrgID
+    package var type: JobType
+    package var documentId: String?
+    package var versionId: String?
+    package var idempotencyKey: String?
+    package var params: JSONObject
+    package var status: JobStatus
+    package var attempts: Int
+    package var maxAttempts: Int
+    package var runAfter: Date
+    package var leaseOwner: String?
+    package var leaseExpiresAt: Date?
+    package var error: String?
+    package var durationMs: Int?
+    package var createdAt: Date
+    package var updatedAt: Date
+    package var startedAt: Date?
+    package var finishedAt: Date?
 
-    public init(id: String, orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil, params: JSONObject, status: JobStatus, attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, error: String? = nil, durationMs: Int? = nil, createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil) {
+    package init(id: String, orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil, params: JSONObject, status: JobStatus, attempts: Int, maxAttempts: Int, runAfter: Date, leaseOwner: String? = nil, leaseExpiresAt: Date? = nil, error: String? = nil, durationMs: Int? = nil, createdAt: Date, updatedAt: Date, startedAt: Date? = nil, finishedAt: Date? = nil) {
         self.id = id
         self.orgId = orgId
         self.type = type
@@ -241,17 +241,17 @@ public struct Job: Codable, Sendable, Equatable {
     }
 }
 
-public struct NewJob: Sendable {
-    public var orgId: OrgID
-    public var type: JobType
-    public var documentId: String?
-    public var versionId: String?
-    public var idempotencyKey: String?
-    public var params: JSONObject
-    public var maxAttempts: Int
-    public var runAfter: Date?
+package struct NewJob: Sendable {
+    package var orgId: OrgID
+    package var type: JobType
+    package var documentId: String?
+    package var versionId: String?
+    package var idempotencyKey: String?
+    package var params: JSONObject
+    package var maxAttempts: Int
+    package var runAfter: Date?
 
-    public init(orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil,
+    package init(orgId: OrgID, type: JobType, documentId: String? = nil, versionId: String? = nil, idempotencyKey: String? = nil,
                 params: JSONObject = [:], maxAttempts: Int = 5, runAfter: Date? = nil) {
         self.orgId = orgId
         self.type = type
@@ -265,46 +265,46 @@ public struct NewJob: Sendable {
 }
 
 /// Exponential backoff between job attempts: `base * 2^(attempt-1)`, capped.
-public struct Backoff: Sendable, Equatable {
-    public var base: Double
-    public var cap: Double
+package struct Backoff: Sendable, Equatable {
+    package var base: Double
+    package var cap: Double
 
-    public init(base: Double = 10, cap: Double = 900) {
+    package init(base: Double = 10, cap: Double = 900) {
         self.base = base
         self.cap = cap
     }
 
     /// Seconds to wait after the `attempt`-th failure (1-based).
-    public func delay(afterAttempt attempt: Int) -> Double {
+    package func delay(afterAttempt attempt: Int) -> Double {
         min(cap, base * pow(2, Double(max(0, attempt - 1))))
     }
 }
 
 /// One page of a listing; `nextCursor` is opaque and nil on the last page.
-public struct Page<Item: Sendable & Codable>: Sendable, Codable {
-    public var items: [Item]
-    public var nextCursor: String?
+package struct Page<Item: Sendable & Codable>: Sendable, Codable {
+    package var items: [Item]
+    package var nextCursor: String?
 
-    public init(items: [Item], nextCursor: String?) {
+    package init(items: [Item], nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
     }
 }
 
 /// A condition on one metadata key: equality with a value, or membership in a list (`$in`).
-public enum MetadataCondition: Sendable, Equatable {
+package enum MetadataCondition: Sendable, Equatable {
     case equals(JSONValue)
     case isIn([JSONValue])
 }
 
 /// Narrows a search to some documents. Empty means no restriction.
-public struct SearchFilter: Sendable, Equatable {
-    public var documentIds: [String]?
-    public var metadata: [String: MetadataCondition]
-    public var createdAfter: Date?
-    public var createdBefore: Date?
+package struct SearchFilter: Sendable, Equatable {
+    package var documentIds: [String]?
+    package var metadata: [String: MetadataCondition]
+    package var createdAfter: Date?
+    package var createdBefore: Date?
 
-    public init(documentIds: [String]? = nil, metadata: [String: MetadataCondition] = [:],
+    package init(documentIds: [String]? = nil, metadata: [String: MetadataCondition] = [:],
                 createdAfter: Date? = nil, createdBefore: Date? = nil) {
         self.documentIds = documentIds
         self.metadata = metadata
@@ -312,15 +312,15 @@ public struct SearchFilter: Sendable, Equatable {
         self.createdBefore = createdBefore
     }
 
-    public var isEmpty: Bool { documentIds == nil && metadata.isEmpty && createdAfter == nil && createdBefore == nil }
+    package var isEmpty: Bool { documentIds == nil && metadata.isEmpty && createdAfter == nil && createdBefore == nil }
 
     /// Whether a document passes, for stores that filter in memory and for tests.
-    public func matches(_ d: Document) -> Bool {
+    package func matches(_ d: Document) -> Bool {
         matches(id: d.id, createdAt: d.createdAt, metadata: d.metadata)
     }
 
     /// Dates are exclusive bounds.
-    public func matches(id: String, createdAt: Date, metadata documentMetadata: JSONObject) -> Bool {
+    package func matches(id: String, createdAt: Date, metadata documentMetadata: JSONObject) -> Bool {
         if let ids = documentIds, !ids.contains(id) { return false }
         if let after = createdAfter, createdAt <= after { return false }
         if let before = createdBefore, createdAt >= before { return false }
@@ -337,13 +337,13 @@ public struct SearchFilter: Sendable, Equatable {
 
 /// One search hit: which chunk of which document, and how well it matched (higher is better:
 /// cosine similarity for dense, the store's text rank for keyword).
-public struct ScoredChunk: Sendable, Equatable, Codable {
-    public var chunkId: String
-    public var documentId: String
-    public var versionId: String
-    public var score: Float
+package struct ScoredChunk: Sendable, Equatable, Codable {
+    package var chunkId: String
+    package var documentId: String
+    package var versionId: String
+    package var score: Float
 
-    public init(chunkId: String, documentId: String, versionId: String, score: Float) {
+    package init(chunkId: String, documentId: String, versionId: String, score: Float) {
         self.chunkId = chunkId
         self.documentId = documentId
         self.versionId = versionId
@@ -352,12 +352,12 @@ public struct ScoredChunk: Sendable, Equatable, Codable {
 }
 
 /// Where a store's schema stands.
-public struct MigrationStatus: Sendable, Equatable, Codable {
-    public var applied: [String]
-    public var pending: [String]
-    public var isCurrent: Bool { pending.isEmpty }
+package struct MigrationStatus: Sendable, Equatable, Codable {
+    package var applied: [String]
+    package var pending: [String]
+    package var isCurrent: Bool { pending.isEmpty }
 
-    public init(applied: [String], pending: [String]) {
+    package init(applied: [String], pending: [String]) {
         self.applied = applied
         self.pending = pending
     }

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Calls are synchronous and block the calling thread for the statement's duration: a handler
 /// process serves one invocation at a time, and both SQLite and libpq are blocking libraries.
-public protocol Store: Sendable {
+package protocol Store: Sendable {
     /// `sqlite` or `postgres`.
     var kind: String { get }
     /// Searches run in a server's processes (Postgres), not on this process's CPUs (SQLite), so

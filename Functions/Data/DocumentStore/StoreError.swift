@@ -1,5 +1,5 @@
 /// Why a store call failed, typed so handlers map each case to an honest status.
-public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Input the store refuses (empty or wrong-dimension vector, NaN, oversized metadata...):
     /// a 4xx, never a 500.
     case invalidInput(field: String, reason: String)
@@ -15,7 +15,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Anything else from the database, with its message.
     case database(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidInput(let f, let r): "Invalid \(f): \(r)"
         case .conflict(let m): "Conflict: \(m)"

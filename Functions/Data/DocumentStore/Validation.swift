@@ -2,12 +2,12 @@ import Foundation
 import JSON
 
 /// Input rules both stores enforce before touching the database, so they fail the same way.
-public enum StoreValidation {
+package enum StoreValidation {
     /// Metadata is for filtering, not storage: 16 KB of JSON at most.
-    public static let maxMetadataBytes = 16 * 1024
-    public static let maxDimension = 4096
+    package static let maxMetadataBytes = 16 * 1024
+    package static let maxDimension = 4096
 
-    public static func vector(_ v: [Float], dim: Int, field: String = "vector") throws(StoreError) {
+    package static func vector(_ v: [Float], dim: Int, field: String = "vector") throws(StoreError) {
         guard !v.isEmpty else { throw .invalidInput(field: field, reason: "the vector is empty") }
         guard v.count == dim else {
             throw .invalidInput(field: field, reason: "expected \(dim) dimensions, got \(v.count)")
@@ -17,12 +17,12 @@ public enum StoreValidation {
 
     /// Why a version of a model cannot take another size: vectors of one model id are compared
     /// with each other, so they must all have one size.
-    public static func dimensionConflict(model: String, stored: Int, new: Int) -> String {
+    package static func dimensionConflict(model: String, stored: Int, new: Int) -> String {
         "\(model) already has \(stored)-dimensional vectors in this store; a \(new)-dimensional version cannot join them. "
             + "Keep the model's size (EMBEDDING_DIMENSIONS=\(stored)) or re-embed under a new model id"
     }
 
-    public static func dimension(_ dim: Int) throws(StoreError) {
+    package static func dimension(_ dim: Int) throws(StoreError) {
         guard dim > 0, dim <= maxDimension else { throw .invalidInput(field: "dim", reason: "must be 1-\(maxDimension), not \(dim)") }
     }
 
@@ -30,11 +30,11 @@ public enum StoreValidation {
     /// it is). JSON's encoders give up near 512 levels, and the API's responses wrap metadata in a
     /// few more: without a bound, a 509-level object was stored and every later list of the org
     /// failed to encode.
-    public static let maxMetadataDepth = 32
+    package static let maxMetadataDepth = 32
 
     /// Why `m` cannot be stored as metadata, or nil: too deep, or a number JSON cannot hold
     /// (`1e400` parses as infinity).
-    public static func metadataProblem(_ m: JSONObject) -> String? {
+    package static func metadataProblem(_ m: JSONObject) -> String? {
         /// `depth`: how many objects and arrays `v` sits in, itself included when it is one.
         func walk(_ v: JSONValue, _ depth: Int) -> String? {
             let tooDeep = "nests objects and arrays deeper than \(maxMetadataDepth) levels"
@@ -56,7 +56,7 @@ public enum StoreValidation {
         return walk(.object(m), 1)
     }
 
-    public static func metadata(_ m: JSONObject) throws(StoreError) -> String {
+    package static func metadata(_ m: JSONObject) throws(StoreError) -> String {
         if let problem = metadataProblem(m) { throw .invalidInput(field: "metadata", reason: problem) }
         let text = encode(m)
         guard text.utf8.count <= maxMetadataBytes else {
@@ -68,35 +68,35 @@ public enum StoreValidation {
     /// SQLite binds strings as C strings and libpq sends them as C strings, so a NUL would cut a
     /// value short and `id\0x` would select the row `id`. Every string a store method takes from
     /// a caller is checked first; the org needs no check (`OrgID` cannot hold one).
-    public static func text(_ value: String, field: String) throws(StoreError) {
+    package static func text(_ value: String, field: String) throws(StoreError) {
         guard !value.utf8.contains(0) else { throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)") }
     }
 
-    public static func text(_ value: String?, field: String) throws(StoreError) {
+    package static func text(_ value: String?, field: String) throws(StoreError) {
         if let value { try text(value, field: field) }
     }
 
-    public static func texts(_ values: [String], field: String) throws(StoreError) {
+    package static func texts(_ values: [String], field: String) throws(StoreError) {
         for v in values { try text(v, field: field) }
     }
 
-    public static func encode(_ m: JSONObject) -> String {
+    package static func encode(_ m: JSONObject) -> String {
         (try? JSONValue.object(m).encoded()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    public static func decodeObject(_ text: String?) -> JSONObject {
+    package static func decodeObject(_ text: String?) -> JSONObject {
         guard let text, case .object(let o)? = try? JSONValue.parse(Array(text.utf8)) else { return [:] }
         return o
     }
 
-    public static func newId() -> String { UUID().uuidString.lowercased() }
+    package static func newId() -> String { UUID().uuidString.lowercased() }
 }
 
 extension NewDocument {
     /// The NUL rule over every string the document row takes (metadata travels as JSON text,
     /// where a NUL is escaped, but its keys and values are matched by filters, so they are
     /// checked too).
-    public func validateText() throws(StoreError) {
+    package func validateText() throws(StoreError) {
         try StoreValidation.text(title, field: "title")
         try StoreValidation.text(filename, field: "filename")
         try StoreValidation.text(mimeType, field: "mime_type")
@@ -107,7 +107,7 @@ extension NewDocument {
 }
 
 extension SearchFilter {
-    public func validateText() throws(StoreError) {
+    package func validateText() throws(StoreError) {
         try StoreValidation.texts(documentIds ?? [], field: "filter.document_ids")
         for (key, condition) in metadata {
             try StoreValidation.text(key, field: "filter.metadata")
@@ -121,7 +121,7 @@ extension SearchFilter {
 
 extension StoreValidation {
     /// NUL anywhere in a JSON value's keys or strings.
-    public static func metadataText(_ m: JSONObject, field: String) throws(StoreError) {
+    package static func metadataText(_ m: JSONObject, field: String) throws(StoreError) {
         if JSONValue.object(m).pathHoldingNUL() != nil {
             throw .invalidInput(field: field, reason: "contains a NUL character (U+0000)")
         }

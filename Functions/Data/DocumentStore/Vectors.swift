@@ -1,7 +1,7 @@
 /// Vector helpers shared by the stores and their tests.
-public enum Vectors {
+package enum Vectors {
     /// Little-endian float32, as the SQLite store keeps vectors in BLOBs.
-    public static func blob(_ v: [Float]) -> [UInt8] {
+    package static func blob(_ v: [Float]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(v.count * 4)
         for f in v {
@@ -11,7 +11,7 @@ public enum Vectors {
         return out
     }
 
-    public static func floats(_ blob: UnsafeRawBufferPointer) -> [Float] {
+    package static func floats(_ blob: UnsafeRawBufferPointer) -> [Float] {
         let n = blob.count / 4
         #if _endian(little)
         return (0..<n).map { i in blob.loadUnaligned(fromByteOffset: i * 4, as: Float.self) }
@@ -20,19 +20,19 @@ public enum Vectors {
         #endif
     }
 
-    public static func norm(_ v: [Float]) -> Float {
+    package static func norm(_ v: [Float]) -> Float {
         var s: Float = 0
         for x in v { s += x * x }
         return s.squareRoot()
     }
 
     /// Unit length (the zero vector stays zero), so cosine similarity is a dot product.
-    public static func normalized(_ v: [Float]) -> [Float] {
+    package static func normalized(_ v: [Float]) -> [Float] {
         let n = norm(v)
         return n > 0 ? v.map { $0 / n } : v
     }
 
-    public static func cosine(_ a: [Float], _ b: [Float]) -> Float {
+    package static func cosine(_ a: [Float], _ b: [Float]) -> Float {
         var dot: Float = 0, na: Float = 0, nb: Float = 0
         for i in 0..<min(a.count, b.count) {
             dot += a[i] * b[i]

@@ -19,7 +19,7 @@ import Foundation
 /// The retry means a statement whose connection broke *while it ran* may run twice. A server
 /// that went away while we were idle is noticed before sending, so that case is rare; make
 /// writes that must not repeat idempotent (`ON CONFLICT`, or a transaction).
-public final class PostgresConnection: @unchecked Sendable {
+package final class PostgresConnection: @unchecked Sendable {
     private let conn: OpaquePointer
     private let sessionSetup: [String]
     private let lock = NSRecursiveLock()
@@ -36,7 +36,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// - Parameter sessionSetup: statements run at the start of every session, the first and each
     ///   one after a reconnect (e.g. `SET search_path TO tenant, public`): session state does not
     ///   survive a reconnect, so a `SET` run once by the caller would silently stop applying.
-    public init(url: String, sessionSetup: [String] = []) throws(PostgresError) {
+    package init(url: String, sessionSetup: [String] = []) throws(PostgresError) {
         guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
             throw PostgresError(kind: .usage, message: "not a postgres:// or postgresql:// URL")
         }
@@ -68,7 +68,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement (a single statement: the extended protocol refuses two) and returns
     /// its rows. Parameters are bound as `$1`, `$2`, ...; SQL is never assembled from values.
     @discardableResult
-    public func query(_ sql: String, _ params: [PostgresValue] = []) throws(PostgresError) -> PostgresRows {
+    package func query(_ sql: String, _ params: [PostgresValue] = []) throws(PostgresError) -> PostgresRows {
         lock.lock()
         defer { lock.unlock() }
         return try run { c throws(PostgresError) in try Self.execParams(c, sql, params) }
@@ -76,13 +76,13 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// For INSERT/UPDATE/DELETE/DDL: the number of rows affected.
     @discardableResult
-    public func execute(_ sql: String, _ params: [PostgresValue] = []) throws(PostgresError) -> Int {
+    package func execute(_ sql: String, _ params: [PostgresValue] = []) throws(PostgresError) -> Int {
         try query(sql, params).affectedRows
     }
 
     /// Several `;`-separated statements without parameters, run as one implicit transaction:
     /// for schema migrations. Never pass anything derived from input here.
-    public func executeScript(_ sql: String) throws(PostgresError) {
+    package func executeScript(_ sql: String) throws(PostgresError) {
         lock.lock()
         defer { lock.unlock() }
         _ = try run { c in PQexec(c, sql) }
@@ -93,7 +93,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// losing the outer work. A body that swallowed a statement error leaves the transaction
     /// aborted; that is reported as an error instead of Postgres's silent ROLLBACK-on-COMMIT.
     /// If COMMIT itself fails with a connection failure, whether it committed is unknown.
-    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         let savepoint = depth == 0 ? nil : "postgres_client_\(depth)"
@@ -122,7 +122,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// query pays for it only when the value changes. Inside a transaction the setting is local
     /// to it and not remembered, since a rollback would undo a session-level one unseen. Like
     /// `sessionSetup`, remembered parameters are set again on the new session after a reconnect.
-    public func setParameter(_ name: String, _ value: String) throws(PostgresError) {
+    package func setParameter(_ name: String, _ value: String) throws(PostgresError) {
         lock.lock()
         defer { lock.unlock() }
         let inTransaction = depth > 0 || openedBySQL
@@ -137,7 +137,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// True between BEGIN and COMMIT/ROLLBACK (whether opened by `transaction` or by SQL).
-    public var isInTransaction: Bool {
+    package var isInTransaction: Bool {
         lock.lock()
         defer { lock.unlock() }
         return depth > 0 || openedBySQL

@@ -10,8 +10,8 @@ import Foundation
 /// A thread that already holds a connection gets the same one again: a store method called
 /// inside another's transaction must see that transaction, and must not wait for a second
 /// connection that may never come free.
-public final class PostgresConnectionPool: @unchecked Sendable {
-    public let maxConnections: Int
+package final class PostgresConnectionPool: @unchecked Sendable {
+    package let maxConnections: Int
     private let url: String
     private let sessionSetup: [String]
     private let condition = NSCondition()
@@ -22,7 +22,7 @@ public final class PostgresConnectionPool: @unchecked Sendable {
     /// Set after an extra connection failed to open: later calls wait rather than retry at once.
     private var openFailedAt: Date?
 
-    public init(url: String, sessionSetup: [String] = [], maxConnections: Int = 2) throws(PostgresError) {
+    package init(url: String, sessionSetup: [String] = [], maxConnections: Int = 2) throws(PostgresError) {
         self.url = url
         self.sessionSetup = sessionSetup
         self.maxConnections = max(1, maxConnections)
@@ -31,14 +31,14 @@ public final class PostgresConnectionPool: @unchecked Sendable {
     }
 
     /// Runs `body` with a connection of its own (or this thread's, when nested).
-    public func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    package func withConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         let connection = acquire()
         defer { release() }
         return try body(connection)
     }
 
     /// How many connections are open now.
-    public var openConnections: Int {
+    package var openConnections: Int {
         condition.lock()
         defer { condition.unlock() }
         return opened

@@ -6,11 +6,11 @@ import Foundation
 /// Values arrive in Postgres's text format and are parsed by the typed accessors on
 /// `PostgresRow`, which throw `PostgresError` (kind `.decoding`) for NULL, a missing column or a
 /// value of another type, naming the column and the value.
-public struct PostgresRows: Sendable, RandomAccessCollection {
+package struct PostgresRows: Sendable, RandomAccessCollection {
     /// Column names, in SELECT order.
-    public var columns: [String] { layout.names }
+    package var columns: [String] { layout.names }
     /// Rows inserted, updated, deleted, selected... as the command tag reports (`PQcmdTuples`).
-    public let affectedRows: Int
+    package let affectedRows: Int
     let layout: ColumnLayout
     let cells: [String?]
 
@@ -20,9 +20,9 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         self.affectedRows = affectedRows
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { layout.names.isEmpty ? 0 : cells.count / layout.names.count }
-    public subscript(position: Int) -> PostgresRow {
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { layout.names.isEmpty ? 0 : cells.count / layout.names.count }
+    package subscript(position: Int) -> PostgresRow {
         let n = layout.names.count
         return PostgresRow(layout: layout, cells: cells[position * n..<(position + 1) * n])
     }
@@ -30,12 +30,12 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
 
 /// Names a column by name or by position: `row.string("title")`, `row.string(0)`. Conform your
 /// own enum of column names to keep names in one place.
-public protocol PostgresColumn: Sendable {
+package protocol PostgresColumn: Sendable {
     func index(in row: PostgresRow) throws(PostgresError) -> Int
 }
 
 extension String: PostgresColumn {
-    public func index(in row: PostgresRow) throws(PostgresError) -> Int {
+    package func index(in row: PostgresRow) throws(PostgresError) -> Int {
         guard let i = row.layout.index[self] else {
             throw PostgresError(
                 kind: .decoding,
@@ -46,7 +46,7 @@ extension String: PostgresColumn {
 }
 
 extension Int: PostgresColumn {
-    public func index(in row: PostgresRow) throws(PostgresError) -> Int {
+    package func index(in row: PostgresRow) throws(PostgresError) -> Int {
         guard self >= 0, self < row.columns.count else {
             throw PostgresError(kind: .decoding, message: "column index \(self) out of range (\(row.columns.count) columns)")
         }
@@ -55,40 +55,40 @@ extension Int: PostgresColumn {
 }
 
 extension RawRepresentable where RawValue == String, Self: PostgresColumn {
-    public func index(in row: PostgresRow) throws(PostgresError) -> Int { try rawValue.index(in: row) }
+    package func index(in row: PostgresRow) throws(PostgresError) -> Int { try rawValue.index(in: row) }
 }
 
 /// One row. Accessors return non-optional values and throw on NULL, so a NOT NULL column reads
 /// in one line; for nullable columns check `isNull` first.
-public struct PostgresRow: Sendable {
+package struct PostgresRow: Sendable {
     let layout: ColumnLayout
     let cells: ArraySlice<String?>
 
-    public var columns: [String] { layout.names }
+    package var columns: [String] { layout.names }
 
-    public func isNull(_ column: some PostgresColumn) throws(PostgresError) -> Bool {
+    package func isNull(_ column: some PostgresColumn) throws(PostgresError) -> Bool {
         cells[cells.startIndex + (try column.index(in: self))] == nil
     }
 
     /// The value as Postgres printed it; works for any type (numeric, uuid, json, enum...).
-    public func string(_ column: some PostgresColumn) throws(PostgresError) -> String {
+    package func string(_ column: some PostgresColumn) throws(PostgresError) -> String {
         try raw(column).text
     }
 
-    public func int(_ column: some PostgresColumn) throws(PostgresError) -> Int64 {
+    package func int(_ column: some PostgresColumn) throws(PostgresError) -> Int64 {
         let (name, text) = try raw(column)
         guard let v = Int64(text) else { throw mismatch(name, text, "an integer") }
         return v
     }
 
     /// Also reads `numeric`, `real` and integers; `NaN`/`Infinity` as Postgres spells them.
-    public func double(_ column: some PostgresColumn) throws(PostgresError) -> Double {
+    package func double(_ column: some PostgresColumn) throws(PostgresError) -> Double {
         let (name, text) = try raw(column)
         guard let v = Double(text) else { throw mismatch(name, text, "a number") }
         return v
     }
 
-    public func bool(_ column: some PostgresColumn) throws(PostgresError) -> Bool {
+    package func bool(_ column: some PostgresColumn) throws(PostgresError) -> Bool {
         let (name, text) = try raw(column)
         switch text {
         case "t", "true": return true
@@ -100,21 +100,21 @@ public struct PostgresRow: Sendable {
     /// `timestamptz` (any session time zone, incl. offsets with minutes or seconds), `timestamp`
     /// (taken as UTC) and `date` (midnight UTC), in Postgres's default ISO DateStyle.
     /// `infinity`/`-infinity` read as `Date.distantFuture`/`Date.distantPast`.
-    public func date(_ column: some PostgresColumn) throws(PostgresError) -> Date {
+    package func date(_ column: some PostgresColumn) throws(PostgresError) -> Date {
         let (name, text) = try raw(column)
         guard let d = parseTimestamp(text) else { throw mismatch(name, text, "an ISO timestamp") }
         return d
     }
 
     /// `bytea` in its hex output format (`\x0a1b...`, the default since Postgres 9.0).
-    public func bytes(_ column: some PostgresColumn) throws(PostgresError) -> Data {
+    package func bytes(_ column: some PostgresColumn) throws(PostgresError) -> Data {
         let (name, text) = try raw(column)
         guard let d = parseHexBytea(text) else { throw mismatch(name, text, "bytea in hex format") }
         return d
     }
 
     /// pgvector `vector` (`[1,2,3]`); also `real[]` (`{1,2,3}`).
-    public func floats(_ column: some PostgresColumn) throws(PostgresError) -> [Float] {
+    package func floats(_ column: some PostgresColumn) throws(PostgresError) -> [Float] {
         let (name, text) = try raw(column)
         guard let v = parseFloats(text) else { throw mismatch(name, text, "a vector") }
         return v

@@ -13,7 +13,7 @@ import Foundation
 /// Typed parameters resolve like typed values in SQL: `.int` is `bigint`, so a function that
 /// takes `integer` wants `$1::int`; `.text` compared with an enum or date column wants a cast
 /// (`$1::status`), or the matching case (`.uuid`, `.timestamptz`).
-public enum PostgresValue: Sendable, Hashable {
+package enum PostgresValue: Sendable, Hashable {
     case null
     case text(String)
     case int(Int64)
@@ -30,8 +30,8 @@ public enum PostgresValue: Sendable, Hashable {
     /// shortest round-trip form, so what you read back is bit-for-bit what you wrote.
     case vector([Float])
 
-    public static func bytea(_ bytes: [UInt8]) -> PostgresValue { .bytea(Data(bytes)) }
-    public static func int(_ value: Int) -> PostgresValue { .int(Int64(value)) }
+    package static func bytea(_ bytes: [UInt8]) -> PostgresValue { .bytea(Data(bytes)) }
+    package static func int(_ value: Int) -> PostgresValue { .int(Int64(value)) }
 
     /// How libpq receives it: type OID (0 = let the server infer), bytes, and whether they are
     /// binary. Everything is text except bytea, which is binary to avoid a hex round trip.
@@ -71,11 +71,11 @@ public enum PostgresValue: Sendable, Hashable {
 extension PostgresValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByNilLiteral
 {
-    public init(stringLiteral value: String) { self = .text(value) }
-    public init(integerLiteral value: Int64) { self = .int(value) }
-    public init(floatLiteral value: Double) { self = .double(value) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(nilLiteral: ()) { self = .null }
+    package init(stringLiteral value: String) { self = .text(value) }
+    package init(integerLiteral value: Int64) { self = .int(value) }
+    package init(floatLiteral value: Double) { self = .double(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(nilLiteral: ()) { self = .null }
 }
 
 // MARK: - Calendar arithmetic (proleptic Gregorian, as Postgres uses)

@@ -26,7 +26,7 @@ extension PostgresStore {
         return (allowed, rows.count)
     }
 
-    public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+    package func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
         try StoreValidation.text(model, field: "model")
         try filter.validateText()
         guard k > 0 else { return [] }
@@ -134,7 +134,7 @@ extension PostgresStore {
         }
     }
 
-    public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+    package func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
         try StoreValidation.text(query, field: "query")
         try filter.validateText()
         var seen = Set<String>()

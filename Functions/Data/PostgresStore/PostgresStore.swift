@@ -9,9 +9,9 @@ import Synchronization
 /// libpq reconnects after a server restart); every value is a bound
 /// parameter. Dense search uses a partial HNSW index per model with an exact fallback when a
 /// filtered approximate scan comes back short; keyword search uses a GIN-indexed `tsvector`.
-public final class PostgresStore: Store, @unchecked Sendable {
-    public let kind = "postgres"
-    public let searchesRunElsewhere = true
+package final class PostgresStore: Store, @unchecked Sendable {
+    package let kind = "postgres"
+    package let searchesRunElsewhere = true
     let connections: PostgresConnectionPool
     let migrationsDirectory: String?
     /// A schema of its own (tests; several stores in one database), else the URL's search path.
@@ -37,7 +37,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     /// - Parameter maxConnections: connections this process may hold (at least 1). Two let
     ///   hybrid search run its keyword and dense queries at once.
-    public convenience init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil,
+    package convenience init(url: String, schema: String? = nil, migrationsDirectory: String? = nil, hnswEfSearch: Int? = nil,
                             exactScanRows: Int = 20_000, maxConnections: Int = 2) throws(StoreError) {
         try self.init(url: url, schema: schema, migrationsDirectory: migrationsDirectory, hnswEfSearch: hnswEfSearch,
                       exactScanRows: exactScanRows, keywordRanking: KeywordRanking(), maxConnections: maxConnections)
@@ -160,7 +160,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     // MARK: Schema
 
-    public func migrate() throws(StoreError) {
+    package func migrate() throws(StoreError) {
         let migrations = try Migrations.load(dialect: "postgres", directory: migrationsDirectory)
         let lockKey = "rag-migrations:\(schema ?? "default")"
         try run { c in
@@ -179,7 +179,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func migrationStatus() throws(StoreError) -> MigrationStatus {
+    package func migrationStatus() throws(StoreError) -> MigrationStatus {
         let migrations = try Migrations.load(dialect: "postgres", directory: migrationsDirectory)
         let applied: [String] = try run { c in
             let exists = try c.query("SELECT to_regclass('schema_migrations') IS NOT NULL AS present")[0].bool("present")
@@ -189,13 +189,13 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return MigrationStatus(applied: applied, pending: migrations.map(\.id).filter { !applied.contains($0) })
     }
 
-    public func ping() throws(StoreError) {
+    package func ping() throws(StoreError) {
         _ = try run { c in try c.query("SELECT 1") }
     }
 
     // MARK: Documents
 
-    public func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
+    package func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
         try new.validateText()
         let metadata = try StoreValidation.metadata(new.metadata)
         if let job, job.orgId != new.orgId { throw .invalidInput(field: "job.org_id", reason: "must be the document's org") }
@@ -225,7 +225,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func document(org: OrgID, id: String) throws(StoreError) -> Document? {
+    package func document(org: OrgID, id: String) throws(StoreError) -> Document? {
         try StoreValidation.text(id, field: "id")
         return try run { c in
             try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.id = $2", [.text(org), .text(id)])
@@ -233,7 +233,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
+    package func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
         try StoreValidation.text(id, field: "id")
         return try tx { c in
             guard let row = try c.query("SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1 AND d.id = $2",
@@ -251,7 +251,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
+    package func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
         try StoreValidation.text(cursor, field: "cursor")
         let limit = max(1, min(limit, 1000))
         var sql = "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = $1"
@@ -276,7 +276,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return Page(items: page, nextCursor: next)
     }
 
-    public func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int] {
+    package func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int] {
         try run { c in
             var out: [DocumentStatus: Int] = [:]
             for row in try c.query("SELECT status, count(*) AS n FROM documents WHERE org_id = $1 GROUP BY status", [.text(org)]) {
@@ -286,7 +286,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
+    package func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
         try StoreValidation.text(id, field: "id")
         return try tx { c in
             let n = try c.execute("""
@@ -305,12 +305,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
+    package func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
         try StoreValidation.text(id, field: "id")
         return try run { c in try c.execute("DELETE FROM documents WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]) == 1 }
     }
 
-    public func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
+    package func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
         try run { c in
             try c.query("""
                 SELECT \(Self.documentColumns) FROM documents d
@@ -324,7 +324,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     // MARK: Versions
 
-    public func createVersion(org: OrgID, _ v: NewVersion) throws(StoreError) -> DocVersion {
+    package func createVersion(org: OrgID, _ v: NewVersion) throws(StoreError) -> DocVersion {
         try StoreValidation.dimension(v.dim)
         guard !v.embedModel.isEmpty, v.embedModel.utf8.count <= 200 else {
             throw .invalidInput(field: "embed_model", reason: "must be 1-200 bytes")
@@ -379,12 +379,12 @@ public final class PostgresStore: Store, @unchecked Sendable {
         indexedModels.withLock { _ = modelsWithIndex.insert(key) }
     }
 
-    public func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
+    package func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
         try StoreValidation.text(id, field: "id")
         return try run { c in try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.version) }
     }
 
-    public func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
+    package func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
         try StoreValidation.text(documentId, field: "document_id")
         return try run { c in
             try c.query("SELECT * FROM doc_versions WHERE org_id = $1 AND document_id = $2 ORDER BY created_at DESC, id DESC",
@@ -392,7 +392,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+    package func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
         try StoreValidation.text(id, field: "id")
         return try tx { c in
             let n = try c.execute("UPDATE doc_versions SET state = 'failed', error = $1 WHERE org_id = $2 AND id = $3 AND state = 'indexing'",
@@ -410,7 +410,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
+    package func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
         try StoreValidation.text(id, field: "id")
         return try tx { c in
             // Lock the document first: concurrent flips of one document serialise here.
@@ -431,7 +431,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
 
     // MARK: Chunks
 
-    public func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
+    package func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
         try StoreValidation.text(versionId, field: "version_id")
         guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
         guard v.state == .indexing else { throw .conflict("version \(versionId) is \(v.state.rawValue); chunks go into an indexing version") }
@@ -463,7 +463,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
+    package func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
         try StoreValidation.text(versionId, field: "version_id")
         return try run { c in
             try c.query("SELECT * FROM doc_chunks WHERE org_id = $1 AND version_id = $2 ORDER BY chunk_index", [.text(org), .text(versionId)])
@@ -471,7 +471,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
+    package func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
         try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [] }
         let rows = try run { c in
@@ -482,7 +482,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return ids.compactMap { byId[$0] }
     }
 
-    public func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
+    package func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
         try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [:] }
         return try run { c in
@@ -495,7 +495,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
+    package func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
         guard !contentSha256s.isEmpty else { return [:] }
         return try run { c in
             var out: [String: [Float]] = [:]
@@ -510,14 +510,14 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func storedDimensions(model: String) throws(StoreError) -> [Int] {
+    package func storedDimensions(model: String) throws(StoreError) -> [Int] {
         try run { c in
             try c.query("SELECT DISTINCT dim FROM doc_versions WHERE embed_model = $1 AND state IN ('indexing', 'ready') ORDER BY dim",
                         [.text(model)]).map { Int(try $0.int("dim")) }
         }
     }
 
-    public func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
+    package func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
         try run { c in
             var out: [String: Int] = [:]
             for row in try c.query("""
@@ -562,16 +562,16 @@ public final class PostgresStore: Store, @unchecked Sendable {
         return (try job(live), false)
     }
 
-    public func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
+    package func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
         return try tx { c in try Self.insertJob(c, new) }
     }
 
-    public func job(org: OrgID, id: String) throws(StoreError) -> Job? {
+    package func job(org: OrgID, id: String) throws(StoreError) -> Job? {
         try StoreValidation.text(id, field: "id")
         return try run { c in try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.job) }
     }
 
-    public func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
+    package func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
         guard limit > 0 else { return [] }
         return try tx { c in
             // SKIP LOCKED: concurrent claimers take different rows instead of queueing on the same ones.
@@ -593,7 +593,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool {
+    package func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool {
         try run { c in
             try c.execute("""
                 UPDATE jobs SET lease_expires_at = clock_timestamp() + $1 * interval '1 second', updated_at = \(Self.now)
@@ -602,7 +602,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool {
+    package func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool {
         try run { c in
             try c.execute("""
                 UPDATE jobs SET version_id = $1, updated_at = \(Self.now)
@@ -611,7 +611,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    public func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
+    package func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
         let n = try run { c in
             try c.execute("""
                 UPDATE jobs SET status = 'succeeded', lease_owner = NULL, lease_expires_at = NULL, error = NULL,
@@ -622,7 +622,7 @@ public final class PostgresStore: Store, @unchecked Sendable {
         guard n == 1 else { throw .leaseLost(jobId: jobId) }
     }
 
-    public func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job {
+    package func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job {
         try tx { c in
             guard let row = try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE",
                                         [.text(jobId), .text(owner)]).first else { throw StoreError.leaseLost(jobId: jobId) }

@@ -3,9 +3,9 @@ import Tenancy
 
 /// A tenant binds and reads as its text. Read back, it is trusted: it was an `OrgID` when written.
 extension OrgID: DatabaseValueConvertible {
-    public var databaseValue: DatabaseValue { rawValue.databaseValue }
+    package var databaseValue: DatabaseValue { rawValue.databaseValue }
 
-    public static func fromDatabaseValue(_ dbValue: DatabaseValue) -> OrgID? {
+    package static func fromDatabaseValue(_ dbValue: DatabaseValue) -> OrgID? {
         String.fromDatabaseValue(dbValue).map { OrgID(stored: $0) }
     }
 }

@@ -70,7 +70,7 @@ final class VectorCache: @unchecked Sendable {
 }
 
 extension SQLiteStore {
-    public func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+    package func denseSearch(org: OrgID, model: String, query: [Float], k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
         try StoreValidation.text(model, field: "model")
         try filter.validateText()
         guard k > 0 else { return [] }
@@ -213,7 +213,7 @@ extension SQLiteStore {
         return out
     }
 
-    public func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
+    package func keywordSearch(org: OrgID, query: String, k: Int, filter: SearchFilter) throws(StoreError) -> [ScoredChunk] {
         try StoreValidation.text(query, field: "query")
         try filter.validateText()
         let folded = Array(TextFolding.terms(query).prefix(64))

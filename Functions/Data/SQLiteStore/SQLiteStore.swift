@@ -7,10 +7,10 @@ import JSON
 /// emulator runs (each with its own connection pool). Writers take the lock up front
 /// (`BEGIN IMMEDIATE`) and wait up to `busyTimeout` for it, so concurrent processes queue
 /// rather than fail; readers never block writers.
-public final class SQLiteStore: Store, @unchecked Sendable {
-    public let kind = "sqlite"
-    public let searchesRunElsewhere = false
-    public let path: String
+package final class SQLiteStore: Store, @unchecked Sendable {
+    package let kind = "sqlite"
+    package let searchesRunElsewhere = false
+    package let path: String
     let pool: DatabasePool
     let migrationsDirectory: String?
     /// The current ready vectors per (org, model), reused while the search generation holds.
@@ -22,7 +22,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     let exactScanRows: Int
 
     /// - Parameter path: the database file (created with its folder when missing).
-    public init(path: String, busyTimeout: Double = 10, migrationsDirectory: String? = nil, exactScanRows: Int = 20_000) throws(StoreError) {
+    package init(path: String, busyTimeout: Double = 10, migrationsDirectory: String? = nil, exactScanRows: Int = 20_000) throws(StoreError) {
         self.path = path
         self.exactScanRows = exactScanRows
         self.migrationsDirectory = migrationsDirectory
@@ -51,11 +51,11 @@ public final class SQLiteStore: Store, @unchecked Sendable {
     static let mmapSize: Int64 = 1 << 31
 
     /// `sqlite:///abs/path`, `sqlite://relative/path` or `sqlite:relative`.
-    public convenience init(url: String, migrationsDirectory: String? = nil) throws(StoreError) {
+    package convenience init(url: String, migrationsDirectory: String? = nil) throws(StoreError) {
         try self.init(path: Self.path(fromURL: url), migrationsDirectory: migrationsDirectory)
     }
 
-    public static func path(fromURL url: String) throws(StoreError) -> String {
+    package static func path(fromURL url: String) throws(StoreError) -> String {
         for prefix in ["sqlite://", "sqlite:"] where url.hasPrefix(prefix) {
             let p = String(url.dropFirst(prefix.count))
             guard !p.isEmpty else { break }
@@ -113,7 +113,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
 
     // MARK: Schema
 
-    public func migrate() throws(StoreError) {
+    package func migrate() throws(StoreError) {
         let migrations = try Migrations.load(dialect: "sqlite", directory: migrationsDirectory)
         // One exclusive writer: two processes starting together apply each migration once.
         try write { db in
@@ -126,7 +126,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func migrationStatus() throws(StoreError) -> MigrationStatus {
+    package func migrationStatus() throws(StoreError) -> MigrationStatus {
         let migrations = try Migrations.load(dialect: "sqlite", directory: migrationsDirectory)
         let applied: [String] = try read { db in
             guard try db.tableExists("schema_migrations") else { return [] }
@@ -135,7 +135,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         return MigrationStatus(applied: applied, pending: migrations.map(\.id).filter { !applied.contains($0) })
     }
 
-    public func ping() throws(StoreError) {
+    package func ping() throws(StoreError) {
         _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
@@ -157,7 +157,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             deletedAt: date(row["deleted_at"] as Int64?), readyVersionId: row["ready_version_id"])
     }
 
-    public func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
+    package func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {
         try new.validateText()
         let metadata = try StoreValidation.metadata(new.metadata)
         if let job, job.orgId != new.orgId { throw .invalidInput(field: "job.org_id", reason: "must be the document's org") }
@@ -182,7 +182,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func document(org: OrgID, id: String) throws(StoreError) -> Document? {
+    package func document(org: OrgID, id: String) throws(StoreError) -> Document? {
         try StoreValidation.text(id, field: "id")
         return try read { db in
             try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.id = ?", arguments: [org, id])
@@ -190,7 +190,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
+    package func documentDetail(org: OrgID, id: String) throws(StoreError) -> DocumentDetail? {
         try StoreValidation.text(id, field: "id")
         return try read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ? AND d.id = ?",
@@ -207,7 +207,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
+    package func listDocuments(org: OrgID, status: DocumentStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Document> {
         try StoreValidation.text(cursor, field: "cursor")
         let limit = max(1, min(limit, 1000))
         var sql = "SELECT \(Self.documentColumns) FROM documents d WHERE d.org_id = ?"
@@ -231,7 +231,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         return Page(items: page, nextCursor: next)
     }
 
-    public func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int] {
+    package func documentCounts(org: OrgID) throws(StoreError) -> [DocumentStatus: Int] {
         try read { db in
             var out: [DocumentStatus: Int] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT status, count(*) AS n FROM documents WHERE org_id = ? GROUP BY status", arguments: [org]) {
@@ -241,7 +241,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
+    package func softDeleteDocument(org: OrgID, id: String, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?)? {
         try StoreValidation.text(id, field: "id")
         return try write { db in
             let now = Self.ms(Date())
@@ -260,7 +260,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
+    package func hardDeleteDocument(org: OrgID, id: String) throws(StoreError) -> Bool {
         try StoreValidation.text(id, field: "id")
         return try write { db in
             // Vectors and chunks go by cascade; FTS rows by trigger.
@@ -271,7 +271,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
+    package func staleDocuments(embedModel: String, chunkerVersion: String, limit: Int) throws(StoreError) -> [Document] {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(Self.documentColumns) FROM documents d
@@ -293,7 +293,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
             createdAt: date(row["created_at"] as Int64), readyAt: date(row["ready_at"] as Int64?))
     }
 
-    public func createVersion(org: OrgID, _ v: NewVersion) throws(StoreError) -> DocVersion {
+    package func createVersion(org: OrgID, _ v: NewVersion) throws(StoreError) -> DocVersion {
         try StoreValidation.dimension(v.dim)
         guard !v.embedModel.isEmpty else { throw .invalidInput(field: "embed_model", reason: "is empty") }
         return try write { db in
@@ -315,12 +315,12 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
+    package func version(org: OrgID, id: String) throws(StoreError) -> DocVersion? {
         try StoreValidation.text(id, field: "id")
         return try read { db in try Row.fetchOne(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.version) }
     }
 
-    public func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
+    package func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion] {
         try StoreValidation.text(documentId, field: "document_id")
         return try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM doc_versions WHERE org_id = ? AND document_id = ? ORDER BY created_at DESC, id DESC",
@@ -328,7 +328,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+    package func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
         try StoreValidation.text(id, field: "id")
         return try write { db in
             try db.execute(sql: "UPDATE doc_versions SET state = 'failed', error = ? WHERE org_id = ? AND id = ? AND state = 'indexing'",
@@ -347,7 +347,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
+    package func publishVersion(org: OrgID, id: String) throws(StoreError) -> DocVersion {
         try StoreValidation.text(id, field: "id")
         return try write { db in
             guard let row = try Row.fetchOne(db, sql: """
@@ -383,7 +383,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
               charStart: row["char_start"], charEnd: row["char_end"])
     }
 
-    public func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
+    package func insertChunks(org: OrgID, versionId: String, _ chunks: [NewChunk]) throws(StoreError) {
         try StoreValidation.text(versionId, field: "version_id")
         guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
         guard v.state == .indexing else { throw .conflict("version \(versionId) is \(v.state.rawValue); chunks go into an indexing version") }
@@ -407,14 +407,14 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
+    package func chunks(org: OrgID, versionId: String) throws(StoreError) -> [Chunk] {
         try StoreValidation.text(versionId, field: "version_id")
         return try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM doc_chunks WHERE org_id = ? AND version_id = ? ORDER BY chunk_index", arguments: [org, versionId]).map(Self.chunk)
         }
     }
 
-    public func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
+    package func chunks(org: OrgID, ids: [String]) throws(StoreError) -> [Chunk] {
         try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [] }
         return try read { db in
@@ -427,7 +427,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
+    package func documentTitles(org: OrgID, ids: [String]) throws(StoreError) -> [String: String] {
         try StoreValidation.texts(ids, field: "ids")
         guard !ids.isEmpty else { return [:] }
         return try read { db in
@@ -440,7 +440,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
+    package func reusableVectors(org: OrgID, model: String, contentSha256s: [String]) throws(StoreError) -> [String: [Float]] {
         guard !contentSha256s.isEmpty else { return [:] }
         return try read { db in
             var out: [String: [Float]] = [:]
@@ -458,14 +458,14 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func storedDimensions(model: String) throws(StoreError) -> [Int] {
+    package func storedDimensions(model: String) throws(StoreError) -> [Int] {
         try read { db in
             try Int.fetchAll(db, sql: "SELECT DISTINCT dim FROM doc_versions WHERE embed_model = ? AND state IN ('indexing', 'ready') ORDER BY dim",
                              arguments: [model])
         }
     }
 
-    public func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
+    package func readyModels(org: OrgID) throws(StoreError) -> [String: Int] {
         try read { db in
             let generation = try Self.searchGeneration(db)
             if let known = readyModelsCache.get(org, generation: generation) { return known }
@@ -510,16 +510,16 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         return (job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id])!), true)
     }
 
-    public func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
+    package func enqueue(_ new: NewJob) throws(StoreError) -> (job: Job, created: Bool) {
         return try write { db in try Self.insertJob(db, new) }
     }
 
-    public func job(org: OrgID, id: String) throws(StoreError) -> Job? {
+    package func job(org: OrgID, id: String) throws(StoreError) -> Job? {
         try StoreValidation.text(id, field: "id")
         return try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.job) }
     }
 
-    public func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
+    package func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
         guard limit > 0 else { return [] }
         let typeList = StoreValidation.encodeStrings((types ?? JobType.allCases).map(\.rawValue))
         return try write { db in
@@ -544,7 +544,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool {
+    package func heartbeat(jobId: String, owner: String, lease: Double) throws(StoreError) -> Bool {
         try write { db in
             let now = Self.ms(Date())
             try db.execute(sql: """
@@ -555,7 +555,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool {
+    package func attachVersion(jobId: String, owner: String, versionId: String) throws(StoreError) -> Bool {
         try write { db in
             try db.execute(sql: "UPDATE jobs SET version_id = ?, updated_at = ? WHERE id = ? AND status = 'running' AND lease_owner = ?",
                            arguments: [versionId, Self.ms(Date()), jobId, owner])
@@ -563,7 +563,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
+    package func completeJob(jobId: String, owner: String, durationMs: Int) throws(StoreError) {
         try write { db in
             let now = Self.ms(Date())
             try db.execute(sql: """
@@ -575,7 +575,7 @@ public final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    public func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job {
+    package func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job {
         try write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?",
                                              arguments: [jobId, owner]) else { throw StoreError.leaseLost(jobId: jobId) }

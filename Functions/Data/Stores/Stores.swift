@@ -6,9 +6,9 @@ import SQLiteStore
 /// Opens the store `DATABASE_URL` names: `sqlite:///path/to/file` (the embedded default) or
 /// `postgres://user:pass@host:5432/db` (pgvector). Handlers call this once at init and keep the
 /// store for every warm invocation.
-public enum Stores {
+package enum Stores {
     /// - Parameter migrate: apply pending migrations first (safe when processes race).
-    public static func open(url: String, migrate: Bool = true, migrationsDirectory: String? = nil) throws(StoreError) -> any Store {
+    package static func open(url: String, migrate: Bool = true, migrationsDirectory: String? = nil) throws(StoreError) -> any Store {
         let store: any Store
         if url.hasPrefix("sqlite:") {
             store = try SQLiteStore(url: url, migrationsDirectory: migrationsDirectory)
@@ -35,7 +35,7 @@ public enum Stores {
     }
 
     /// The URL without its password, for messages and logs.
-    public static func redacted(_ url: String) -> String {
+    package static func redacted(_ url: String) -> String {
         guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"),
               let colon = url[scheme.upperBound..<at].firstIndex(of: ":") else { return url }
         return String(url[..<url.index(after: colon)]) + "***" + String(url[at...])

@@ -10,15 +10,15 @@
 /// API Gateway hands every claim over as a string (`[a b]` for a list, `123` for a number); the
 /// pattern applies to the string a function receives, so a numeric claim `123` is the tenant
 /// `"123"`, and a list, an object or `null` is refused.
-public struct OrgID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public static let maxLength = 128
+package struct OrgID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    package static let maxLength = 128
     /// The rule in words, for error messages and the API description.
-    public static let rule = "1-128 ASCII letters, digits and . _ - : @, starting with a letter or digit"
+    package static let rule = "1-128 ASCII letters, digits and . _ - : @, starting with a letter or digit"
 
-    public let rawValue: String
+    package let rawValue: String
 
     /// Nil unless `raw` follows the pattern exactly (nothing is trimmed or folded).
-    public init?(_ raw: String) {
+    package init?(_ raw: String) {
         guard Self.isValid(raw) else { return nil }
         rawValue = raw
     }
@@ -26,7 +26,7 @@ public struct OrgID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// An id read back from the store: it was validated when it was written.
     package init(stored raw: String) { rawValue = raw }
 
-    public static func isValid(_ raw: String) -> Bool {
+    package static func isValid(_ raw: String) -> Bool {
         let bytes = raw.utf8
         guard (1...maxLength).contains(bytes.count), let first = bytes.first, isAlphanumeric(first) else { return false }
         return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
@@ -37,19 +37,19 @@ public struct OrgID: Hashable, Comparable, Sendable, CustomStringConvertible {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }
 
-    public var description: String { rawValue }
-    public static func < (a: OrgID, b: OrgID) -> Bool { a.rawValue < b.rawValue }
+    package var description: String { rawValue }
+    package static func < (a: OrgID, b: OrgID) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// Literals are constants a programmer wrote (tests, tools): one that breaks the pattern is a
 /// bug in that code, caught on first use.
 extension OrgID: ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
-    public init(stringLiteral value: String) {
+    package init(stringLiteral value: String) {
         guard let id = OrgID(value) else { preconditionFailure("\(value.debugDescription) is not a valid OrgID (\(Self.rule))") }
         self = id
     }
 
-    public init(stringInterpolation: DefaultStringInterpolation) {
+    package init(stringInterpolation: DefaultStringInterpolation) {
         self.init(stringLiteral: String(stringInterpolation: stringInterpolation))
     }
 }
@@ -57,7 +57,7 @@ extension OrgID: ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
 /// Encoded as the plain string; decoding validates, so a job or event naming a malformed org
 /// fails to decode instead of reaching a query.
 extension OrgID: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         guard let id = OrgID(raw) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
@@ -66,7 +66,7 @@ extension OrgID: Codable {
         self = id
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(rawValue)
     }

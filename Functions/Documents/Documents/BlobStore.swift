@@ -14,7 +14,7 @@ import Darwin
 /// has: a document owns its blob outright, so the worker's `delete` job can remove it without
 /// asking whether another document (a re-upload after a soft delete, say) shares it. The upload
 /// path removes the blob it just wrote when the store answers that the bytes were a duplicate.
-public protocol BlobStore: Sendable {
+package protocol BlobStore: Sendable {
     /// Stores `bytes` durably: when this returns, the blob survives a crash or a power cut.
     func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef
     /// The bytes of a blob this store wrote.
@@ -24,20 +24,20 @@ public protocol BlobStore: Sendable {
 }
 
 /// A stored blob: its URI (what `documents.blob_uri` holds) and size.
-public struct BlobRef: Sendable, Equatable {
-    public var uri: String
-    public var bytes: Int
+package struct BlobRef: Sendable, Equatable {
+    package var uri: String
+    package var bytes: Int
     /// Unique per write; part of the blob's name (and of the ingest job's idempotency key).
-    public var id: String
+    package var id: String
 
-    public init(uri: String, bytes: Int, id: String) {
+    package init(uri: String, bytes: Int, id: String) {
         self.uri = uri
         self.bytes = bytes
         self.id = id
     }
 }
 
-public enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A system call failed: `operation` names it (`write`, `fsync`, `rename`...), `errno` says why.
     case io(operation: String, errno: Int32)
     /// A URI this store did not write (another scheme, outside the blob folder, not a blob name).
@@ -53,7 +53,7 @@ public enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     /// `BLOB_URL` / `BLOB_DIR` cannot be used as given.
     case configuration(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let op, let code): "\(op) failed: \(String(cString: strerror(code)))"
         case .invalidURI(let uri): "not a blob of this store: \(uri)"
@@ -66,7 +66,7 @@ public enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// Whether trying again later can succeed.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch self {
         case .io, .unavailable: true
         case .invalidURI, .notFound, .accessDenied, .noSuchBucket, .configuration: false
@@ -85,19 +85,19 @@ public enum BlobStoreError: Error, Sendable, Equatable, CustomStringConvertible 
 /// durable in its parent the same way. Readers never see a partial blob: the name appears only
 /// after its bytes are on disk. A crash mid-write leaves at most a `.tmp-*` file, which
 /// `removeStaleTemporaryFiles` sweeps.
-public struct FileBlobStore: BlobStore {
+package struct FileBlobStore: BlobStore {
     /// Absolute and standardised.
-    public let root: String
+    package let root: String
 
     /// - Parameter root: the blob folder; a relative path is taken from the working directory.
     ///   Created on first write, so a missing folder fails uploads (503), not the function's start.
-    public init(root: String) {
+    package init(root: String) {
         let absolute = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
         self.root = URL(fileURLWithPath: absolute).standardizedFileURL.path
     }
 
     /// The folder name of an org under the root.
-    public static func folderName(org: String) -> String {
+    package static func folderName(org: String) -> String {
         let bytes = Array(org.utf8)
         func plain(_ b: UInt8) -> Bool {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F || b == 0x2E
@@ -108,7 +108,7 @@ public struct FileBlobStore: BlobStore {
         return "~" + SHA256.hex(org)
     }
 
-    public func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef {
+    package func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef {
         guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
             throw .invalidURI("sha256 must be 64 lower-case hex digits")
         }
@@ -138,7 +138,7 @@ public struct FileBlobStore: BlobStore {
         return BlobRef(uri: URL(fileURLWithPath: final).absoluteString, bytes: bytes.count, id: id)
     }
 
-    public func read(uri: String) throws(BlobStoreError) -> [UInt8] {
+    package func read(uri: String) throws(BlobStoreError) -> [UInt8] {
         let path = try path(of: uri)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -160,7 +160,7 @@ public struct FileBlobStore: BlobStore {
         return out
     }
 
-    public func delete(uri: String) throws(BlobStoreError) {
+    package func delete(uri: String) throws(BlobStoreError) {
         let path = try path(of: uri)
         if unlink(path) != 0 {
             let code = errno
@@ -172,7 +172,7 @@ public struct FileBlobStore: BlobStore {
 
     /// The file behind a URI this store wrote; refuses anything else (another scheme, a path
     /// outside the root, a name that is not a blob's).
-    public func path(of uri: String) throws(BlobStoreError) -> String {
+    package func path(of uri: String) throws(BlobStoreError) -> String {
         guard let url = URL(string: uri), url.isFileURL else { throw .invalidURI(uri) }
         let path = url.standardizedFileURL.path
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
@@ -187,7 +187,7 @@ public struct FileBlobStore: BlobStore {
     /// many. Orphan blobs (written, then the process died before the document was committed)
     /// are not found this way: they look like any blob and are harmless, only disk space.
     @discardableResult
-    public func removeStaleTemporaryFiles(olderThan age: TimeInterval = 3600) -> Int {
+    package func removeStaleTemporaryFiles(olderThan age: TimeInterval = 3600) -> Int {
         let fm = FileManager.default
         guard let orgs = try? fm.contentsOfDirectory(atPath: root) else { return 0 }
         var removed = 0

@@ -10,10 +10,10 @@ import Foundation
 /// | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` | S3 credentials (Lambda sets them from the function's role) |
 /// | `AWS_REGION` (or `AWS_DEFAULT_REGION`) | the bucket's region (Lambda sets it) |
 /// | `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL` | another S3 endpoint (moto, MinIO), addressed path-style |
-public enum BlobStores {
-    public static let defaultDirectory = ".data/blobs"
+package enum BlobStores {
+    package static let defaultDirectory = ".data/blobs"
 
-    public static func fromEnvironment(_ env: [String: String]) throws(BlobStoreError) -> any BlobStore {
+    package static func fromEnvironment(_ env: [String: String]) throws(BlobStoreError) -> any BlobStore {
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
         guard let url = value("BLOB_URL") else { return FileBlobStore(root: value("BLOB_DIR") ?? defaultDirectory) }
         if url.hasPrefix("file://") {

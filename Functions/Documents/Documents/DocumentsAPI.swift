@@ -8,18 +8,18 @@ import Tenancy
 /// What a request needs from the platform, given per invocation by the handler: how to ask
 /// the worker for a job at once (Lambda `InvocationType=Event`), and where to report problems
 /// that do not change the answer.
-public struct RequestHooks: Sendable {
-    public var notifyWorker: @Sendable (WorkerRequest) async throws -> Void
-    public var warn: @Sendable (_ message: String, _ fields: [String: String]) -> Void
+package struct RequestHooks: Sendable {
+    package var notifyWorker: @Sendable (WorkerRequest) async throws -> Void
+    package var warn: @Sendable (_ message: String, _ fields: [String: String]) -> Void
 
-    public init(notifyWorker: @escaping @Sendable (WorkerRequest) async throws -> Void,
+    package init(notifyWorker: @escaping @Sendable (WorkerRequest) async throws -> Void,
                 warn: @escaping @Sendable (_ message: String, _ fields: [String: String]) -> Void) {
         self.notifyWorker = notifyWorker
         self.warn = warn
     }
 
     /// No worker, no logs (tests, tools).
-    public static let none = RequestHooks(notifyWorker: { _ in }, warn: { _, _ in })
+    package static let none = RequestHooks(notifyWorker: { _ in }, warn: { _, _ in })
 }
 
 /// The documents and jobs API over a store and a blob store. The tenant is the token's
@@ -36,15 +36,15 @@ public struct RequestHooks: Sendable {
 ///
 /// Methods throw `APIError` for what they decide themselves and the store's `StoreError`
 /// unmapped (the handler maps it with the shared `ErrorMapping`).
-public struct DocumentsAPI: Sendable {
-    public let store: any Store
-    public let uploads: UploadService
-    public let configuration: UploadConfiguration
+package struct DocumentsAPI: Sendable {
+    package let store: any Store
+    package let uploads: UploadService
+    package let configuration: UploadConfiguration
 
-    public static let defaultPageSize = 20
-    public static let maxPageSize = 100
+    package static let defaultPageSize = 20
+    package static let maxPageSize = 100
 
-    public init(store: any Store, blobs: any BlobStore, configuration: UploadConfiguration) {
+    package init(store: any Store, blobs: any BlobStore, configuration: UploadConfiguration) {
         self.store = store
         self.uploads = UploadService(store: store, blobs: blobs)
         self.configuration = configuration
@@ -53,7 +53,7 @@ public struct DocumentsAPI: Sendable {
     // MARK: Routes
 
     /// `POST /v1/documents`.
-    public func createDocument(_ request: APIGatewayV2Request, hooks: RequestHooks) async throws -> APIGatewayV2Response {
+    package func createDocument(_ request: APIGatewayV2Request, hooks: RequestHooks) async throws -> APIGatewayV2Response {
         let org = try request.orgID()
         let input = try UploadInput.from(request, maxBytes: configuration.maxUploadBytes)
         let outcome = try uploads.upload(org: org, input)
@@ -66,7 +66,7 @@ public struct DocumentsAPI: Sendable {
     }
 
     /// `GET /v1/documents`.
-    public func listDocuments(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
+    package func listDocuments(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
         let org = try request.orgID()
         var limit = Self.defaultPageSize
         if let raw = request.query("limit") {
@@ -105,7 +105,7 @@ public struct DocumentsAPI: Sendable {
     }
 
     /// `GET /v1/documents/{id}`.
-    public func getDocument(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
+    package func getDocument(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
         let org = try request.orgID()
         let id = try Self.id(request)
         guard let detail = try store.documentDetail(org: org, id: id) else { throw Self.noDocument(id) }
@@ -113,7 +113,7 @@ public struct DocumentsAPI: Sendable {
     }
 
     /// `GET /v1/documents/{id}/versions`.
-    public func listVersions(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
+    package func listVersions(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
         let org = try request.orgID()
         let id = try Self.id(request)
         guard try store.document(org: org, id: id) != nil else { throw Self.noDocument(id) }
@@ -121,7 +121,7 @@ public struct DocumentsAPI: Sendable {
     }
 
     /// `DELETE /v1/documents/{id}`.
-    public func deleteDocument(_ request: APIGatewayV2Request, hooks: RequestHooks) async throws -> APIGatewayV2Response {
+    package func deleteDocument(_ request: APIGatewayV2Request, hooks: RequestHooks) async throws -> APIGatewayV2Response {
         let org = try request.orgID()
         let id = try Self.id(request)
         let job = NewJob(orgId: org, type: .delete, documentId: id, idempotencyKey: "delete:\(id)")
@@ -135,7 +135,7 @@ public struct DocumentsAPI: Sendable {
     }
 
     /// `GET /v1/jobs/{id}`.
-    public func getJob(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
+    package func getJob(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
         let org = try request.orgID()
         let id = try Self.id(request, what: "job")
         guard let job = try store.job(org: org, id: id) else { throw APIError.notFound("No job \(id).") }
@@ -157,7 +157,7 @@ public struct DocumentsAPI: Sendable {
 
     /// The `{id}` path parameter. Ids are ours (UUIDs); anything that cannot be one (too long,
     /// odd characters, a NUL) is simply not found, without asking the store.
-    public static func id(_ request: APIGatewayV2Request, what: String = "document") throws(APIError) -> String {
+    package static func id(_ request: APIGatewayV2Request, what: String = "document") throws(APIError) -> String {
         let raw = request.pathParameter("id") ?? ""
         guard (1...128).contains(raw.utf8.count),
               raw.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F })
@@ -167,7 +167,7 @@ public struct DocumentsAPI: Sendable {
         return raw
     }
 
-    public static func noDocument(_ id: String) -> APIError { APIError.notFound("No document \(id).") }
+    package static func noDocument(_ id: String) -> APIError { APIError.notFound("No document \(id).") }
 
     /// Keys sorted, so the same state always reads the same (diffs, caches, eyes).
     static let encoder: JSONEncoder = {
@@ -177,7 +177,7 @@ public struct DocumentsAPI: Sendable {
     }()
 
     /// Throws rather than answering a 500 itself, so the route's error handling adds the request id.
-    public static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) throws(APIError) -> APIGatewayV2Response {
+    package static func json<T: Encodable>(_ value: T, status: Int = 200, headers: [String: String] = [:]) throws(APIError) -> APIGatewayV2Response {
         guard let data = try? encoder.encode(value) else { throw APIError.internalError("The response could not be encoded.") }
         var h = headers
         h["content-type"] = "application/json"

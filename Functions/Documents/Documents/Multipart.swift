@@ -13,31 +13,31 @@ import Foundation
 ///   are UTF-8, or Latin-1 when they are not valid UTF-8;
 /// - a body without any delimiter, or without the closing `--boundary--`, is malformed (400):
 ///   a truncated upload must not be stored as if it were whole.
-public struct MultipartForm: Sendable {
-    public struct Part: Sendable {
+package struct MultipartForm: Sendable {
+    package struct Part: Sendable {
         /// Header names lower-cased, in order.
-        public var headers: [(name: String, value: String)]
+        package var headers: [(name: String, value: String)]
         /// From `Content-Disposition: form-data; name="..."`.
-        public var name: String?
+        package var name: String?
         /// `filename*` (RFC 5987) when given, else `filename`; as sent, not yet sanitised.
-        public var filename: String?
-        public var contentType: String?
-        public var body: ArraySlice<UInt8>
+        package var filename: String?
+        package var contentType: String?
+        package var body: ArraySlice<UInt8>
 
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             let lower = name.lowercased()
             return headers.first { $0.name == lower }?.value
         }
     }
 
-    public var parts: [Part]
+    package var parts: [Part]
 
     /// At most this many parts; a form with more is malformed.
-    public static let maxParts = 64
+    package static let maxParts = 64
     /// At most this many bytes of headers per part.
-    public static let maxHeaderBytes = 16 * 1024
+    package static let maxHeaderBytes = 16 * 1024
 
-    public enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         case missingBoundary
         case invalidBoundary
         case noDelimiter
@@ -45,7 +45,7 @@ public struct MultipartForm: Sendable {
         case malformedHeaders(String)
         case tooManyParts
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .missingBoundary: "the multipart Content-Type has no boundary parameter"
             case .invalidBoundary: "the multipart boundary must be 1-200 characters without line breaks"
@@ -58,7 +58,7 @@ public struct MultipartForm: Sendable {
     }
 
     /// The `boundary` parameter of a `multipart/...` Content-Type.
-    public static func boundary(contentType: String) throws(ParseError) -> String {
+    package static func boundary(contentType: String) throws(ParseError) -> String {
         let params = HeaderParameters.parse(contentType)
         guard let raw = params.parameters["boundary"] else { throw .missingBoundary }
         guard (1...200).contains(raw.utf8.count), !raw.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
@@ -67,7 +67,7 @@ public struct MultipartForm: Sendable {
         return raw
     }
 
-    public static func parse(_ body: [UInt8], boundary: String) throws(ParseError) -> MultipartForm {
+    package static func parse(_ body: [UInt8], boundary: String) throws(ParseError) -> MultipartForm {
         let dash = Array(("--" + boundary).utf8)
         var parts: [Part] = []
 
@@ -166,8 +166,8 @@ public struct MultipartForm: Sendable {
 /// `value; key=token; key="quoted \" string"; key*=UTF-8''percent%20encoded`: the first item and
 /// the parameters (names lower-cased). In quoted strings only `\"` and `\\` are escapes, so a
 /// Windows path (`C:\Users\a.txt`) keeps its backslashes, as browsers send it.
-public enum HeaderParameters {
-    public static func parse(_ header: String) -> (value: String, parameters: [String: String]) {
+package enum HeaderParameters {
+    package static func parse(_ header: String) -> (value: String, parameters: [String: String]) {
         let scalars = Array(header.unicodeScalars)
         var i = 0
         func skipSpaces() { while i < scalars.count, scalars[i] == " " || scalars[i] == "\t" { i += 1 } }
@@ -204,7 +204,7 @@ public enum HeaderParameters {
     }
 
     /// RFC 5987 `charset'language'value` with percent-encoding; UTF-8 and ISO-8859-1 charsets.
-    public static func decodeExtendedValue(_ text: String) -> String? {
+    package static func decodeExtendedValue(_ text: String) -> String? {
         let pieces = text.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
         guard pieces.count == 3 else { return nil }
         let charset = pieces[0].lowercased()

@@ -19,16 +19,16 @@ func iso8601(_ date: Date) -> String {
 ///  "status": "pending|ready|failed|deleted", "ready_version_id": null,
 ///  "created_at": "2026-11-21T19:59:04.123Z", "updated_at": "…", "deleted_at": null}
 /// ```
-public struct DocumentBody: Encodable, Sendable {
-    public var document: Document
+package struct DocumentBody: Encodable, Sendable {
+    package var document: Document
 
-    public init(_ document: Document) { self.document = document }
+    package init(_ document: Document) { self.document = document }
 
     enum Keys: String, CodingKey {
         case id, title, filename, mime_type, bytes, sha256, metadata, status, ready_version_id, created_at, updated_at, deleted_at
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         let d = document
         try c.encode(d.id, forKey: .id)
@@ -52,14 +52,14 @@ public struct DocumentBody: Encodable, Sendable {
 /// ```json
 /// {…document…, "ready_version": {…version…} | null, "version_count": 1, "chunk_count": 12}
 /// ```
-public struct DocumentDetailBody: Encodable, Sendable {
-    public var detail: DocumentDetail
+package struct DocumentDetailBody: Encodable, Sendable {
+    package var detail: DocumentDetail
 
-    public init(_ detail: DocumentDetail) { self.detail = detail }
+    package init(_ detail: DocumentDetail) { self.detail = detail }
 
     enum Keys: String, CodingKey { case ready_version, version_count, chunk_count }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         try DocumentBody(detail.document).encode(to: encoder)
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(detail.readyVersion.map(VersionBody.init), forKey: .ready_version)
@@ -76,16 +76,16 @@ public struct DocumentDetailBody: Encodable, Sendable {
 ///  "chunk_overlap": 64, "chunker_version": "…", "source_sha256": "…", "error": null,
 ///  "created_at": "…", "ready_at": null}
 /// ```
-public struct VersionBody: Encodable, Sendable {
-    public var version: DocVersion
+package struct VersionBody: Encodable, Sendable {
+    package var version: DocVersion
 
-    public init(_ version: DocVersion) { self.version = version }
+    package init(_ version: DocVersion) { self.version = version }
 
     enum Keys: String, CodingKey {
         case id, document_id, state, embed_model, dim, chunk_size, chunk_overlap, chunker_version, source_sha256, error, created_at, ready_at
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         let v = version
         try c.encode(v.id, forKey: .id)
@@ -111,17 +111,17 @@ public struct VersionBody: Encodable, Sendable {
 ///  "error": null, "duration_ms": null, "run_after": "…", "created_at": "…", "updated_at": "…",
 ///  "started_at": null, "finished_at": null}
 /// ```
-public struct JobBody: Encodable, Sendable {
-    public var job: Job
+package struct JobBody: Encodable, Sendable {
+    package var job: Job
 
-    public init(_ job: Job) { self.job = job }
+    package init(_ job: Job) { self.job = job }
 
     enum Keys: String, CodingKey {
         case id, type, status, document_id, version_id, params, attempts, max_attempts, error, duration_ms
         case run_after, created_at, updated_at, started_at, finished_at
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         let j = job
         try c.encode(j.id, forKey: .id)
@@ -150,12 +150,12 @@ public struct JobBody: Encodable, Sendable {
 /// ```
 /// `status` is the document's; `job_id` is the job queued by this request (null when none was:
 /// a duplicate upload, a repeated delete); `created` says whether this request changed anything.
-public struct AcceptedBody: Encodable, Sendable {
-    public var document: Document
-    public var jobId: String?
-    public var created: Bool
+package struct AcceptedBody: Encodable, Sendable {
+    package var document: Document
+    package var jobId: String?
+    package var created: Bool
 
-    public init(document: Document, jobId: String?, created: Bool) {
+    package init(document: Document, jobId: String?, created: Bool) {
         self.document = document
         self.jobId = jobId
         self.created = created
@@ -163,7 +163,7 @@ public struct AcceptedBody: Encodable, Sendable {
 
     enum Keys: String, CodingKey { case document_id, job_id, status, created, document }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(document.id, forKey: .document_id)
         try c.encode(jobId, forKey: .job_id)
@@ -179,20 +179,20 @@ public struct AcceptedBody: Encodable, Sendable {
 /// ```json
 /// {"documents": [{…document…}], "next_cursor": "…" | null}
 /// ```
-public struct DocumentListBody: Encodable, Sendable {
-    public var page: Page<Document>
+package struct DocumentListBody: Encodable, Sendable {
+    package var page: Page<Document>
     /// With `?counts=true`: every status, 0 included, so a client waiting for its uploads reads
     /// `pending` without asking for each document.
-    public var counts: [DocumentStatus: Int]?
+    package var counts: [DocumentStatus: Int]?
 
-    public init(_ page: Page<Document>, counts: [DocumentStatus: Int]? = nil) {
+    package init(_ page: Page<Document>, counts: [DocumentStatus: Int]? = nil) {
         self.page = page
         self.counts = counts
     }
 
     enum Keys: String, CodingKey { case documents, next_cursor, counts }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(page.items.map(DocumentBody.init), forKey: .documents)
         try c.encode(page.nextCursor, forKey: .next_cursor)
@@ -208,18 +208,18 @@ public struct DocumentListBody: Encodable, Sendable {
 /// ```json
 /// {"document_id": "…", "versions": [{…version…}]}
 /// ```
-public struct VersionListBody: Encodable, Sendable {
-    public var documentId: String
-    public var versions: [DocVersion]
+package struct VersionListBody: Encodable, Sendable {
+    package var documentId: String
+    package var versions: [DocVersion]
 
-    public init(documentId: String, versions: [DocVersion]) {
+    package init(documentId: String, versions: [DocVersion]) {
         self.documentId = documentId
         self.versions = versions
     }
 
     enum Keys: String, CodingKey { case document_id, versions }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(documentId, forKey: .document_id)
         try c.encode(versions.map(VersionBody.init), forKey: .versions)
@@ -228,11 +228,11 @@ public struct VersionListBody: Encodable, Sendable {
 
 /// The event `upload` sends the worker (asynchronously) after queueing a job, so the job runs
 /// within seconds instead of at the next queue drain: `{"job_id": "…", "org_id": "…"}`.
-public struct WorkerRequest: Codable, Sendable, Equatable {
-    public var jobId: String
-    public var orgId: OrgID
+package struct WorkerRequest: Codable, Sendable, Equatable {
+    package var jobId: String
+    package var orgId: OrgID
 
-    public init(jobId: String, orgId: OrgID) {
+    package init(jobId: String, orgId: OrgID) {
         self.jobId = jobId
         self.orgId = orgId
     }

@@ -18,10 +18,10 @@ import Tenancy
 /// Calls block (like the stores): a handler serves one invocation at a time. Server errors,
 /// `SlowDown` and dropped connections are retried with jittered exponential backoff; access,
 /// bucket and key errors are typed (`BlobStoreError.accessDenied`, `.noSuchBucket`, `.notFound`).
-public final class S3BlobStore: BlobStore, Sendable {
-    public let bucket: String
+package final class S3BlobStore: BlobStore, Sendable {
+    package let bucket: String
     /// No leading or trailing `/`; empty for the bucket's root.
-    public let prefix: String
+    package let prefix: String
     let signer: SigV4Signer
     /// `https://s3.<region>.amazonaws.com`-style virtual hosts, or a path-style endpoint
     /// (`AWS_ENDPOINT_URL_S3`, for moto or MinIO): `<endpoint>/<bucket>/<key>`.
@@ -29,7 +29,7 @@ public final class S3BlobStore: BlobStore, Sendable {
     let attempts: Int
     private let client: Mutex<CurlHTTPClient?>
 
-    public init(url: String, credentials: AWSCredentials, region: String, endpoint: String? = nil, attempts: Int = 4) throws(BlobStoreError) {
+    package init(url: String, credentials: AWSCredentials, region: String, endpoint: String? = nil, attempts: Int = 4) throws(BlobStoreError) {
         guard url.hasPrefix("s3://") else { throw .invalidURI(url) }
         let rest = url.dropFirst("s3://".count)
         let parts = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
@@ -58,7 +58,7 @@ public final class S3BlobStore: BlobStore, Sendable {
 
     // MARK: BlobStore
 
-    public func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef {
+    package func write(org: OrgID, sha256: String, bytes: [UInt8]) throws(BlobStoreError) -> BlobRef {
         guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else {
             throw .invalidURI("sha256 must be 64 lower-case hex digits")
         }
@@ -75,14 +75,14 @@ public final class S3BlobStore: BlobStore, Sendable {
         return BlobRef(uri: uri(key), bytes: bytes.count, id: id)
     }
 
-    public func read(uri: String) throws(BlobStoreError) -> [UInt8] {
+    package func read(uri: String) throws(BlobStoreError) -> [UInt8] {
         let key = try key(of: uri)
         let response = try send("GET", key: key)
         guard response.status == 200 else { throw Self.error(response, key: key, uri: uri) }
         return Array(response.body)
     }
 
-    public func delete(uri: String) throws(BlobStoreError) {
+    package func delete(uri: String) throws(BlobStoreError) {
         let key = try key(of: uri)
         let response = try send("DELETE", key: key)
         // S3 answers 204 whether or not the object was there.
@@ -93,7 +93,7 @@ public final class S3BlobStore: BlobStore, Sendable {
 
     /// Readiness: writes and deletes a small object under the prefix, which proves the bucket
     /// exists and this role may write to it (what `upload` and the `delete` job need).
-    public func checkWritable() throws(BlobStoreError) {
+    package func checkWritable() throws(BlobStoreError) {
         let key = (prefix.isEmpty ? "" : prefix + "/") + ".readyz-" + FileBlobStore.randomHex(8)
         let body = Data("ok".utf8)
         let put = try send("PUT", key: key, body: body, headers: [
@@ -109,7 +109,7 @@ public final class S3BlobStore: BlobStore, Sendable {
     func uri(_ key: String) -> String { "s3://\(bucket)/\(key)" }
 
     /// The key of a URI this store wrote; refuses another bucket, another prefix, odd characters.
-    public func key(of uri: String) throws(BlobStoreError) -> String {
+    package func key(of uri: String) throws(BlobStoreError) -> String {
         let head = "s3://\(bucket)/" + (prefix.isEmpty ? "" : prefix + "/")
         guard uri.hasPrefix(head) else { throw .invalidURI(uri) }
         let rest = uri.dropFirst(head.count)

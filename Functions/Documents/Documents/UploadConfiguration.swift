@@ -8,16 +8,16 @@ import Foundation
 /// | `BLOB_DIR` | `.data/blobs` | where uploaded bytes are kept (relative to the working directory) |
 /// | `MAX_UPLOAD_BYTES` | 5242880 (5 MB; API Gateway refuses bodies over 6 MB) | largest accepted document; 413 beyond |
 /// | `REEMBED_FUNCTION` | this function's name with `-upload` replaced by `-reembed`, else `reembed` | the worker invoked asynchronously after an upload or delete |
-public struct UploadConfiguration: Sendable, Equatable {
-    public static let defaultMaxUploadBytes = 5 * 1024 * 1024
-    public static let defaultBlobDirectory = ".data/blobs"
+package struct UploadConfiguration: Sendable, Equatable {
+    package static let defaultMaxUploadBytes = 5 * 1024 * 1024
+    package static let defaultBlobDirectory = ".data/blobs"
 
-    public var databaseURL: String
-    public var blobDirectory: String
-    public var maxUploadBytes: Int
-    public var reembedFunction: String
+    package var databaseURL: String
+    package var blobDirectory: String
+    package var maxUploadBytes: Int
+    package var reembedFunction: String
 
-    public init(databaseURL: String, blobDirectory: String = defaultBlobDirectory,
+    package init(databaseURL: String, blobDirectory: String = defaultBlobDirectory,
                 maxUploadBytes: Int = defaultMaxUploadBytes, reembedFunction: String = "reembed") {
         self.databaseURL = databaseURL
         self.blobDirectory = blobDirectory
@@ -25,13 +25,13 @@ public struct UploadConfiguration: Sendable, Equatable {
         self.reembedFunction = reembedFunction
     }
 
-    public struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
-        public var description: String
+    package struct Invalid: Error, Sendable, Equatable, CustomStringConvertible {
+        package var description: String
     }
 
     /// - Parameter functionName: this function's own name (`AWS_LAMBDA_FUNCTION_NAME`), from
     ///   which the worker's default name is derived (`mystack-upload` gives `mystack-reembed`).
-    public static func fromEnvironment(_ env: [String: String], functionName: String) throws(Invalid) -> UploadConfiguration {
+    package static func fromEnvironment(_ env: [String: String], functionName: String) throws(Invalid) -> UploadConfiguration {
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
         guard let url = value("DATABASE_URL") else {
             throw Invalid(description: "DATABASE_URL is not set (sqlite:///path/to/file or postgres://user:pass@host:5432/db)")

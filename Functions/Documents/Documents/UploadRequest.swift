@@ -13,14 +13,14 @@ import LambdaEvents
 ///   `?metadata=` (URL-encoded JSON) as the optional fields.
 ///
 /// Nothing here is trusted yet: the bytes are sniffed and the name sanitised by `UploadService`.
-public struct UploadInput: Sendable {
-    public var bytes: [UInt8]
-    public var declaredContentType: String?
-    public var filename: String?
-    public var title: String?
-    public var metadata: JSONObject
+package struct UploadInput: Sendable {
+    package var bytes: [UInt8]
+    package var declaredContentType: String?
+    package var filename: String?
+    package var title: String?
+    package var metadata: JSONObject
 
-    public init(bytes: [UInt8], declaredContentType: String? = nil, filename: String? = nil, title: String? = nil,
+    package init(bytes: [UInt8], declaredContentType: String? = nil, filename: String? = nil, title: String? = nil,
                 metadata: JSONObject = [:]) {
         self.bytes = bytes
         self.declaredContentType = declaredContentType
@@ -30,14 +30,14 @@ public struct UploadInput: Sendable {
     }
 
     /// Form fields a multipart upload may carry.
-    public static let formFields = ["file", "title", "metadata"]
+    package static let formFields = ["file", "title", "metadata"]
     /// Room for the multipart framing, the title and the metadata on top of the file itself.
-    public static let formOverheadBytes = 64 * 1024
-    public static let maxTitleCharacters = 500
+    package static let formOverheadBytes = 64 * 1024
+    package static let maxTitleCharacters = 500
 
     /// Reads the request. Sizes are checked before anything is parsed (the whole body has
     /// arrived anyway: Lambda gets it in one piece): over `maxBytes` is a 413.
-    public static func from(_ request: APIGatewayV2Request, maxBytes: Int) throws(APIError) -> UploadInput {
+    package static func from(_ request: APIGatewayV2Request, maxBytes: Int) throws(APIError) -> UploadInput {
         // A base64 body decodes to about 3/4 of its length: refuse before decoding a huge one.
         if let body = request.body {
             let estimate = request.isBase64Encoded ? body.utf8.count / 4 * 3 : body.utf8.count
@@ -129,7 +129,7 @@ public struct UploadInput: Sendable {
     }
 
     /// A JSON object of at most `StoreValidation.maxMetadataBytes` (as stored); 422 otherwise.
-    public static func parseMetadata(_ bytes: [UInt8]) throws(APIError) -> JSONObject {
+    package static func parseMetadata(_ bytes: [UInt8]) throws(APIError) -> JSONObject {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [:] }
         if bytes.count > StoreValidation.maxMetadataBytes * 4 {
             throw metadataError("metadata is \(bytes.count) bytes; at most \(StoreValidation.maxMetadataBytes) bytes of JSON")

@@ -15,32 +15,32 @@ import ServiceErrors
 /// without its blob cannot happen. A store error after the blob was written keeps the blob
 /// too: the commit may have succeeded even though the answer was lost (a dropped Postgres
 /// connection), and removing the blob then would break that document.
-public struct UploadService: Sendable {
-    public let store: any Store
-    public let blobs: any BlobStore
+package struct UploadService: Sendable {
+    package let store: any Store
+    package let blobs: any BlobStore
 
-    public init(store: any Store, blobs: any BlobStore) {
+    package init(store: any Store, blobs: any BlobStore) {
         self.store = store
         self.blobs = blobs
     }
 
-    public struct Outcome: Sendable {
-        public var document: Document
+    package struct Outcome: Sendable {
+        package var document: Document
         /// The new `ingest` job; nil when the bytes were already there (`created == false`).
-        public var job: Job?
+        package var job: Job?
         /// False: the org already had a live document with these bytes, returned as it is.
-        public var created: Bool
+        package var created: Bool
         /// Problems that did not fail the upload (a duplicate's spare blob that could not be removed).
-        public var warnings: [String]
+        package var warnings: [String]
     }
 
     /// The job's idempotency key: the hash and the blob, so each accepted upload gets its own
     /// job even when the same bytes come back after a delete while the old job is still queued.
-    public static func ingestKey(sha256: String, blobId: String) -> String { "ingest:\(sha256):\(blobId)" }
+    package static func ingestKey(sha256: String, blobId: String) -> String { "ingest:\(sha256):\(blobId)" }
 
     /// - Throws: `APIError` for what the caller can fix (415 type, 422 content or title) and
     ///   for a blob store that cannot write (503); `StoreError` from the store, unmapped.
-    public func upload(org: OrgID, _ input: UploadInput) throws -> Outcome {
+    package func upload(org: OrgID, _ input: UploadInput) throws -> Outcome {
         let format: DocumentFormat
         do {
             format = try ContentSniffer.sniff(input.bytes, declaredContentType: input.declaredContentType, filename: input.filename)
@@ -74,7 +74,7 @@ public struct UploadService: Sendable {
     /// The given title, cleaned (control characters become spaces, runs of whitespace one
     /// space, trimmed); empty or absent gives the file name without its extension. Over
     /// `UploadInput.maxTitleCharacters` is a 422.
-    public static func title(_ given: String?, filename: String) throws(APIError) -> String {
+    package static func title(_ given: String?, filename: String) throws(APIError) -> String {
         var out = String.UnicodeScalarView()
         var lastSpace = true
         for s in (given ?? "").precomposedStringWithCanonicalMapping.unicodeScalars {

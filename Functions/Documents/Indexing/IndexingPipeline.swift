@@ -18,16 +18,16 @@ import Ingestion
 ///   dead attempt wrote, so no work is lost and nothing half-built is ever visible;
 /// - a vector is reused only for exactly the text it was computed from: `content_sha256` is
 ///   the hash of the embedded text (title context + chunk) under the same model.
-public struct IndexingPipeline: Sendable {
-    public let store: any Store
-    public let blobs: any BlobStore
+package struct IndexingPipeline: Sendable {
+    package let store: any Store
+    package let blobs: any BlobStore
     /// Passages go straight to the model (the query cache is for queries).
-    public let embedder: any EmbeddingProvider
-    public let tokenCounter: TokenCounter
-    public let extractor: TextExtractor
-    public let configuration: WorkerConfiguration
+    package let embedder: any EmbeddingProvider
+    package let tokenCounter: TokenCounter
+    package let extractor: TextExtractor
+    package let configuration: WorkerConfiguration
 
-    public init(store: any Store, blobs: any BlobStore, embedder: any EmbeddingProvider, tokenCounter: TokenCounter,
+    package init(store: any Store, blobs: any BlobStore, embedder: any EmbeddingProvider, tokenCounter: TokenCounter,
                 extractor: TextExtractor = TextExtractor(), configuration: WorkerConfiguration = WorkerConfiguration()) {
         self.store = store
         self.blobs = blobs
@@ -38,7 +38,7 @@ public struct IndexingPipeline: Sendable {
     }
 
     /// What an attempt did.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// A new version is ready.
         case indexed(IndexingSummary)
         /// Nothing to do (the document is gone, or already indexed exactly this way).
@@ -52,11 +52,11 @@ public struct IndexingPipeline: Sendable {
 
     /// The lease was lost (the worker stalled past it and another took the job): stop touching
     /// the job; whoever holds it now finishes it.
-    public struct LeaseLost: Error, Sendable {}
+    package struct LeaseLost: Error, Sendable {}
 
     /// Runs one claimed job. Throws `JobFailure` (what to record), `LeaseLost`, or nothing.
     /// `deadline` is when the attempt must have stopped (the invocation's end minus the margin).
-    public func run(_ job: Job, owner: String, deadline: ContinuousClock.Instant? = nil) async throws -> Outcome {
+    package func run(_ job: Job, owner: String, deadline: ContinuousClock.Instant? = nil) async throws -> Outcome {
         do {
             switch job.type {
             case .delete: return try purge(job)
@@ -225,15 +225,15 @@ extension IndexingPipeline {
 }
 
 /// What an indexing attempt did, for the job's log line and the benchmark.
-public struct IndexingSummary: Sendable, Equatable, Codable {
-    public var versionId: String
-    public var chunks: Int
+package struct IndexingSummary: Sendable, Equatable, Codable {
+    package var versionId: String
+    package var chunks: Int
     /// Chunks whose vector came from an earlier version (same embedded text, same model).
-    public var reused: Int = 0
+    package var reused: Int = 0
     /// Texts sent to the model (each distinct text once).
-    public var embedded: Int = 0
+    package var embedded: Int = 0
 
-    public init(versionId: String, chunks: Int, reused: Int = 0, embedded: Int = 0) {
+    package init(versionId: String, chunks: Int, reused: Int = 0, embedded: Int = 0) {
         self.versionId = versionId
         self.chunks = chunks
         self.reused = reused

@@ -5,21 +5,21 @@ import Ingestion
 
 /// Why an attempt failed, and whether trying again later can help. Kept on the job (and on
 /// the failed version) word for word, so `GET /v1/jobs/{id}` says what went wrong.
-public struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
+package struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    package var message: String
     /// False: the same input will fail the same way (unreadable content, a missing blob), so
     /// the job goes `dead` at once instead of burning its attempts.
-    public var retryable: Bool
+    package var retryable: Bool
 
-    public init(_ message: String, retryable: Bool) {
+    package init(_ message: String, retryable: Bool) {
         self.message = message
         self.retryable = retryable
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// Any error an attempt can meet, classified.
-    public static func from(_ error: any Error) -> JobFailure {
+    package static func from(_ error: any Error) -> JobFailure {
         switch error {
         case let f as JobFailure:
             return f

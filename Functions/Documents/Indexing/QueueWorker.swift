@@ -8,25 +8,25 @@ import Logging
 ///
 /// One job at a time, so several workers (Lambda's concurrency, the emulator's pool) share a
 /// backlog evenly and a killed worker strands at most one job, until its lease expires.
-public struct QueueWorker: Sendable {
-    public let pipeline: IndexingPipeline
+package struct QueueWorker: Sendable {
+    package let pipeline: IndexingPipeline
     /// Unique per process: a lease names the worker holding it.
-    public let owner: String
-    public let logger: Logger
+    package let owner: String
+    package let logger: Logger
 
-    public init(pipeline: IndexingPipeline, owner: String, logger: Logger) {
+    package init(pipeline: IndexingPipeline, owner: String, logger: Logger) {
         self.pipeline = pipeline
         self.owner = owner
         self.logger = logger
     }
 
     /// A unique worker name: function, host process, and a random suffix (pids repeat).
-    public static func ownerName(function: String) -> String {
+    package static func ownerName(function: String) -> String {
         "\(function):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// Runs jobs until none is runnable or `deadline` (already net of the safety margin) passes.
-    public func drain(until deadline: ContinuousClock.Instant, maxJobs: Int = .max) async -> DrainReport {
+    package func drain(until deadline: ContinuousClock.Instant, maxJobs: Int = .max) async -> DrainReport {
         var report = DrainReport()
         let store = pipeline.store
         while report.claimed < maxJobs, ContinuousClock.now < deadline {
@@ -109,21 +109,21 @@ public struct QueueWorker: Sendable {
 }
 
 /// What one drain did; the worker's invocation answers with it.
-public struct DrainReport: Sendable, Equatable, Codable {
-    public var claimed = 0
-    public var indexed = 0
-    public var skipped = 0
-    public var purged = 0
-    public var yielded = 0
-    public var failed = 0
-    public var dead = 0
-    public var leaseLost = 0
-    public var errors = 0
-    public var chunks = 0
-    public var embedded = 0
-    public var reused = 0
+package struct DrainReport: Sendable, Equatable, Codable {
+    package var claimed = 0
+    package var indexed = 0
+    package var skipped = 0
+    package var purged = 0
+    package var yielded = 0
+    package var failed = 0
+    package var dead = 0
+    package var leaseLost = 0
+    package var errors = 0
+    package var chunks = 0
+    package var embedded = 0
+    package var reused = 0
 
-    public init() {}
+    package init() {}
 
     enum CodingKeys: String, CodingKey {
         case claimed, indexed, skipped, purged, yielded, failed, dead, errors, chunks, embedded, reused

@@ -16,18 +16,18 @@ import Tenancy
 /// | `POST /v1/reembed` | body optional: the same fields plus `scope`: `stale` (default: documents not on the target model or on older chunking rules) or `all` (every live document brought to the target model and chunking; with `force`, rebuilt even when already so). 202 `{queued, already_queued, up_to_date, pending, job_ids}` |
 ///
 /// Documents still being ingested for the first time (`pending`) are left to their ingest job.
-public struct ReembedAPI: Sendable {
-    public let planner: ReembedPlanner
+package struct ReembedAPI: Sendable {
+    package let planner: ReembedPlanner
 
-    public init(planner: ReembedPlanner) { self.planner = planner }
+    package init(planner: ReembedPlanner) { self.planner = planner }
 
     /// The jobs a request queued, so the handler can ask the worker for them at once.
-    public struct Result: Sendable {
-        public var response: APIGatewayV2Response
-        public var queued: [Job]
+    package struct Result: Sendable {
+        package var response: APIGatewayV2Response
+        package var queued: [Job]
     }
 
-    public func reembedDocument(_ request: APIGatewayV2Request) throws -> Result {
+    package func reembedDocument(_ request: APIGatewayV2Request) throws -> Result {
         let org = try request.orgID()
         let id = try DocumentsAPI.id(request)
         let params = try ReembedParameters.parse(try Self.optionalBody(request))
@@ -45,7 +45,7 @@ public struct ReembedAPI: Sendable {
         }
     }
 
-    public func reembedAll(_ request: APIGatewayV2Request) throws -> Result {
+    package func reembedAll(_ request: APIGatewayV2Request) throws -> Result {
         let org = try request.orgID()
         let body = try Self.optionalBody(request)
         let params = try ReembedParameters.parse(body, extraFields: ["scope"])

@@ -7,13 +7,13 @@ import LambdaEvents
 /// rebuild a version that already matches. Stored in the job's `params`, so the job a request
 /// queued is the job the worker runs; absent values mean "the deployment's model" and "the
 /// document's current chunking (or the defaults for a document with no ready version)".
-public struct ReembedParameters: Sendable, Equatable {
-    public var model: String?
-    public var chunkSize: Int?
-    public var chunkOverlap: Int?
-    public var force: Bool = false
+package struct ReembedParameters: Sendable, Equatable {
+    package var model: String?
+    package var chunkSize: Int?
+    package var chunkOverlap: Int?
+    package var force: Bool = false
 
-    public init(model: String? = nil, chunkSize: Int? = nil, chunkOverlap: Int? = nil, force: Bool = false) {
+    package init(model: String? = nil, chunkSize: Int? = nil, chunkOverlap: Int? = nil, force: Bool = false) {
         self.model = model
         self.chunkSize = chunkSize
         self.chunkOverlap = chunkOverlap
@@ -25,7 +25,7 @@ public struct ReembedParameters: Sendable, Equatable {
 
     /// From a request body (absent, `null` or `{}` asks for the defaults). Field errors name the
     /// field: 400 for a wrong type, 422 for a value out of range.
-    public static func parse(_ body: JSONValue?, extraFields: Set<String> = []) throws(APIError) -> ReembedParameters {
+    package static func parse(_ body: JSONValue?, extraFields: Set<String> = []) throws(APIError) -> ReembedParameters {
         guard let body, body != .null else { return ReembedParameters() }
         guard case .object(let o) = body else { throw APIError.badRequest("The body must be a JSON object.", code: "invalid_json") }
         let known = fields.union(extraFields)
@@ -70,14 +70,14 @@ public struct ReembedParameters: Sendable, Equatable {
     }
 
     /// A job's `params`.
-    public init(params: JSONObject) {
+    package init(params: JSONObject) {
         model = params["model"]?.stringValue
         chunkSize = params["chunk_size"]?.intValue
         chunkOverlap = params["chunk_overlap"]?.intValue
         force = params["force"]?.boolValue ?? false
     }
 
-    public var params: JSONObject {
+    package var params: JSONObject {
         var out: JSONObject = [:]
         if let model { out["model"] = .string(model) }
         if let chunkSize { out["chunk_size"] = .number(Double(chunkSize)) }
@@ -89,7 +89,7 @@ public struct ReembedParameters: Sendable, Equatable {
     /// The chunking a version built for this request uses: what was asked, else what the
     /// document's ready version used (a model change keeps a document's chunking), else the
     /// deployment's default. An overlap left out shrinks to fit a small asked-for size.
-    public func chunking(current: DocVersion?, defaults: ChunkerConfiguration) throws(ChunkerConfigurationError) -> ChunkerConfiguration {
+    package func chunking(current: DocVersion?, defaults: ChunkerConfiguration) throws(ChunkerConfigurationError) -> ChunkerConfiguration {
         let size = chunkSize ?? current?.chunkSize ?? defaults.chunkSize
         var overlap = chunkOverlap ?? (chunkSize == nil ? current?.chunkOverlap : nil) ?? defaults.overlap
         if chunkOverlap == nil, overlap * 2 >= size { overlap = max(0, (size - 1) / 2) }
@@ -98,26 +98,26 @@ public struct ReembedParameters: Sendable, Equatable {
 }
 
 /// The version a job would build, fully resolved: what "already up to date" compares against.
-public struct VersionTarget: Sendable, Equatable {
-    public var model: String
-    public var chunking: ChunkerConfiguration
-    public var chunkerVersion: String
+package struct VersionTarget: Sendable, Equatable {
+    package var model: String
+    package var chunking: ChunkerConfiguration
+    package var chunkerVersion: String
 
-    public init(model: String, chunking: ChunkerConfiguration, chunkerVersion: String = Chunker.version) {
+    package init(model: String, chunking: ChunkerConfiguration, chunkerVersion: String = Chunker.version) {
         self.model = model
         self.chunking = chunking
         self.chunkerVersion = chunkerVersion
     }
 
     /// True when `version` was built exactly this way from `sourceSha256`.
-    public func matches(_ version: DocVersion, sourceSha256: String) -> Bool {
+    package func matches(_ version: DocVersion, sourceSha256: String) -> Bool {
         version.embedModel == model && version.chunkSize == chunking.chunkSize && version.chunkOverlap == chunking.overlap
             && version.chunkerVersion == chunkerVersion && version.sourceSha256 == sourceSha256
     }
 
     /// The idempotency key of a re-embed job for this target: the same request while its job is
     /// live gets that job back.
-    public func jobKey(documentId: String, force: Bool) -> String {
+    package func jobKey(documentId: String, force: Bool) -> String {
         "reembed:\(documentId):\(model):\(chunking.chunkSize):\(chunking.overlap):\(chunkerVersion)\(force ? ":force" : "")"
     }
 }

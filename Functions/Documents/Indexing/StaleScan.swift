@@ -6,16 +6,16 @@ import Logging
 /// `EMBEDDING_MODEL`, or by older chunking rules, get a re-embed job (each keeps its own chunk
 /// size). Bounded per run (`STALE_SCAN_MAX_DOCUMENTS`); what is left is found the next night,
 /// and documents already queued are not queued twice (the job's idempotency key).
-public struct StaleScan: Sendable {
-    public let planner: ReembedPlanner
+package struct StaleScan: Sendable {
+    package let planner: ReembedPlanner
 
-    public init(planner: ReembedPlanner) { self.planner = planner }
+    package init(planner: ReembedPlanner) { self.planner = planner }
 
-    public struct Report: Sendable, Equatable, Codable {
-        public var found = 0
-        public var queued = 0
-        public var alreadyQueued = 0
-        public var errors = 0
+    package struct Report: Sendable, Equatable, Codable {
+        package var found = 0
+        package var queued = 0
+        package var alreadyQueued = 0
+        package var errors = 0
 
         enum CodingKeys: String, CodingKey {
             case found, queued, errors
@@ -23,7 +23,7 @@ public struct StaleScan: Sendable {
         }
     }
 
-    public func run(logger: Logger) -> Report {
+    package func run(logger: Logger) -> Report {
         var report = Report()
         let stale: [Document]
         do {

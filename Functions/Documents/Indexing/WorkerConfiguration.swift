@@ -14,22 +14,22 @@ import Ingestion
 /// | `JOB_BACKOFF_BASE_SECONDS`, `JOB_BACKOFF_CAP_SECONDS` | 10, 900 | retry delay: base x 2^(attempt-1), capped, jittered by the store |
 /// | `CHUNK_SIZE`, `CHUNK_OVERLAP` | 200, 40 | chunking for documents that have no version yet |
 /// | `STALE_SCAN_MAX_DOCUMENTS` | 5000 | re-embeds the nightly scan queues per run |
-public struct WorkerConfiguration: Sendable, Equatable {
-    public var lease: Double = 60
-    public var embedBatch: Int = 32
-    public var deadlineMargin: Double = 10
-    public var maxAttempts: Int = 5
-    public var backoff: Backoff = Backoff()
-    public var chunking: ChunkerConfiguration = .default
-    public var staleScanLimit: Int = 5000
+package struct WorkerConfiguration: Sendable, Equatable {
+    package var lease: Double = 60
+    package var embedBatch: Int = 32
+    package var deadlineMargin: Double = 10
+    package var maxAttempts: Int = 5
+    package var backoff: Backoff = Backoff()
+    package var chunking: ChunkerConfiguration = .default
+    package var staleScanLimit: Int = 5000
 
-    public init() {}
+    package init() {}
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
+    package struct Invalid: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    public static func fromEnvironment(_ env: [String: String]) throws(Invalid) -> WorkerConfiguration {
+    package static func fromEnvironment(_ env: [String: String]) throws(Invalid) -> WorkerConfiguration {
         var c = WorkerConfiguration()
         func number(_ name: String, _ range: ClosedRange<Double>) throws(Invalid) -> Double? {
             guard let raw = env[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }

@@ -10,16 +10,16 @@ import Tenancy
 /// - `{"job_id": "…", "org_id": "…"}`: `upload` (or a re-embed request) asking for a job now.
 ///   The worker drains the queue in order, that job included: claiming it by id would let one
 ///   org's burst jump the queue, and the drain reaches it within the same invocation.
-public enum WorkerEvent: Sendable, Equatable {
+package enum WorkerEvent: Sendable, Equatable {
     case drain
     case staleScan
     case job(id: String, org: OrgID)
 
-    public struct Unknown: Error, CustomStringConvertible {
-        public let description: String
+    package struct Unknown: Error, CustomStringConvertible {
+        package let description: String
     }
 
-    public static func from(_ event: IncomingEvent) throws(Unknown) -> WorkerEvent {
+    package static func from(_ event: IncomingEvent) throws(Unknown) -> WorkerEvent {
         switch event {
         case .schedule(let s):
             // A rule without an input: the detail may still carry one.

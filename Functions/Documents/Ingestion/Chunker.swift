@@ -1,21 +1,21 @@
 /// Changes whenever the chunking rules change, so stored versions built by older rules can be
 /// found and re-chunked (`doc_versions.chunker_version`).
-public let chunkerVersion = Chunker.version
+package let chunkerVersion = Chunker.version
 
 /// Chunk size and overlap, in tokens of the chunker's counter, validated.
-public struct ChunkerConfiguration: Sendable, Equatable, Hashable, Codable {
-    public static let chunkSizeRange = 32...1000
-    public static let defaultChunkSize = 200
-    public static let defaultOverlap = 40
-    public static let `default` = ChunkerConfiguration(unchecked: defaultChunkSize, defaultOverlap)
+package struct ChunkerConfiguration: Sendable, Equatable, Hashable, Codable {
+    package static let chunkSizeRange = 32...1000
+    package static let defaultChunkSize = 200
+    package static let defaultOverlap = 40
+    package static let `default` = ChunkerConfiguration(unchecked: defaultChunkSize, defaultOverlap)
 
     /// The most tokens a chunk has, overlap included.
-    public let chunkSize: Int
+    package let chunkSize: Int
     /// How many tokens at the end of a chunk are repeated at the start of the next (at most).
-    public let overlap: Int
+    package let overlap: Int
 
     /// Throws unless `chunkSize` is in 32...1000 and `0 <= overlap < chunkSize / 2`.
-    public init(chunkSize: Int = ChunkerConfiguration.defaultChunkSize, overlap: Int = ChunkerConfiguration.defaultOverlap) throws(ChunkerConfigurationError) {
+    package init(chunkSize: Int = ChunkerConfiguration.defaultChunkSize, overlap: Int = ChunkerConfiguration.defaultOverlap) throws(ChunkerConfigurationError) {
         guard Self.chunkSizeRange.contains(chunkSize) else { throw .chunkSizeOutOfRange(chunkSize, allowed: Self.chunkSizeRange) }
         guard overlap >= 0, overlap * 2 < chunkSize else { throw .overlapOutOfRange(overlap: overlap, chunkSize: chunkSize) }
         self.init(unchecked: chunkSize, overlap)
@@ -26,18 +26,18 @@ public struct ChunkerConfiguration: Sendable, Equatable, Hashable, Codable {
         self.overlap = overlap
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try self.init(chunkSize: c.decode(Int.self, forKey: .chunkSize), overlap: c.decode(Int.self, forKey: .overlap))
     }
 }
 
 /// An invalid chunk size or overlap (a 400/422 for a re-embed request that asks for it).
-public enum ChunkerConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ChunkerConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     case chunkSizeOutOfRange(Int, allowed: ClosedRange<Int>)
     case overlapOutOfRange(overlap: Int, chunkSize: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .chunkSizeOutOfRange(let size, let allowed):
             "chunk size \(size) is out of range: it must be between \(allowed.lowerBound) and \(allowed.upperBound) tokens"
@@ -70,20 +70,20 @@ public enum ChunkerConfigurationError: Error, Sendable, Equatable, CustomStringC
 ///   token); it bounds chunks of text a tokenizer reads as few tokens (long `[UNK]` words).
 ///
 /// The cost is one count per sentence plus one per chunk: about two passes of the tokenizer.
-public struct Chunker: Sendable {
+package struct Chunker: Sendable {
     /// Stored with each version as `chunker_version`.
-    public static let version = "para-sent-v1"
+    package static let version = "para-sent-v1"
 
-    public let configuration: ChunkerConfiguration
-    public let counter: TokenCounter
+    package let configuration: ChunkerConfiguration
+    package let counter: TokenCounter
 
-    public init(configuration: ChunkerConfiguration = .default, tokenCounter: TokenCounter) {
+    package init(configuration: ChunkerConfiguration = .default, tokenCounter: TokenCounter) {
         self.configuration = configuration
         counter = tokenCounter
     }
 
-    public var chunkSize: Int { configuration.chunkSize }
-    public var overlap: Int { configuration.overlap }
+    package var chunkSize: Int { configuration.chunkSize }
+    package var overlap: Int { configuration.overlap }
 
     private struct Piece {
         var range: Range<String.Index>
@@ -93,7 +93,7 @@ public struct Chunker: Sendable {
     }
 
     /// The chunks of `text`, in order; none for text without content.
-    public func chunk(_ text: String) -> [TextChunk] {
+    package func chunk(_ text: String) -> [TextChunk] {
         let limit = configuration.chunkSize
         let segmenter = TextSegmenter(text: text, limit: limit, counter: counter)
         let paragraphs = segmenter.paragraphs()

@@ -16,11 +16,11 @@
 ///    only). Other text types (`text/csv`, `application/xml`) are plain text. A document
 ///    starting with `<!doctype html` or `<html` is HTML even if declared as markdown or XML.
 ///    JSON must parse (422 otherwise).
-public enum ContentSniffer {
+package enum ContentSniffer {
     /// Bytes scanned for control characters when judging text versus binary.
     static let sampleSize = 8192
 
-    public static func sniff(_ bytes: [UInt8], declaredContentType: String?, filename: String?) throws(IngestionError) -> DocumentFormat {
+    package static func sniff(_ bytes: [UInt8], declaredContentType: String?, filename: String?) throws(IngestionError) -> DocumentFormat {
         let media = MediaType(declaredContentType)
         let declaredHeader = declaredContentType.flatMap { $0.isEmpty ? nil : $0 }
         let declared = media.isGeneric ? nil : DocumentType.forMimeType(media.essence)

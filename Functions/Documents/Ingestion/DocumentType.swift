@@ -1,5 +1,5 @@
 /// The document types ingestion accepts. Anything else is refused with 415 at upload.
-public enum DocumentType: String, Sendable, CaseIterable, Codable {
+package enum DocumentType: String, Sendable, CaseIterable, Codable {
     case plainText = "text/plain"
     case markdown = "text/markdown"
     case html = "text/html"
@@ -7,13 +7,13 @@ public enum DocumentType: String, Sendable, CaseIterable, Codable {
     case json = "application/json"
 
     /// The MIME types accepted at upload, for 415 messages and API documentation.
-    public static var acceptedMimeTypes: [String] { allCases.map(\.mimeType) }
+    package static var acceptedMimeTypes: [String] { allCases.map(\.mimeType) }
 
     /// The MIME type without parameters, as stored in `documents.mime_type` for UTF-8 content.
-    public var mimeType: String { rawValue }
+    package var mimeType: String { rawValue }
 
     /// The extension a file of this type gets when its name is unusable (`document.pdf`).
-    public var defaultExtension: String {
+    package var defaultExtension: String {
         switch self {
         case .plainText: "txt"
         case .markdown: "md"
@@ -24,10 +24,10 @@ public enum DocumentType: String, Sendable, CaseIterable, Codable {
     }
 
     /// Whether the bytes are text in some character encoding (everything but PDF).
-    public var isText: Bool { self != .pdf }
+    package var isText: Bool { self != .pdf }
 
     /// The type a file name's extension suggests (`.md`, `.markdown`, `.htm`...), if any.
-    public static func forExtension(_ ext: String) -> DocumentType? {
+    package static func forExtension(_ ext: String) -> DocumentType? {
         switch ext.lowercased() {
         case "txt", "text", "log": .plainText
         case "md", "markdown", "mdown", "mkd", "mkdn": .markdown
@@ -40,7 +40,7 @@ public enum DocumentType: String, Sendable, CaseIterable, Codable {
 
     /// The type a declared MIME essence (`text/x-markdown`, `application/x-pdf`...) names, if it
     /// is one of ours or a common alias of one.
-    public static func forMimeType(_ essence: String) -> DocumentType? {
+    package static func forMimeType(_ essence: String) -> DocumentType? {
         switch essence {
         case "text/plain": .plainText
         case "text/markdown", "text/x-markdown", "text/x-web-markdown": .markdown
@@ -54,27 +54,27 @@ public enum DocumentType: String, Sendable, CaseIterable, Codable {
 
 /// A document's type and, for text types, the character encoding of its bytes: what the upload
 /// handler stores (`mimeType`) and what the worker extracts with (`DocumentFormat(mimeType:)`).
-public struct DocumentFormat: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public var type: DocumentType
+package struct DocumentFormat: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package var type: DocumentType
     /// How the bytes decode to text; `.utf8` for PDF (pdftotext is asked for UTF-8).
-    public var encoding: TextEncoding
+    package var encoding: TextEncoding
 
-    public init(type: DocumentType, encoding: TextEncoding = .utf8) {
+    package init(type: DocumentType, encoding: TextEncoding = .utf8) {
         self.type = type
         self.encoding = type == .pdf ? .utf8 : encoding
     }
 
     /// `text/plain`, or `text/plain; charset=windows-1252` when the bytes are not UTF-8.
     /// Round-trips through `init?(mimeType:)`.
-    public var mimeType: String {
+    package var mimeType: String {
         encoding == .utf8 || type == .pdf ? type.mimeType : "\(type.mimeType); charset=\(encoding.rawValue)"
     }
 
-    public var description: String { mimeType }
+    package var description: String { mimeType }
 
     /// Parses a stored `mimeType` (or any Content-Type naming one of our types). Nil for other
     /// types and for charsets `TextEncoding` does not know.
-    public init?(mimeType: String) {
+    package init?(mimeType: String) {
         let media = MediaType(mimeType)
         guard let type = DocumentType.forMimeType(media.essence) else { return nil }
         var encoding = TextEncoding.utf8
@@ -88,13 +88,13 @@ public struct DocumentFormat: Sendable, Equatable, Hashable, CustomStringConvert
 
 /// A parsed `Content-Type` value: `text/plain; charset="UTF-8"` gives essence `text/plain` and
 /// charset `utf-8` (both lower-cased). Lenient: junk parameters are ignored.
-public struct MediaType: Sendable, Equatable {
+package struct MediaType: Sendable, Equatable {
     /// `type/subtype`, lower-cased, without parameters; empty when nothing was declared.
-    public var essence: String
+    package var essence: String
     /// The `charset` parameter, lower-cased and unquoted.
-    public var charset: String?
+    package var charset: String?
 
-    public init(_ header: String?) {
+    package init(_ header: String?) {
         guard let header else { essence = ""; charset = nil; return }
         var parts = header.split(separator: ";", omittingEmptySubsequences: false).makeIterator()
         essence = (parts.next() ?? "").trimmingASCIISpaces().lowercased()
@@ -111,7 +111,7 @@ public struct MediaType: Sendable, Equatable {
 
     /// No type, or one that says nothing about the content (`application/octet-stream`): the
     /// bytes and the file name decide.
-    public var isGeneric: Bool {
+    package var isGeneric: Bool {
         essence.isEmpty || essence == "application/octet-stream" || essence == "binary/octet-stream"
             || essence == "application/unknown" || essence == "*/*" || essence == "application/x-www-form-urlencoded"
             || !essence.contains("/")

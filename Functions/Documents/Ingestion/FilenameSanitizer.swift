@@ -12,12 +12,12 @@ import Foundation
 /// - Windows device names (`CON`, `NUL`, `COM1`...) get a `_` prefix;
 /// - at most 255 bytes of UTF-8, cut between characters, keeping the extension;
 /// - an empty result becomes `document.<extension of the type>` (`document` without a type).
-public enum FilenameSanitizer {
-    public static let maxBytes = 255
+package enum FilenameSanitizer {
+    package static let maxBytes = 255
     /// An extension longer than this is treated as part of the name when truncating.
     static let maxExtensionBytes = 16
 
-    public static func sanitize(_ raw: String?, type: DocumentType? = nil) -> String {
+    package static func sanitize(_ raw: String?, type: DocumentType? = nil) -> String {
         let fallback = "document" + (type.map { "." + $0.defaultExtension } ?? "")
         guard let raw else { return fallback }
         let nfc = raw.precomposedStringWithCanonicalMapping

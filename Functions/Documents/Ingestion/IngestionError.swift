@@ -2,7 +2,7 @@
 /// Why a document cannot be ingested. The first two are the client's (415/422 at upload, a
 /// failed job in the worker that retrying will not fix); the last two are the deployment's
 /// or the moment's (5xx, worth retrying once fixed).
-public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Not one of the accepted types (a PNG, a ZIP, a declared `image/png`...). 415.
     /// `detected`: what the bytes are (a MIME type), `declared`: the Content-Type as given.
     case unsupportedType(detected: String, declared: String?)
@@ -16,7 +16,7 @@ public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The extraction did not finish in time (the process was killed). Retryable (504).
     case extractionTimedOut(seconds: Double)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsupportedType(let detected, let declared):
             let accepted = DocumentType.allCases.map(\.mimeType).joined(separator: ", ")
@@ -38,7 +38,7 @@ public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible 
     }
 
     /// The HTTP status the upload API answers with.
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         case .unsupportedType, .unsupportedCharset: 415
         case .invalidContent: 422
@@ -49,7 +49,7 @@ public enum IngestionError: Error, Sendable, Equatable, CustomStringConvertible 
 
     /// Whether the same bytes can succeed later (after a deployment fix or on a quieter
     /// machine): the worker retries these with backoff and fails the others at once.
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch self {
         case .unsupportedType, .unsupportedCharset, .invalidContent: false
         case .extractorUnavailable, .extractionTimedOut: true

@@ -12,18 +12,18 @@ import Synchronization
 /// problem, 503); an encrypted PDF, an unreadable one, or one without a text layer is
 /// `.invalidContent` (422); a run longer than `timeoutSeconds` is killed (SIGTERM, SIGKILL a
 /// second later) and reported as `.extractionTimedOut`.
-public struct PDFTextExtractor: Sendable {
+package struct PDFTextExtractor: Sendable {
     /// Overrides where `pdftotext` is looked for.
-    public static let environmentVariable = "PDFTOTEXT"
-    public static let defaultTimeoutSeconds = 20.0
+    package static let environmentVariable = "PDFTOTEXT"
+    package static let defaultTimeoutSeconds = 20.0
 
     /// The binary that will run (it may not exist: `checkAvailable()` tells).
-    public let executablePath: String
-    public let timeoutSeconds: Double
+    package let executablePath: String
+    package let timeoutSeconds: Double
 
     /// `executablePath` if given, else `$PDFTOTEXT`, else `pdftotext` on `$PATH`, else
     /// `/usr/bin/pdftotext`.
-    public init(executablePath: String? = nil, timeoutSeconds: Double = PDFTextExtractor.defaultTimeoutSeconds,
+    package init(executablePath: String? = nil, timeoutSeconds: Double = PDFTextExtractor.defaultTimeoutSeconds,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.executablePath = Self.resolve(executablePath, environment: environment)
         self.timeoutSeconds = max(0.1, timeoutSeconds)
@@ -40,7 +40,7 @@ public struct PDFTextExtractor: Sendable {
     }
 
     /// Throws `.extractorUnavailable` when the binary is missing; for readiness checks.
-    public func checkAvailable() throws(IngestionError) {
+    package func checkAvailable() throws(IngestionError) {
         guard FileManager.default.isExecutableFile(atPath: executablePath) else {
             throw .extractorUnavailable(
                 "pdftotext was not found at \(executablePath): install the Debian package poppler-utils (apt-get install poppler-utils), or set \(Self.environmentVariable) to its path")
@@ -48,7 +48,7 @@ public struct PDFTextExtractor: Sendable {
     }
 
     /// The text of the PDF in `bytes`, as pdftotext writes it (not yet normalised).
-    public func extract(_ bytes: [UInt8]) async throws(IngestionError) -> String {
+    package func extract(_ bytes: [UInt8]) async throws(IngestionError) -> String {
         try checkAvailable()
         let fm = FileManager.default
         let dir = (NSTemporaryDirectory() as NSString).appendingPathComponent("ingest-pdf-\(UUID().uuidString)")

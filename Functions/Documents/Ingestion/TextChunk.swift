@@ -5,18 +5,18 @@
 /// JavaScript's `Array.from(text)` index by (not UTF-16 code units, not bytes, not grapheme
 /// clusters). `text` is exactly that slice of the extracted text, overlap included, so a client
 /// holding the extracted text can highlight the chunk with the two numbers.
-public struct TextChunk: Sendable, Equatable, Hashable, Codable {
+package struct TextChunk: Sendable, Equatable, Hashable, Codable {
     /// Position in the document, from 0.
-    public var index: Int
-    public var text: String
-    public var charStart: Int
-    public var charEnd: Int
+    package var index: Int
+    package var text: String
+    package var charStart: Int
+    package var charEnd: Int
     /// Tokens of `text` by the chunker's counter (the whole text, re-counted, not a sum).
-    public var tokenCount: Int
+    package var tokenCount: Int
     /// SHA-256 of the UTF-8 of `text`, lower-case hex: unchanged text keeps its vector on re-embed.
-    public var contentSha256: String
+    package var contentSha256: String
 
-    public init(index: Int, text: String, charStart: Int, charEnd: Int, tokenCount: Int, contentSha256: String? = nil) {
+    package init(index: Int, text: String, charStart: Int, charEnd: Int, tokenCount: Int, contentSha256: String? = nil) {
         self.index = index
         self.text = text
         self.charStart = charStart
@@ -29,7 +29,7 @@ public struct TextChunk: Sendable, Equatable, Hashable, Codable {
     /// of what is embedded, not of what is stored). Without a title, or when the chunk already
     /// starts with it (an HTML page's first chunk), the chunk text alone. The title is reduced
     /// to one line of single spaces.
-    public func embeddingText(title: String?) -> String {
+    package func embeddingText(title: String?) -> String {
         guard let title else { return text }
         let line = title.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         guard !line.isEmpty, !text.hasPrefix(line) else { return text }
@@ -38,12 +38,12 @@ public struct TextChunk: Sendable, Equatable, Hashable, Codable {
 
     /// This chunk's span of `source` by its scalar offsets (nil when out of range): equal to
     /// `text` when `source` is the text the chunk came from.
-    public func source(in source: String) -> Substring? {
+    package func source(in source: String) -> Substring? {
         Self.slice(source, scalarStart: charStart, scalarEnd: charEnd)
     }
 
     /// `text[start..<end]` in Unicode scalar offsets, exactly (not rounded to characters).
-    public static func slice(_ text: String, scalarStart: Int, scalarEnd: Int) -> Substring? {
+    package static func slice(_ text: String, scalarStart: Int, scalarEnd: Int) -> Substring? {
         let scalars = text.unicodeScalars
         guard scalarStart >= 0, scalarStart <= scalarEnd,
               let lo = scalars.index(scalars.startIndex, offsetBy: scalarStart, limitedBy: scalars.endIndex),

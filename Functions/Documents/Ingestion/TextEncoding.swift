@@ -4,7 +4,7 @@
 /// GB18030...) is refused with 415 and a message asking for UTF-8, rather than guessed.
 /// Without a declared charset the bytes must be valid UTF-8 (or start with a UTF-16 BOM);
 /// Latin-1 bytes without `charset=` are refused (422) with a message saying how to declare them.
-public enum TextEncoding: String, Sendable, CaseIterable, Codable {
+package enum TextEncoding: String, Sendable, CaseIterable, Codable {
     case utf8 = "utf-8"
     case utf16LE = "utf-16le"
     case utf16BE = "utf-16be"
@@ -12,7 +12,7 @@ public enum TextEncoding: String, Sendable, CaseIterable, Codable {
     case windows1252 = "windows-1252"
 
     /// The encoding a `charset` parameter names, nil when not supported.
-    public init?(charset: String) {
+    package init?(charset: String) {
         switch charset.lowercased() {
         case "utf-8", "utf8", "us-ascii", "ascii", "unicode-1-1-utf-8": self = .utf8
         case "utf-16le": self = .utf16LE
@@ -24,7 +24,7 @@ public enum TextEncoding: String, Sendable, CaseIterable, Codable {
     }
 
     /// The encoding a byte-order mark at the start of `bytes` announces, and the mark's length.
-    public static func byteOrderMark(_ bytes: [UInt8]) -> (encoding: TextEncoding, length: Int)? {
+    package static func byteOrderMark(_ bytes: [UInt8]) -> (encoding: TextEncoding, length: Int)? {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return (.utf8, 3) }
         if bytes.starts(with: [0xFF, 0xFE]) { return (.utf16LE, 2) }
         if bytes.starts(with: [0xFE, 0xFF]) { return (.utf16BE, 2) }
@@ -33,14 +33,14 @@ public enum TextEncoding: String, Sendable, CaseIterable, Codable {
 
     /// Decodes a whole file: a byte-order mark, if present, decides the encoding and is
     /// dropped; otherwise `declared` is used.
-    public static func decode(_ bytes: [UInt8], declared: TextEncoding) throws(IngestionError) -> String {
+    package static func decode(_ bytes: [UInt8], declared: TextEncoding) throws(IngestionError) -> String {
         if let (encoding, length) = byteOrderMark(bytes) { return try encoding.decode(bytes.dropFirst(length)) }
         return try declared.decode(bytes[...])
     }
 
     /// Decodes `bytes` (without a BOM) to a String, or throws `.invalidContent` naming the first
     /// bad byte offset. Never replaces silently: a wrong declaration is the client's to fix.
-    public func decode(_ bytes: ArraySlice<UInt8>) throws(IngestionError) -> String {
+    package func decode(_ bytes: ArraySlice<UInt8>) throws(IngestionError) -> String {
         switch self {
         case .utf8:
             if let bad = UTF8Validation.firstInvalidOffset(bytes) {

@@ -1,13 +1,13 @@
 /// The text of a document, ready for chunking: normalised by `TextNormalizer` (NFC, `\n` line
 /// ends, no control characters, at most one blank line in a row). Chunk offsets index into
 /// `text` (see `TextChunk`).
-public struct ExtractedText: Sendable, Equatable {
-    public var text: String
-    public var format: DocumentFormat
+package struct ExtractedText: Sendable, Equatable {
+    package var text: String
+    package var format: DocumentFormat
     /// The HTML `<title>`, when there is one: a default for `documents.title`.
-    public var title: String?
+    package var title: String?
 
-    public init(text: String, format: DocumentFormat, title: String? = nil) {
+    package init(text: String, format: DocumentFormat, title: String? = nil) {
         self.text = text
         self.format = format
         self.title = title
@@ -18,17 +18,17 @@ public struct ExtractedText: Sendable, Equatable {
 /// they are (markdown syntax kept: it reads fine and marks headings), HTML through
 /// `HTMLTextExtractor`, JSON through `JSONTextExtractor`, PDF through `PDFTextExtractor`.
 /// Every failure is an `IngestionError`; nothing here traps on bad input.
-public struct TextExtractor: Sendable {
-    public var pdf: PDFTextExtractor
+package struct TextExtractor: Sendable {
+    package var pdf: PDFTextExtractor
 
-    public init(pdf: PDFTextExtractor = PDFTextExtractor()) {
+    package init(pdf: PDFTextExtractor = PDFTextExtractor()) {
         self.pdf = pdf
     }
 
     /// The text of `bytes`, read as `format` (what `ContentSniffer.sniff` returned, or
     /// `DocumentFormat(mimeType:)` of the stored type). Throws `.invalidContent` when it has no
     /// text at all.
-    public func extract(_ bytes: [UInt8], format: DocumentFormat) async throws(IngestionError) -> ExtractedText {
+    package func extract(_ bytes: [UInt8], format: DocumentFormat) async throws(IngestionError) -> ExtractedText {
         if format.type == .pdf {
             let raw = try await pdf.extract(bytes)
             let text = TextNormalizer.normalize(raw)
@@ -39,7 +39,7 @@ public struct TextExtractor: Sendable {
     }
 
     /// The synchronous path for the text types (everything but PDF, which needs a process).
-    public static func extractText(_ bytes: [UInt8], format: DocumentFormat) throws(IngestionError) -> ExtractedText {
+    package static func extractText(_ bytes: [UInt8], format: DocumentFormat) throws(IngestionError) -> ExtractedText {
         guard format.type != .pdf else { throw .invalidContent("a PDF needs TextExtractor.extract (pdftotext)") }
         let decoded = try TextEncoding.decode(bytes, declared: format.encoding)
         var raw = decoded

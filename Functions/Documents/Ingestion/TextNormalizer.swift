@@ -6,8 +6,8 @@ import Foundation
 /// width space, soft hyphen, BOM) removed, the Latin ligatures PDFs are full of (`ﬁ`, `ﬂ`, `ﬀ`...)
 /// spelled out so words match a search, trailing whitespace trimmed per line, runs of blank
 /// lines collapsed to one blank line, no blank lines at the start or end, Unicode NFC.
-public enum TextNormalizer {
-    public static func normalize(_ text: String) -> String {
+package enum TextNormalizer {
+    package static func normalize(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         var line = String.UnicodeScalarView()
         var blankPending = false

@@ -2,22 +2,22 @@
 /// per-input extras. Ingestion does not depend on any model: the worker passes the local
 /// tokenizer's count (`{ tokenizer.wordPieces(String($0)).count }` for MiniLM) or, for a
 /// remote model whose tokenizer is not available, `TokenCounter.estimate`.
-public struct TokenCounter: Sendable {
+package struct TokenCounter: Sendable {
     private let body: @Sendable (Substring) -> Int
 
-    public init(_ count: @escaping @Sendable (Substring) -> Int) {
+    package init(_ count: @escaping @Sendable (Substring) -> Int) {
         body = count
     }
 
-    public func count(_ text: Substring) -> Int { body(text) }
-    public func count(_ text: String) -> Int { body(text[...]) }
+    package func count(_ text: Substring) -> Int { body(text) }
+    package func count(_ text: String) -> Int { body(text[...]) }
 
     /// A deliberately generous estimate for BPE tokenizers of remote models (OpenAI, Jina...):
     /// per whitespace-separated word, one token per 4 ASCII letters or digits (at least one),
     /// one per 2 other letters (Vietnamese, Cyrillic: BPE vocabularies split them more), one per
     /// CJK character and one per punctuation mark or symbol. It overestimates English by about
     /// a fifth, which keeps chunks under the limit; the real count is only known remotely.
-    public static let estimate = TokenCounter { text in
+    package static let estimate = TokenCounter { text in
         var total = 0
         var ascii = 0
         var other = 0

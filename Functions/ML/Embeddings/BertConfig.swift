@@ -2,24 +2,24 @@ import JSON
 
 /// The parts of a BERT `config.json` the encoder needs; the weights' shapes are checked
 /// against it, so a file from another model size fails at load with the tensor named.
-public struct BertConfig: Sendable, Equatable {
-    public var vocabSize: Int
-    public var hiddenSize: Int
-    public var layers: Int
-    public var heads: Int
-    public var intermediateSize: Int
-    public var maxPositions: Int
-    public var typeVocabSize: Int
-    public var layerNormEps: Float
+package struct BertConfig: Sendable, Equatable {
+    package var vocabSize: Int
+    package var hiddenSize: Int
+    package var layers: Int
+    package var heads: Int
+    package var intermediateSize: Int
+    package var maxPositions: Int
+    package var typeVocabSize: Int
+    package var layerNormEps: Float
 
-    public var headSize: Int { hiddenSize / heads }
+    package var headSize: Int { hiddenSize / heads }
 
     /// all-MiniLM-L6-v2's values.
-    public static let miniLML6 = BertConfig(
+    package static let miniLML6 = BertConfig(
         vocabSize: 30522, hiddenSize: 384, layers: 6, heads: 12, intermediateSize: 1536,
         maxPositions: 512, typeVocabSize: 2, layerNormEps: 1e-12)
 
-    public init(vocabSize: Int, hiddenSize: Int, layers: Int, heads: Int, intermediateSize: Int,
+    package init(vocabSize: Int, hiddenSize: Int, layers: Int, heads: Int, intermediateSize: Int,
                 maxPositions: Int, typeVocabSize: Int, layerNormEps: Float) {
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
@@ -32,7 +32,7 @@ public struct BertConfig: Sendable, Equatable {
     }
 
     /// Parses `config.json`; the error string says which field is wrong.
-    public init(json bytes: [UInt8]) throws(EmbeddingError) {
+    package init(json bytes: [UInt8]) throws(EmbeddingError) {
         let v: JSONValue
         do { v = try JSONValue.parse(bytes) } catch { throw .modelCorrupt(path: "config.json", reason: error.description) }
         func int(_ key: String) throws(EmbeddingError) -> Int {

@@ -6,19 +6,19 @@ import Foundation
 /// lower-case), `BertPreTokenizer` (split on whitespace, isolate punctuation), greedy
 /// longest-match-first WordPiece, `[CLS] ... [SEP]`, truncation. Every step is over Unicode
 /// scalars, as Rust's `char`s are, never over Swift `Character`s (grapheme clusters).
-public struct BertTokenizer: Sendable {
-    public struct Encoding: Sendable, Equatable {
+package struct BertTokenizer: Sendable {
+    package struct Encoding: Sendable, Equatable {
         /// `[CLS] pieces... [SEP]`, at most `maxLength` ids.
-        public var ids: [Int32]
+        package var ids: [Int32]
         /// What `ids.count` would be without truncation.
-        public var untruncatedCount: Int
-        public var truncated: Bool { untruncatedCount > ids.count }
+        package var untruncatedCount: Int
+        package var truncated: Bool { untruncatedCount > ids.count }
     }
 
     let vocab: WordPieceVocabulary
     /// Including `[CLS]` and `[SEP]` (sentence-transformers' `max_seq_length`).
-    public let maxLength: Int
-    public let clsId: Int32, sepId: Int32, unkId: Int32, padId: Int32
+    package let maxLength: Int
+    package let clsId: Int32, sepId: Int32, unkId: Int32, padId: Int32
     /// Matched in the raw text before normalisation, as `added_tokens` with `normalized: false`.
     private let specialTokens: [(bytes: [UInt8], id: Int32)]
 
@@ -26,7 +26,7 @@ public struct BertTokenizer: Sendable {
     static let maxInputCharsPerWord = 100
 
     /// `vocabTxt`: the contents of `vocab.txt`. Throws if a special token is missing from it.
-    public init(vocabTxt: [UInt8], maxLength: Int = 256) throws(EmbeddingError) {
+    package init(vocabTxt: [UInt8], maxLength: Int = 256) throws(EmbeddingError) {
         guard maxLength >= 2 else { throw .invalidInput("maxLength \(maxLength) leaves no room for [CLS] and [SEP]") }
         let vocab = WordPieceVocabulary(vocabTxt: vocabTxt)
         var ids: [Int32] = []
@@ -41,10 +41,10 @@ public struct BertTokenizer: Sendable {
         self.maxLength = maxLength
     }
 
-    public var vocabularySize: Int { vocab.count }
+    package var vocabularySize: Int { vocab.count }
 
     /// The model input for one text.
-    public func encode(_ text: String) -> Encoding {
+    package func encode(_ text: String) -> Encoding {
         let pieces = wordPieces(text)
         let room = maxLength - 2
         var ids = [Int32]()
@@ -56,12 +56,12 @@ public struct BertTokenizer: Sendable {
     }
 
     /// The token texts of `ids` (`##` pieces as they are), for logs and tests.
-    public func tokens(_ ids: [Int32]) -> [String] {
+    package func tokens(_ ids: [Int32]) -> [String] {
         ids.map { Int($0) < vocab.tokens.count && $0 >= 0 ? vocab.tokens[Int($0)] : "[UNK]" }
     }
 
     /// All WordPiece ids of `text`, without `[CLS]`/`[SEP]` and untruncated.
-    public func wordPieces(_ text: String) -> [Int32] {
+    package func wordPieces(_ text: String) -> [Int32] {
         var state = State()
         var out: [Int32] = []
         out.reserveCapacity(text.utf8.count / 3 + 4)

@@ -1,7 +1,7 @@
 import COpenBLAS
 
 /// How the encoder layers' four weight matrices are held.
-public enum WeightPrecision: String, Sendable, CaseIterable {
+package enum WeightPrecision: String, Sendable, CaseIterable {
     /// Rounded to IEEE half precision (every product and sum still in float32): half the bytes
     /// a query streams from memory, which bounds it. Vectors agree with float32 weights to a
     /// cosine of 0.9999996 and with the sentence-transformers reference to 0.9999997 (its 40

@@ -2,18 +2,18 @@
 /// the provider (what it really returns), and the vectors already stored for the model id.
 /// A disagreement found here is a clear error at cold start; found later, it would be a failed
 /// insert in the middle of a re-embed, or worse, vectors that can never be searched.
-public enum DimensionCheck {
+package enum DimensionCheck {
     /// - Parameters:
     ///   - probed: the length of a vector the provider actually returned, when one was asked for.
     ///   - stored: the sizes of the live versions stored under `configuration.modelId`.
-    public static func verify(configuration c: EmbeddingConfiguration, provider: any EmbeddingProvider,
+    package static func verify(configuration c: EmbeddingConfiguration, provider: any EmbeddingProvider,
                               probed: Int? = nil, stored: [Int]) throws(EmbeddingError) {
         try verify(configuration: c, providerModel: provider.modelId, providerDimension: provider.dimension, probed: probed, stored: stored)
     }
 
     /// The same check from what a provider would report, for a process that does not build one
     /// (readiness checks the native model's files, not a loaded model).
-    public static func verify(configuration c: EmbeddingConfiguration, providerModel: String, providerDimension: Int,
+    package static func verify(configuration c: EmbeddingConfiguration, providerModel: String, providerDimension: Int,
                               probed: Int? = nil, stored: [Int]) throws(EmbeddingError) {
         guard providerModel == c.modelId else {
             throw .configuration("the provider serves \(providerModel), the configuration asks for \(c.modelId); "

@@ -17,8 +17,8 @@ import Foundation
 ///
 /// Every inconsistency is an error naming the variable and the fix; nothing falls back to
 /// another model on its own, because vectors from two models must never be mixed.
-public struct EmbeddingConfiguration: Sendable, Equatable {
-    public enum ProviderKind: String, Sendable, Equatable, CaseIterable {
+package struct EmbeddingConfiguration: Sendable, Equatable {
+    package enum ProviderKind: String, Sendable, Equatable, CaseIterable {
         case native, openai, jina, ollama, tei, vllm, http
 
         /// Where the well-known hosted or local servers listen when no base URL is given.
@@ -32,31 +32,31 @@ public struct EmbeddingConfiguration: Sendable, Equatable {
         }
     }
 
-    public var provider: ProviderKind
-    public var spec: EmbeddingModelSpec
+    package var provider: ProviderKind
+    package var spec: EmbeddingModelSpec
     /// The model name as configured (sent to HTTP servers as `model`).
-    public var requestModel: String
+    package var requestModel: String
     /// A requested size other than the model's own (Matryoshka), else nil.
-    public var dimensions: Int?
-    public var baseURL: String?
-    public var apiKey: String?
-    public var modelDirectory: String
-    public var threads: Int?
+    package var dimensions: Int?
+    package var baseURL: String?
+    package var apiKey: String?
+    package var modelDirectory: String
+    package var threads: Int?
     /// The native model's weight precision (`EMBEDDING_WEIGHTS`: `half`, the default, or `float32`).
-    public var weightPrecision: WeightPrecision = .half
-    public var batchSize: Int
-    public var timeout: Duration
-    public var queryCacheSize: Int
-    public var queryCacheTTL: Duration
+    package var weightPrecision: WeightPrecision = .half
+    package var batchSize: Int
+    package var timeout: Duration
+    package var queryCacheSize: Int
+    package var queryCacheTTL: Duration
 
     /// The dimension the provider must produce.
-    public var dimension: Int { dimensions ?? spec.dimension }
+    package var dimension: Int { dimensions ?? spec.dimension }
 
     /// The id stored with every vector: the model's, with the size appended when it is not the
     /// model's own, so vectors of two sizes never share an id.
-    public var modelId: String { dimensions.map { "\(spec.id)@\($0)" } ?? spec.id }
+    package var modelId: String { dimensions.map { "\(spec.id)@\($0)" } ?? spec.id }
 
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(EmbeddingError) -> EmbeddingConfiguration {
+    package static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws(EmbeddingError) -> EmbeddingConfiguration {
         func value(_ name: String) -> String? {
             guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v

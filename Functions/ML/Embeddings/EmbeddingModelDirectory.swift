@@ -2,13 +2,13 @@ import Foundation
 
 /// Where the model files are: `EMBEDDING_MODEL_DIR`, else the template's default, a git-ignored
 /// folder `scripts/model.sh` fills.
-public enum EmbeddingModelDirectory {
-    public static let environmentVariable = "EMBEDDING_MODEL_DIR"
-    public static let defaultPath = ".models/all-MiniLM-L6-v2"
+package enum EmbeddingModelDirectory {
+    package static let environmentVariable = "EMBEDDING_MODEL_DIR"
+    package static let defaultPath = ".models/all-MiniLM-L6-v2"
 
     /// `explicit` if given (a `--model-dir` option), else the environment's, else the default.
     /// Relative paths are taken from the working directory, as the template's default is.
-    public static func resolve(_ explicit: String? = nil,
+    package static func resolve(_ explicit: String? = nil,
                                environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }

@@ -1,24 +1,24 @@
 /// What a text is for. Models trained with prefixes (E5's "query: " / "passage: ") embed the two
 /// differently; symmetric models such as all-MiniLM-L6-v2 ignore it. Callers always say which,
 /// so swapping the model never means finding every call site.
-public enum EmbeddingRole: String, Sendable, Hashable, CaseIterable {
+package enum EmbeddingRole: String, Sendable, Hashable, CaseIterable {
     case query
     case passage
 }
 
 /// One text's embedding, with the token counts a caller needs to warn about (or chunk around)
 /// truncation.
-public struct Embedding: Sendable, Hashable {
+package struct Embedding: Sendable, Hashable {
     /// L2-normalised, so cosine similarity is a dot product.
-    public var vector: [Float]
+    package var vector: [Float]
     /// Tokens the model saw, after truncation, special tokens included.
-    public var tokenCount: Int
+    package var tokenCount: Int
     /// Tokens the whole text would have needed, special tokens included.
-    public var untruncatedTokenCount: Int
+    package var untruncatedTokenCount: Int
     /// Whether the text was cut to fit the model's input length.
-    public var truncated: Bool
+    package var truncated: Bool
 
-    public init(vector: [Float], tokenCount: Int, untruncatedTokenCount: Int, truncated: Bool) {
+    package init(vector: [Float], tokenCount: Int, untruncatedTokenCount: Int, truncated: Bool) {
         self.vector = vector
         self.tokenCount = tokenCount
         self.untruncatedTokenCount = untruncatedTokenCount
@@ -27,7 +27,7 @@ public struct Embedding: Sendable, Hashable {
 }
 
 /// Turns texts into vectors. Implementations throw `EmbeddingError`.
-public protocol EmbeddingProvider: Sendable {
+package protocol EmbeddingProvider: Sendable {
     /// Stored next to every vector, so vectors from different models are never compared.
     var modelId: String { get }
     var dimension: Int { get }
@@ -41,5 +41,5 @@ public protocol EmbeddingProvider: Sendable {
 }
 
 extension EmbeddingProvider {
-    public var runsLocally: Bool { false }
+    package var runsLocally: Bool { false }
 }

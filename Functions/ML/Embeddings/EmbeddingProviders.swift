@@ -1,7 +1,7 @@
 /// Builds the configured provider.
-public enum EmbeddingProviders {
+package enum EmbeddingProviders {
     /// The provider alone, no cache (batch work such as ingestion, probes).
-    public static func make(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
+    package static func make(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
         switch c.provider {
         case .native:
             return try MiniLMEmbedder(modelDirectory: c.modelDirectory, threads: c.threads, weights: c.weightPrecision)
@@ -15,7 +15,7 @@ public enum EmbeddingProviders {
 
     /// The provider behind the query-vector cache (`QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS`;
     /// size 0 turns it off). Warm processes keep the result, so the cache outlives invocations.
-    public static func makeCached(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
+    package static func makeCached(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
         let base = try make(c)
         guard c.queryCacheSize > 0 else { return base }
         return CachedEmbeddingProvider(base, cache: QueryVectorCache(capacity: c.queryCacheSize, ttl: c.queryCacheTTL))

@@ -10,34 +10,34 @@ import Resilience
 /// vectors of the wrong size.
 ///
 /// The properties are `let`: changing one after the checks would skip them.
-public struct HTTPEmbeddingConfiguration: Sendable, CustomStringConvertible {
+package struct HTTPEmbeddingConfiguration: Sendable, CustomStringConvertible {
     /// The provider's root (`https://api.openai.com`, `http://tei:8080`), with or without `/v1`.
-    public let baseURL: String
+    package let baseURL: String
     /// Sent as `Authorization: Bearer ...`; nil (or blank) sends no header (a local TEI/Ollama).
-    public let apiKey: String?
+    package let apiKey: String?
     /// What the model produces: vector size, input limit, prefixes and tasks.
-    public let spec: EmbeddingModelSpec
+    package let spec: EmbeddingModelSpec
     /// The `model` sent, as the user wrote it: providers know models by their own names
     /// (`text-embedding-3-small`, `nomic-embed-text:latest`), which may differ from `spec.id`.
-    public let requestModel: String
+    package let requestModel: String
     /// A Matryoshka size smaller than the native one, or nil for the native size.
-    public let dimensions: Int?
+    package let dimensions: Int?
     /// Texts per request. Providers cap it (OpenAI 2048, TEI 32 by default, Jina 2048), and one
     /// failed request should not take a whole document's worth of chunks with it.
-    public let maxBatchSize: Int
+    package let maxBatchSize: Int
     /// For one request (one batch, one attempt).
-    public let timeout: Duration
+    package let timeout: Duration
     /// For a whole `embed` call, batches and retries included; nil for no limit. Lambda and API
     /// Gateway cut a request off whatever we do, so better to stop retrying while there is still
     /// time to answer with a useful error.
-    public let totalTimeout: Duration?
-    public let retry: RetryPolicy
+    package let totalTimeout: Duration?
+    package let retry: RetryPolicy
     /// Pass the same breaker to every embedder of one provider so they open and close together.
-    public let breaker: CircuitBreaker
+    package let breaker: CircuitBreaker
 
     /// - Throws: `.configuration` for a size the model cannot produce (the message lists those it
     ///   can), a URL that is not http(s), a key with a line break, a batch size or timeout below 1.
-    public init(baseURL: String, apiKey: String? = nil, spec: EmbeddingModelSpec, requestModel: String? = nil,
+    package init(baseURL: String, apiKey: String? = nil, spec: EmbeddingModelSpec, requestModel: String? = nil,
                 dimensions: Int? = nil, maxBatchSize: Int = 64, timeout: Duration = .seconds(30),
                 totalTimeout: Duration? = nil, retry: RetryPolicy = RetryPolicy(),
                 breaker: CircuitBreaker = CircuitBreaker()) throws(EmbeddingError) {
@@ -74,20 +74,20 @@ public struct HTTPEmbeddingConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// The size of the vectors returned.
-    public var dimension: Int { dimensions ?? spec.dimension }
+    package var dimension: Int { dimensions ?? spec.dimension }
 
     /// Whether to send `dimensions`: only for a size other than the native one, since some
     /// servers (older TEI, Ollama) reject the field even when it asks for the default.
-    public var requestedDimensions: Int? { dimensions.flatMap { $0 == spec.dimension ? nil : $0 } }
+    package var requestedDimensions: Int? { dimensions.flatMap { $0 == spec.dimension ? nil : $0 } }
 
     /// The id stored with the vectors: a truncated size gets its own (`model@256`), because
     /// vectors of different sizes must never be compared or share an index.
-    public var modelId: String { requestedDimensions.map { "\(spec.id)@\($0)" } ?? spec.id }
+    package var modelId: String { requestedDimensions.map { "\(spec.id)@\($0)" } ?? spec.id }
 
     /// `POST` target: `{base}/v1/embeddings`, without doubling a `/v1` (or a whole
     /// `/v1/embeddings`) the user already wrote.
     /// A query (`?api-version=...`) stays at the end.
-    public var endpoint: String {
+    package var endpoint: String {
         var base = Substring(baseURL)
         var query = ""
         if let q = base.firstIndex(of: "?") {
@@ -101,7 +101,7 @@ public struct HTTPEmbeddingConfiguration: Sendable, CustomStringConvertible {
     }
 
     /// No key, ever: configurations get logged.
-    public var description: String {
+    package var description: String {
         "HTTPEmbeddingConfiguration(endpoint: \(Self.display(endpoint)), model: \(requestModel), id: \(modelId), "
             + "dimension: \(dimension), apiKey: \(apiKey == nil ? "none" : "set"), batch: \(maxBatchSize), "
             + "timeout: \(timeout))"

@@ -11,25 +11,25 @@ import Synchronization
 /// cost) and its own buffers; a single text or a few uneven ones get every step of the pass split
 /// across the threads instead (`Parallel`, on a spinning `WorkerTeam`). OpenBLAS itself runs
 /// single-threaded inside each (see `OpenBLASSetup`).
-public final class MiniLMEmbedder: EmbeddingProvider {
-    public let modelId: String
-    public let dimension: Int
-    public let maxInputTokens: Int
-    public let tokenizer: BertTokenizer
-    public let modelDirectory: String
+package final class MiniLMEmbedder: EmbeddingProvider {
+    package let modelId: String
+    package let dimension: Int
+    package let maxInputTokens: Int
+    package let tokenizer: BertTokenizer
+    package let modelDirectory: String
     /// Threads one call uses (default: one per core).
-    public let threads: Int
+    package let threads: Int
     /// OpenBLAS's kernel family (`SkylakeX`, `Haswell`...), for logs and benchmarks.
-    public var blasCore: String { OpenBLASSetup.coreName }
-    public var runsLocally: Bool { true }
+    package var blasCore: String { OpenBLASSetup.coreName }
+    package var runsLocally: Bool { true }
     /// How the layers' weights are held (`.half` unless asked for `.float32`).
-    public var weightPrecision: WeightPrecision { encoder.weights.precision }
+    package var weightPrecision: WeightPrecision { encoder.weights.precision }
     let encoder: BertEncoder
     private let scratchPool = Mutex<[EncoderScratch]>([])
 
     /// Texts larger than this are refused rather than tokenized (the untruncated count needs the
     /// whole text): chunk documents before embedding them.
-    public static let maxTextBytes = 1 << 20
+    package static let maxTextBytes = 1 << 20
     /// Tokens per share per pass; bounds the activation buffers (about 14 KB a token).
     static let maxTokensPerPass = 4096
 
@@ -39,14 +39,14 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     /// build compiles the kernel (a C header) without optimization, several times slower than
     /// OpenBLAS, which is prebuilt optimized; there it stays off unless asked for (tests do).
     #if DEBUG
-    public static let panelKernelByDefault = false
+    package static let panelKernelByDefault = false
     #else
-    public static let panelKernelByDefault = true
+    package static let panelKernelByDefault = true
     #endif
 
     /// `panelKernel: false` runs every product through OpenBLAS: the benchmark's baseline.
     /// `weights`: the layers' matrices in half precision (default) or as stored (`WeightPrecision`).
-    public init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil,
+    package init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil,
                 panelKernel: Bool = MiniLMEmbedder.panelKernelByDefault, weights: WeightPrecision = .half) throws(EmbeddingError) {
         _ = OpenBLASSetup.coreName
         self.modelDirectory = modelDirectory
@@ -84,7 +84,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     }
 
     /// `role` is ignored: all-MiniLM-L6-v2 was trained without query/passage prefixes.
-    public func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+    package func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
         // Seconds of CPU for a large batch: run it on a thread of its own. Not a Dispatch global
         // queue: on Linux those share threads with the Swift concurrency executor, and a few
         // concurrent batches starved every other task of the process for seconds.
@@ -98,7 +98,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     }
 
     /// The same, on the calling thread.
-    public func embedNow(_ texts: [String]) throws(EmbeddingError) -> [Embedding] {
+    package func embedNow(_ texts: [String]) throws(EmbeddingError) -> [Embedding] {
         var encodings: [BertTokenizer.Encoding] = []
         encodings.reserveCapacity(texts.count)
         for (i, t) in texts.enumerated() {
@@ -112,7 +112,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
     }
 
     /// The model input for one text; refuses texts over `maxTextBytes`.
-    public func encode(_ text: String) throws(EmbeddingError) -> BertTokenizer.Encoding {
+    package func encode(_ text: String) throws(EmbeddingError) -> BertTokenizer.Encoding {
         guard text.utf8.count <= Self.maxTextBytes else { throw .invalidInput(Self.tooLarge(text)) }
         return tokenizer.encode(text)
     }
@@ -123,7 +123,7 @@ public final class MiniLMEmbedder: EmbeddingProvider {
 
     /// Vectors for token id sequences (from `encode`), in order. Each must be 1 to
     /// `maxPositions` ids from the vocabulary.
-    public func embed(_ sequences: [[Int32]]) throws(EmbeddingError) -> [[Float]] {
+    package func embed(_ sequences: [[Int32]]) throws(EmbeddingError) -> [[Float]] {
         let c = encoder.config
         for (i, s) in sequences.enumerated() {
             guard !s.isEmpty, s.count <= c.maxPositions else {
@@ -218,14 +218,14 @@ public final class MiniLMEmbedder: EmbeddingProvider {
 
 extension MiniLMEmbedder {
     /// The id vectors from this model are stored under.
-    public static let nativeModelId = "sentence-transformers/all-MiniLM-L6-v2"
+    package static let nativeModelId = "sentence-transformers/all-MiniLM-L6-v2"
 
     /// The model's files are there and agree with each other, without loading the weights:
     /// `config.json`, the size of `vocab.txt`, and the `model.safetensors` header (every tensor's
     /// byte range inside the file, the word embeddings `[vocab, hidden]`). For a process that
     /// checks the model but never embeds (`health`): loading it costs about 90 MB resident.
     /// - Returns: the vector size, the hidden size `config.json` gives.
-    public static func verifyFiles(modelDirectory: String) throws(EmbeddingError) -> Int {
+    package static func verifyFiles(modelDirectory: String) throws(EmbeddingError) -> Int {
         let config = try BertConfig(json: try EmbeddingModelDirectory.read("config.json", in: modelDirectory))
         let tokenizer: BertTokenizer
         do {

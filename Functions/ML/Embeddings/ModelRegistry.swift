@@ -1,25 +1,25 @@
 /// What a model needs from a caller beyond its name: the vector size, the input limit, and how
 /// queries and passages are told apart. Wrong values here are silent quality bugs (an E5 model
 /// without its prefixes loses several points of recall), so they live in one place.
-public struct EmbeddingModelSpec: Sendable, Hashable {
+package struct EmbeddingModelSpec: Sendable, Hashable {
     /// The id stored next to every vector (`chunk_embeddings.embed_model`).
-    public var id: String
+    package var id: String
     /// Other names the same model goes by (a provider's short name, a Hugging Face path).
-    public var aliases: [String]
+    package var aliases: [String]
     /// The model's native output size.
-    public var dimension: Int
+    package var dimension: Int
     /// Smaller sizes the model was trained to truncate to (Matryoshka); empty if none.
-    public var matryoshkaDimensions: [Int]
+    package var matryoshkaDimensions: [Int]
     /// Longest input in tokens, special tokens included.
-    public var maxInputTokens: Int
+    package var maxInputTokens: Int
     /// Prepended to query / passage texts (E5: "query: " / "passage: ").
-    public var queryPrefix: String
-    public var passagePrefix: String
+    package var queryPrefix: String
+    package var passagePrefix: String
     /// Sent as the request's `task` (Jina v3: "retrieval.query" / "retrieval.passage").
-    public var queryTask: String?
-    public var passageTask: String?
+    package var queryTask: String?
+    package var passageTask: String?
 
-    public init(id: String, aliases: [String] = [], dimension: Int, matryoshkaDimensions: [Int] = [],
+    package init(id: String, aliases: [String] = [], dimension: Int, matryoshkaDimensions: [Int] = [],
                 maxInputTokens: Int, queryPrefix: String = "", passagePrefix: String = "",
                 queryTask: String? = nil, passageTask: String? = nil) {
         self.id = id
@@ -33,21 +33,21 @@ public struct EmbeddingModelSpec: Sendable, Hashable {
         self.passageTask = passageTask
     }
 
-    public func prefix(for role: EmbeddingRole) -> String { role == .query ? queryPrefix : passagePrefix }
-    public func task(for role: EmbeddingRole) -> String? { role == .query ? queryTask : passageTask }
+    package func prefix(for role: EmbeddingRole) -> String { role == .query ? queryPrefix : passagePrefix }
+    package func task(for role: EmbeddingRole) -> String? { role == .query ? queryTask : passageTask }
 
     /// Sizes a caller may ask for: the native one and the Matryoshka ones.
-    public var allowedDimensions: [Int] { ([dimension] + matryoshkaDimensions).sorted() }
+    package var allowedDimensions: [Int] { ([dimension] + matryoshkaDimensions).sorted() }
 }
 
 /// The models this product knows. An unknown model can still be used over HTTP when its
 /// dimension is configured (`EMBEDDING_DIMENSIONS`); nothing here is ever guessed.
-public enum EmbeddingModelRegistry {
-    public static let miniLM = EmbeddingModelSpec(
+package enum EmbeddingModelRegistry {
+    package static let miniLM = EmbeddingModelSpec(
         id: "sentence-transformers/all-MiniLM-L6-v2", aliases: ["all-MiniLM-L6-v2", "all-minilm", "all-minilm:l6-v2"],
         dimension: 384, maxInputTokens: 256)
 
-    public static let known: [EmbeddingModelSpec] = [
+    package static let known: [EmbeddingModelSpec] = [
         miniLM,
         EmbeddingModelSpec(
             id: "intfloat/multilingual-e5-small", aliases: ["multilingual-e5-small"],
@@ -79,7 +79,7 @@ public enum EmbeddingModelRegistry {
     ]
 
     /// The spec for an id or alias (case-insensitive), or nil for a model this product does not know.
-    public static func spec(for name: String) -> EmbeddingModelSpec? {
+    package static func spec(for name: String) -> EmbeddingModelSpec? {
         let n = name.lowercased()
         return known.first { $0.id.lowercased() == n || $0.aliases.contains { $0.lowercased() == n } }
     }

@@ -27,13 +27,13 @@ import Resilience
 /// estimates, good for metrics and cost, not for chunking. `truncated` is always false: these
 /// APIs reject over-long inputs (a 400) rather than cut them, and the ones that can truncate do
 /// not say when they did.
-public final class OpenAICompatibleEmbedder: EmbeddingProvider {
-    public let configuration: HTTPEmbeddingConfiguration
-    public let modelId: String
-    public let dimension: Int
-    public let maxInputTokens: Int
+package final class OpenAICompatibleEmbedder: EmbeddingProvider {
+    package let configuration: HTTPEmbeddingConfiguration
+    package let modelId: String
+    package let dimension: Int
+    package let maxInputTokens: Int
     /// The URL requests go to.
-    public let endpoint: String
+    package let endpoint: String
     private let client: HTTPClient
     private let headers: [String]
     /// The endpoint as messages show it (no user info or query).
@@ -41,7 +41,7 @@ public final class OpenAICompatibleEmbedder: EmbeddingProvider {
 
     /// - Parameter client: shared with other callers to reuse connections; nil makes one.
     /// - Throws: `.configuration` when libcurl cannot be loaded.
-    public init(configuration: HTTPEmbeddingConfiguration, client: HTTPClient? = nil) throws(EmbeddingError) {
+    package init(configuration: HTTPEmbeddingConfiguration, client: HTTPClient? = nil) throws(EmbeddingError) {
         self.configuration = configuration
         modelId = configuration.modelId
         dimension = configuration.dimension
@@ -64,7 +64,7 @@ public final class OpenAICompatibleEmbedder: EmbeddingProvider {
 
     /// Batches of `maxBatchSize` go one after the other, not in parallel: the provider's rate limit
     /// is per key, and parallel batches would mostly buy 429s.
-    public func embed(_ texts: [String], role: EmbeddingRole) async throws(EmbeddingError) -> [Embedding] {
+    package func embed(_ texts: [String], role: EmbeddingRole) async throws(EmbeddingError) -> [Embedding] {
         guard !texts.isEmpty else { return [] }
         if let i = texts.firstIndex(where: \.isEmpty) {
             throw .invalidInput("text \(i) is empty; embedding APIs refuse empty input")

@@ -7,39 +7,39 @@ import Synchronization
 ///
 /// Keyed by (model, role, text): the same words embedded by another model or as a passage are a
 /// different vector. Safe to share between concurrent invocations.
-public final class QueryVectorCache: Sendable {
-    public struct Key: Hashable, Sendable {
-        public var model: String
-        public var role: EmbeddingRole
-        public var text: String
+package final class QueryVectorCache: Sendable {
+    package struct Key: Hashable, Sendable {
+        package var model: String
+        package var role: EmbeddingRole
+        package var text: String
 
-        public init(model: String, role: EmbeddingRole, text: String) {
+        package init(model: String, role: EmbeddingRole, text: String) {
             self.model = model
             self.role = role
             self.text = text
         }
     }
 
-    public struct Statistics: Sendable, Equatable, Codable {
-        public var hits: Int
-        public var misses: Int
-        public var evictions: Int
-        public var expirations: Int
-        public var entries: Int
-        public var capacity: Int
+    package struct Statistics: Sendable, Equatable, Codable {
+        package var hits: Int
+        package var misses: Int
+        package var evictions: Int
+        package var expirations: Int
+        package var entries: Int
+        package var capacity: Int
 
-        public var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
+        package var hitRate: Double { hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses) }
     }
 
-    public let capacity: Int
-    public let ttl: Duration
+    package let capacity: Int
+    package let ttl: Duration
     private let clock: @Sendable () -> ContinuousClock.Instant
     private let state: Mutex<LRUState>
 
     /// - Parameters:
     ///   - capacity: entries kept (a 384-float vector is about 1.6 KB).
     ///   - clock: injectable so tests expire entries without sleeping.
-    public init(capacity: Int = 4096, ttl: Duration = .seconds(3600),
+    package init(capacity: Int = 4096, ttl: Duration = .seconds(3600),
                 clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.capacity = max(1, capacity)
         self.ttl = ttl
@@ -47,7 +47,7 @@ public final class QueryVectorCache: Sendable {
         state = Mutex(LRUState())
     }
 
-    public func get(_ key: Key) -> Embedding? {
+    package func get(_ key: Key) -> Embedding? {
         let now = clock()
         return state.withLock { s in
             guard let i = s.index[key] else { s.misses += 1; return nil }
@@ -63,7 +63,7 @@ public final class QueryVectorCache: Sendable {
         }
     }
 
-    public func put(_ key: Key, _ value: Embedding) {
+    package func put(_ key: Key, _ value: Embedding) {
         let now = clock()
         state.withLock { s in
             if let i = s.index[key] {
@@ -80,14 +80,14 @@ public final class QueryVectorCache: Sendable {
         }
     }
 
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         state.withLock { s in
             Statistics(hits: s.hits, misses: s.misses, evictions: s.evictions, expirations: s.expirations,
                        entries: s.index.count, capacity: capacity)
         }
     }
 
-    public func removeAll() { state.withLock { $0 = LRUState() } }
+    package func removeAll() { state.withLock { $0 = LRUState() } }
 }
 
 /// A doubly linked list threaded through an array (indices, not references, so the whole state
@@ -145,23 +145,23 @@ private struct LRUState {
 
 /// Puts a `QueryVectorCache` in front of a provider. Only the roles asked for are cached:
 /// queries repeat (users retry, dashboards poll), passages rarely do and would crowd them out.
-public struct CachedEmbeddingProvider: EmbeddingProvider {
-    public let base: any EmbeddingProvider
-    public let cache: QueryVectorCache
-    public let cachedRoles: Set<EmbeddingRole>
+package struct CachedEmbeddingProvider: EmbeddingProvider {
+    package let base: any EmbeddingProvider
+    package let cache: QueryVectorCache
+    package let cachedRoles: Set<EmbeddingRole>
 
-    public init(_ base: any EmbeddingProvider, cache: QueryVectorCache, roles: Set<EmbeddingRole> = [.query]) {
+    package init(_ base: any EmbeddingProvider, cache: QueryVectorCache, roles: Set<EmbeddingRole> = [.query]) {
         self.base = base
         self.cache = cache
         cachedRoles = roles
     }
 
-    public var modelId: String { base.modelId }
-    public var dimension: Int { base.dimension }
-    public var maxInputTokens: Int { base.maxInputTokens }
-    public var runsLocally: Bool { base.runsLocally }
+    package var modelId: String { base.modelId }
+    package var dimension: Int { base.dimension }
+    package var maxInputTokens: Int { base.maxInputTokens }
+    package var runsLocally: Bool { base.runsLocally }
 
-    public func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+    package func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
         guard cachedRoles.contains(role) else { return try await base.embed(texts, role: role) }
         var results = [Embedding?](repeating: nil, count: texts.count)
         var missing: [Int] = []

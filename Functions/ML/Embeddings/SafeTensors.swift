@@ -1,7 +1,7 @@
 import JSON
 
 /// Why a safetensors file could not be read.
-public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertible {
     case fileMissing(String)
     case unreadable(String)
     /// Shorter than the 8-byte header length, or than the header it announces.
@@ -12,7 +12,7 @@ public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertibl
     case unsupportedDType(tensor: String, dtype: String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .fileMissing(let p): "no such file \(p)"
         case .unreadable(let m): "cannot read the weights: \(m)"
@@ -30,17 +30,17 @@ public enum SafeTensorsError: Error, Sendable, Equatable, CustomStringConvertibl
 /// raw little-endian data. Mapped, never read whole; every entry's range is checked against the
 /// file size up front, so a truncated download fails here with a message and not later with a
 /// SIGBUS or garbage vectors.
-public final class SafeTensorsFile: @unchecked Sendable {
+package final class SafeTensorsFile: @unchecked Sendable {
     // @unchecked: immutable after init; the mapping is read-only.
-    public struct TensorInfo: Sendable, Equatable {
-        public let dtype: String
-        public let shape: [Int]
+    package struct TensorInfo: Sendable, Equatable {
+        package let dtype: String
+        package let shape: [Int]
         /// Byte range within the data section (after the header).
-        public let range: Range<Int>
+        package let range: Range<Int>
     }
 
-    public let path: String
-    public let tensors: [String: TensorInfo]
+    package let path: String
+    package let tensors: [String: TensorInfo]
     private let file: MappedFile
     /// The data section: in the mapping, or, when the header length leaves it misaligned for
     /// floats (the safetensors library pads headers to 8 bytes; hand-made files may not), an
@@ -51,7 +51,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// Headers are a few kilobytes; the cap stops a corrupt length from asking for gigabytes.
     static let maxHeaderBytes = 100 << 20
 
-    public init(path: String) throws(SafeTensorsError) {
+    package init(path: String) throws(SafeTensorsError) {
         self.path = path
         do {
             file = try MappedFile(path: path)
@@ -116,7 +116,7 @@ public final class SafeTensorsFile: @unchecked Sendable {
     ]
 
     /// A copy of the F32 tensor `name`, checked against `shape`.
-    public func float32(_ name: String, shape: [Int]) throws(SafeTensorsError) -> [Float] {
+    package func float32(_ name: String, shape: [Int]) throws(SafeTensorsError) -> [Float] {
         Array(try float32Buffer(name, shape: shape))
     }
 

@@ -7,8 +7,8 @@ import Foundation
 /// (`docker --cpus 1`, Kubernetes limits) would start one spinning embedding thread per machine
 /// core and run them in turn on that one: measured, a 20-token query took 9 ms that way
 /// against 6 ms on one thread.
-public enum SchedulableCPUs {
-    public static let count: Int = {
+package enum SchedulableCPUs {
+    package static let count: Int = {
         let online = ProcessInfo.processInfo.activeProcessorCount
         #if os(Linux)
         let quota = cgroupQuota()

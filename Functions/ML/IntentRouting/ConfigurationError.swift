@@ -1,7 +1,7 @@
 /// Why a catalog, rules or router settings file was refused. Every case names the file and,
 /// where there is one, the action and the field (a path such as `actions[3].seeds` or
 /// `rules.leave.request.patterns[1].regex`), so the message says exactly what to fix.
-public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     case fileUnreadable(file: String, reason: String)
     case malformedYAML(file: String, line: Int?, reason: String)
     /// A line of a JSON lines file (seeds, devset) that is not `{"text": ..., "label": ...}`.
@@ -20,7 +20,7 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
     case valueOutOfRange(file: String, action: String?, field: String, value: Double, range: String)
     case invalidValue(file: String, action: String?, field: String, reason: String)
 
-    public var file: String {
+    package var file: String {
         switch self {
         case .fileUnreadable(let f, _), .malformedYAML(let f, _, _), .malformedLine(let f, _, _),
              .missingField(let f, _, _), .unknownField(let f, _, _), .wrongType(let f, _, _, _, _),
@@ -31,7 +31,7 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
-    public var action: String? {
+    package var action: String? {
         switch self {
         case .fileUnreadable, .malformedYAML, .malformedLine: nil
         case .missingField(_, let a, _), .unknownField(_, let a, _), .wrongType(_, let a, _, _, _),
@@ -42,7 +42,7 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
-    public var field: String? {
+    package var field: String? {
         switch self {
         case .fileUnreadable, .malformedYAML, .malformedLine: nil
         case .missingField(_, _, let f), .unknownField(_, _, let f), .wrongType(_, _, let f, _, _),
@@ -53,7 +53,7 @@ public enum ConfigurationError: Error, Sendable, Equatable, CustomStringConverti
         }
     }
 
-    public var description: String {
+    package var description: String {
         let place = [action.map { "action '\($0)'" }, field.map { "field '\($0)'" }].compactMap { $0 }.joined(separator: ", ")
         let prefix = place.isEmpty ? "\(file): " : "\(file): \(place): "
         switch self {

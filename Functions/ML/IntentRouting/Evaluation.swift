@@ -2,10 +2,10 @@ import Embeddings
 
 /// Runs a devset through a router (and, for comparison, the nearest-seed baseline) without the
 /// per-request embedding calls: the devset is embedded in batches first, then scored.
-public enum Evaluation {
+package enum Evaluation {
     /// Devset labels must be catalog actions or `oos`; a label the catalog lacks could never be
     /// right and usually means the devset and catalog drifted apart.
-    public static func checkLabels(_ examples: [LabelledText], catalog: ActionCatalog, devset: String) throws(ConfigurationError) {
+    package static func checkLabels(_ examples: [LabelledText], catalog: ActionCatalog, devset: String) throws(ConfigurationError) {
         let known = Set(catalog.actions.map(\.id))
         if let bad = examples.first(where: { $0.label != LabelledText.outOfScope && !known.contains($0.label) }) {
             throw .unknownAction(file: devset, action: bad.label, field: "label")
@@ -13,13 +13,13 @@ public enum Evaluation {
     }
 
     /// The devset's normalised texts and their query embeddings.
-    public struct EmbeddedDevset: Sendable {
-        public let examples: [LabelledText]
-        public let texts: [NormalizedText]
-        public let vectors: [[Float]]
+    package struct EmbeddedDevset: Sendable {
+        package let examples: [LabelledText]
+        package let texts: [NormalizedText]
+        package let vectors: [[Float]]
     }
 
-    public static func embed(_ examples: [LabelledText], provider: any EmbeddingProvider, batchSize: Int = 256) async throws -> EmbeddedDevset {
+    package static func embed(_ examples: [LabelledText], provider: any EmbeddingProvider, batchSize: Int = 256) async throws -> EmbeddedDevset {
         let texts = examples.map { NormalizedText($0.text) }
         var vectors: [[Float]] = []
         vectors.reserveCapacity(texts.count)
@@ -32,7 +32,7 @@ public enum Evaluation {
         return EmbeddedDevset(examples: examples, texts: texts, vectors: vectors)
     }
 
-    public static func outcomes(router: Router, devset: EmbeddedDevset) -> [EvaluationOutcome] {
+    package static func outcomes(router: Router, devset: EmbeddedDevset) -> [EvaluationOutcome] {
         devset.examples.indices.map { i in
             let ranked = router.rank(devset.texts[i], queryVector: devset.vectors[i], explain: 0)
             let result = router.result(for: devset.texts[i], ranked: ranked, requestId: nil)
@@ -42,7 +42,7 @@ public enum Evaluation {
         }
     }
 
-    public static func outcomes(baseline: NearestSeedBaseline, devset: EmbeddedDevset) -> [EvaluationOutcome] {
+    package static func outcomes(baseline: NearestSeedBaseline, devset: EmbeddedDevset) -> [EvaluationOutcome] {
         devset.examples.indices.map { i in
             let (ranking, strategy) = baseline.classify(devset.vectors[i])
             return EvaluationOutcome(text: devset.examples[i].text, label: devset.examples[i].label, ranking: ranking,
@@ -51,7 +51,7 @@ public enum Evaluation {
     }
 
     /// Embeds and scores `examples` with `router`.
-    public static func run(router: Router, examples: [LabelledText], devsetName: String = "<devset>") async throws -> EvaluationReport {
+    package static func run(router: Router, examples: [LabelledText], devsetName: String = "<devset>") async throws -> EvaluationReport {
         try checkLabels(examples, catalog: router.catalog, devset: devsetName)
         let devset = try await embed(examples, provider: router.provider)
         return EvaluationReport(outcomes: outcomes(router: router, devset: devset))
@@ -61,17 +61,17 @@ public enum Evaluation {
 /// The plain classifier the router must beat: the action of the single most similar seed
 /// phrase (max cosine), no rules, no word overlap, no descriptions, no fusion. It asks to
 /// clarify when even the best seed is below `threshold`.
-public struct NearestSeedBaseline: Sendable {
-    public let router: Router
-    public let threshold: Float
+package struct NearestSeedBaseline: Sendable {
+    package let router: Router
+    package let threshold: Float
 
     /// Uses the router's seed vectors (its description rows are skipped), so nothing is embedded twice.
-    public init(router: Router, threshold: Double) {
+    package init(router: Router, threshold: Double) {
         self.router = router
         self.threshold = Float(threshold)
     }
 
-    public func classify(_ query: [Float]) -> (ranking: [String], strategy: UIStrategy) {
+    package func classify(_ query: [Float]) -> (ranking: [String], strategy: UIStrategy) {
         let seeds = router.seeds
         let sims = seeds.similarities(query)
         var best = [Float](repeating: -2, count: seeds.actionRows.count)

@@ -1,15 +1,15 @@
 /// How one devset line was routed.
-public struct EvaluationOutcome: Sendable, Hashable, Codable {
-    public var text: String
+package struct EvaluationOutcome: Sendable, Hashable, Codable {
+    package var text: String
     /// The expected action id, or `oos`.
-    public var label: String
+    package var label: String
     /// Action ids, best first (all of them, so MRR sees every rank).
-    public var ranking: [String]
+    package var ranking: [String]
     /// The final scores of `ranking`, when the classifier has them.
-    public var scores: [Double]
-    public var strategy: UIStrategy
+    package var scores: [Double]
+    package var strategy: UIStrategy
 
-    public init(text: String, label: String, ranking: [String], scores: [Double] = [], strategy: UIStrategy) {
+    package init(text: String, label: String, ranking: [String], scores: [Double] = [], strategy: UIStrategy) {
         self.text = text
         self.label = label
         self.ranking = ranking
@@ -22,18 +22,18 @@ public struct EvaluationOutcome: Sendable, Hashable, Codable {
     }
 
     /// What the user would get: `oos` when the router asks to clarify, else its top action.
-    public var predicted: String { strategy == .clarify ? LabelledText.outOfScope : (ranking.first ?? LabelledText.outOfScope) }
+    package var predicted: String { strategy == .clarify ? LabelledText.outOfScope : (ranking.first ?? LabelledText.outOfScope) }
 }
 
-public struct ActionAccuracy: Sendable, Hashable, Codable {
-    public var actionId: String
+package struct ActionAccuracy: Sendable, Hashable, Codable {
+    package var actionId: String
     /// In-scope devset lines with this label.
-    public var support: Int
+    package var support: Int
     /// Of those, how many had it ranked first.
-    public var top1: Int
-    public var accuracy: Double
+    package var top1: Int
+    package var accuracy: Double
 
-    public init(actionId: String, support: Int, top1: Int, accuracy: Double) {
+    package init(actionId: String, support: Int, top1: Int, accuracy: Double) {
         self.actionId = actionId
         self.support = support
         self.top1 = top1
@@ -45,12 +45,12 @@ public struct ActionAccuracy: Sendable, Hashable, Codable {
     }
 }
 
-public struct ConfusionPair: Sendable, Hashable, Codable {
-    public var expected: String
-    public var predicted: String
-    public var count: Int
+package struct ConfusionPair: Sendable, Hashable, Codable {
+    package var expected: String
+    package var predicted: String
+    package var count: Int
 
-    public init(expected: String, predicted: String, count: Int) {
+    package init(expected: String, predicted: String, count: Int) {
         self.expected = expected
         self.predicted = predicted
         self.count = count
@@ -67,19 +67,19 @@ public struct ConfusionPair: Sendable, Hashable, Codable {
 ///   (no `clarify` at all, or no `oos` line).
 /// - confusion pairs: (expected, predicted) for every wrong `predicted`, most frequent first;
 ///   `oos` on either side means a wrong clarify or a missed out-of-scope line.
-public struct EvaluationReport: Sendable, Hashable, Codable {
-    public var lines: Int
-    public var inScope: Int
-    public var outOfScope: Int
-    public var top1: Double
-    public var top3: Double
-    public var mrr: Double
-    public var accuracy: Double
-    public var oosPrecision: Double?
-    public var oosRecall: Double?
-    public var strategies: [String: Int]
-    public var perAction: [ActionAccuracy]
-    public var confusions: [ConfusionPair]
+package struct EvaluationReport: Sendable, Hashable, Codable {
+    package var lines: Int
+    package var inScope: Int
+    package var outOfScope: Int
+    package var top1: Double
+    package var top3: Double
+    package var mrr: Double
+    package var accuracy: Double
+    package var oosPrecision: Double?
+    package var oosRecall: Double?
+    package var strategies: [String: Int]
+    package var perAction: [ActionAccuracy]
+    package var confusions: [ConfusionPair]
 
     enum CodingKeys: String, CodingKey {
         case lines, inScope = "in_scope", outOfScope = "out_of_scope", top1 = "top1", top3 = "top3", mrr, accuracy
@@ -87,7 +87,7 @@ public struct EvaluationReport: Sendable, Hashable, Codable {
         case perAction = "per_action", confusions = "confusion_pairs"
     }
 
-    public init(outcomes: [EvaluationOutcome]) {
+    package init(outcomes: [EvaluationOutcome]) {
         let oos = LabelledText.outOfScope
         let inside = outcomes.filter { $0.label != oos }
         lines = outcomes.count

@@ -2,19 +2,19 @@ import JSON
 
 /// One line of a devset or seeds file: `{"text": "...", "label": "leave.request"}`. In a devset
 /// the label `oos` means out of scope (the router should ask to clarify).
-public struct LabelledText: Sendable, Hashable, Codable {
-    public static let outOfScope = "oos"
+package struct LabelledText: Sendable, Hashable, Codable {
+    package static let outOfScope = "oos"
 
-    public var text: String
-    public var label: String
+    package var text: String
+    package var label: String
 
-    public init(text: String, label: String) {
+    package init(text: String, label: String) {
         self.text = text
         self.label = label
     }
 
     /// JSON lines; blank lines and lines starting with `#` or `//` are skipped.
-    public static func parseLines(_ bytes: [UInt8], file: String) throws(ConfigurationError) -> [LabelledText] {
+    package static func parseLines(_ bytes: [UInt8], file: String) throws(ConfigurationError) -> [LabelledText] {
         var out: [LabelledText] = []
         var lineNumber = 0
         for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -36,7 +36,7 @@ public struct LabelledText: Sendable, Hashable, Codable {
         return out
     }
 
-    public static func load(path: String) throws(ConfigurationError) -> [LabelledText] {
+    package static func load(path: String) throws(ConfigurationError) -> [LabelledText] {
         try parseLines(try RouterConfiguration.readFile(path), file: path)
     }
 }

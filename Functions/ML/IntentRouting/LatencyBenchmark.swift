@@ -3,18 +3,18 @@ import JSON
 
 /// Times `Router.score` (rules, lexical, the seed matrix product, fusion, the decision) with the
 /// query vectors already computed, i.e. routing latency with the embedding excluded.
-public enum LatencyBenchmark {
-    public struct Summary: Sendable, Hashable, Codable {
-        public var queries: Int
-        public var meanMilliseconds: Double
-        public var p50Milliseconds: Double
-        public var p99Milliseconds: Double
-        public var maxMilliseconds: Double
+package enum LatencyBenchmark {
+    package struct Summary: Sendable, Hashable, Codable {
+        package var queries: Int
+        package var meanMilliseconds: Double
+        package var p50Milliseconds: Double
+        package var p99Milliseconds: Double
+        package var maxMilliseconds: Double
         /// The median over queries of each query's fastest run: the work itself, with little of
         /// the scheduling noise a loaded machine adds to every other figure.
-        public var bestRunP50Milliseconds: Double
-        public var actions: Int
-        public var seedRows: Int
+        package var bestRunP50Milliseconds: Double
+        package var actions: Int
+        package var seedRows: Int
 
         enum CodingKeys: String, CodingKey {
             case queries, meanMilliseconds = "mean_ms", p50Milliseconds = "p50_ms", p99Milliseconds = "p99_ms"
@@ -22,7 +22,7 @@ public enum LatencyBenchmark {
         }
     }
 
-    public static func measure(router: Router, devset: Evaluation.EmbeddedDevset, repetitions: Int = 3) -> Summary {
+    package static func measure(router: Router, devset: Evaluation.EmbeddedDevset, repetitions: Int = 3) -> Summary {
         let clock = ContinuousClock()
         var times: [Double] = []
         times.reserveCapacity(devset.texts.count * repetitions)
@@ -51,7 +51,7 @@ public enum LatencyBenchmark {
     /// `actions` actions of `seedsPerAction` seeds each, seeds taken round-robin from all the
     /// catalog's seeds, each copy keeping its source action's domain, intent type, description and
     /// rule. Repeated texts are embedded once, so building it costs little beyond the original.
-    public static func scaled(_ configuration: RouterConfiguration, actions: Int, seedsPerAction: Int) throws(ConfigurationError) -> RouterConfiguration {
+    package static func scaled(_ configuration: RouterConfiguration, actions: Int, seedsPerAction: Int) throws(ConfigurationError) -> RouterConfiguration {
         let source = configuration.catalog.actions
         let allSeeds = source.flatMap(\.seeds)
         guard !source.isEmpty, !allSeeds.isEmpty else { return configuration }

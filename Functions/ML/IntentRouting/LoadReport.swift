@@ -1,26 +1,26 @@
 /// What one load of the catalog cost, phase by phase: the first at init, then each reload. For
 /// the stats and the handler's log line, and to see where a slow reload went.
-public struct LoadReport: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var totalMilliseconds: Double = 0
+package struct LoadReport: Sendable, Hashable, Codable, CustomStringConvertible {
+    package var totalMilliseconds: Double = 0
     /// `stat`, read and hash the three files (and read the seed vector file when it changed).
-    public var readMilliseconds: Double = 0
+    package var readMilliseconds: Double = 0
     /// YAML and validation.
-    public var parseMilliseconds: Double = 0
+    package var parseMilliseconds: Double = 0
     /// The seed matrix: planning rows, copying known vectors, embedding the rest (`embedMilliseconds`).
-    public var seedsMilliseconds: Double = 0
-    public var embedMilliseconds: Double = 0
+    package var seedsMilliseconds: Double = 0
+    package var embedMilliseconds: Double = 0
     /// Rules, lexical index, fusion weights.
-    public var indexMilliseconds: Double = 0
-    public var embeddedTexts = 0
-    public var reusedRows = 0
-    public var fileRows = 0
-    public var seedRows = 0
+    package var indexMilliseconds: Double = 0
+    package var embeddedTexts = 0
+    package var reusedRows = 0
+    package var fileRows = 0
+    package var seedRows = 0
     /// What became of the seed vector file at this load (nil when none is configured).
-    public var seedVectorFile: String?
+    package var seedVectorFile: String?
 
-    public init() {}
+    package init() {}
 
-    public var description: String {
+    package var description: String {
         func f(_ x: Double) -> String { Fixed2.format(x) }
         var s = "\(f(totalMilliseconds)) ms (read \(f(readMilliseconds)), parse \(f(parseMilliseconds)), "
             + "seeds \(f(seedsMilliseconds)) of which embedding \(f(embedMilliseconds)), index \(f(indexMilliseconds))); "

@@ -10,17 +10,17 @@ import TextFolding
 ///   match, so "xin nghi phep" typed on a phone without a Vietnamese keyboard still matches
 ///   "xin nghỉ phép".
 /// - `terms`: the folded word tokens, for keyword phrases and the lexical scorer.
-public struct NormalizedText: Sendable, Hashable {
-    public let normalized: String
-    public let folded: String
-    public let terms: [String]
+package struct NormalizedText: Sendable, Hashable {
+    package let normalized: String
+    package let folded: String
+    package let terms: [String]
 
-    public init(_ text: String) {
+    package init(_ text: String) {
         let lowered = text.precomposedStringWithCanonicalMapping.lowercased()
         normalized = lowered.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
         folded = TextFolding.fold(normalized)
         terms = folded.split { !($0.isLetter || $0.isNumber) }.map(String.init)
     }
 
-    public var isEmpty: Bool { terms.isEmpty }
+    package var isEmpty: Bool { terms.isEmpty }
 }

@@ -2,11 +2,11 @@
 
 /// The router's name for the language its UI message is written in: the shared `Language`, so
 /// routing and generation detect it with one detector.
-public typealias RequestLanguage = Language
+package typealias RequestLanguage = Language
 
 extension Language {
     /// `Language.detect` over the router's normalised text (already lower-cased and folded).
-    public static func detect(_ text: NormalizedText, fallback: Language = .vi) -> Language {
+    package static func detect(_ text: NormalizedText, fallback: Language = .vi) -> Language {
         detect(lowercased: text.normalized, terms: text.terms, fallback: fallback)
     }
 }

@@ -1,5 +1,5 @@
 /// What the UI should do with a request.
-public enum UIStrategy: String, Sendable, Hashable, Codable, CaseIterable {
+package enum UIStrategy: String, Sendable, Hashable, Codable, CaseIterable {
     /// One clear winner: run it.
     case execute
     /// A likely winner, not certain enough to run without a yes.
@@ -11,17 +11,17 @@ public enum UIStrategy: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One candidate action and the evidence for it.
-public struct ScoredAction: Sendable, Hashable, Codable {
-    public var actionId: String
-    public var ruleScore: Double
-    public var embedScore: Double
-    public var lexicalScore: Double
-    public var finalScore: Double
+package struct ScoredAction: Sendable, Hashable, Codable {
+    package var actionId: String
+    package var ruleScore: Double
+    package var embedScore: Double
+    package var lexicalScore: Double
+    package var finalScore: Double
     /// Human-readable: the keywords, patterns, entities and negatives that fired, the closest
     /// seed, the weights used.
-    public var reasoning: [String]
+    package var reasoning: [String]
 
-    public init(actionId: String, ruleScore: Double, embedScore: Double, lexicalScore: Double, finalScore: Double,
+    package init(actionId: String, ruleScore: Double, embedScore: Double, lexicalScore: Double, finalScore: Double,
                 reasoning: [String]) {
         self.actionId = actionId
         self.ruleScore = ruleScore
@@ -44,19 +44,19 @@ public struct ScoredAction: Sendable, Hashable, Codable {
 /// The router's answer:
 /// `{request_id, top_actions: [{action_id, rule_score, embed_score, lexical_score, final_score,
 /// reasoning}], ui_strategy, message, language, catalog_version}`.
-public struct RouteResult: Sendable, Hashable, Codable {
-    public var requestId: String?
+package struct RouteResult: Sendable, Hashable, Codable {
+    package var requestId: String?
     /// Best first, at most `decision.top_k`.
-    public var topActions: [ScoredAction]
-    public var uiStrategy: UIStrategy
+    package var topActions: [ScoredAction]
+    package var uiStrategy: UIStrategy
     /// For the user, in the request's language.
-    public var message: String
-    public var language: RequestLanguage
+    package var message: String
+    package var language: RequestLanguage
     /// The ids `disambiguate` offers (or the one to confirm / execute); empty for `clarify`.
-    public var choices: [String]
-    public var catalogVersion: String
+    package var choices: [String]
+    package var catalogVersion: String
 
-    public init(requestId: String?, topActions: [ScoredAction], uiStrategy: UIStrategy, message: String,
+    package init(requestId: String?, topActions: [ScoredAction], uiStrategy: UIStrategy, message: String,
                 language: RequestLanguage, choices: [String], catalogVersion: String) {
         self.requestId = requestId
         self.topActions = topActions

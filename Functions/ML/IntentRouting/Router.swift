@@ -6,10 +6,10 @@ import JSON
 /// action, fused (`ScoreFusion`), ranked, and turned into a UI decision (`UIDecision`).
 /// Immutable: a new catalog means a new `Router` (see `RouterHost`), so a request in flight
 /// always sees one consistent catalog.
-public struct Router: Sendable {
-    public let configuration: RouterConfiguration
-    public let provider: any EmbeddingProvider
-    public let seeds: SeedMatrix
+package struct Router: Sendable {
+    package let configuration: RouterConfiguration
+    package let provider: any EmbeddingProvider
+    package let seeds: SeedMatrix
     /// Each action's seed rows and BM25 document, reused by the next build for unchanged actions.
     let prepared: [PreparedAction]
     let rules: RuleEngine
@@ -19,26 +19,26 @@ public struct Router: Sendable {
     /// Per request language, per action, its normalised fusion weights.
     let weights: [RequestLanguage: [FusionWeights]]
 
-    public var catalogVersion: String { configuration.version }
-    public var catalog: ActionCatalog { configuration.catalog }
+    package var catalogVersion: String { configuration.version }
+    package var catalog: ActionCatalog { configuration.catalog }
 
     /// A router, where its seed vectors came from, and what the build cost.
-    public struct Build: Sendable {
-        public let router: Router
-        public let seeds: SeedMatrix.BuildReport
+    package struct Build: Sendable {
+        package let router: Router
+        package let seeds: SeedMatrix.BuildReport
         /// Preparing changed actions' texts, copying the known vectors and embedding the others.
-        public let seedsMilliseconds: Double
+        package let seedsMilliseconds: Double
         /// The rules (compiled, or the previous router's when rules and action ids are the
         /// same), the lexical index and the fusion weights.
-        public let indexMilliseconds: Double
+        package let indexMilliseconds: Double
         /// Texts the build embedded (0 when every vector was reused or read from a file).
-        public var embeddedTexts: Int { seeds.embedded }
+        package var embeddedTexts: Int { seeds.embedded }
     }
 
     /// Builds a router, embedding the seeds (and descriptions) neither `previous` nor
     /// `precomputed` (a seed vector file) already has. With `previous`, only the actions whose
     /// texts changed are prepared again, and its compiled rules are kept if they still apply.
-    public static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider,
+    package static func build(_ configuration: RouterConfiguration, provider: any EmbeddingProvider,
                              reusing previous: Router? = nil, precomputed: SeedVectorFile? = nil) async throws -> Build {
         let clock = ContinuousClock()
         let start = clock.now
@@ -81,7 +81,7 @@ public struct Router: Sendable {
     // MARK: Routing
 
     /// Embeds the request (role `.query`) and scores it.
-    public func route(_ text: String, requestId: String? = nil) async throws -> RouteResult {
+    package func route(_ text: String, requestId: String? = nil) async throws -> RouteResult {
         let normalized = NormalizedText(text)
         guard !normalized.isEmpty else { return result(for: normalized, ranked: [], requestId: requestId) }
         let embedding = try await provider.embed([normalized.normalized], role: .query)
@@ -97,14 +97,14 @@ public struct Router: Sendable {
     }
 
     /// Scores a request whose embedding is already known (evaluation embeds a devset in one batch).
-    public func score(_ text: NormalizedText, queryVector: [Float], requestId: String? = nil) -> RouteResult {
+    package func score(_ text: NormalizedText, queryVector: [Float], requestId: String? = nil) -> RouteResult {
         let topK = configuration.settings.decision.topK
         return result(for: text, ranked: rank(text, queryVector: queryVector, explain: topK), requestId: requestId)
     }
 
     /// Every action scored, best first (ties by catalog order). The first `explain` get their
     /// `reasoning`; building it for all actions of a large catalog would cost more than scoring.
-    public func rank(_ text: NormalizedText, queryVector: [Float], explain: Int = .max) -> [ScoredAction] {
+    package func rank(_ text: NormalizedText, queryVector: [Float], explain: Int = .max) -> [ScoredAction] {
         let language = RequestLanguage.detect(text, fallback: configuration.settings.defaultLanguage)
         let evidence = self.evidence(text, queryVector: queryVector, language: language)
         return evidence.enumerated().map { position, e in

@@ -3,15 +3,15 @@ import Foundation
 /// A validated catalog, its rules and the router settings, with the version that names them.
 /// Loading checks everything a router build relies on (ids, seeds, domains, intent types,
 /// regexes, entities, weight ranges), so a router is never built from a half-valid file.
-public struct RouterConfiguration: Sendable, Hashable {
-    public let catalog: ActionCatalog
-    public let rules: RoutingRules
-    public let settings: RouterSettings
+package struct RouterConfiguration: Sendable, Hashable {
+    package let catalog: ActionCatalog
+    package let rules: RoutingRules
+    package let settings: RouterSettings
     /// A short content hash of the files (or seeds) this was loaded from: `catalog_version`.
-    public let version: String
+    package let version: String
 
     /// Checks a configuration built in code. `source` names it in errors.
-    public init(catalog: ActionCatalog, rules: RoutingRules = .none, settings: RouterSettings = .defaults,
+    package init(catalog: ActionCatalog, rules: RoutingRules = .none, settings: RouterSettings = .defaults,
                 version: String? = nil, source: String = "<configuration>") throws(ConfigurationError) {
         try Self.validate(catalog: catalog, rules: rules, settings: settings, source: source)
         self.catalog = catalog
@@ -30,26 +30,26 @@ public struct RouterConfiguration: Sendable, Hashable {
     // MARK: Files
 
     /// The files' bytes, read once so the version hashes exactly what was parsed.
-    public struct Sources: Sendable, Hashable {
-        public var catalog: [UInt8]
-        public var rules: [UInt8]?
-        public var settings: [UInt8]?
+    package struct Sources: Sendable, Hashable {
+        package var catalog: [UInt8]
+        package var rules: [UInt8]?
+        package var settings: [UInt8]?
 
-        public init(catalog: [UInt8], rules: [UInt8]? = nil, settings: [UInt8]? = nil) {
+        package init(catalog: [UInt8], rules: [UInt8]? = nil, settings: [UInt8]? = nil) {
             self.catalog = catalog
             self.rules = rules
             self.settings = settings
         }
 
-        public static func read(_ paths: RouterConfigurationPaths) throws(ConfigurationError) -> Sources {
+        package static func read(_ paths: RouterConfigurationPaths) throws(ConfigurationError) -> Sources {
             Sources(catalog: try readFile(paths.catalog), rules: try paths.rules.map(readFile),
                     settings: try paths.settings.map(readFile))
         }
 
-        public var contentHash: UInt64 { ContentHash.combined([catalog, rules ?? [], settings ?? []]) }
+        package var contentHash: UInt64 { ContentHash.combined([catalog, rules ?? [], settings ?? []]) }
     }
 
-    public static func load(_ paths: RouterConfigurationPaths) throws(ConfigurationError) -> RouterConfiguration {
+    package static func load(_ paths: RouterConfigurationPaths) throws(ConfigurationError) -> RouterConfiguration {
         try parse(Sources.read(paths), paths: paths)
     }
 
@@ -60,7 +60,7 @@ public struct RouterConfiguration: Sendable, Hashable {
     /// catalog's action ids (all that rules are checked against) are the same, its settings when
     /// the settings file's bytes and the catalog's domains and intent types are. The catalog
     /// itself is always parsed: it is what a reload is nearly always about.
-    public static func parse(_ sources: Sources, paths: RouterConfigurationPaths,
+    package static func parse(_ sources: Sources, paths: RouterConfigurationPaths,
                              previous: (sources: Sources, configuration: RouterConfiguration)? = nil) throws(ConfigurationError)
         -> RouterConfiguration {
         let catalog = try CatalogFile.parse(yaml: try text(sources.catalog, file: paths.catalog), file: paths.catalog)
@@ -109,14 +109,14 @@ public struct RouterConfiguration: Sendable, Hashable {
 
     /// One action per label from JSON lines `{"text": ..., "label": ...}` (a public benchmark's
     /// training split, say): no rules, no descriptions, the default domain and intent type.
-    public static func fromSeeds(path: String, settings: RouterSettings = .defaults) throws(ConfigurationError) -> RouterConfiguration {
+    package static func fromSeeds(path: String, settings: RouterSettings = .defaults) throws(ConfigurationError) -> RouterConfiguration {
         let bytes = try readFile(path)
         let examples = try LabelledText.parseLines(bytes, file: path)
         return try fromSeeds(examples, source: path, settings: settings,
                              version: ContentHash.shortHex(ContentHash.combined([bytes])))
     }
 
-    public static func fromSeeds(_ examples: [LabelledText], source: String = "<seeds>", settings: RouterSettings = .defaults,
+    package static func fromSeeds(_ examples: [LabelledText], source: String = "<seeds>", settings: RouterSettings = .defaults,
                                  version: String? = nil) throws(ConfigurationError) -> RouterConfiguration {
         var order: [String] = []
         var seeds: [String: [String]] = [:]

@@ -4,23 +4,23 @@ import Foundation
 /// router scores by embeddings and word overlap; without settings it uses `RouterSettings.defaults`.
 /// `seedVectors` is a cache of the catalog's seed vectors (`SeedVectorFile`), not configuration:
 /// it is not watched like the three files, and a missing one only means embedding at start.
-public struct RouterConfigurationPaths: Sendable, Hashable {
-    public static let catalogVariable = "ROUTE_CATALOG"
-    public static let rulesVariable = "ROUTE_RULES"
-    public static let settingsVariable = "ROUTE_SETTINGS"
-    public static let seedVectorsVariable = "ROUTE_SEED_VECTORS"
+package struct RouterConfigurationPaths: Sendable, Hashable {
+    package static let catalogVariable = "ROUTE_CATALOG"
+    package static let rulesVariable = "ROUTE_RULES"
+    package static let settingsVariable = "ROUTE_SETTINGS"
+    package static let seedVectorsVariable = "ROUTE_SEED_VECTORS"
     /// The seed vector file's name beside the catalog when `ROUTE_SEED_VECTORS` is unset.
-    public static let defaultSeedVectorsName = "seed-vectors.bin"
-    public static let defaultCatalog = "config/routing/catalog.yaml"
-    public static let defaultRules = "config/routing/rules.yaml"
-    public static let defaultSettings = "config/routing/router.yaml"
+    package static let defaultSeedVectorsName = "seed-vectors.bin"
+    package static let defaultCatalog = "config/routing/catalog.yaml"
+    package static let defaultRules = "config/routing/rules.yaml"
+    package static let defaultSettings = "config/routing/router.yaml"
 
-    public var catalog: String
-    public var rules: String?
-    public var settings: String?
-    public var seedVectors: String?
+    package var catalog: String
+    package var rules: String?
+    package var settings: String?
+    package var seedVectors: String?
 
-    public init(catalog: String, rules: String? = nil, settings: String? = nil, seedVectors: String? = nil) {
+    package init(catalog: String, rules: String? = nil, settings: String? = nil, seedVectors: String? = nil) {
         self.catalog = catalog
         self.rules = rules
         self.settings = settings
@@ -32,7 +32,7 @@ public struct RouterConfigurationPaths: Sendable, Hashable {
     /// settings only); an unset one uses the default path when that file exists.
     /// `ROUTE_SEED_VECTORS` names the seed vector file; unset, it is `seed-vectors.bin` beside the
     /// catalog (the deployment bundle puts it there), empty turns it off.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
+    package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment,
                                        fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) })
         -> RouterConfigurationPaths {
         func optional(_ variable: String, _ fallback: String) -> String? {
@@ -48,5 +48,5 @@ public struct RouterConfigurationPaths: Sendable, Hashable {
     }
 
     /// The files to watch, catalog first (not the seed vector file: a cache, looked at on reload).
-    public var all: [String] { [catalog] + [rules, settings].compactMap { $0 } }
+    package var all: [String] { [catalog] + [rules, settings].compactMap { $0 } }
 }

@@ -19,18 +19,18 @@ import Synchronization
 /// from the provider, in one batch.
 ///
 /// Results are cached by (catalog version, normalised text) with a TTL and a size bound.
-public final class RouterHost: Sendable {
-    public struct Options: Sendable {
+package final class RouterHost: Sendable {
+    package struct Options: Sendable {
         /// Nil: the settings file's `reload.check_interval_seconds`.
-        public var reloadCheckInterval: Duration?
+        package var reloadCheckInterval: Duration?
         /// Nil: the settings file's `cache.ttl_seconds` / `cache.max_entries`.
-        public var cacheTTL: Duration?
-        public var cacheCapacity: Int?
+        package var cacheTTL: Duration?
+        package var cacheCapacity: Int?
         /// Told about every successful reload (not the initial load: see `stats.lastLoad`), for
         /// the handler's log; called on the task that reloaded, so it must be quick.
-        public var onReload: (@Sendable (LoadReport) -> Void)?
+        package var onReload: (@Sendable (LoadReport) -> Void)?
 
-        public init(reloadCheckInterval: Duration? = nil, cacheTTL: Duration? = nil, cacheCapacity: Int? = nil,
+        package init(reloadCheckInterval: Duration? = nil, cacheTTL: Duration? = nil, cacheCapacity: Int? = nil,
                     onReload: (@Sendable (LoadReport) -> Void)? = nil) {
             self.reloadCheckInterval = reloadCheckInterval
             self.cacheTTL = cacheTTL
@@ -40,7 +40,7 @@ public final class RouterHost: Sendable {
     }
 
     /// What a look at the files did.
-    public enum ReloadOutcome: Sendable, Hashable {
+    package enum ReloadOutcome: Sendable, Hashable {
         /// Not due yet, or another reload is running.
         case skipped
         case unchanged
@@ -69,15 +69,15 @@ public final class RouterHost: Sendable {
         var seedVectors: LoadedSeedVectors
     }
 
-    public let paths: RouterConfigurationPaths
-    public let provider: any EmbeddingProvider
-    public let options: Options
+    package let paths: RouterConfigurationPaths
+    package let provider: any EmbeddingProvider
+    package let options: Options
     private let state: Mutex<State>
 
     /// Loads the files and builds the catalog's seed vectors (from the seed vector file where it
     /// has them). Throws `ConfigurationError` (or the provider's error): with nothing to serve,
     /// starting must fail. `stats.lastLoad` says what the load cost and where the vectors came from.
-    public init(paths: RouterConfigurationPaths, provider: any EmbeddingProvider, options: Options = Options()) async throws {
+    package init(paths: RouterConfigurationPaths, provider: any EmbeddingProvider, options: Options = Options()) async throws {
         let clock = ContinuousClock()
         let start = clock.now
         var report = LoadReport()
@@ -101,10 +101,10 @@ public final class RouterHost: Sendable {
     }
 
     /// The router serving now.
-    public var router: Router { state.withLock { $0.router } }
+    package var router: Router { state.withLock { $0.router } }
 
     /// Routes a request with the current catalog (after reloading it if its files changed).
-    public func route(_ text: String, requestId: String? = nil) async throws -> RouteResult {
+    package func route(_ text: String, requestId: String? = nil) async throws -> RouteResult {
         _ = await reload(force: false)
         let key = NormalizedText(text).normalized
         let now = ContinuousClock.now
@@ -128,7 +128,7 @@ public final class RouterHost: Sendable {
     /// Looks at the files now (`force`) or only if the check interval has passed, and reloads
     /// what changed.
     @discardableResult
-    public func reload(force: Bool = true) async -> ReloadOutcome {
+    package func reload(force: Bool = true) async -> ReloadOutcome {
         let clock = ContinuousClock()
         let start = clock.now
         let claimed = state.withLock { s -> Bool in
@@ -230,7 +230,7 @@ public final class RouterHost: Sendable {
         return .failed(message)
     }
 
-    public var health: RouterHealth {
+    package var health: RouterHealth {
         state.withLock { s in
             RouterHealth(catalogVersion: s.router.catalogVersion, actions: s.router.catalog.actions.count, loadedAt: s.loadedAt,
                          lastReloadError: s.lastReloadError, lastReloadErrorAt: s.lastReloadErrorAt)
@@ -238,9 +238,9 @@ public final class RouterHost: Sendable {
     }
 
     /// The last reload failure, nil once a reload succeeds.
-    public var lastReloadError: String? { state.withLock { $0.lastReloadError } }
+    package var lastReloadError: String? { state.withLock { $0.lastReloadError } }
 
-    public var stats: RouterStats {
+    package var stats: RouterStats {
         state.withLock { s in
             RouterStats(requests: s.requests, cacheHits: s.cacheHits, cacheEntries: s.cache.count, reloads: s.reloads,
                         reloadErrors: s.reloadErrors, lastReloadMilliseconds: s.lastLoad.totalMilliseconds,

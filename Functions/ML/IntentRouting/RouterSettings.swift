@@ -1,12 +1,12 @@
 /// The three weights of the fusion, each in [0, 1]. They are relative: the fuser divides by their
 /// sum, so {rule 2, embedding 1} is not allowed (out of range) but {0.6, 0.3, 0.3} means
 /// {0.5, 0.25, 0.25}.
-public struct FusionWeights: Sendable, Hashable {
-    public var rule: Double
-    public var embedding: Double
-    public var lexical: Double
+package struct FusionWeights: Sendable, Hashable {
+    package var rule: Double
+    package var embedding: Double
+    package var lexical: Double
 
-    public init(rule: Double, embedding: Double, lexical: Double) {
+    package init(rule: Double, embedding: Double, lexical: Double) {
         self.rule = rule
         self.embedding = embedding
         self.lexical = lexical
@@ -15,12 +15,12 @@ public struct FusionWeights: Sendable, Hashable {
 
 /// A partial override of the weights: the fields it sets replace the defaults' (or the
 /// domain's, for an intent type override).
-public struct FusionWeightOverride: Sendable, Hashable {
-    public var rule: Double?
-    public var embedding: Double?
-    public var lexical: Double?
+package struct FusionWeightOverride: Sendable, Hashable {
+    package var rule: Double?
+    package var embedding: Double?
+    package var lexical: Double?
 
-    public init(rule: Double? = nil, embedding: Double? = nil, lexical: Double? = nil) {
+    package init(rule: Double? = nil, embedding: Double? = nil, lexical: Double? = nil) {
         self.rule = rule
         self.embedding = embedding
         self.lexical = lexical
@@ -32,21 +32,21 @@ public struct FusionWeightOverride: Sendable, Hashable {
 }
 
 /// How the fuser combines the scores (see `ScoreFusion`).
-public struct FusionSettings: Sendable, Hashable {
-    public var weights: FusionWeights
-    public var domainWeights: [String: FusionWeightOverride]
-    public var intentTypeWeights: [String: FusionWeightOverride]
+package struct FusionSettings: Sendable, Hashable {
+    package var weights: FusionWeights
+    package var domainWeights: [String: FusionWeightOverride]
+    package var intentTypeWeights: [String: FusionWeightOverride]
     /// Applied last, by the request's language: how far the embedding model can be trusted
     /// depends on whether it was trained on that language.
-    public var languageWeights: [RequestLanguage: FusionWeightOverride]
+    package var languageWeights: [RequestLanguage: FusionWeightOverride]
     /// Added when one of the action's patterns fired: a regex is written for one action and is
     /// stronger evidence than its weight alone says.
-    public var patternBonus: Double
+    package var patternBonus: Double
     /// Subtracted (times the strongest negative keyword's weight) when a negative keyword fired,
     /// so "hủy đơn nghỉ phép" does not land on creating one on the strength of its embedding.
-    public var negativePenalty: Double
+    package var negativePenalty: Double
 
-    public init(weights: FusionWeights, domainWeights: [String: FusionWeightOverride] = [:],
+    package init(weights: FusionWeights, domainWeights: [String: FusionWeightOverride] = [:],
                 intentTypeWeights: [String: FusionWeightOverride] = [:],
                 languageWeights: [RequestLanguage: FusionWeightOverride] = [:], patternBonus: Double, negativePenalty: Double) {
         self.weights = weights
@@ -59,7 +59,7 @@ public struct FusionSettings: Sendable, Hashable {
 }
 
 /// How seed similarities become one embedding score per action.
-public enum SeedAggregation: String, Sendable, Hashable, CaseIterable {
+package enum SeedAggregation: String, Sendable, Hashable, CaseIterable {
     /// The best seed: one close paraphrase is enough.
     case max
     /// The average over all seeds (and the description): rewards actions whose seeds all agree.
@@ -69,21 +69,21 @@ public enum SeedAggregation: String, Sendable, Hashable, CaseIterable {
     case maxMean = "max_mean"
 }
 
-public struct EmbeddingScoring: Sendable, Hashable {
-    public var aggregation: SeedAggregation
-    public var meanWeight: Double
-    public var meanTopK: Int
+package struct EmbeddingScoring: Sendable, Hashable {
+    package var aggregation: SeedAggregation
+    package var meanWeight: Double
+    package var meanTopK: Int
     /// Whether the business description is embedded and scored like one more seed.
-    public var includeDescription: Bool
+    package var includeDescription: Bool
     /// Cosine at or below which the embedding score is 0; above it the score is rescaled to
     /// (cos - floor) / (1 - floor). MiniLM puts unrelated short English texts around 0.1-0.3, so
     /// the raw cosine would give every action a free share of the embedding weight.
-    public var floor: Double
+    package var floor: Double
     /// The floor by request language, where it differs. An English-only model sees Vietnamese
     /// as word pieces: any two Vietnamese sentences come out at 0.5-0.8.
-    public var languageFloors: [RequestLanguage: Double]
+    package var languageFloors: [RequestLanguage: Double]
 
-    public init(aggregation: SeedAggregation, meanWeight: Double, meanTopK: Int, includeDescription: Bool, floor: Double,
+    package init(aggregation: SeedAggregation, meanWeight: Double, meanTopK: Int, includeDescription: Bool, floor: Double,
                 languageFloors: [RequestLanguage: Double] = [:]) {
         self.aggregation = aggregation
         self.meanWeight = meanWeight
@@ -93,19 +93,19 @@ public struct EmbeddingScoring: Sendable, Hashable {
         self.languageFloors = languageFloors
     }
 
-    public func floor(for language: RequestLanguage) -> Double { languageFloors[language] ?? floor }
+    package func floor(for language: RequestLanguage) -> Double { languageFloors[language] ?? floor }
 }
 
 /// BM25 over folded seed terms (see `LexicalIndex`).
-public struct LexicalScoring: Sendable, Hashable {
-    public var k1: Double
-    public var b: Double
+package struct LexicalScoring: Sendable, Hashable {
+    package var k1: Double
+    package var b: Double
     /// Adds adjacent-term pairs ("nghi_phep") to the terms: Vietnamese words are mostly two
     /// syllables, and the pair is far more telling than either syllable.
-    public var bigrams: Bool
-    public var includeDescription: Bool
+    package var bigrams: Bool
+    package var includeDescription: Bool
 
-    public init(k1: Double, b: Double, bigrams: Bool, includeDescription: Bool) {
+    package init(k1: Double, b: Double, bigrams: Bool, includeDescription: Bool) {
         self.k1 = k1
         self.b = b
         self.bigrams = bigrams
@@ -113,28 +113,28 @@ public struct LexicalScoring: Sendable, Hashable {
     }
 }
 
-public struct RuleScoring: Sendable, Hashable {
+package struct RuleScoring: Sendable, Hashable {
     /// The rule score is multiplied by this when a required entity is missing.
-    public var missingEntityFactor: Double
-    public init(missingEntityFactor: Double) { self.missingEntityFactor = missingEntityFactor }
+    package var missingEntityFactor: Double
+    package init(missingEntityFactor: Double) { self.missingEntityFactor = missingEntityFactor }
 }
 
 /// The score bands of the UI decision (see `UIDecision`).
-public struct DecisionThresholds: Sendable, Hashable {
+package struct DecisionThresholds: Sendable, Hashable {
     /// Below this top score nothing is relevant: `clarify`.
-    public var clarifyBelow: Double
+    package var clarifyBelow: Double
     /// At or above this top score, with `executeMargin` over the runner-up: `execute`.
-    public var executeAt: Double
-    public var executeMargin: Double
+    package var executeAt: Double
+    package var executeMargin: Double
     /// Candidates within this of the top score (and above `clarifyBelow`) are "close":
     /// two or more close ones means `disambiguate`.
-    public var disambiguateMargin: Double
+    package var disambiguateMargin: Double
     /// Most candidates offered when disambiguating.
-    public var maxChoices: Int
+    package var maxChoices: Int
     /// Actions returned in `top_actions`.
-    public var topK: Int
+    package var topK: Int
 
-    public init(clarifyBelow: Double, executeAt: Double, executeMargin: Double, disambiguateMargin: Double,
+    package init(clarifyBelow: Double, executeAt: Double, executeMargin: Double, disambiguateMargin: Double,
                 maxChoices: Int, topK: Int) {
         self.clarifyBelow = clarifyBelow
         self.executeAt = executeAt
@@ -147,14 +147,14 @@ public struct DecisionThresholds: Sendable, Hashable {
 
 /// The UI messages of one language. `{action}` is the top action's title, `{actions}` the
 /// candidates' titles joined with ", " and `or`.
-public struct DecisionMessages: Sendable, Hashable {
-    public var execute: String
-    public var confirm: String
-    public var disambiguate: String
-    public var clarify: String
-    public var or: String
+package struct DecisionMessages: Sendable, Hashable {
+    package var execute: String
+    package var confirm: String
+    package var disambiguate: String
+    package var clarify: String
+    package var or: String
 
-    public init(execute: String, confirm: String, disambiguate: String, clarify: String, or: String) {
+    package init(execute: String, confirm: String, disambiguate: String, clarify: String, or: String) {
         self.execute = execute
         self.confirm = confirm
         self.disambiguate = disambiguate
@@ -164,13 +164,13 @@ public struct DecisionMessages: Sendable, Hashable {
 }
 
 /// How a `RouterHost` caches results and watches its files.
-public struct RuntimeSettings: Sendable, Hashable {
-    public var cacheTTLSeconds: Double
-    public var cacheMaxEntries: Int
+package struct RuntimeSettings: Sendable, Hashable {
+    package var cacheTTLSeconds: Double
+    package var cacheMaxEntries: Int
     /// Least time between two looks at the files' mtime and size.
-    public var reloadCheckIntervalSeconds: Double
+    package var reloadCheckIntervalSeconds: Double
 
-    public init(cacheTTLSeconds: Double, cacheMaxEntries: Int, reloadCheckIntervalSeconds: Double) {
+    package init(cacheTTLSeconds: Double, cacheMaxEntries: Int, reloadCheckIntervalSeconds: Double) {
         self.cacheTTLSeconds = cacheTTLSeconds
         self.cacheMaxEntries = cacheMaxEntries
         self.reloadCheckIntervalSeconds = reloadCheckIntervalSeconds
@@ -180,18 +180,18 @@ public struct RuntimeSettings: Sendable, Hashable {
 /// Everything tunable about scoring and the decision: `config/routing/router.yaml`. Every field
 /// has a default (`RouterSettings.defaults`, measured on the shipped devset; see the README), so
 /// the file only needs what it changes.
-public struct RouterSettings: Sendable, Hashable {
-    public var fusion: FusionSettings
-    public var embedding: EmbeddingScoring
-    public var lexical: LexicalScoring
-    public var rules: RuleScoring
-    public var decision: DecisionThresholds
-    public var messages: [RequestLanguage: DecisionMessages]
+package struct RouterSettings: Sendable, Hashable {
+    package var fusion: FusionSettings
+    package var embedding: EmbeddingScoring
+    package var lexical: LexicalScoring
+    package var rules: RuleScoring
+    package var decision: DecisionThresholds
+    package var messages: [RequestLanguage: DecisionMessages]
     /// The language of a request that shows no sign of either.
-    public var defaultLanguage: RequestLanguage
-    public var runtime: RuntimeSettings
+    package var defaultLanguage: RequestLanguage
+    package var runtime: RuntimeSettings
 
-    public init(fusion: FusionSettings, embedding: EmbeddingScoring, lexical: LexicalScoring, rules: RuleScoring,
+    package init(fusion: FusionSettings, embedding: EmbeddingScoring, lexical: LexicalScoring, rules: RuleScoring,
                 decision: DecisionThresholds, messages: [RequestLanguage: DecisionMessages],
                 defaultLanguage: RequestLanguage, runtime: RuntimeSettings) {
         self.fusion = fusion
@@ -204,11 +204,11 @@ public struct RouterSettings: Sendable, Hashable {
         self.runtime = runtime
     }
 
-    public func messages(for language: RequestLanguage) -> DecisionMessages {
+    package func messages(for language: RequestLanguage) -> DecisionMessages {
         messages[language] ?? messages[defaultLanguage] ?? RouterSettings.defaults.messages[language]!
     }
 
-    public static let defaults = RouterSettings(
+    package static let defaults = RouterSettings(
         fusion: FusionSettings(
             weights: FusionWeights(rule: 0.4, embedding: 0.35, lexical: 0.25),
             languageWeights: [.en: FusionWeightOverride(embedding: 0.5)],

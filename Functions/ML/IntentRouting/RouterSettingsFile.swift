@@ -175,7 +175,7 @@ enum RouterSettingsFile {
 extension RouterSettings {
     /// Reads a settings file on its own; `catalog` is what its domain and intent type overrides
     /// are checked against.
-    public static func load(path: String, catalog: ActionCatalog) throws(ConfigurationError) -> RouterSettings {
+    package static func load(path: String, catalog: ActionCatalog) throws(ConfigurationError) -> RouterSettings {
         let bytes = try RouterConfiguration.readFile(path)
         return try RouterSettingsFile.parse(yaml: try RouterConfiguration.text(bytes, file: path), file: path, catalog: catalog)
     }

@@ -1,23 +1,23 @@
 import Foundation
 
 /// Counters for a `/stats` endpoint or the logs.
-public struct RouterStats: Sendable, Hashable, Codable {
-    public var requests: Int
-    public var cacheHits: Int
-    public var cacheEntries: Int
+package struct RouterStats: Sendable, Hashable, Codable {
+    package var requests: Int
+    package var cacheHits: Int
+    package var cacheEntries: Int
     /// Catalog swaps since start (the initial load is not counted).
-    public var reloads: Int
+    package var reloads: Int
     /// Changed files that could not be loaded (the previous catalog kept serving).
-    public var reloadErrors: Int
+    package var reloadErrors: Int
     /// How long the last successful load took: read, parse, embed what changed, build.
-    public var lastReloadMilliseconds: Double
+    package var lastReloadMilliseconds: Double
     /// Texts the last successful load embedded (0 when only rules or settings changed).
-    public var lastReloadEmbeddedTexts: Int
+    package var lastReloadEmbeddedTexts: Int
     /// The last successful load (the initial one until a reload happens), phase by phase.
-    public var lastLoad: LoadReport
-    public var catalogVersion: String
-    public var actions: Int
-    public var seedRows: Int
+    package var lastLoad: LoadReport
+    package var catalogVersion: String
+    package var actions: Int
+    package var seedRows: Int
 
     enum CodingKeys: String, CodingKey {
         case requests
@@ -35,17 +35,17 @@ public struct RouterStats: Sendable, Hashable, Codable {
 }
 
 /// What a health check reports: which catalog is serving and whether the files on disk are.
-public struct RouterHealth: Sendable, Hashable, Codable {
-    public var catalogVersion: String
-    public var actions: Int
-    public var loadedAt: Date
+package struct RouterHealth: Sendable, Hashable, Codable {
+    package var catalogVersion: String
+    package var actions: Int
+    package var loadedAt: Date
     /// The last reload failure, until a later reload succeeds (or the files return to the
     /// serving content). The previous catalog keeps serving meanwhile.
-    public var lastReloadError: String?
-    public var lastReloadErrorAt: Date?
+    package var lastReloadError: String?
+    package var lastReloadErrorAt: Date?
 
     /// False while the files on disk could not be loaded: the router works, but not on them.
-    public var filesLoaded: Bool { lastReloadError == nil }
+    package var filesLoaded: Bool { lastReloadError == nil }
 
     enum CodingKeys: String, CodingKey {
         case catalogVersion = "catalog_version"

@@ -1,18 +1,18 @@
 import Foundation
 
 /// What an action's rule found in a request.
-public struct RuleMatch: Sendable, Hashable {
+package struct RuleMatch: Sendable, Hashable {
     /// In [0, 1]: the noisy-OR of the weights that fired (`1 - Π(1 - w)`), so one strong keyword
     /// counts nearly fully and more evidence saturates towards 1 instead of adding past it;
     /// then times `missing_entity_factor` if a required entity is missing and times `1 - w` for
     /// each negative keyword.
-    public var score: Double
-    public var reasons: [String]
-    public var patternFired: Bool
+    package var score: Double
+    package var reasons: [String]
+    package var patternFired: Bool
     /// The weight of the strongest negative keyword that fired, 0 if none did.
-    public var negativeStrength: Double
+    package var negativeStrength: Double
 
-    public static let none = RuleMatch(score: 0, reasons: [], patternFired: false, negativeStrength: 0)
+    package static let none = RuleMatch(score: 0, reasons: [], patternFired: false, negativeStrength: 0)
 }
 
 /// The rules compiled once per configuration: keyword phrases as sequences of term ids (integer

@@ -13,13 +13,13 @@
 /// Intent overrides win over domain ones because they say how to decide ("cancel needs
 /// precision, trust the rules"), which holds in every domain. Language comes last because it
 /// says how far the embedding model can be trusted at all.
-public struct ScoreFusion: Sendable, Hashable {
-    public let settings: FusionSettings
+package struct ScoreFusion: Sendable, Hashable {
+    package let settings: FusionSettings
 
-    public init(settings: FusionSettings) { self.settings = settings }
+    package init(settings: FusionSettings) { self.settings = settings }
 
     /// The normalised weights for an action.
-    public func weights(domain: String, intentType: String, language: RequestLanguage? = nil, hasRule: Bool) -> FusionWeights {
+    package func weights(domain: String, intentType: String, language: RequestLanguage? = nil, hasRule: Bool) -> FusionWeights {
         var w = settings.weights
         if let o = settings.domainWeights[domain] { w = o.applied(to: w) }
         if let o = settings.intentTypeWeights[intentType] { w = o.applied(to: w) }
@@ -30,7 +30,7 @@ public struct ScoreFusion: Sendable, Hashable {
         return FusionWeights(rule: w.rule / total, embedding: w.embedding / total, lexical: w.lexical / total)
     }
 
-    public func fuse(rule: Double, embedding: Double, lexical: Double, weights w: FusionWeights,
+    package func fuse(rule: Double, embedding: Double, lexical: Double, weights w: FusionWeights,
                      patternFired: Bool, negativeStrength: Double) -> Double {
         var final = w.rule * rule + w.embedding * embedding + w.lexical * lexical
         if patternFired { final += settings.patternBonus }

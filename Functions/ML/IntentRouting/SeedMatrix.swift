@@ -5,15 +5,15 @@ import JSON
 /// Which text of an action a row holds. Rows are keyed by (action id, slot, text hash), never by
 /// text alone: two actions with the same seed phrase keep two rows, and an edited seed never
 /// reuses the old vector.
-public struct SeedKey: Sendable, Hashable {
+package struct SeedKey: Sendable, Hashable {
     /// The description's slot; seeds are 0, 1, 2... in catalog order.
-    public static let descriptionSlot = -1
+    package static let descriptionSlot = -1
 
-    public let actionId: String
-    public let slot: Int
-    public let textHash: UInt64
+    package let actionId: String
+    package let slot: Int
+    package let textHash: UInt64
 
-    public init(actionId: String, slot: Int, textHash: UInt64) {
+    package init(actionId: String, slot: Int, textHash: UInt64) {
         self.actionId = actionId
         self.slot = slot
         self.textHash = textHash
@@ -23,10 +23,10 @@ public struct SeedKey: Sendable, Hashable {
 /// Every seed (and description) vector of a catalog in one row-major [rows x dimension] array,
 /// each action's rows contiguous, so scoring a query is one matrix-vector product
 /// (`cblas_sgemv`: fast in debug builds too) and a pass over per-action row ranges.
-public struct SeedMatrix: Sendable {
-    public let modelId: String
-    public let dimension: Int
-    public let keys: [SeedKey]
+package struct SeedMatrix: Sendable {
+    package let modelId: String
+    package let dimension: Int
+    package let keys: [SeedKey]
     /// Row-major, `keys.count * dimension` floats, L2-normalised rows.
     let vectors: [Float]
     /// Per catalog action, its rows.
@@ -34,7 +34,7 @@ public struct SeedMatrix: Sendable {
     /// Row of each key, for reuse by the next build.
     let rowOfKey: [SeedKey: Int]
 
-    public var rowCount: Int { keys.count }
+    package var rowCount: Int { keys.count }
 
     /// The texts the prepared actions embed, in row order, and each action's rows.
     static func plannedRows(_ prepared: [PreparedAction]) -> (keys: [SeedKey], texts: [String], ranges: [Range<Int>]) {
@@ -55,16 +55,16 @@ public struct SeedMatrix: Sendable {
     }
 
     /// Where a build's rows came from, and how long the provider took for the rest.
-    public struct BuildReport: Sendable, Hashable {
+    package struct BuildReport: Sendable, Hashable {
         /// Texts sent to the provider (identical texts of one build count once).
-        public var embedded = 0
+        package var embedded = 0
         /// Rows copied from the previous matrix (a reload).
-        public var reused = 0
+        package var reused = 0
         /// Rows copied from a seed vector file.
-        public var fromFile = 0
-        public var embedMilliseconds = 0.0
+        package var fromFile = 0
+        package var embedMilliseconds = 0.0
 
-        public init(embedded: Int = 0, reused: Int = 0, fromFile: Int = 0, embedMilliseconds: Double = 0) {
+        package init(embedded: Int = 0, reused: Int = 0, fromFile: Int = 0, embedMilliseconds: Double = 0) {
             self.embedded = embedded
             self.reused = reused
             self.fromFile = fromFile

@@ -26,28 +26,28 @@ import Foundation
 /// The length must come out exact, and every row must be unit length (what a provider returns):
 /// that catches a truncated or overwritten file and garbage in the vector block without a
 /// checksum over 3 MB at every cold start. A file that fails either check is ignored whole.
-public struct SeedVectorFile: Sendable {
-    public static let magic: [UInt8] = Array("RSEEDVEC".utf8)
-    public static let version: UInt32 = 1
+package struct SeedVectorFile: Sendable {
+    package static let magic: [UInt8] = Array("RSEEDVEC".utf8)
+    package static let version: UInt32 = 1
     /// Squared norms further than this from 1 mark a corrupt row.
     static let normTolerance: Float = 0.01
 
-    public let modelId: String
-    public let dimension: Int
-    public let keys: [SeedKey]
+    package let modelId: String
+    package let dimension: Int
+    package let keys: [SeedKey]
     /// Row-major, `keys.count * dimension` floats.
     let vectors: [Float]
     let rowOfKey: [SeedKey: Int]
 
-    public var rowCount: Int { keys.count }
+    package var rowCount: Int { keys.count }
 
     /// Why a file was not used.
-    public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
+    package enum Problem: Error, Sendable, Hashable, CustomStringConvertible {
         case unreadable(String)
         case corrupt(String)
         case unsupportedVersion(UInt32)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .unreadable(let reason): "unreadable: \(reason)"
             case .corrupt(let reason): "corrupt: \(reason)"
@@ -69,18 +69,18 @@ public struct SeedVectorFile: Sendable {
     }
 
     /// Every row of a built matrix.
-    public init(matrix: SeedMatrix) {
+    package init(matrix: SeedMatrix) {
         self.init(modelId: matrix.modelId, dimension: matrix.dimension, keys: matrix.keys, vectors: matrix.vectors)
     }
 
     /// Whether rows of this file can stand for `modelId`'s vectors.
-    public func matches(modelId: String, dimension: Int) -> Bool {
+    package func matches(modelId: String, dimension: Int) -> Bool {
         self.modelId == modelId && self.dimension == dimension
     }
 
     // MARK: Writing
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(24 + modelId.utf8.count + keys.count * 32 + vectors.count * 4)
         func put<T: FixedWidthInteger>(_ value: T) {
@@ -109,13 +109,13 @@ public struct SeedVectorFile: Sendable {
 
     /// Writes to a temporary file beside `path` and renames it over `path`, so a process starting
     /// meanwhile reads the old file or the new one, never half of one.
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         try Data(encoded()).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
     // MARK: Reading
 
-    public init(decoding bytes: UnsafeRawBufferPointer) throws(Problem) {
+    package init(decoding bytes: UnsafeRawBufferPointer) throws(Problem) {
         var reader = Reader(bytes: bytes)
         guard bytes.count >= 24, Array(bytes[0..<8]) == Self.magic else { throw .corrupt("not a seed vector file (bad magic)") }
         reader.offset = 8
@@ -162,7 +162,7 @@ public struct SeedVectorFile: Sendable {
     }
 
     /// Reads `path`. Nil when there is no such file (nothing was precomputed: not a problem).
-    public static func read(path: String) throws(Problem) -> SeedVectorFile? {
+    package static func read(path: String) throws(Problem) -> SeedVectorFile? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         // Read whole rather than mapped: every row is copied into the seed matrix anyway, and
         // 2,000 rows are 3 MB.

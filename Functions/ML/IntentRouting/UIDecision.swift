@@ -10,13 +10,13 @@ import Foundation
 ///
 /// The message comes from the settings' messages for the request's language, with `{action}`
 /// replaced by the top action's title and `{actions}` by the choices' titles.
-public struct UIDecision: Sendable, Hashable {
-    public let thresholds: DecisionThresholds
+package struct UIDecision: Sendable, Hashable {
+    package let thresholds: DecisionThresholds
 
-    public init(thresholds: DecisionThresholds) { self.thresholds = thresholds }
+    package init(thresholds: DecisionThresholds) { self.thresholds = thresholds }
 
     /// The strategy and the action ids it concerns, from scores sorted best first.
-    public func decide(_ ranked: [(id: String, score: Double)]) -> (strategy: UIStrategy, choices: [String]) {
+    package func decide(_ ranked: [(id: String, score: Double)]) -> (strategy: UIStrategy, choices: [String]) {
         let t = thresholds
         guard let first = ranked.first, first.score >= t.clarifyBelow else { return (.clarify, []) }
         let second = ranked.count > 1 ? ranked[1].score : 0
@@ -28,7 +28,7 @@ public struct UIDecision: Sendable, Hashable {
         return (.confirm, [first.id])
     }
 
-    public static func message(_ strategy: UIStrategy, choices: [String], catalog: ActionCatalog,
+    package static func message(_ strategy: UIStrategy, choices: [String], catalog: ActionCatalog,
                                messages: DecisionMessages, language: RequestLanguage) -> String {
         let titles = choices.map { catalog.action($0)?.title(in: language) ?? $0 }
         let template: String

@@ -4,7 +4,7 @@ import TextFolding
 /// The two languages the assistant speaks. The router writes its UI message in one, and
 /// generation answers in one; both ask `detect`, so a request is never routed as Vietnamese and
 /// answered in English.
-public enum Language: String, Sendable, Codable, CaseIterable {
+package enum Language: String, Sendable, Codable, CaseIterable {
     case vi
     case en
 
@@ -17,13 +17,13 @@ public enum Language: String, Sendable, Codable, CaseIterable {
     ///    with `default_language: vi`, about 3 percent of plain English requests ("define
     ///    antebellum", "undecided") were taken for Vietnamese; `VPN 2024` is English too;
     /// 4. else `fallback` (a tie of common words, or text in another script).
-    public static func detect(_ text: String, fallback: Language) -> Language {
+    package static func detect(_ text: String, fallback: Language) -> Language {
         detect(lowercased: text.lowercased(), terms: TextFolding.terms(text), fallback: fallback)
     }
 
     /// The same over text the caller has already lower-cased and split into folded terms (the
     /// router has both at hand).
-    public static func detect(lowercased: String, terms: [String], fallback: Language) -> Language {
+    package static func detect(lowercased: String, terms: [String], fallback: Language) -> Language {
         let scalars = lowercased.precomposedStringWithCanonicalMapping.unicodeScalars
         if scalars.contains(where: { vietnameseLetters.contains($0) }) { return .vi }
         var vi = 0, en = 0

@@ -3,8 +3,8 @@ import Foundation
 /// The text keyword search matches on: lower-cased, accents removed, `đ` as `d`, so Vietnamese
 /// typed without diacritics ("xin nghi phep") finds "xin nghỉ phép". Both stores index this
 /// folded form and fold queries the same way, so they agree on what matches.
-public enum TextFolding {
-    public static func fold(_ text: String) -> String {
+package enum TextFolding {
+    package static func fold(_ text: String) -> String {
         var out = String.UnicodeScalarView()
         for scalar in text.lowercased().decomposedStringWithCanonicalMapping.unicodeScalars {
             switch scalar.value {
@@ -17,7 +17,7 @@ public enum TextFolding {
     }
 
     /// Word tokens of folded text: letters and digits; everything else separates.
-    public static func terms(_ text: String) -> [String] {
+    package static func terms(_ text: String) -> [String] {
         fold(text).split { !($0.isLetter || $0.isNumber) }.map(String.init)
     }
 }

@@ -5,7 +5,7 @@ import ServiceErrors
 /// The embedding errors' HTTP meaning, declared here where the embedder meets the handlers (the
 /// Embeddings module knows nothing of HTTP).
 extension EmbeddingError: APIErrorConvertible {
-    public var apiError: APIError {
+    package var apiError: APIError {
         switch self {
         case .invalidInput(let m): return .unprocessable(m)
         case .rateLimited(let after, _):

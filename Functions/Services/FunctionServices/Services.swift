@@ -11,23 +11,23 @@ import Stores
 /// configuration or the stored vectors fails its init with the message that says how to fix it
 /// (the emulator answers 502 with that reason; Lambda reports an init error), instead of
 /// failing on the first insert or, worse, searching vectors it can never match.
-public struct Services: Sendable {
-    public let store: any Store
+package struct Services: Sendable {
+    package let store: any Store
     /// Cached for queries; passages go straight to the model.
-    public let embedder: any EmbeddingProvider
-    public let embedding: EmbeddingConfiguration
+    package let embedder: any EmbeddingProvider
+    package let embedding: EmbeddingConfiguration
 
-    public init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration) {
+    package init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration) {
         self.store = store
         self.embedder = embedder
         self.embedding = embedding
     }
 
-    public typealias StartupError = ServiceErrors.StartupError
+    package typealias StartupError = ServiceErrors.StartupError
 
     /// An HTTP provider is probed (one short text, once per cold start) to learn the vector size
     /// it really returns; the native model's size is its `config.json`'s, so it costs nothing.
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) async throws -> Services {
+    package static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) async throws -> Services {
         guard let url = env["DATABASE_URL"], !url.isEmpty else {
             throw StartupError.configuration("DATABASE_URL is not set (sqlite:///path/to/file or postgres://user:pass@host:5432/db)")
         }

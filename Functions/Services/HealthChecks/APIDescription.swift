@@ -4,17 +4,17 @@ import Yams
 /// The API's OpenAPI description (`openapi.yaml` at the repository root, copied into the health
 /// package), served by `GET /openapi.yaml` as written and by `GET /openapi.json` converted once
 /// at start, so a deployed stack describes itself.
-public struct APIDescription: Sendable {
-    public let yaml: String
-    public let json: Data
+package struct APIDescription: Sendable {
+    package let yaml: String
+    package let json: Data
 
-    public struct LoadError: Error, CustomStringConvertible {
-        public let description: String
+    package struct LoadError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// - Parameter path: `OPENAPI_SPEC`, else `openapi.yaml` in the working directory (the
     ///   repository root under the emulator, the package root on Lambda).
-    public static func load(path: String?) throws(LoadError) -> APIDescription {
+    package static func load(path: String?) throws(LoadError) -> APIDescription {
         let path = path.flatMap { $0.isEmpty ? nil : $0 } ?? "openapi.yaml"
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(description: "no API description at \(path) (OPENAPI_SPEC)")

@@ -10,7 +10,7 @@ import Glibc
 /// Checks of the configuration every data-touching function shares.
 extension ReadinessCheck {
     /// `DATABASE_URL` names a store this build supports and, for SQLite, a place it can write.
-    public static func databaseURL(_ value: String?, environment: [String: String] = [:], timeout: Duration = .seconds(2)) -> ReadinessCheck {
+    package static func databaseURL(_ value: String?, environment: [String: String] = [:], timeout: Duration = .seconds(2)) -> ReadinessCheck {
         ReadinessCheck("database_url", timeout: timeout) {
             guard let value, !value.isEmpty else {
                 throw CheckFailure("DATABASE_URL is not set; use sqlite:///path/to/file or postgres://user@host/db.")
@@ -31,7 +31,7 @@ extension ReadinessCheck {
     }
 
     /// A folder the function writes to exists (or can be created) and is writable.
-    public static func writableDirectory(_ name: String, path: String?, variable: String, timeout: Duration = .seconds(2)) -> ReadinessCheck {
+    package static func writableDirectory(_ name: String, path: String?, variable: String, timeout: Duration = .seconds(2)) -> ReadinessCheck {
         ReadinessCheck(name, timeout: timeout) {
             guard let path, !path.isEmpty else { throw CheckFailure("\(variable) is not set.") }
             try WritableDirectory.ensure(path, what: variable)
@@ -39,12 +39,12 @@ extension ReadinessCheck {
     }
 }
 
-public enum DatabaseLocation: Equatable, Sendable {
+package enum DatabaseLocation: Equatable, Sendable {
     case sqlite(path: String)
     case postgres(url: String)
 
     /// `sqlite:///abs/path`, `sqlite://relative/path`, `sqlite:relative`; `postgres://`/`postgresql://`.
-    public static func parse(_ url: String) -> DatabaseLocation? {
+    package static func parse(_ url: String) -> DatabaseLocation? {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") { return .postgres(url: url) }
         guard url.hasPrefix("sqlite:") else { return nil }
         var rest = url.dropFirst("sqlite:".count)

@@ -14,7 +14,7 @@ extension ReadinessCheck {
     /// this check holds the configuration against the store alone. An HTTP
     /// provider is probed (one short text) until its first success, so readiness polling never
     /// runs up a paid API's bill.
-    public static func embeddingModel(environment: [String: String], storeURL: String?, timeout: Duration = .seconds(10)) -> ReadinessCheck {
+    package static func embeddingModel(environment: [String: String], storeURL: String?, timeout: Duration = .seconds(10)) -> ReadinessCheck {
         struct Loaded: Sendable {
             var configuration: EmbeddingConfiguration
             var provider: (any EmbeddingProvider)?

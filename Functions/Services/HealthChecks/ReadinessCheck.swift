@@ -8,12 +8,12 @@ import Synchronization
 
 /// One named readiness check. Adding a check to `health` is one line in its list:
 /// `.init("store") { try await store.ping() }`.
-public struct ReadinessCheck: Sendable {
-    public let name: String
-    public let timeout: Duration
-    public let run: @Sendable () async throws -> Void
+package struct ReadinessCheck: Sendable {
+    package let name: String
+    package let timeout: Duration
+    package let run: @Sendable () async throws -> Void
 
-    public init(_ name: String, timeout: Duration = .seconds(2), run: @escaping @Sendable () async throws -> Void) {
+    package init(_ name: String, timeout: Duration = .seconds(2), run: @escaping @Sendable () async throws -> Void) {
         self.name = name
         self.timeout = timeout
         self.run = run
@@ -21,11 +21,11 @@ public struct ReadinessCheck: Sendable {
 }
 
 /// A check's outcome as `/readyz` reports it.
-public struct CheckResult: Codable, Sendable, Equatable {
-    public var name: String
-    public var ok: Bool
-    public var durationMs: Double
-    public var reason: String?
+package struct CheckResult: Codable, Sendable, Equatable {
+    package var name: String
+    package var ok: Bool
+    package var durationMs: Double
+    package var reason: String?
 
     enum CodingKeys: String, CodingKey {
         case name, ok, durationMs = "duration_ms", reason
@@ -33,15 +33,15 @@ public struct CheckResult: Codable, Sendable, Equatable {
 }
 
 /// Why a check failed, in words an operator can act on.
-public struct CheckFailure: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+package struct CheckFailure: Error, CustomStringConvertible, Sendable {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
-public enum Readiness {
+package enum Readiness {
     /// Runs every check concurrently, each bounded by its timeout, and returns results in the
     /// order given. A check that hangs is reported as timed out, never awaited forever.
-    public static func run(_ checks: [ReadinessCheck]) async -> [CheckResult] {
+    package static func run(_ checks: [ReadinessCheck]) async -> [CheckResult] {
         await withTaskGroup(of: (Int, CheckResult).self) { group in
             for (index, check) in checks.enumerated() {
                 group.addTask { (index, await evaluate(check)) }

@@ -6,7 +6,7 @@ extension ReadinessCheck {
     /// The store answers and its schema is current. Opened on first use (applying pending
     /// migrations, as every function does at start) and kept, so a database that was down at
     /// cold start is picked up once it is back.
-    public static func store(url: String?, timeout: Duration = .seconds(3)) -> ReadinessCheck {
+    package static func store(url: String?, timeout: Duration = .seconds(3)) -> ReadinessCheck {
         let opened = Mutex<(any Store)?>(nil)
         return ReadinessCheck("store", timeout: timeout) {
             guard let url, !url.isEmpty else { throw CheckFailure("DATABASE_URL is not set") }

@@ -7,7 +7,7 @@ import Tenancy
 
 extension APIError {
     /// A token whose `org_id` breaks `OrgID`'s pattern: signed, so not a 401, but no tenant.
-    public static func invalidTenant() -> APIError {
+    package static func invalidTenant() -> APIError {
         APIError(status: 403, code: "invalid_tenant",
                  message: "The token's `org_id` claim is not a valid org id (\(OrgID.rule)).",
                  details: ["claim": .string("org_id")])
@@ -18,7 +18,7 @@ extension APIGatewayV2Request {
     /// The caller's tenant, parsed from the `org_id` claim: 401 when the token has none, 403
     /// `invalid_tenant` when it breaks the pattern. Handlers call this before any store or blob
     /// call, so a malformed tenant never reaches either.
-    public func orgID() throws(APIError) -> OrgID {
+    package func orgID() throws(APIError) -> OrgID {
         guard let raw = claims["org_id"], !raw.isEmpty else {
             throw APIError.unauthorized("The token carries no `org_id` claim.")
         }
@@ -29,7 +29,7 @@ extension APIGatewayV2Request {
     /// For endpoints that do not need a tenant (the router): a present but malformed `org_id`
     /// is still refused, so every function answers a bad tenant the same way; an absent or
     /// empty one is no tenant, which such an endpoint accepts.
-    public func validatedOrgIDIfPresent() throws(APIError) -> OrgID? {
+    package func validatedOrgIDIfPresent() throws(APIError) -> OrgID? {
         guard let raw = claims["org_id"], !raw.isEmpty else { return nil }
         return try orgID()
     }

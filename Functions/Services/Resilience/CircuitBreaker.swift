@@ -1,13 +1,13 @@
 import Synchronization
 
 /// Thrown instead of calling a service whose breaker is open.
-public struct CircuitOpenError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct CircuitOpenError: Error, Sendable, Equatable, CustomStringConvertible {
     /// When a call may be let through again (at least a second while a probe is out).
-    public var retryAfter: Duration
+    package var retryAfter: Duration
 
-    public init(retryAfter: Duration) { self.retryAfter = retryAfter }
+    package init(retryAfter: Duration) { self.retryAfter = retryAfter }
 
-    public var description: String {
+    package var description: String {
         "circuit open; retry in \(Int(retryAfter.inSeconds.rounded(.up))) s"
     }
 }
@@ -29,8 +29,8 @@ public struct CircuitOpenError: Error, Sendable, Equatable, CustomStringConverti
 /// Every call goes through a `Permit` so that outcomes are matched to the state they were issued
 /// in: a slow request sent before the breaker opened must not close it when it finally succeeds,
 /// and only the probe may decide the half-open state.
-public final class CircuitBreaker: Sendable {
-    public enum State: Sendable, Equatable {
+package final class CircuitBreaker: Sendable {
+    package enum State: Sendable, Equatable {
         case closed
         case open
         case halfOpen
@@ -38,14 +38,14 @@ public final class CircuitBreaker: Sendable {
 
     /// Leave to make one call. Hand it back through exactly one of `recordSuccess`,
     /// `recordFailure` or `release`.
-    public struct Permit: Sendable {
+    package struct Permit: Sendable {
         fileprivate let generation: UInt64
         /// Whether this call is the half-open probe.
-        public let isProbe: Bool
+        package let isProbe: Bool
     }
 
-    public let failureThreshold: Int
-    public let openDuration: Duration
+    package let failureThreshold: Int
+    package let openDuration: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
     private let inner: Mutex<Inner>
 
@@ -67,7 +67,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// - Parameter now: the clock, injectable so tests can move time instead of sleeping.
-    public init(failureThreshold: Int = 5, openDuration: Duration = .seconds(30),
+    package init(failureThreshold: Int = 5, openDuration: Duration = .seconds(30),
                 now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         self.failureThreshold = max(1, failureThreshold)
         self.openDuration = max(.zero, openDuration)
@@ -76,7 +76,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// The state a call made now would meet (an open breaker whose time is up reads half-open).
-    public var state: State {
+    package var state: State {
         let t = now()
         return inner.withLock { s in
             switch s.phase {
@@ -88,7 +88,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// Consecutive unhealthy failures while closed (0 otherwise), for logs and health checks.
-    public var consecutiveFailures: Int {
+    package var consecutiveFailures: Int {
         inner.withLock { s in
             if case .closed(let n) = s.phase { return n }
             return 0
@@ -96,7 +96,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// A permit to call the service, or `CircuitOpenError` without calling it.
-    public func acquire() throws(CircuitOpenError) -> Permit {
+    package func acquire() throws(CircuitOpenError) -> Permit {
         let t = now()
         let result: Result<Permit, CircuitOpenError> = inner.withLock { s in
             switch s.phase {
@@ -120,7 +120,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// The call succeeded: the service is healthy.
-    public func recordSuccess(_ permit: Permit) {
+    package func recordSuccess(_ permit: Permit) {
         inner.withLock { s in
             guard permit.generation == s.generation else { return }
             switch s.phase {
@@ -132,7 +132,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// The call failed in a way that says the service is unhealthy.
-    public func recordFailure(_ permit: Permit) {
+    package func recordFailure(_ permit: Permit) {
         let t = now()
         inner.withLock { s in
             guard permit.generation == s.generation else { return }
@@ -151,7 +151,7 @@ public final class CircuitBreaker: Sendable {
 
     /// The call ended without saying anything about the service's health (a 4xx, a cancelled
     /// task): counts for nothing, but frees the half-open probe slot for the next call.
-    public func release(_ permit: Permit) {
+    package func release(_ permit: Permit) {
         inner.withLock { s in
             guard permit.isProbe, permit.generation == s.generation, case .halfOpen = s.phase else { return }
             s.enter(.halfOpen(probeSince: nil))

@@ -5,20 +5,20 @@
 // (and so count toward the breaker), and did the server say how long to wait.
 
 /// What a failed attempt means for the retry loop and the breaker.
-public struct FailureClass: Sendable, Equatable {
+package struct FailureClass: Sendable, Equatable {
     /// Whether another attempt might succeed.
-    public var retryable: Bool
+    package var retryable: Bool
     /// Whether it says the service is unhealthy (counts toward opening the breaker). A rejected
     /// request or a rate limit says the opposite: the service is up and answering.
-    public var unhealthy: Bool
+    package var unhealthy: Bool
     /// The wait the server asked for.
-    public var retryAfter: Duration?
+    package var retryAfter: Duration?
     /// Tries allowed in all once a failure of this kind happens, when fewer than the policy's: an
     /// answer that is garbage once is likely garbage again (a proxy in the way, a wrong model),
     /// so it is worth one more look, not three.
-    public var attemptLimit: Int?
+    package var attemptLimit: Int?
 
-    public init(retryable: Bool, unhealthy: Bool, retryAfter: Duration? = nil, attemptLimit: Int? = nil) {
+    package init(retryable: Bool, unhealthy: Bool, retryAfter: Duration? = nil, attemptLimit: Int? = nil) {
         self.retryable = retryable
         self.unhealthy = unhealthy
         self.retryAfter = retryAfter
@@ -26,13 +26,13 @@ public struct FailureClass: Sendable, Equatable {
     }
 
     /// The caller's fault (400, 401, 404...): retrying sends the same wrong request again.
-    public static let permanent = FailureClass(retryable: false, unhealthy: false)
+    package static let permanent = FailureClass(retryable: false, unhealthy: false)
     /// 5xx, timeouts, refused connections: worth retrying, and a sign the service is in trouble.
-    public static func unhealthy(attemptLimit: Int? = nil) -> FailureClass {
+    package static func unhealthy(attemptLimit: Int? = nil) -> FailureClass {
         FailureClass(retryable: true, unhealthy: true, attemptLimit: attemptLimit)
     }
     /// 429: retry after the server's wait, if it fits the policy; the service itself is fine.
-    public static func throttled(retryAfter: Duration?) -> FailureClass {
+    package static func throttled(retryAfter: Duration?) -> FailureClass {
         FailureClass(retryable: true, unhealthy: false, retryAfter: retryAfter)
     }
 }
@@ -52,7 +52,7 @@ public struct FailureClass: Sendable, Equatable {
 ///     at once and leave the breaker as it was.
 ///   - sleep: how to wait; injectable so tests of the loop need not sleep.
 ///   - operation: one attempt; receives its 1-based number.
-nonisolated(nonsending) public func withRetries<T>(
+nonisolated(nonsending) package func withRetries<T>(
     policy: RetryPolicy,
     breaker: CircuitBreaker? = nil,
     deadline: ContinuousClock.Instant? = nil,

@@ -6,11 +6,11 @@ import Foundation
 
 /// Reads a server's requested wait. Lives here rather than in each provider because every
 /// OpenAI-compatible API (embeddings, chat) sends the same headers, in the same several forms.
-public enum RetryAfter {
+package enum RetryAfter {
     /// The wait a response asks for, from its headers (names lower-cased): `retry-after-ms`
     /// (Azure OpenAI, more precise, so preferred) or `retry-after`, in seconds or as an HTTP-date.
     /// nil when neither is there or readable.
-    public static func from(headers: [String: String], now: Date = Date()) -> Duration? {
+    package static func from(headers: [String: String], now: Date = Date()) -> Duration? {
         if let ms = headers["retry-after-ms"].flatMap({ Double(trimmed($0)) }),
            ms.isFinite, ms >= 0 {
             return .milliseconds(ms)
@@ -21,7 +21,7 @@ public enum RetryAfter {
     /// `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date, which becomes the time
     /// left until it (zero if already past). Fractional seconds are accepted, since some servers
     /// send them although the RFC does not.
-    public static func parse(_ value: String, now: Date = Date()) -> Duration? {
+    package static func parse(_ value: String, now: Date = Date()) -> Duration? {
         let v = trimmed(value)
         if let s = Double(v) {
             guard s.isFinite, s >= 0 else { return nil }

@@ -8,18 +8,18 @@
 /// it ends before the caller's deadline): a request handler that sleeps for a minute is worse
 /// than one that answers "rate limited, retry in 60 s" at once, since API Gateway gives up after
 /// 29 s anyway and the caller can decide for itself.
-public struct RetryPolicy: Sendable {
+package struct RetryPolicy: Sendable {
     /// Tries in all, the first included (3 = one try and two retries). 1 disables retries.
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// The cap of the first backoff; each retry doubles it up to `maxDelay`.
-    public var baseDelay: Duration
-    public var maxDelay: Duration
+    package var baseDelay: Duration
+    package var maxDelay: Duration
     /// The longest server-requested wait still worth sitting through.
-    public var maxRetryAfter: Duration
+    package var maxRetryAfter: Duration
     /// A number in [0, 1]; values outside are clamped. Injectable so tests can pin the jitter.
-    public var random: @Sendable () -> Double
+    package var random: @Sendable () -> Double
 
-    public init(maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(8),
+    package init(maxAttempts: Int = 3, baseDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(8),
                 maxRetryAfter: Duration = .seconds(20),
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
         self.maxAttempts = max(1, maxAttempts)
@@ -30,11 +30,11 @@ public struct RetryPolicy: Sendable {
     }
 
     /// One try, no waiting: for callers that must not add latency (a health check).
-    public static let none = RetryPolicy(maxAttempts: 1)
+    package static let none = RetryPolicy(maxAttempts: 1)
 
     /// The exponential cap before jitter for the wait after `attempt` (1-based): the jitter draws
     /// below this.
-    public func backoffCap(afterAttempt attempt: Int) -> Duration {
+    package func backoffCap(afterAttempt attempt: Int) -> Duration {
         let exponent = Double(max(0, attempt - 1))
         // In seconds as a Double: 2^attempt overflows `Duration` arithmetic long before it
         // overflows a Double, and the result is clamped anyway.
@@ -45,7 +45,7 @@ public struct RetryPolicy: Sendable {
     /// How long to wait before the next try, or nil when there should be none: `attempt` (1-based)
     /// was the last one allowed, the server's `retryAfter` exceeds `maxRetryAfter`, or the wait
     /// would not end before `timeLeft` runs out (a try that cannot start in time is pointless).
-    public func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil, timeLeft: Duration? = nil) -> Duration? {
+    package func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil, timeLeft: Duration? = nil) -> Duration? {
         guard attempt < maxAttempts else { return nil }
         let wait: Duration
         if let retryAfter {
@@ -62,7 +62,7 @@ public struct RetryPolicy: Sendable {
 
 extension Duration {
     /// The duration in seconds, for arithmetic `Duration` does not offer (scaling by a Double).
-    public var inSeconds: Double {
+    package var inSeconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) * 1e-18
     }

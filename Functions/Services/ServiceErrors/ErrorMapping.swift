@@ -4,7 +4,7 @@ import LambdaEvents
 /// An error from a library below the handlers that has an HTTP meaning. The libraries do not
 /// know HTTP: the conformance is declared beside the code that joins them to a handler
 /// (`FunctionServices` for the embedding errors), and `ErrorMapping` is the one place that asks.
-public protocol APIErrorConvertible: Error {
+package protocol APIErrorConvertible: Error {
     var apiError: APIError { get }
 }
 
@@ -12,8 +12,8 @@ public protocol APIErrorConvertible: Error {
 /// caller can fix is 4xx, a dependency that is down is 503 (with its reason), and only a bug
 /// is a 500. A module of its own, apart from the embedding code, so that a handler that never
 /// embeds (`upload`) maps store errors without linking the model's BLAS.
-public enum ErrorMapping {
-    public static func apiError(_ error: any Error) -> APIError {
+package enum ErrorMapping {
+    package static func apiError(_ error: any Error) -> APIError {
         switch error {
         case let e as APIError: return e
         case let e as StoreError: return apiError(e)
@@ -22,7 +22,7 @@ public enum ErrorMapping {
         }
     }
 
-    public static func apiError(_ e: StoreError) -> APIError {
+    package static func apiError(_ e: StoreError) -> APIError {
         switch e {
         case .invalidInput(let field, let reason):
             return .unprocessable("Invalid \(field): \(reason).", details: ["field": .string(field)])
@@ -35,15 +35,15 @@ public enum ErrorMapping {
     }
 
     /// Runs `body`, mapping whatever it throws.
-    public static func mapping<T>(_ body: () async throws -> T) async throws(APIError) -> T {
+    package static func mapping<T>(_ body: () async throws -> T) async throws(APIError) -> T {
         do { return try await body() } catch { throw apiError(error) }
     }
 }
 
 /// Why a function could not start: its configuration, named for the operator.
-public enum StartupError: Error, CustomStringConvertible {
+package enum StartupError: Error, CustomStringConvertible {
     case configuration(String)
-    public var description: String {
+    package var description: String {
         switch self { case .configuration(let m): m }
     }
 }

@@ -5,7 +5,7 @@ import LambdaEvents
 extension IngestionError: APIErrorConvertible {
     /// The documented error body (docs/ARCHITECTURE.md, section 4) for an ingestion error: what an upload
     /// or a job answers. Declared here, beside the handlers; the Ingestion library knows no HTTP.
-    public var apiError: APIError {
+    package var apiError: APIError {
         switch self {
         case .unsupportedType(let detected, let declared):
             var details: JSONObject = [
