@@ -44,3 +44,4 @@ row "emulator GET /healthz, 1 connection p50" "emulator GET /healthz, 1 connecti
 row "  added over the floor p50" "  added over the floor" "p50" "us"
 row "emulator, one core, added p50" "  added over the one-core floor" "p50" "us"
 row "emulator GET /healthz, 32 connections" "emulator GET /healthz, 32 connections" "us" "req/s"
+row "health cold start, spawn to first response" "cold start, health" "spawn->first response p50" "ms"
