@@ -254,8 +254,7 @@ final class HandlerProcess: @unchecked Sendable {
     fileprivate func received(line: ByteBuffer) {
         guard line.readableBytes > 0 else { return }
         // The hand-written parser, not JSONDecoder: one frame per invocation is on the hot path.
-        guard case .object(let frame)? = try? JSONValue.parse(line.readableBytesView),
-              let type = frame["type"]?.stringValue.flatMap(FrameType.init(rawValue:)) else {
+        guard let (type, frame) = FrameCodec.frame(line.readableBytesView) else {
             let preview = String(buffer: line.getSlice(at: line.readerIndex, length: min(line.readableBytes, 120))!)
             violation("it wrote a line that is not a protocol frame to stdout: \(preview.debugDescription)")
             return

@@ -114,32 +114,20 @@ package final class Invoker: Sendable {
     }
 
     private func frame<E: Codable & Sendable>(for function: FunctionSpec, event: E, requestId: String, traceId: String?) -> Result<ByteBuffer, InvocationFailure> {
-        let deadlineMs = Timestamps.nowMs() + Int64(function.timeoutSeconds * 1000)
-        let arn = "arn:aws:lambda:us-east-1:123456789012:function:\(function.functionName)"
-        if let http = event as? APIGatewayV2Request {
-            let line = InvokeFrameWriter.line(requestId: requestId, deadlineMs: deadlineMs, functionName: function.functionName,
-                                              invokedFunctionArn: arn, traceId: traceId ?? Self.newTraceId(), event: http)
-            if line.readableBytes > FrameLimits.maxPayloadBytes + 1024 {
-                return .failure(.requestTooLarge(
-                    "Request payload size (\(line.readableBytes) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes)."))
-            }
-            return .success(line)
-        }
+        let meta = InvocationMeta(requestId: requestId, deadlineMs: Timestamps.nowMs() + Int64(function.timeoutSeconds * 1000),
+                                  functionName: function.functionName, invokedFunctionArn: InvocationMeta.localARN(function.functionName),
+                                  traceId: traceId ?? Self.newTraceId())
+        let line: [UInt8]
         do {
-            let data = try FrameCodec.line(
-                InvokeFrame(requestId: requestId, deadlineMs: Timestamps.nowMs() + Int64(function.timeoutSeconds * 1000),
-                            functionName: function.functionName,
-                            invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:\(function.functionName)",
-                            traceId: traceId ?? Self.newTraceId(), event: event),
-                encoder: encoder)
-            if data.count > FrameLimits.maxPayloadBytes + 1024 {
-                return .failure(.requestTooLarge(
-                    "Request payload size (\(data.count) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes)."))
-            }
-            return .success(ByteBuffer(data: data))
+            line = try FrameCodec.invokeLine(meta, event: event, encoder: encoder)
         } catch {
             return .failure(.requestTooLarge("The event cannot be encoded: \(error)"))
         }
+        if line.count > FrameLimits.maxPayloadBytes + 1024 {
+            return .failure(.requestTooLarge(
+                "Request payload size (\(line.count) bytes) exceeded maximum allowed payload size (\(FrameLimits.maxPayloadBytes) bytes)."))
+        }
+        return .success(ByteBuffer(bytes: line))
     }
 
     private func invoke(_ function: FunctionSpec, frame: ByteBuffer, requestId: String, started: ContinuousClock.Instant) async -> InvocationResult {

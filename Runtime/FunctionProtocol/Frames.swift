@@ -111,35 +111,3 @@ public struct FrameHeader: Decodable, Sendable {
     public var type: String?
     public var requestId: String?
 }
-
-public enum FrameCodec {
-    public static func encoder() -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes]
-        return e
-    }
-
-    /// Encodes a frame as one line, newline included. JSONEncoder never emits a raw newline
-    /// (it escapes them in strings), so the output is always a single line.
-    public static func line<T: Encodable>(_ frame: T, encoder: JSONEncoder) throws -> Data {
-        var data = try encoder.encode(frame)
-        data.append(0x0A)
-        return data
-    }
-
-    /// Best-effort `requestId` of a line too large or too broken to decode, so the answer can
-    /// still be matched to the invocation. Looks only at the first 4 KB.
-    public static func sniffRequestId(_ bytes: some Collection<UInt8>) -> String? {
-        let head = Array(bytes.prefix(4096))
-        let key = Array("\"requestId\"".utf8)
-        guard head.count >= key.count else { return nil }
-        for start in 0...(head.count - key.count) where head[start..<(start + key.count)].elementsEqual(key) {
-            var i = start + key.count
-            while i < head.count, head[i] == 0x20 || head[i] == 0x3A { i += 1 }  // spaces and ':'
-            guard i < head.count, head[i] == 0x22 else { return nil }
-            guard let end = head[(i + 1)...].firstIndex(of: 0x22) else { return nil }
-            return String(decoding: head[(i + 1)..<end], as: UTF8.self)
-        }
-        return nil
-    }
-}

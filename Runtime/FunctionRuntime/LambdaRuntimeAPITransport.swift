@@ -20,6 +20,7 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
     private let client: CurlHTTPClient
     private let queue = DispatchQueue(label: "function-runtime.runtime-api")
     private let encoder = FrameCodec.encoder()
+    private let decoder = JSONDecoder()
 
     init(endpoint: String, functionName: String) throws {
         base = "http://\(endpoint)/2018-06-01/runtime"
@@ -61,7 +62,7 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
             invokedFunctionArn: r.headers["lambda-runtime-invoked-function-arn"] ?? "",
             traceId: traceId)
         do {
-            return Invocation(meta: meta, event: .success(try JSONDecoder().decode(E.self, from: r.body)))
+            return Invocation(meta: meta, event: .success(try FrameCodec.event(Array(r.body), as: E.self, decoder: decoder)))
         } catch {
             return Invocation(meta: meta, event: .failure(ErrorPayload(
                 errorType: "InvalidEvent", errorMessage: "The event does not match \(E.self): \(error)")))
@@ -69,7 +70,7 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
     }
 
     func respond<P: Encodable & Sendable>(_ meta: InvocationMeta, payload: P) async throws {
-        let body = try encoder.encode(payload)
+        let body = Data(try FrameCodec.payload(payload, encoder: encoder))
         if body.count > FrameLimits.maxPayloadBytes {
             try await fail(meta, error: ErrorPayload(
                 errorType: "Function.ResponseSizeTooLarge",

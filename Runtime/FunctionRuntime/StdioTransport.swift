@@ -9,7 +9,6 @@ import Glibc
 import CStdio
 import FunctionProtocol
 import JSON
-import LambdaEvents
 import Synchronization
 
 /// The emulator's protocol: NDJSON frames on stdin/stdout (docs/ARCHITECTURE.md, section 4).
@@ -68,64 +67,16 @@ final class StdioTransport: Transport, @unchecked Sendable {
 
     /// The invocation in `bytes`, or nil after answering a frame that is not a usable invoke.
     private func decodeInvocation<E: Decodable & Sendable>(_ bytes: [UInt8], as: E.Type) -> Invocation<E>? {
-        // HTTP functions, the common case: parsed by hand, several times faster than Codable.
-        // Anything the fast path does not accept goes through Codable below, for its errors.
-        if E.self == APIGatewayV2Request.self, let fast = Self.fastHTTPInvoke(bytes) {
-            return Invocation(meta: fast.meta, event: .success(fast.event as! E))
-        }
-        let data = Data(bytes)
-        if let frame = try? decoder.decode(TypedInvoke<E>.self, from: data), frame.type == FrameType.invoke.rawValue {
-            return Invocation(meta: frame.meta, event: .success(frame.event))
-        }
-        guard let header = try? decoder.decode(FrameHeader.self, from: data) else {
-            write(ErrorFrame(requestId: FrameCodec.sniffRequestId(bytes),
-                             error: ErrorPayload(errorType: "InvalidFrame", errorMessage: "The frame is not a JSON object.")))
+        switch FrameCodec.decodeInvoke(bytes, as: E.self, decoder: decoder) {
+        case .invocation(let meta, let event): return Invocation(meta: meta, event: event)
+        case .refused(let answer):
+            write(answer)
             return nil
         }
-        guard header.type == FrameType.invoke.rawValue else {
-            write(ErrorFrame(requestId: header.requestId,
-                             error: ErrorPayload(errorType: "InvalidFrame",
-                                                 errorMessage: "Unknown frame type \(header.type.map { "`\($0)`" } ?? "(none)"); a handler accepts only `invoke`.")))
-            return nil
-        }
-        // An invoke whose envelope is fine but whose event does not fit the handler's type.
-        if let frame = try? decoder.decode(TypedInvoke<JSONValue>.self, from: data) {
-            let reason: String
-            do { _ = try decoder.decode(TypedInvoke<E>.self, from: data); reason = "unknown" } catch { reason = "\(error)" }
-            return Invocation(meta: frame.meta, event: .failure(ErrorPayload(
-                errorType: "InvalidEvent", errorMessage: "The event does not match \(E.self): \(reason)")))
-        }
-        write(ErrorFrame(requestId: header.requestId,
-                         error: ErrorPayload(errorType: "InvalidFrame",
-                                             errorMessage: "An invoke frame needs requestId, deadlineMs, functionName and event.")))
-        return nil
-    }
-
-    private static func fastHTTPInvoke(_ bytes: [UInt8]) -> (meta: InvocationMeta, event: APIGatewayV2Request)? {
-        guard case .object(let o)? = try? JSONValue.parse(bytes), o["type"]?.stringValue == FrameType.invoke.rawValue,
-              let requestId = o["requestId"]?.stringValue, let deadline = o["deadlineMs"]?.doubleValue,
-              let functionName = o["functionName"]?.stringValue, let eventJSON = o["event"],
-              let event = APIGatewayV2Request(json: eventJSON) else { return nil }
-        let meta = InvocationMeta(
-            requestId: requestId, deadlineMs: Int64(deadline), functionName: functionName,
-            invokedFunctionArn: o["invokedFunctionArn"]?.stringValue ?? "arn:aws:lambda:us-east-1:123456789012:function:\(functionName)",
-            traceId: o["traceId"]?.stringValue)
-        return (meta, event)
     }
 
     func respond<P: Encodable & Sendable>(_ meta: InvocationMeta, payload: P) async throws {
-        let line: Data
-        if let http = payload as? APIGatewayV2Response {
-            var w = JSONWriter(capacity: 96 + (http.body?.utf8.count ?? 0))
-            w.raw("{\"type\":\"response\",\"requestId\":")
-            w.string(meta.requestId)
-            w.raw(",\"payload\":")
-            http.write(to: &w)
-            w.raw("}\n")
-            line = Data(w.bytes)
-        } else {
-            line = try FrameCodec.line(ResponseFrame(requestId: meta.requestId, payload: payload), encoder: encoder)
-        }
+        let line = try FrameCodec.responseLine(requestId: meta.requestId, payload: payload, encoder: encoder)
         if line.count > FrameLimits.maxPayloadBytes + 256 {
             write(ErrorFrame(requestId: meta.requestId, error: ErrorPayload(
                 errorType: "Function.ResponseSizeTooLarge",
@@ -140,36 +91,19 @@ final class StdioTransport: Transport, @unchecked Sendable {
     }
 
     func invokeAsync<E: Codable & Sendable>(functionName: String, event: E) async throws {
-        writeLine(try FrameCodec.line(InvokeAsyncFrame(functionName: functionName, event: event), encoder: encoder))
+        writeLine(Array(try FrameCodec.line(InvokeAsyncFrame(functionName: functionName, event: event), encoder: encoder)))
     }
 
     private func write<T: Encodable>(_ frame: T) {
         guard let line = try? FrameCodec.line(frame, encoder: encoder) else { return }
-        writeLine(line)
+        writeLine(Array(line))
     }
 
-    private func writeLine(_ line: Data) {
+    private func writeLine(_ line: [UInt8]) {
         writeLock.withLock { _ in
             let ok = line.withUnsafeBytes { FileDescriptorIO.writeAll(frameFD, $0) }
             // The emulator closed the pipe: nobody can ever read an answer again.
             if !ok { exit(0) }
         }
-    }
-}
-
-/// An invoke frame decoded straight into the handler's event type, in one pass.
-private struct TypedInvoke<E: Decodable>: Decodable {
-    var type: String
-    var requestId: String
-    var deadlineMs: Int64
-    var functionName: String
-    var invokedFunctionArn: String?
-    var traceId: String?
-    var event: E
-
-    var meta: InvocationMeta {
-        InvocationMeta(requestId: requestId, deadlineMs: deadlineMs, functionName: functionName,
-                       invokedFunctionArn: invokedFunctionArn ?? "arn:aws:lambda:us-east-1:123456789012:function:\(functionName)",
-                       traceId: traceId)
     }
 }

@@ -1,14 +1,5 @@
 import FunctionProtocol
 
-/// Metadata of one invocation, whichever transport carried it.
-struct InvocationMeta: Sendable {
-    var requestId: String
-    var deadlineMs: Int64
-    var functionName: String
-    var invokedFunctionArn: String
-    var traceId: String?
-}
-
 struct Invocation<Event: Sendable>: Sendable {
     var meta: InvocationMeta
     /// The event, or why it could not be decoded into the handler's type (answered as an error).

@@ -49,6 +49,39 @@ public struct JSONWriter {
         bytes.append(0x7D)
     }
 
+    /// A number as JSONEncoder writes it: integral values without a fraction. JSON has no NaN or
+    /// infinity; where JSONEncoder would throw, this writes `null`.
+    public mutating func number(_ n: Double) {
+        if !n.isFinite { raw("null") } else if n.rounded() == n, abs(n) < 9.0e15 { int(Int64(n)) } else { bytes.append(contentsOf: "\(n)".utf8) }
+    }
+
+    /// Any JSON value, object keys sorted (as `JSONValue.encoded()` writes them), so the same
+    /// value always gives the same bytes.
+    public mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: raw("null")
+        case .bool(let b): b ? raw("true") : raw("false")
+        case .number(let n): number(n)
+        case .string(let s): string(s)
+        case .array(let a):
+            bytes.append(0x5B)
+            for (i, e) in a.enumerated() {
+                if i > 0 { bytes.append(0x2C) }
+                value(e)
+            }
+            bytes.append(0x5D)
+        case .object(let o):
+            bytes.append(0x7B)
+            for (i, k) in o.keys.sorted().enumerated() {
+                if i > 0 { bytes.append(0x2C) }
+                string(k)
+                bytes.append(0x3A)
+                value(o[k]!)
+            }
+            bytes.append(0x7D)
+        }
+    }
+
     public mutating func strings(_ a: [String]) {
         bytes.append(0x5B)
         for (i, s) in a.enumerated() {

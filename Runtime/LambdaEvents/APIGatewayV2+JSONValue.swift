@@ -91,3 +91,47 @@ extension APIGatewayV2Request {
         self.version = version ?? "2.0"
     }
 }
+
+extension APIGatewayV2Response {
+    /// Builds the response from a parsed JSON tree; nil where the synthesized `init(from:)` would throw.
+    public init?(json v: JSONValue) {
+        guard case .object(let o) = v, let statusCode = o["statusCode"]?.intValue else { return nil }
+        var headers: [String: String]?
+        switch o["headers"] {
+        case nil, .null?: headers = nil
+        case .object(let m)?:
+            var out: [String: String] = [:]
+            for (k, value) in m {
+                guard let s = value.stringValue else { return nil }
+                out[k] = s
+            }
+            headers = out
+        default: return nil
+        }
+        var cookies: [String]?
+        switch o["cookies"] {
+        case nil, .null?: cookies = nil
+        case .array(let a)?:
+            let strings = a.compactMap(\.stringValue)
+            guard strings.count == a.count else { return nil }
+            cookies = strings
+        default: return nil
+        }
+        var body: String?
+        switch o["body"] {
+        case nil, .null?: body = nil
+        case .string(let s)?: body = s
+        default: return nil
+        }
+        var isBase64Encoded: Bool?
+        switch o["isBase64Encoded"] {
+        case nil, .null?: isBase64Encoded = nil
+        case .bool(let b)?: isBase64Encoded = b
+        default: return nil
+        }
+        self.init(statusCode: statusCode, headers: headers, cookies: cookies, body: body, isBase64Encoded: isBase64Encoded)
+    }
+}
+
+extension APIGatewayV2Request: JSONRepresentable {}
+extension APIGatewayV2Response: JSONRepresentable {}

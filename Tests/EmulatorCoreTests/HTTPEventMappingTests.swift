@@ -89,7 +89,7 @@ import Testing
     }
 }
 
-@Suite struct InvokeFrameWriterTests {
+@Suite struct HandWrittenInvokeFrameTests {
     @Test func handWrittenFrameDecodesToTheSameFrame() throws {
         let tricky = "quote \" backslash \\ newline \n tab \t cr \r nul \u{0} bell \u{7} é 日本 🚀 </script>"
         let event = APIGatewayV2Request(
@@ -101,9 +101,9 @@ import Testing
                                   http: .init(method: "POST", path: "/v1/x/%22", sourceIp: "127.0.0.1", userAgent: tricky),
                                   requestId: "rid", routeKey: "POST /v1/x/{id}", time: "t", timeEpoch: 1_732_200_000_123,
                                   authorizer: .init(jwt: .init(claims: ["org_id": "acme", "x": tricky], scopes: ["read", "write"]))))
-        let line = InvokeFrameWriter.line(requestId: "r-1", deadlineMs: 99, functionName: "fn", invokedFunctionArn: "arn:x",
-                                          traceId: "Root=1-a-b", event: event)
-        var bytes = Array(line.readableBytesView)
+        let line = try FrameCodec.invokeLine(InvocationMeta(requestId: "r-1", deadlineMs: 99, functionName: "fn", invokedFunctionArn: "arn:x",
+                                                            traceId: "Root=1-a-b"), event: event, encoder: FrameCodec.encoder())
+        var bytes = line
         #expect(bytes.last == 0x0A)
         bytes.removeLast()
         #expect(!bytes.contains(0x0A))  // one frame, one line
@@ -121,8 +121,9 @@ import Testing
         (minimal.cookies, minimal.queryStringParameters, minimal.pathParameters, minimal.stageVariables, minimal.body) = (nil, nil, nil, nil, nil)
         minimal.requestContext.authorizer = nil
         minimal.requestContext.domainName = nil
-        let line2 = InvokeFrameWriter.line(requestId: "r", deadlineMs: 1, functionName: "f", invokedFunctionArn: "a", traceId: nil, event: minimal)
-        let decoded2 = try JSONDecoder().decode(InvokeFrame<APIGatewayV2Request>.self, from: Data(line2.readableBytesView))
+        let line2 = try FrameCodec.invokeLine(InvocationMeta(requestId: "r", deadlineMs: 1, functionName: "f", invokedFunctionArn: "a", traceId: nil),
+                                              event: minimal, encoder: FrameCodec.encoder())
+        let decoded2 = try JSONDecoder().decode(InvokeFrame<APIGatewayV2Request>.self, from: Data(line2))
         #expect(decoded2.event == minimal)
         #expect(decoded2.traceId == nil)
     }

@@ -2,6 +2,7 @@ import Foundation
 import FunctionProtocol
 @testable import FunctionRuntime
 import JSON
+import LambdaEvents
 import Logging
 import Testing
 
@@ -102,5 +103,80 @@ import Testing
         #expect(JSONLogHandler.level(from: "DEBUG") == .debug)
         #expect(JSONLogHandler.level(from: "warning") == .warning)
         #expect(JSONLogHandler.level(from: "loud") == .info)
+    }
+}
+
+/// The codec's two paths (hand-written for `JSONRepresentable` types, Codable for the rest) must
+/// read and write the same frames.
+@Suite struct FrameCodecPathsTests {
+    struct Plain: Codable, Sendable, Equatable { var q: String; var k: Int }
+
+    private let meta = InvocationMeta(requestId: "r-9", deadlineMs: 1_732_200_000_123, functionName: "search",
+                                      invokedFunctionArn: "arn:x", traceId: "Root=1-a-b")
+
+    @Test func anyJSONValueEventCrossesByHandAsCodableWouldCarryIt() throws {
+        let event: JSONValue = ["q": "phở \"bò\"\n", "n": 3, "f": 0.25, "big": 12_345_678_901, "neg": -7, "ok": true,
+                                "none": nil, "list": [1, "two", ["three": []]], "nested": ["a": ["b": [:]]]]
+        let line = try FrameCodec.invokeLine(meta, event: event, encoder: FrameCodec.encoder())
+        #expect(line.last == 0x0A && !line.dropLast().contains(0x0A))
+        // Codable reads what the hand-written path wrote…
+        let viaCodable = try JSONDecoder().decode(InvokeFrame<JSONValue>.self, from: Data(line.dropLast()))
+        #expect(viaCodable.event == event && viaCodable.requestId == "r-9" && viaCodable.traceId == "Root=1-a-b")
+        // …and the handler's side reads it back to the same event and metadata.
+        guard case .invocation(let m, .success(let back)) = FrameCodec.decodeInvoke(Array(line.dropLast()), as: JSONValue.self,
+                                                                                   decoder: JSONDecoder()) else {
+            Issue.record("not read as an invocation"); return
+        }
+        #expect(back == event && m == meta)
+    }
+
+    @Test func aCodableOnlyEventTakesTheCodablePathBothWays() throws {
+        let line = try FrameCodec.invokeLine(meta, event: Plain(q: "x", k: 2), encoder: FrameCodec.encoder())
+        guard case .invocation(let m, .success(let back)) = FrameCodec.decodeInvoke(line, as: Plain.self, decoder: JSONDecoder()) else {
+            Issue.record("not read as an invocation"); return
+        }
+        #expect(back == Plain(q: "x", k: 2) && m == meta)
+        // The same frame does not fit another type: an invocation whose event is refused, with Codable's reason.
+        guard case .invocation(_, .failure(let e)) = FrameCodec.decodeInvoke(line, as: APIGatewayV2Request.self, decoder: JSONDecoder()) else {
+            Issue.record("expected a refused event"); return
+        }
+        #expect(e.errorType == "InvalidEvent" && e.errorMessage.contains("APIGatewayV2Request"))
+    }
+
+    @Test func responsesWrittenByHandDecodeAsCodableWrites() throws {
+        let response = APIGatewayV2Response(statusCode: 404, headers: ["content-type": "application/json"], cookies: ["a=1"],
+                                            body: #"{"error":{"code":"not_found"}}"#, isBase64Encoded: false)
+        let byHand = try FrameCodec.responseLine(requestId: "r", payload: response, encoder: FrameCodec.encoder())
+        let frame = try JSONDecoder().decode(AnyFrame.self, from: Data(byHand))
+        #expect(frame.type == .response && frame.requestId == "r")
+        #expect(APIGatewayV2Response(json: try #require(frame.payload)) == response)
+        #expect(try JSONDecoder().decode(APIGatewayV2Response.self, from: Data(FrameCodec.payload(response, encoder: FrameCodec.encoder()))) == response)
+        // A shape Codable refuses is refused by the tree reader too.
+        #expect(APIGatewayV2Response(json: ["statusCode": "200"]) == nil)
+        #expect(APIGatewayV2Response(json: ["statusCode": 200, "headers": ["a": 1]]) == nil)
+    }
+
+    @Test func aLambdaAuthorizerContextCrossesTheProtocol() throws {
+        var event = try JSONDecoder().decode(APIGatewayV2Request.self, from: Data(#"""
+            {"rawPath":"/x","requestContext":{"accountId":"1","apiId":"a","requestId":"q","routeKey":"$default","stage":"$default",
+             "time":"t","timeEpoch":1,"http":{"method":"GET"}}}
+            """#.utf8))
+        event.requestContext.authorizer = .init(jwt: nil, lambda: ["org": "acme", "tier": 2])
+        let line = try FrameCodec.invokeLine(meta, event: event, encoder: FrameCodec.encoder())
+        guard case .invocation(_, .success(let back)) = FrameCodec.decodeInvoke(line, as: APIGatewayV2Request.self, decoder: JSONDecoder()) else {
+            Issue.record("not read as an invocation"); return
+        }
+        #expect(back.requestContext.authorizer?.lambda == ["org": "acme", "tier": 2])
+        #expect(back == event)
+    }
+
+    @Test func refusedFramesNameTheProblem() {
+        func refusal(_ text: String) -> ErrorFrame? {
+            if case .refused(let f) = FrameCodec.decodeInvoke(Array(text.utf8), as: JSONValue.self, decoder: JSONDecoder()) { return f }
+            return nil
+        }
+        #expect(refusal("nope")?.error.errorMessage == "The frame is not a JSON object.")
+        #expect(refusal(#"{"type":"ready","requestId":"z"}"#)?.requestId == "z")
+        #expect(refusal(#"{"type":"invoke","requestId":"y"}"#)?.error.errorMessage.contains("needs requestId") == true)
     }
 }

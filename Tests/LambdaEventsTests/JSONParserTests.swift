@@ -61,7 +61,7 @@ import Testing
         var w = JSONWriter(capacity: 64)
         let tricky = "q\" b\\ n\n t\t c\u{1} é 🚀"
         let response = APIGatewayV2Response(statusCode: 201, headers: ["x": tricky], cookies: ["a=1"], body: tricky, isBase64Encoded: false)
-        response.write(to: &w)
+        response.writeJSON(to: &w)
         let decoded = try JSONDecoder().decode(APIGatewayV2Response.self, from: Data(w.bytes))
         #expect(decoded == response)
     }
