@@ -110,7 +110,7 @@ let package = Package(
         // One language detector (Vietnamese or English) for routing and generation.
         .target(name: "LanguageDetection", dependencies: ["TextFolding"], path: "Functions/ML/LanguageDetection"),
         // Uploaded bytes to chunks: type sniffing, text extraction (pdftotext for PDF), chunking.
-        .target(name: "Ingestion", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Ingestion"),
+        .target(name: "Ingestion", dependencies: ["JSON", .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Ingestion"),
         // Documents in: multipart parsing, the durable blob store, the upload service, the API's JSON.
         .target(name: "Documents", dependencies: ["RequestTenancy", "JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Documents"),
@@ -264,7 +264,7 @@ let package = Package(
         ),
         .testTarget(name: "HealthChecksTests", dependencies: ["HealthChecks", "DocumentStore", "Stores", "TestSupport"], path: "Tests/HealthChecksTests"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"], path: "Tests/PostgresClientTests"),
-        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "ServiceErrors", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
+        .testTarget(name: "IngestionTests", dependencies: ["Ingestion", "JSON", "ServiceErrors", "Embeddings", "TestSupport"], path: "Tests/IngestionTests"),
         .testTarget(
             name: "RetrievalTests",
             dependencies: ["ServiceErrors", "JSON", "Retrieval", "DocumentStore", "SQLiteStore", "PostgresStore", "Embeddings",

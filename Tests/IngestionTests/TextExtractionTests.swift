@@ -1,5 +1,6 @@
 import Foundation
 import Ingestion
+import JSON
 import Testing
 
 @Suite("Text extraction")
@@ -210,6 +211,23 @@ struct TextExtractionTests {
         #expect(throws: IngestionError.self) { try extract("{\"a\": tru}", .json) }
         #expect(throws: IngestionError.self) { try extract("{\"a\": \"bad \u{1} control\"}", .json) }
         #expect(throws: IngestionError.self) { try extract("[01]", .json) }
+    }
+
+    @Test func uploadsAreReadWithTheSameGrammarAsFramesOnlyMoreForgiving() throws {
+        // The one parser: a document is refused at the same byte, for the same reason, as
+        // `JSONValue.parse` refuses it.
+        for bad in ["{\"a\": 1,}", "[1 2]", "{\"a\" 1}", "[\"x\u{1}\"]", "-", "1e", "\"open", "{} {}", "[tru]"] {
+            var parseError: JSONParseError?
+            do { _ = try JSONValue.parse(Array(bad.utf8)) } catch { parseError = error }
+            let e = try #require(parseError, "\(bad)")
+            #expect(throws: IngestionError.invalidContent("invalid JSON at byte \(e.offset): \(e.reason)")) { try extract(bad, .json) }
+        }
+        // Where uploads are more forgiving: half a surrogate pair reads as U+FFFD instead of
+        // failing the whole document, and the next escape still counts.
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(#"["a\ud800b"]"#.utf8)) }
+        #expect(try extract(#"{"t": "a\ud800b", "u": "\ud83d\u0041", "v": "\udc00"}"#, .json).text == "t: a\u{FFFD}b\n\nu: \u{FFFD}A\n\nv: \u{FFFD}")
+        // Numbers keep their spelling; duplicate keys are both kept, in document order.
+        #expect(try extract(#"{"n": 1.50, "m": 1E3, "n": -0}"#, .json).text == "n: 1.50\n\nm: 1E3\n\nn: -0")
     }
 
     // MARK: Pipeline
