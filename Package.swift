@@ -71,7 +71,7 @@ let package = Package(
         .systemLibrary(name: "CSpawn", path: "Emulator/CSpawn"),
         // JSON values, the fast parser and writer, the duration helper: what every layer shares,
         // apart from anything Lambda- or HTTP-shaped.
-        .target(name: "JSON", path: "Runtime/JSON"),
+        .target(name: "JSON", dependencies: [.product(name: "OrderedCollections", package: "swift-collections")], path: "Runtime/JSON"),
         .target(name: "LambdaEvents", dependencies: ["JSON"], path: "Runtime/LambdaEvents"),
         // Forwarders that keep the function executables within AL2023's glibc and libstdc++.
         .target(name: "CGlibcCompat", path: "Runtime/CGlibcCompat", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),

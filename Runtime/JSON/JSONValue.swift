@@ -55,21 +55,22 @@ public enum JSONValue: Sendable, Hashable {
     public var textValue: String {
         switch self {
         case .string(let s): return s
-        default: return (try? JSONValue.encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        default: return String(decoding: jsonBytes(), as: UTF8.self)
         }
     }
 
-    public static func decode(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+    /// Parses JSON text, keeping object members in document order.
+    public static func decode(_ data: Data) throws -> JSONValue { try parse(data) }
+
+    /// Compact JSON text, object members in their order.
+    public func encoded() throws -> Data { Data(jsonBytes()) }
+
+    /// Compact JSON text, object members in their order (JSON has no NaN or infinity: `null`).
+    public func jsonBytes() -> [UInt8] {
+        var w = JSONWriter(capacity: 64)
+        w.value(self)
+        return w.bytes
     }
-
-    public func encoded() throws -> Data { try JSONValue.encoder.encode(self) }
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        return e
-    }()
 }
 
 extension JSONValue: Codable {
@@ -78,7 +79,7 @@ extension JSONValue: Codable {
         // Most common shapes first: every failed attempt costs a thrown DecodingError.
         if c.decodeNil() { self = .null }
         else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let o = try? c.decode([String: JSONValue].self) { self = .object(o) }
+        else if let o = try? c.decode(JSONObject.self) { self = .object(o) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else { self = .array(try c.decode([JSONValue].self)) }
@@ -107,7 +108,9 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        var o = JSONObject()
+        for (k, v) in elements { o[k] = v }
+        self = .object(o)
     }
     public init(nilLiteral: ()) { self = .null }
 }
@@ -134,5 +137,3 @@ extension JSONValue {
     }
 }
 
-/// A JSON object's members. Unordered for now (key order is not kept through a parse).
-public typealias JSONObject = [String: JSONValue]

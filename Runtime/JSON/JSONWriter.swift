@@ -55,8 +55,7 @@ public struct JSONWriter {
         if !n.isFinite { raw("null") } else if n.rounded() == n, abs(n) < 9.0e15 { int(Int64(n)) } else { bytes.append(contentsOf: "\(n)".utf8) }
     }
 
-    /// Any JSON value, object keys sorted (as `JSONValue.encoded()` writes them), so the same
-    /// value always gives the same bytes.
+    /// Any JSON value, object members in their order.
     public mutating func value(_ v: JSONValue) {
         switch v {
         case .null: raw("null")
@@ -72,11 +71,13 @@ public struct JSONWriter {
             bytes.append(0x5D)
         case .object(let o):
             bytes.append(0x7B)
-            for (i, k) in o.keys.sorted().enumerated() {
-                if i > 0 { bytes.append(0x2C) }
+            var first = true
+            for (k, member) in o {
+                if !first { bytes.append(0x2C) }
+                first = false
                 string(k)
                 bytes.append(0x3A)
-                value(o[k]!)
+                value(member)
             }
             bytes.append(0x7D)
         }

@@ -152,10 +152,10 @@ import TestSupport
     }
 
     static func withHeader(_ header: String, _ claims: [String: JSONValue]) -> String {
-        b64url(Data(header.utf8)) + "." + b64url((try? JSONValue.object(claims).encoded()) ?? Data()) + ".c2ln"
+        b64url(Data(header.utf8)) + "." + b64url((try? JSONValue.object(JSONObject(claims)).encoded()) ?? Data()) + ".c2ln"
     }
 
     static func unsigned(_ claims: [String: JSONValue]) -> String {
-        b64url(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + b64url((try? JSONValue.object(claims).encoded()) ?? Data()) + "."
+        b64url(Data(#"{"alg":"none","typ":"JWT"}"#.utf8)) + "." + b64url((try? JSONValue.object(JSONObject(claims)).encoded()) ?? Data()) + "."
     }
 }

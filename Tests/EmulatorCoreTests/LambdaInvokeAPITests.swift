@@ -37,6 +37,14 @@ import TestSupport
         let payload = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out.json"))) as? [String: Any])
         #expect(payload["echo"] as? [String: String] == ["hello": "cli"])
 
+        // Lambda hands back the function's JSON as the function wrote it: member order survives
+        // the emulator, the protocol and the handler's decoding both ways.
+        let (orderCode, orderOut) = try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Fixture",
+                                                   "--payload", #"{"zeta":1,"alpha":{"y":true,"b":null},"mid":"m"}"#, "order.json"], in: dir)
+        #expect(orderCode == 0, "\(orderOut)")
+        let ordered = try String(contentsOfFile: dir + "/order.json", encoding: .utf8)
+        #expect(ordered.contains(#""echo":{"zeta":1,"alpha":{"y":true,"b":null},"mid":"m"}"#), "\(ordered)")
+
         // A function error: 200 with FunctionError and Lambda's error object.
         let (_, failed) = try await aws(["lambda", "invoke", "--endpoint-url", url, "--function-name", "Fixture",
                                          "--payload", #"{"fail":"boom"}"#, "err.json"], in: dir)

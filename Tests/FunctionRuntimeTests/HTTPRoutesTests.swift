@@ -26,7 +26,7 @@ func testContext(requestId: String = "req-1", deadlineMs: Int64? = nil, invoker:
 /// Each handler answers with its own name, so a test can see which one ran.
 func named(_ name: String) -> HTTPRoutes.Handler {
     { request, _ in
-        let params = JSONValue.object((request.pathParameters ?? [:]).mapValues { JSONValue.string($0) })
+        let params = JSONValue.object(JSONObject((request.pathParameters ?? [:]).mapValues { JSONValue.string($0) }))
         return .json(JSONValue.object(["route": .string(name), "params": params]))
     }
 }
@@ -74,7 +74,7 @@ struct Unexpected: Error {}
         let r = try await dispatch(routes, method, path)
         #expect(r.status == 200)
         #expect(r.body["route"] == .string(route))
-        #expect(r.body["params"] == .object(params.mapValues { JSONValue.string($0) }))
+        #expect(r.body["params"] == .object(JSONObject(params.mapValues { JSONValue.string($0) })))
     }
 
     @Test func literalSegmentsBeatParameters() async throws {

@@ -28,6 +28,24 @@ import Testing
         #"{"a":1} x"#, "{a:1}", "'single'", "NaN", "[" + String(repeating: "[", count: 600) + String(repeating: "]", count: 601),
     ]
 
+    @Test func objectsKeepTheirMemberOrder() throws {
+        let text = #"{"zeta":1,"alpha":[{"y":2,"b":3}],"mid":{"k2":"v","k1":null},"zeta":9}"#
+        let value = try JSONValue.parse(Array(text.utf8))
+        #expect(value.objectValue?.keys == ["zeta", "alpha", "mid"])
+        // Written back as read (the first of duplicate keys wins, as with JSONDecoder).
+        #expect(String(decoding: try value.encoded(), as: UTF8.self) == #"{"zeta":1,"alpha":[{"y":2,"b":3}],"mid":{"k2":"v","k1":null}}"#)
+        #expect(value.textValue == String(decoding: try value.encoded(), as: UTF8.self))
+        // Equal to the same members in another order, as JSON's objects are, and hashed alike.
+        let shuffled: JSONValue = ["mid": ["k1": nil, "k2": "v"], "alpha": [["b": 3, "y": 2]], "zeta": 1]
+        #expect(value == shuffled && value.hashValue == shuffled.hashValue)
+        #expect(value != ["mid": ["k1": nil, "k2": "v"], "alpha": [["b": 3, "y": 2]], "zeta": 2])
+        // Codable sees an object (not swift-collections' flat array of keys and values).
+        let encoded = try JSONEncoder().encode(["meta": value])
+        let back = try JSONDecoder().decode([String: JSONValue].self, from: encoded)
+        #expect(back["meta"] == value)
+        #expect(try JSONSerialization.jsonObject(with: encoded) as? [String: [String: Any]] != nil)
+    }
+
     @Test(arguments: invalid)
     func refusesMalformedJSON(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Array(text.utf8)) }

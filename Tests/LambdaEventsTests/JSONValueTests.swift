@@ -64,8 +64,8 @@ import Testing
         #expect(v["tags"]?.arrayValue?.count == 6)
         #expect(v["none"] == .null)
         #expect(v["missing"] == nil)
-        // Keys are sorted: the encoding is stable.
-        #expect(try text(["b": 1, "a": 2]) == #"{"a":2,"b":1}"#)
+        // Members keep their order (issue 18: objects are ordered), so the encoding is stable.
+        #expect(try text(["b": 1, "a": 2]) == #"{"b":1,"a":2}"#)
         #expect(try text(v) == text(roundTrip(v)))
     }
 
@@ -86,7 +86,7 @@ import Testing
         #expect(JSONValue.bool(false).textValue == "false")
         #expect(JSONValue.null.textValue == "null")
         #expect(JSONValue.array(["a", 1]).textValue == #"["a",1]"#)
-        #expect(JSONValue.object(["z": 1, "a": [:]]).textValue == #"{"a":{},"z":1}"#)
+        #expect(JSONValue.object(["z": 1, "a": [:]]).textValue == #"{"z":1,"a":{}}"#)
     }
 
     @Test func literals() {
@@ -157,6 +157,29 @@ import Testing
     @Test func invalidJSONIsADecodingError() {
         #expect(throws: (any Error).self) { try classify("{nope") }
     }
+
+    /// The protocol reads events from a parsed tree (`JSONRepresentable`); it must sort every
+    /// shape into the same case, with the same contents, as Codable does.
+    @Test func theTreeReaderClassifiesAsCodableDoes() throws {
+        func same(_ data: Data) throws {
+            let viaCodable = try JSONDecoder().decode(IncomingEvent.self, from: data)
+            let viaTree = try #require(IncomingEvent(json: try JSONValue.parse(Array(data))))
+            switch (viaCodable, viaTree) {
+            case (.http(let a), .http(let b)): #expect(a == b)
+            case (.schedule(let a), .schedule(let b)): #expect(a == b)
+            case (.other(let a), .other(let b)): #expect(a == b)
+            default: Issue.record("Codable read \(viaCodable), the tree reader \(viaTree)")
+            }
+        }
+        try same(example("apigateway-v2-request"))
+        try same(example("eventbridge-scheduled-event"))
+        for text in Self.otherShapes { try same(Data(text.utf8)) }
+    }
+
+    static let otherShapes = [
+        #"{"from":"async","documentId":"d-1"}"#, #"{"requestContext":{"http":{"method":"GET"}}}"#,
+        #"{"rawPath":"/x","requestContext":{"http":{}}}"#, #"{"detail-type":"Scheduled Event"}"#, "[1,2,3]", "null",
+    ]
 }
 
 @Suite struct TimestampTests {
