@@ -14,12 +14,14 @@
 # chunks into Postgres takes minutes); without it a throwaway schema is dropped at the end.
 # --baseline-bin DIR: release binaries of another build (emulator, search, health; e.g. copied
 # from .build/release before a change) measured first on the same data in the same run, each
-# figure followed by the ratio of this build's p50 to theirs.
+# figure followed by the ratio of this build's p50 to theirs. --baseline-template FILE: the template
+# those binaries run with (their own commit's `infra/template.yaml`, when this one uses features
+# their emulator does not have).
 # Usage: infra/bench/search.sh [--chunks 100000] [--duration 10] [--stores sqlite|postgres|both] [--scratch-path DIR]
-#                              [--reuse-schema NAME] [--baseline-bin DIR]
+#                              [--reuse-schema NAME] [--baseline-bin DIR [--baseline-template FILE]]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-scratch=.build chunks=100000 duration=10 stores=both reuse_schema="" baseline_bin=""
+scratch=.build chunks=100000 duration=10 stores=both reuse_schema="" baseline_bin="" baseline_template=""
 while (($#)); do
   case "$1" in
     --chunks) chunks="$2"; shift 2 ;;
@@ -28,6 +30,7 @@ while (($#)); do
     --scratch-path) scratch="$2"; shift 2 ;;
     --reuse-schema) reuse_schema="$2"; shift 2 ;;
     --baseline-bin) baseline_bin="$2"; shift 2 ;;
+    --baseline-template) baseline_template="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -80,14 +83,15 @@ pct() { awk -v p="$1%" '$1 == p { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-
           f = (u == "us") ? 0.001 : (u == "s") ? 1000 : 1; printf "%.2f", v * f }' "$2"; }
 
 declare -A p50s=()
-run_store() {  # name, DATABASE_URL[, binaries]
-  local name="$1" url="$2" bin="${3:-$bin}" port=3941
+run_store() {  # name, DATABASE_URL[, binaries[, template]]
+  local name="$1" url="$2" bin="${3:-$bin}" port=3941 template_args=()
+  [[ -n "${4:-}" ]] && template_args=(--template "$4")
   DATABASE_URL="$url" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
-    "$bin/emulator" start-api --port "$port" --build-dir "$bin" --no-schedules --quiet >"$work/emulator-$name.log" 2>&1 &
+    "$bin/emulator" start-api --port "$port" --build-dir "$bin" "${template_args[@]}" --no-schedules --quiet >"$work/emulator-$name.log" 2>&1 &
   emulator_pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
   local token
-  token=$("$bin/emulator" token --org bench --sub bench)
+  token=$("$bin/emulator" token "${template_args[@]}" --org bench --sub bench)
   # Warm: the model loaded, the SQLite vector cache filled, Postgres' index pages cached.
   for i in $(seq 20); do
     curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/search" -H "Authorization: Bearer $token" \
@@ -118,7 +122,7 @@ run_store() {  # name, DATABASE_URL[, binaries]
 if [[ "$stores" == "both" || "$stores" == "sqlite" ]]; then
   echo "== seed: $chunks chunks into SQLite"
   "$bin/store-bench" --stores sqlite --dir "$work/sqlite" --seed-org bench --big-org-chunks "$chunks"
-  [[ -n "$baseline_bin" ]] && run_store sqlite-baseline "sqlite://$work/sqlite/bench.sqlite" "$baseline_bin"
+  [[ -n "$baseline_bin" ]] && run_store sqlite-baseline "sqlite://$work/sqlite/bench.sqlite" "$baseline_bin" "$baseline_template"
   run_store sqlite "sqlite://$work/sqlite/bench.sqlite"
 fi
 if [[ "$stores" == "both" || "$stores" == "postgres" ]]; then
@@ -133,8 +137,8 @@ if [[ "$stores" == "both" || "$stores" == "postgres" ]]; then
   sep="?"; [[ "$pg_url" == *"?"* ]] && sep="&"
   local_url="$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"
   if [[ -n "$baseline_bin" ]]; then
-    POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn-baseline "$local_url" "$baseline_bin"
-    run_store postgres-baseline "$local_url" "$baseline_bin"
+    POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn-baseline "$local_url" "$baseline_bin" "$baseline_template"
+    run_store postgres-baseline "$local_url" "$baseline_bin" "$baseline_template"
   fi
   POSTGRES_MAX_CONNECTIONS=1 run_store postgres-1conn "$local_url"
   run_store postgres "$local_url"
