@@ -127,7 +127,7 @@ for i in (0, 3, 14):
 # the same without diacritics
 for i in range(0, len(VI_QUERIES), 2):
     add(f"vi_nodiac_query_{i:02d}", "vi_no_diacritics", strip_vi(VI_QUERIES[i]), "query")
-for i, s in enumerate(VI_BANKING[:5] + VI_WEATHER[:3] + VI_DOCS[:2]):
+for i, s in enumerate(VI_BANKING[:3] + VI_WEATHER[:2] + VI_DOCS[:1]):
     add(f"vi_nodiac_passage_{i:02d}", "vi_no_diacritics", strip_vi(s), "passage" if i % 2 == 0 else None)
 add("vi_nodiac_allcaps", "vi_no_diacritics", strip_vi("NGÂN HÀNG THƯƠNG MẠI CỔ PHẦN NGOẠI THƯƠNG VIỆT NAM"))
 
@@ -159,7 +159,6 @@ EN = [
     ("how much protein should a female eat per day", "query"),
     ("what is the capital of Australia", "query"),
     ("reset two-factor authentication on a new phone", "query"),
-    ("best way to learn Vietnamese as an adult", "query"),
     ("difference between a debit card and a credit card", "query"),
     ("The recommended protein intake for adult women is about 46 grams per day.", "passage"),
     ("Canberra is the capital city of Australia, located in the Australian Capital Territory.", "passage"),
@@ -167,12 +166,9 @@ EN = [
     ("The quick brown fox jumps over the lazy dog.", None),
     ("To dispute a transaction, sign in to online banking, select the payment and choose Report a problem.", "passage"),
     ("Heavy rain is expected across the northern provinces through Thursday, with a risk of flash floods.", "passage"),
-    ("Please find attached the signed contract and the invoice for March.", None),
     ("It's a well-known fact that rock 'n' roll didn't start in the 1960s; it's older.", None),
     ("COVID-19 vaccines are available at all district health centres free of charge.", "passage"),
     ("Serverless functions scale to zero when idle and bill per millisecond of execution time.", "passage"),
-    ("HELLO WORLD IN CAPITAL LETTERS", None),
-    ("lowercase sentence without any punctuation at all", None),
     ("Mr. O'Neil's co-worker (née Smith) paid £12.50 — roughly €14.60 — for the tickets.", None),
     ("Supercalifragilisticexpialidocious antidisestablishmentarianism pneumonoultramicroscopicsilicovolcanoconiosis", None),
     ("naïve café résumé façade coöperate", None),
@@ -204,14 +200,12 @@ NUMS = [
     ("Giá chỉ còn 199.000đ (giảm 35%) đến hết 31-12-2024", "passage"),
     ("$1,299.99 + €50 + ¥10,000 + £7.5 + ₫500.000 + ₹250", None),
     ("Cuộc họp bắt đầu lúc 15:30 ngày 2024-06-01T08:30:00Z theo giờ UTC", None),
-    ("π ≈ 3,14159; e ≈ 2.71828; √2 ≈ 1.41421", None),
     ("Hotline: +84 912 345 678 / (024) 3936 8888 / 1900-6060", None),
     ("GDP quý III tăng 7,4% so với cùng kỳ, lạm phát ở mức 3,2%", "passage"),
     ("Thế kỷ XXI, Chương IV, Điều 12, khoản 3, điểm b", None),
     ("½ ¾ ⅓ cup sugar, bake at 350°F (175 °C) for 25–30 min", None),
     ("１２３４５ fullwidth digits and ٣٤٥ Arabic-Indic digits", None),
     ("số tài khoản 0071000123456 chi nhánh Hoàn Kiếm, IBAN DE89 3704 0044 0532 0130 00", None),
-    ("100000000000000000000000000000000000000000000000000", None),
     ("v2.3.1-rc.4 build 20240512 sha 9f8e7d6c", None),
 ]
 for i, (s, pfx) in enumerate(NUMS):
@@ -220,13 +214,11 @@ for i, (s, pfx) in enumerate(NUMS):
 URLS = [
     ("https://www.vietcombank.com.vn/vi-VN/KHCN/Cong-cu-tien-ich/Ty-gia?date=2024-05-01", None),
     ("Liên hệ hotro@nganhang.vn hoặc gọi 1900 1234 để được hỗ trợ", "passage"),
-    ("http://example.com/path_with_underscores/file.pdf#page=3", None),
     ("user.name+tag@sub.example.co.uk", None),
     ("https://vi.wikipedia.org/wiki/Th%E1%BB%9Di_ti%E1%BA%BFt", None),
     ("mailto:info@example.com?subject=Xin%20ch%C3%A0o", None),
     ("git@github.com:org/repo.git and ftp://files.example.org/pub/README.txt", None),
     ("C:\\Users\\Admin\\Documents\\hop_dong_2024.docx", None),
-    ("/var/log/nginx/access.log và /etc/hosts", None),
     ("tra cứu tại https://dichvucong.gov.vn/p/home/dvc-trang-chu.html", "query"),
 ]
 for i, (s, pfx) in enumerate(URLS):
@@ -271,7 +263,6 @@ SCRIPTS = [
     ("Україна, Київ, ґанок, їжак, є", None),
     ("שלום עולם, מה שלומך?", None),
     ("नमस्ते दुनिया, आज मौसम अच्छा है।", None),
-    ("Γειά σου Κόσμε, τι κάνεις;", None),
     ("ສະບາຍດີ ປະເທດລາວ", None),
     ("សួស្តី ប្រទេសកម្ពុជា", None),
     ("Xin chào — Hello — Привет — مرحبا — 你好 — こんにちは", "query"),
@@ -282,12 +273,9 @@ for i, (s, pfx) in enumerate(SCRIPTS):
 PUNCT = [
     "!!!???...",
     "------------------------------",
-    "=====>>> <<<=====",
     "“quoted” ‘single’ «guillemets» „low“",
     "…………",
-    "(((nested))) [[[brackets]]] {{{braces}}}",
     "***bold*** __under__ ~~strike~~ `code`",
-    "a.b.c.d e,f,g;h:i",
     "!@#$%^&*()_+-=[]{}|;':\",./<>?`~\\",
     "。。。、、、！！！？？",
     "– — ― ‐ ‑ ‒",
@@ -321,7 +309,6 @@ for i, (s, pfx) in enumerate(WS):
 CTRL = [
     "bell\u0007char",
     "esc\u001b[31mred\u001b[0m",
-    "del\u007fchar",
     "\u0001\u0002\u0003start",
     "nel\u0085char",
     "c1\u008fand\u009fmore\u0080",
@@ -329,7 +316,6 @@ CTRL = [
     "\ufeffleading bom",
     "replacement \ufffd char",
     "soft\u00adhyphen",
-    "lrm\u200e rlm\u200f",
     "vertical\u000btab form\u000cfeed",
 ]
 for i, s in enumerate(CTRL):
@@ -391,7 +377,7 @@ add("long_vi_weather_news", "long", vi_long(60, 7, 3), "passage")
 add("long_en", "long", " ".join(EN_PASSAGES[(k * 3) % len(EN_PASSAGES)] for k in range(40)), "passage")
 add("long_mixed", "long", " ".join(MIXED[k % len(MIXED)][0] + "." for k in range(40)))
 add("long_vi_nodiac", "long", strip_vi(vi_long(30, 3, 1)), "passage")
-add("long_vi_very", "long", "\n\n".join(vi_long(8, 11, k) for k in range(20)), "passage")
+add("long_vi_very", "long", "\n\n".join(vi_long(8, 11, k) for k in range(8)), "passage")
 add("long_query", "long", vi_long(25, 13, 2), "query")
 add("long_cjk", "long", "".join(s for s, _ in CJK[:3]) * 25)
 # exact window boundaries: each "hàng" is one piece ("▁hàng"), so N words = N content tokens
