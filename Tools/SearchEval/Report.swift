@@ -35,6 +35,8 @@ struct EvaluationResult: Codable {
     /// Client-observed latency per query, for orientation only (the bench measures latency).
     var p50Ms: Double
     var seconds: Double
+    /// The same figures over each category's queries, when categories were given.
+    var categories: [String: MetricSummary]? = nil
 }
 
 struct EvaluationReport: Codable {
@@ -51,6 +53,16 @@ struct EvaluationReport: Codable {
             let m = r.metrics
             lines.append(pad(r.run, 26) + [m.ndcg10, m.recall10, m.recall100, m.mrr10].map { pad(String(format: "%.3f", $0), 9) }.joined()
                          + String(format: "%.1f", r.p50Ms))
+        }
+        // nDCG@10 per category: a row per category, a column per run.
+        let categories = Set(results.flatMap { $0.categories?.keys.map { $0 } ?? [] }).sorted()
+        if !categories.isEmpty {
+            lines.append("")
+            lines.append(pad("nDCG@10 by category", 26) + results.map { pad($0.run, 12) }.joined())
+            for c in categories {
+                let n = results.first?.categories?[c]?.queries ?? 0
+                lines.append(pad("\(c) (\(n))", 26) + results.map { pad($0.categories?[c].map { String(format: "%.3f", $0.ndcg10) } ?? "-", 12) }.joined())
+            }
         }
         return lines.joined(separator: "\n")
     }

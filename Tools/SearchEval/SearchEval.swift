@@ -56,6 +56,9 @@ struct SearchEvalCommand: AsyncParsableCommand {
     @Option(help: "Exit 1 when the first run's nDCG@10 is below this (CI's guard against a retrieval regression).")
     var minNdcg: Double?
 
+    @Option(help: "TSV query-id, category (a header line first): every run is also scored per category. Default: query-categories.tsv in --dataset, when there.")
+    var categories: String?
+
     func validate() throws {
         if dataset == nil, corpus == nil || queries == nil || qrels == nil {
             throw ValidationError("give --dataset DIR, or --corpus, --queries and --qrels")
@@ -156,6 +159,12 @@ struct SearchEvalCommand: AsyncParsableCommand {
 
         // Every run over every judged query.
         let documentsToCorpus = corpusIds
+        let categoryOf: [String: String]
+        do {
+            categoryOf = try loadCategories()
+        } catch {
+            fail("\(error)")
+        }
         var results: [EvaluationResult] = []
         for run in try runs() {
             let queries = data.queries
@@ -174,8 +183,14 @@ struct SearchEvalCommand: AsyncParsableCommand {
             let summary = MetricSummary.evaluate(rankings: Dictionary(rankings.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a }),
                                                  qrels: data.qrels)
             let ms = rankings.map(\.2).sorted()
+            var byCategory: [String: MetricSummary] = [:]
+            for category in Set(categoryOf.values) {
+                let judged = data.qrels.filter { categoryOf[$0.key] == category }
+                byCategory[category] = MetricSummary.evaluate(
+                    rankings: Dictionary(rankings.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a }), qrels: judged)
+            }
             results.append(EvaluationResult(run: run.label, metrics: summary, p50Ms: ms.isEmpty ? 0 : ms[ms.count / 2],
-                                            seconds: Date().timeIntervalSince(t0)))
+                                            seconds: Date().timeIntervalSince(t0), categories: byCategory.isEmpty ? nil : byCategory))
         }
         let report = EvaluationReport(documents: data.corpus.count, failedDocuments: failed.reduce(0) { $0 + corpusIds[$1.0]!.count },
                                       queries: data.queries.count, results: results)
@@ -184,6 +199,24 @@ struct SearchEvalCommand: AsyncParsableCommand {
             log(String(format: "%@: nDCG@10 %.3f is below --min-ndcg %.3f", first.run, first.metrics.ndcg10, minNdcg))
             throw ExitCode(1)
         }
+    }
+
+    /// Query id -> category, from --categories or the dataset's `query-categories.tsv`.
+    func loadCategories() throws -> [String: String] {
+        let path = categories ?? dataset.map { ($0 as NSString).appendingPathComponent("query-categories.tsv") }
+        guard let path, categories != nil || FileManager.default.fileExists(atPath: path) else { return [:] }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw APIClient.CallError(description: "--categories \(path) cannot be read")
+        }
+        var out: [String: String] = [:]
+        for (n, line) in text.split(whereSeparator: \.isNewline).enumerated() where n > 0 {
+            let fields = line.split(separator: "\t").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
+                throw APIClient.CallError(description: "\(path) line \(n + 1) is not `query-id<TAB>category`")
+            }
+            out[fields[0]] = fields[1]
+        }
+        return out
     }
 
     func mintToken() async throws -> String {
