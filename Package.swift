@@ -102,7 +102,11 @@ let package = Package(
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/Data/PostgresClient"),
         // Embeddings: the provider protocol and a native all-MiniLM-L6-v2 (OpenBLAS sgemm).
         .systemLibrary(name: "COpenBLAS", path: "Functions/ML/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "HTTPClient", "Resilience"], path: "Functions/ML/Embeddings"),
+        // The Q4_0 x Q8_0 kernels of multilingual-e5-small. Optimised in debug builds too (the tests
+        // embed 254 texts: ~20x slower at -O0), and never with FMA contraction, which would break
+        // the bit-exact agreement with e5.c's strict build (include/e5_kernels.h).
+        .target(name: "CE5Kernels", path: "Functions/ML/CE5Kernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
+        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience"], path: "Functions/ML/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
         .target(name: "Resilience", path: "Functions/Services/Resilience"),
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
