@@ -16,6 +16,9 @@
 # in .models/all-MiniLM-L6-v2, the template's default EMBEDDING_MODEL_DIR relative to /var/task
 # (about 90 MB unzipped: the zip goes to Lambda through S3, as `sam deploy` does for packages
 # over 50 MB). health checks the model's configuration without it; upload links no BLAS.
+# EMBEDDING_MODEL=intfloat/multilingual-e5-small packages that model instead (its 72 MB
+# e5-small-q4.bin in .models/multilingual-e5-small, scripts/model-e5.sh): a package carries the one
+# native model its deployment runs, which also keeps it under Lambda's 250 MB.
 # The SQL migrations ship in migrations/ ($LAMBDA_TASK_ROOT/migrations, where the stores look).
 # route carries config/routing and the catalog's seed vectors (config/routing/seed-vectors.bin,
 # written by route-eval --write-seed-vectors), so its cold start reads vectors instead of
@@ -28,6 +31,11 @@ scratch=.build
 if [[ "${1:-}" == "--scratch-path" ]]; then scratch="$2"; shift 2; fi
 functions=("$@")
 ((${#functions[@]})) || functions=(route upload reembed search generate health)
+case "${EMBEDDING_MODEL:-}" in
+  ""|sentence-transformers/all-MiniLM-L6-v2|all-MiniLM-L6-v2) native_model=minilm ;;
+  intfloat/multilingual-e5-small|multilingual-e5-small) native_model=e5 ;;
+  *) native_model=none ;;  # an HTTP provider's model: no native model to carry
+esac
 export PATH="$PATH:/opt/swift/usr/bin"
 source scripts/lib.sh
 
@@ -78,16 +86,24 @@ for f in "${functions[@]}"; do
   # The model goes only to the functions that embed (a query, a chunk, the router's input):
   # health checks the configuration without it, upload never embeds.
   if [[ " $embedders " == *" $f "* ]]; then
-    model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
-    [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }
-    mkdir -p "$dir/.models/all-MiniLM-L6-v2"
-    for m in config.json vocab.txt model.safetensors sentence_bert_config.json; do
-      [[ -f "$model/$m" ]] && cp "$model/$m" "$dir/.models/all-MiniLM-L6-v2/$m"
-    done
+    if [[ "$native_model" == e5 ]]; then
+      model="${EMBEDDING_MODEL_DIR:-.models/multilingual-e5-small}"
+      [[ -f "$model/e5-small-q4.bin" ]] || { echo "error: $f embeds but $model has no e5-small-q4.bin; run scripts/model-e5.sh" >&2; exit 1; }
+      mkdir -p "$dir/.models/multilingual-e5-small"
+      cp "$model/e5-small-q4.bin" "$dir/.models/multilingual-e5-small/"
+    else
+      model="${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}"
+      [[ -f "$model/model.safetensors" ]] || { echo "error: $f embeds but $model has no model; run scripts/model.sh" >&2; exit 1; }
+      mkdir -p "$dir/.models/all-MiniLM-L6-v2"
+      for m in config.json vocab.txt model.safetensors sentence_bert_config.json; do
+        [[ -f "$model/$m" ]] && cp "$model/$m" "$dir/.models/all-MiniLM-L6-v2/$m"
+      done
+    fi
   fi
   if [[ "$f" == route ]]; then
     "$scratch/release/route-eval" --catalog config/routing/catalog.yaml --rules config/routing/rules.yaml \
-      --settings config/routing/router.yaml --model-dir "${EMBEDDING_MODEL_DIR:-.models/all-MiniLM-L6-v2}" \
+      --settings config/routing/router.yaml --model "${EMBEDDING_MODEL:-sentence-transformers/all-MiniLM-L6-v2}" \
+      ${EMBEDDING_MODEL_DIR:+--model-dir "$EMBEDDING_MODEL_DIR"} \
       --write-seed-vectors "$dir/config/routing/seed-vectors.bin"
   fi
   # Nothing may need a glibc or libstdc++ symbol newer than AL2023's (the binary's three are

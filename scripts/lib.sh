@@ -17,7 +17,7 @@ swift_build() {
 # Sets emulator_pid and url; prints the log and fails when it does not start.
 start_throwaway_emulator() {
   local work=$1 bin=$2
-  DATABASE_URL="${DATABASE_URL:-sqlite://$work/rag.sqlite}" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
+  DATABASE_URL="${DATABASE_URL:-sqlite://$work/rag.sqlite}" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
     "$bin/emulator" start-api --port 0 --build-dir "$bin" --no-schedules --async-dir "$work/async" >"$work/emulator.log" 2>&1 &
   emulator_pid=$!
   url=""

@@ -56,6 +56,15 @@ import Testing
         #expect(message(["EMBEDDING_PROVIDER": "bedrock"]).contains("use one of native, openai, jina, ollama, tei, vllm, http"))
     }
 
+    @Test func theNativeProviderRunsMultilingualE5Too() throws {
+        let e5 = try configuration(["EMBEDDING_MODEL": "intfloat/multilingual-e5-small"])
+        #expect(e5.provider == .native && e5.modelId == "intfloat/multilingual-e5-small" && e5.dimension == 384)
+        #expect(e5.modelDirectory == ".models/multilingual-e5-small", "each native model has its own default folder")
+        #expect(try configuration(["EMBEDDING_MODEL": "multilingual-e5-small", "EMBEDDING_MODEL_DIR": "/opt/e5"]).modelDirectory == "/opt/e5")
+        #expect(try configuration([:]).modelDirectory == ".models/all-MiniLM-L6-v2")
+        #expect(e5.spec.prefix(for: .query) == "query: " && e5.spec.prefix(for: .passage) == "passage: ")
+    }
+
     @Test func nothingFallsBackToAnotherModel() {
         let m = message(["EMBEDDING_MODEL": "BAAI/bge-m3"])
         #expect(m.contains("the native provider runs only sentence-transformers/all-MiniLM-L6-v2"))

@@ -81,9 +81,11 @@ extension AgainstFakeProviders {
         }
 
         @Test func aTimeoutIsRetriedOnce() async throws {
-            let server = FakeLLMServer([.hang(.seconds(4), then: .answer("late [1]"))], then: .answer("Twelve days [1]."))
+            // Generous budgets: the retry's 6 s (twice the first) must hold an immediate answer
+            // even on a loaded 2-core machine, where 2 s once did not.
+            let server = FakeLLMServer([.hang(.seconds(12), then: .answer("late [1]"))], then: .answer("Twelve days [1]."))
             try await server.serve { base in
-                let r = try await generator([openAI(base, timeout: .seconds(1))]).generate(org: "acme", ask(), deadline: later)
+                let r = try await generator([openAI(base, timeout: .seconds(3))]).generate(org: "acme", ask(), deadline: later)
                 #expect(outcomes(r) == ["openai:timed_out", "openai:ok"])
                 #expect(r.responseMetadata.provider == "openai")
                 #expect(r.answer == "Twelve days [1].")

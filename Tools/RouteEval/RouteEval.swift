@@ -60,8 +60,11 @@ struct RouteEvalCommand: AsyncParsableCommand {
     @Option(help: "Write each devset line's outcome (ranking, scores, strategy) to this file as JSON lines.")
     var outcomes: String?
 
-    @Option(help: "The model folder (default: $EMBEDDING_MODEL_DIR, else .models/all-MiniLM-L6-v2).")
+    @Option(help: "The model folder (default: $EMBEDDING_MODEL_DIR, else the model's folder under .models/).")
     var modelDir: String?
+
+    @Option(help: "The native model: sentence-transformers/all-MiniLM-L6-v2 or intfloat/multilingual-e5-small (default: $EMBEDDING_MODEL, else all-MiniLM-L6-v2).")
+    var model: String?
 
     func validate() throws {
         guard (catalog == nil) != (seeds == nil) else { throw ValidationError("give either --catalog or --seeds") }
@@ -73,7 +76,7 @@ struct RouteEvalCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration: RouterConfiguration
         let examples: [LabelledText]
-        let provider: MiniLMEmbedder
+        let provider: any EmbeddingProvider
         do {
             if let catalog {
                 configuration = try RouterConfiguration.load(RouterConfigurationPaths(catalog: catalog, rules: rules, settings: settings))
@@ -91,7 +94,13 @@ struct RouteEvalCommand: AsyncParsableCommand {
             } else {
                 examples = []
             }
-            provider = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir))
+            let env = ProcessInfo.processInfo.environment
+            let name = model ?? env["EMBEDDING_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? EmbeddingModelRegistry.miniLM.id
+            guard let spec = EmbeddingModelRegistry.spec(for: name), EmbeddingModelRegistry.native.contains(spec) else {
+                throw EmbeddingError.configuration("--model \(name) is not a native model; use one of "
+                                                   + EmbeddingModelRegistry.native.map(\.id).joined(separator: ", "))
+            }
+            provider = try EmbeddingProviders.nativeProvider(model: spec.id, directory: EmbeddingModelDirectory.resolve(modelDir, model: spec.id))
         } catch {
             FileHandle.standardError.write(Data("route-eval: \(error)\n".utf8))
             throw ExitCode(2)

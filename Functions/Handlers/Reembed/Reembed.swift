@@ -33,7 +33,7 @@ struct Reembed: FunctionHandler {
         // Passages bypass the query cache; the chunker counts with the model's own tokenizer
         // when it has one (an HTTP model's is estimated).
         let model = (services.embedder as? CachedEmbeddingProvider)?.base ?? services.embedder
-        let counter = (model as? MiniLMEmbedder).map { m in TokenCounter { m.tokenizer.wordPieces(String($0)).count } } ?? .estimate
+        let counter = (model as? any CountsTokens).map { m in TokenCounter { m.countTokens(String($0)) } } ?? .estimate
         let blobs: any BlobStore
         do { blobs = try BlobStores.fromEnvironment(context.environment) } catch {
             throw Services.StartupError.configuration("the blob store: \(error.description)")

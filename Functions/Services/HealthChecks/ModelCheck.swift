@@ -52,10 +52,12 @@ extension ReadinessCheck {
                 }
             } else if RunPlace.isLambda(environment) || RunPlace.runsFromPackage(environment),
                       !FileManager.default.fileExists(atPath: c.modelDirectory) {
-                model = (MiniLMEmbedder.nativeModelId, c.spec.dimension)
+                model = (c.spec.id, c.spec.dimension)
             } else {
                 do {
-                    model = (MiniLMEmbedder.nativeModelId, try MiniLMEmbedder.verifyFiles(modelDirectory: c.modelDirectory))
+                    model = c.spec == EmbeddingModelRegistry.multilingualE5Small
+                        ? (c.spec.id, try MultilingualE5Embedder.verifyFile(path: c.modelDirectory))
+                        : (MiniLMEmbedder.nativeModelId, try MiniLMEmbedder.verifyFiles(modelDirectory: c.modelDirectory))
                 } catch {
                     throw CheckFailure("\(error)")
                 }

