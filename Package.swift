@@ -123,7 +123,7 @@ let package = Package(
         // Library errors to HTTP errors, in one place; startup errors.
         .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/Services/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
-        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings"], path: "Functions/Answering/Retrieval"),
+        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LanguageDetection"], path: "Functions/Answering/Retrieval"),
         // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
         // queue drain, the stale scan and the re-embed API.
         .target(

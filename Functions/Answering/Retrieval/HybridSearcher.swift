@@ -103,8 +103,17 @@ package struct HybridSearcher: Sendable {
         case .keyword:
             ranked = keyword.enumerated().map { (i, h) in (h.chunk.chunkId, h.chunk.documentId, Double(h.chunk.score), nil, i + 1) }
         case .hybrid:
+            // A request that sets any fusion field gets exactly what it asked for over the
+            // deployment's settings (search-eval's sweeps); otherwise the policy picks by query.
             let o = request.fusion
-            let fusion = RankFusion(k: o.k ?? rrfK, weights: [o.denseWeight ?? denseWeight, o.keywordWeight ?? keywordWeight])
+            let fusion: RankFusion
+            if !o.isEmpty {
+                fusion = RankFusion(k: o.k ?? rrfK, weights: [o.denseWeight ?? denseWeight, o.keywordWeight ?? keywordWeight])
+            } else {
+                let chosen = FusionPolicy(denseModel: embedder.modelId, k: rrfK, denseWeight: denseWeight, keywordWeight: keywordWeight)
+                    .settings(for: request.query)
+                fusion = RankFusion(k: chosen.k, weights: [chosen.denseWeight, chosen.keywordWeight])
+            }
             let documents = Dictionary((dense + keyword).map { ($0.chunk.chunkId, $0.chunk.documentId) }, uniquingKeysWith: { a, _ in a })
             ranked = fusion.fuse([dense.map(\.chunk.chunkId), keyword.map(\.chunk.chunkId)]).map {
                 ($0.id, documents[$0.id]!, $0.score, $0.ranks[0], $0.ranks[1])
