@@ -49,7 +49,7 @@ echo "== route-eval on the shipped devset (router vs nearest-seed baseline)"
   --settings config/routing/router.yaml --devset config/routing/devset.jsonl --baseline \
   --write-seed-vectors .build/seed-vectors.bin
 
-echo "== search-eval on the shipped set (an emulator on a temporary SQLite store; fails below nDCG@10 0.75)"
+echo "== search-eval on the shipped set (an emulator on a temporary SQLite store; fails below nDCG@10 0.55)"
 scripts/search-eval.sh --min-ndcg 0.55
 
 echo "== api-fuzz: openapi.yaml validated, then schemathesis against a throwaway emulator"
