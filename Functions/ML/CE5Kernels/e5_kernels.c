@@ -255,54 +255,87 @@ void e5_quantize_rows(const float *x, long rows, long n, int8_t *q, float *da, i
 
 /* ------------------------------------------------------------------------------ matmul */
 
-/* Portable path: tiles of up to 16 tokens x one 16-row group. Each block's nibbles are unpacked
- * once per tile into w[16][32] (row-major, weight order), then every token does 16 plain 32-long
- * int8 dots (auto-vectorised by clang/GCC: exact) and e5.c's float update per row
- * (block order, mul then add). */
+/* Portable path, written with 16-byte GCC/clang generic vectors (SSE2 on baseline x86-64, NEON
+ * on arm64; integer work exact, float work element-wise): tiles of up to 16 tokens x one 16-row
+ * group. Each block's nibbles are unpacked once per tile into int16 vectors W[j][half] (weight j,
+ * 8 rows per half); per token, the rows' dots over j < 16 and j >= 16 are int16 multiply-adds
+ * (|16 products| <= 16*15*128 = 30720: no overflow), widened to int32 by shifts (lane l of a half
+ * holds row l/2 for even l, 4 + l/2 for odd l, so the even/odd int32 halves come out in row
+ * order), summed, then e5.c's float update per row (block order, mul then add). */
+typedef int16_t e5_i16x8 __attribute__((vector_size(16)));
+typedef int32_t e5_i32x4 __attribute__((vector_size(16)));
+typedef float e5_f32x4 __attribute__((vector_size(16)));
 #define E5_SC_TT 16
+
+typedef uint32_t e5_u32x4 __attribute__((vector_size(16)));
+/* sign-extended even / odd int16 lanes of v as int32 lanes (shifts: arithmetic on the signed
+ * type, the left shift done unsigned) */
+static inline e5_i32x4 e5_even16(e5_i16x8 v) {
+    e5_u32x4 u;
+    memcpy(&u, &v, 16);
+    return ((e5_i32x4)(u << 16)) >> 16;
+}
+static inline e5_i32x4 e5_odd16(e5_i16x8 v) {
+    e5_i32x4 u;
+    memcpy(&u, &v, 16);
+    return u >> 16;
+}
+
 static void mm_scalar(const uint8_t *nib, const float *dw, const float *bias, long nout, long nin,
                       const int8_t *q, const float *da, const int32_t *s, long rows, float *y,
                       long o0, long o1) {
     long nb = nin / E5_QK;
     long g0 = o0 / E5_GROUP, g1 = (o1 + E5_GROUP - 1) / E5_GROUP;
-    int8_t w[E5_GROUP][E5_QK];
-    float acc[E5_SC_TT][E5_GROUP];
+    static const uint8_t lane_of_row[16] = {0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15};
+    int16_t wt[E5_QK][E5_GROUP];
+    e5_f32x4 acc[E5_SC_TT][4];
     for (long r0 = 0; r0 < rows; r0 += E5_SC_TT) {
         long nt = rows - r0 < E5_SC_TT ? rows - r0 : E5_SC_TT;
         for (long g = g0; g < g1; g++) {
             const uint8_t *Pg = nib + g * nb * 256;
             const float *Dg = dw + g * nb * E5_GROUP;
             for (long t = 0; t < nt; t++)
-                for (int i = 0; i < E5_GROUP; i++) acc[t][i] = 0.f;
+                for (int v = 0; v < 4; v++) acc[t][v] = (e5_f32x4){0.f, 0.f, 0.f, 0.f};
             for (long b = 0; b < nb; b++) {
                 const uint8_t *P = Pg + b * 256;
                 for (int k = 0; k < 4; k++)
                     for (int i = 0; i < E5_GROUP; i++)
                         for (int j = 0; j < 4; j++) {
                             uint8_t p = P[k * 64 + i * 4 + j];
-                            w[i][4 * k + j] = (int8_t)(p & 15);
-                            w[i][16 + 4 * k + j] = (int8_t)(p >> 4);
+                            wt[4 * k + j][lane_of_row[i]] = (int16_t)(p & 15);
+                            wt[16 + 4 * k + j][lane_of_row[i]] = (int16_t)(p >> 4);
                         }
-                const float *D = Dg + b * E5_GROUP;
+                e5_i16x8 W[E5_QK][2];
+                memcpy(W, wt, sizeof W);
+                e5_f32x4 D[4];
+                memcpy(D, Dg + b * E5_GROUP, sizeof D);
                 for (long t = 0; t < nt; t++) {
                     const int8_t *ab = q + (r0 + t) * nin + b * E5_QK;
                     float dA = da[(r0 + t) * nb + b];
                     int32_t s8 = 8 * s[(r0 + t) * nb + b];
-                    int32_t isum[E5_GROUP];
-                    for (int i = 0; i < E5_GROUP; i++) {
-                        int32_t d = 0;
-                        for (int j = 0; j < E5_QK; j++) d += (int32_t)w[i][j] * (int32_t)ab[j];
-                        isum[i] = d;
+                    e5_i16x8 s0l = {0}, s0h = {0}, s1l = {0}, s1h = {0};
+                    for (int j = 0; j < 16; j++) {
+                        int16_t x0 = ab[j], x1 = ab[16 + j];
+                        s0l += W[j][0] * x0;
+                        s0h += W[j][1] * x0;
+                        s1l += W[16 + j][0] * x1;
+                        s1h += W[16 + j][1] * x1;
                     }
-                    for (int i = 0; i < E5_GROUP; i++) acc[t][i] += D[i] * dA * (float)(isum[i] - s8);
+                    e5_i32x4 is[4] = {e5_even16(s0l) + e5_even16(s1l) - s8, e5_odd16(s0l) + e5_odd16(s1l) - s8,
+                                      e5_even16(s0h) + e5_even16(s1h) - s8, e5_odd16(s0h) + e5_odd16(s1h) - s8};
+                    for (int v = 0; v < 4; v++)
+                        acc[t][v] += (D[v] * dA) * __builtin_convertvector(is[v], e5_f32x4);
                 }
             }
-            for (long t = 0; t < nt; t++)
+            for (long t = 0; t < nt; t++) {
+                float out[E5_GROUP];
+                memcpy(out, acc[t], sizeof out);
                 for (int i = 0; i < E5_GROUP; i++) {
                     long o = g * E5_GROUP + i;
                     if (o < o0 || o >= o1) continue;
-                    y[(r0 + t) * nout + o] = (bias ? bias[o] : 0.f) + acc[t][i];
+                    y[(r0 + t) * nout + o] = (bias ? bias[o] : 0.f) + out[i];
                 }
+            }
         }
     }
 }
@@ -614,20 +647,18 @@ void e5_layernorm_rows(float *x, const float *residual, const float *w, const fl
     }
 }
 
-/* ---------------------------------------------------------- glibc-exact expf / erff (x86)
- * Vector replicas of the glibc (2.27 .. 2.40, x86-64) expf and erff, so that softmax and GELU
- * can be vectorised without changing a bit:
+/* ------------------------------------------------------------ glibc-exact expf / erff
+ * Replicas of glibc's expf and erff (glibc 2.27 .. 2.40 on x86-64, the libm of the fixtures), so
+ * that every path gives the fixtures' bits whatever the platform libm (macOS, musl, glibc >= 2.41
+ * whose erff is CORE-MATH's), and so that softmax and GELU can be vectorised:
  *  - expf: the ARM optimized-routines algorithm (sysdeps/ieee754/flt-32/e_expf.c, table
- *    __exp2f_data), exactly as glibc's x86-64 FMA variant (__expf_fma, chosen by its ifunc on
- *    every CPU with AVX2+FMA, i.e. wherever these vector paths run) evaluates it: kd and r are
- *    fused multiply-adds of InvLn2N*xd, the polynomial uses three FMAs.
- *  - erff: the fdlibm float erf (sysdeps/ieee754/flt-32/s_erff.c, glibc < 2.41), plain float
- *    operations in source order, calling the expf above (as glibc's erff calls the ifunc'd
- *    expf through its PLT).
- * Both were checked against the system libm for all 2^32 inputs (see the report / harness).
- * glibc >= 2.41 replaced erff by CORE-MATH's correctly rounded one: results then differ in
- * rare last bits from the scalar path, which calls the system libm. */
-#if E5_X86
+ *    __exp2f_data) exactly as glibc's x86-64 FMA variant (__expf_fma, which its ifunc picks on
+ *    every AVX2+FMA CPU) evaluates it: kd and r are fused multiply-adds of InvLn2N*xd and the
+ *    polynomial uses three FMAs (fma() in the portable version: correctly rounded everywhere).
+ *  - erff: the fdlibm float erf (sysdeps/ieee754/flt-32/s_erff.c), plain float operations in
+ *    source order, calling the expf above (glibc's erff calls the ifunc'd expf).
+ * The scalar, AVX2 and AVX-512 versions were checked equal to this machine's glibc 2.36 expf and
+ * erff for all 2^32 float inputs. */
 static const uint64_t e5_exp2f_tab[32] __attribute__((aligned(64))) = {
     0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51,
     0x3fef72b83c7d517b, 0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1,
@@ -643,6 +674,99 @@ static const uint64_t e5_exp2f_tab[32] __attribute__((aligned(64))) = {
 #define E5_EXP_C0 (0x1.c6af84b912394p-5 / 32 / 32 / 32)
 #define E5_EXP_C1 (0x1.ebfce50fac4f3p-3 / 32 / 32)
 #define E5_EXP_C2 (0x1.62e42ff0c52d6p-1 / 32)
+
+/* fdlibm erff coefficients (s_erff.c), as floats */
+static const float e5_erf_pp[5] = {1.2837916613e-01f, -3.2504209876e-01f, -2.8481749818e-02f, -5.7702702470e-03f, -2.3763017452e-05f};
+static const float e5_erf_qq[6] = {1.0f, 3.9791721106e-01f, 6.5022252500e-02f, 5.0813062117e-03f, 1.3249473704e-04f, -3.9602282413e-06f};
+static const float e5_erf_pa[7] = {-2.3621185683e-03f, 4.1485610604e-01f, -3.7220788002e-01f, 3.1834661961e-01f, -1.1089469492e-01f, 3.5478305072e-02f, -2.1663755178e-03f};
+static const float e5_erf_qa[7] = {1.0f, 1.0642088205e-01f, 5.4039794207e-01f, 7.1828655899e-02f, 1.2617121637e-01f, 1.3637083583e-02f, 1.1984500103e-02f};
+static const float e5_erf_ra[8] = {-9.8649440333e-03f, -6.9385856390e-01f, -1.0558626175e+01f, -6.2375331879e+01f, -1.6239666748e+02f, -1.8460508728e+02f, -8.1287437439e+01f, -9.8143291473e+00f};
+static const float e5_erf_sa[9] = {1.0f, 1.9651271820e+01f, 1.3765776062e+02f, 4.3456588745e+02f, 6.4538726807e+02f, 4.2900814819e+02f, 1.0863500214e+02f, 6.5702495575e+00f, -6.0424413532e-02f};
+static const float e5_erf_rb[7] = {-9.8649431020e-03f, -7.9928326607e-01f, -1.7757955551e+01f, -1.6063638306e+02f, -6.3756646729e+02f, -1.0250950928e+03f, -4.8351919556e+02f};
+static const float e5_erf_sb[8] = {1.0f, 3.0338060379e+01f, 3.2579251099e+02f, 1.5367296143e+03f, 3.1998581543e+03f, 2.5530502930e+03f, 4.7452853394e+02f, -2.2440952301e+01f};
+#define E5_ERX 8.4506291151e-01f
+#define E5_EFX 1.2837916613e-01f
+
+static float e5_expf(float x) {
+    uint32_t ux;
+    memcpy(&ux, &x, 4);
+    uint32_t abstop = (ux >> 20) & 0x7ff;
+    if (abstop >= 0x42b) {                       /* |x| >= 88 or NaN */
+        if (ux == 0xff800000u) return 0.0f;
+        if (abstop >= 0x7f8) return x + x;
+        if (x > 0x1.62e42ep6f) return INFINITY;  /* __math_oflowf */
+        if (x < -0x1.9fe368p6f) return 0.0f;     /* __math_uflowf */
+        if (x < -0x1.9d1d9ep6f) return 0x1p-149f; /* __math_may_uflowf */
+    }
+    double xd = (double)x;
+    double kd = fma(E5_EXP_INVLN2N, xd, E5_EXP_SHIFT);
+    uint64_t ki;
+    memcpy(&ki, &kd, 8);
+    kd -= E5_EXP_SHIFT;
+    double r = fma(E5_EXP_INVLN2N, xd, -kd);
+    uint64_t t = e5_exp2f_tab[ki % 32] + (ki << 47);
+    double sc;
+    memcpy(&sc, &t, 8);
+    double z = fma(r, E5_EXP_C0, E5_EXP_C1);
+    double r2 = r * r;
+    double y = fma(r, E5_EXP_C2, 1.0);
+    y = fma(z, r2, y);
+    return (float)(y * sc);
+}
+
+static float e5_erff(float x) {                  /* fdlibm s_erff.c, line by line */
+    int32_t hx, ix;
+    memcpy(&hx, &x, 4);
+    ix = hx & 0x7fffffff;
+    if (ix >= 0x7f800000) {                      /* erf(nan) = nan, erf(+-inf) = +-1 */
+        int32_t i = (int32_t)(((uint32_t)hx >> 31) << 1);
+        return (float)(1 - i) + 1.0f / x;
+    }
+    if (ix < 0x3f580000) {                       /* |x| < 0.84375 */
+        if (ix < 0x31800000) {                   /* |x| < 2**-28 */
+            if (ix < 0x04000000) return 0.0625f * (16.0f * x + (16.0f * E5_EFX) * x);
+            return x + E5_EFX * x;
+        }
+        float z = x * x;
+        float r = e5_erf_pp[0] + z * (e5_erf_pp[1] + z * (e5_erf_pp[2] + z * (e5_erf_pp[3] + z * e5_erf_pp[4])));
+        float s = 1.0f + z * (e5_erf_qq[1] + z * (e5_erf_qq[2] + z * (e5_erf_qq[3] + z * (e5_erf_qq[4] + z * e5_erf_qq[5]))));
+        float y = r / s;
+        return x + x * y;
+    }
+    if (ix < 0x3fa00000) {                       /* 0.84375 <= |x| < 1.25 */
+        float s = fabsf(x) - 1.0f;
+        const float *pa = e5_erf_pa, *qa = e5_erf_qa;
+        float P = pa[0] + s * (pa[1] + s * (pa[2] + s * (pa[3] + s * (pa[4] + s * (pa[5] + s * pa[6])))));
+        float Q = 1.0f + s * (qa[1] + s * (qa[2] + s * (qa[3] + s * (qa[4] + s * (qa[5] + s * qa[6])))));
+        if (hx >= 0) return E5_ERX + P / Q;
+        return -E5_ERX - P / Q;
+    }
+    if (ix >= 0x40c00000) {                      /* inf > |x| >= 6 */
+        if (hx >= 0) return 1.0f - 1e-30f;
+        return 1e-30f - 1.0f;
+    }
+    x = fabsf(x);
+    float s = 1.0f / (x * x), R, S;
+    if (ix < 0x4036DB6E) {                       /* |x| < 1/0.35 */
+        const float *ra = e5_erf_ra, *sa = e5_erf_sa;
+        R = ra[0] + s * (ra[1] + s * (ra[2] + s * (ra[3] + s * (ra[4] + s * (ra[5] + s * (ra[6] + s * ra[7]))))));
+        S = 1.0f + s * (sa[1] + s * (sa[2] + s * (sa[3] + s * (sa[4] + s * (sa[5] + s * (sa[6] + s * (sa[7] + s * sa[8])))))));
+    } else {                                     /* |x| >= 1/0.35 */
+        const float *rb = e5_erf_rb, *sb = e5_erf_sb;
+        R = rb[0] + s * (rb[1] + s * (rb[2] + s * (rb[3] + s * (rb[4] + s * (rb[5] + s * rb[6])))));
+        S = 1.0f + s * (sb[1] + s * (sb[2] + s * (sb[3] + s * (sb[4] + s * (sb[5] + s * (sb[6] + s * sb[7]))))));
+    }
+    int32_t iz;
+    memcpy(&iz, &x, 4);
+    iz &= (int32_t)0xfffff000;
+    float z;
+    memcpy(&z, &iz, 4);
+    float r = e5_expf(-z * z - 0.5625f) * e5_expf((z - x) * (z + x) + R / S);
+    if (hx >= 0) return 1.0f - r / x;
+    return r / x - 1.0f;
+}
+
+#if E5_X86
 
 E5_INLINE E5_TARGET_AVX2 __m256d exp_core_avx2(__m256d xd) {
     const __m256d inv = _mm256_set1_pd(E5_EXP_INVLN2N), shift = _mm256_set1_pd(E5_EXP_SHIFT);
@@ -676,17 +800,6 @@ E5_INLINE E5_TARGET_AVX2 __m256 expf_avx2(__m256 x) {
     return y;
 }
 
-/* fdlibm erff coefficients (s_erff.c), as floats */
-static const float e5_erf_pp[5] = {1.2837916613e-01f, -3.2504209876e-01f, -2.8481749818e-02f, -5.7702702470e-03f, -2.3763017452e-05f};
-static const float e5_erf_qq[6] = {1.0f, 3.9791721106e-01f, 6.5022252500e-02f, 5.0813062117e-03f, 1.3249473704e-04f, -3.9602282413e-06f};
-static const float e5_erf_pa[7] = {-2.3621185683e-03f, 4.1485610604e-01f, -3.7220788002e-01f, 3.1834661961e-01f, -1.1089469492e-01f, 3.5478305072e-02f, -2.1663755178e-03f};
-static const float e5_erf_qa[7] = {1.0f, 1.0642088205e-01f, 5.4039794207e-01f, 7.1828655899e-02f, 1.2617121637e-01f, 1.3637083583e-02f, 1.1984500103e-02f};
-static const float e5_erf_ra[8] = {-9.8649440333e-03f, -6.9385856390e-01f, -1.0558626175e+01f, -6.2375331879e+01f, -1.6239666748e+02f, -1.8460508728e+02f, -8.1287437439e+01f, -9.8143291473e+00f};
-static const float e5_erf_sa[9] = {1.0f, 1.9651271820e+01f, 1.3765776062e+02f, 4.3456588745e+02f, 6.4538726807e+02f, 4.2900814819e+02f, 1.0863500214e+02f, 6.5702495575e+00f, -6.0424413532e-02f};
-static const float e5_erf_rb[7] = {-9.8649431020e-03f, -7.9928326607e-01f, -1.7757955551e+01f, -1.6063638306e+02f, -6.3756646729e+02f, -1.0250950928e+03f, -4.8351919556e+02f};
-static const float e5_erf_sb[8] = {1.0f, 3.0338060379e+01f, 3.2579251099e+02f, 1.5367296143e+03f, 3.1998581543e+03f, 2.5530502930e+03f, 4.7452853394e+02f, -2.2440952301e+01f};
-#define E5_ERX 8.4506291151e-01f
-#define E5_EFX 1.2837916613e-01f
 
 /* c[0] + s*(c[1] + s*(... + s*c[n-1])), each step a float mul then add (fdlibm's Horner) */
 E5_INLINE E5_TARGET_AVX2 __m256 horner_avx2(__m256 s, const float *c, const int n) {
@@ -1079,7 +1192,7 @@ void e5_gelu(float *x, long n) {
 #endif
     for (long i = 0; i < n; i++) {
         float v = x[i];
-        x[i] = 0.5f * v * (1.f + erff(v * 0.70710678118654752440f));
+        x[i] = 0.5f * v * (1.f + e5_erff(v * 0.70710678118654752440f));
     }
 }
 
@@ -1112,23 +1225,40 @@ static void attn_scalar(const float *q, const float *v, long ld, long L, long hi
         for (long h = 0; h < heads; h++) {
             const float *qh = q + t * ld + h * hd;
             const float *kh = kT + h * hd * Lp;
-            for (long u = 0; u < L; u++) prob[u] = 0.f;
-            for (long e = 0; e < hd; e++) {
-                float qe = qh[e];
-                const float *kr = kh + e * Lp;
-                for (long u = 0; u < L; u++) prob[u] += qe * kr[u];
+            for (long u = 0; u < Lp; u += 16) {          /* key lanes: d_u += q[e]*k_u[e] */
+                e5_f32x4 d[4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+                for (long e = 0; e < hd; e++) {
+                    e5_f32x4 kv[4];
+                    memcpy(kv, kh + e * Lp + u, sizeof kv);
+                    float qe = qh[e];
+                    for (int c = 0; c < 4; c++) d[c] = d[c] + qe * kv[c];
+                }
+                for (int c = 0; c < 4; c++) d[c] = d[c] * scale;
+                memcpy(prob + u, d, sizeof d);
             }
             float mx = -1e30f;
-            for (long u = 0; u < L; u++) { prob[u] *= scale; if (prob[u] > mx) mx = prob[u]; }
+            for (long u = 0; u < L; u++) if (prob[u] > mx) mx = prob[u];
             float sum = 0.f;
-            for (long u = 0; u < L; u++) { float e = expf(prob[u] - mx); prob[u] = e; sum += e; }
+            for (long u = 0; u < L; u++) { float e = e5_expf(prob[u] - mx); prob[u] = e; sum += e; }
             float inv = 1.f / sum;
             float *ch = ctx + t * hidden + h * hd;
-            for (long e = 0; e < hd; e++) ch[e] = 0.f;
-            for (long u = 0; u < L; u++) {
-                float p = prob[u] * inv;
-                const float *vh = v + u * ld + h * hd;
-                for (long e = 0; e < hd; e++) ch[e] += p * vh[e];
+            if (hd == 32) {
+                e5_f32x4 c[8] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f},
+                                 {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+                for (long u = 0; u < L; u++) {
+                    float p = prob[u] * inv;
+                    e5_f32x4 vv[8];
+                    memcpy(vv, v + u * ld + h * hd, sizeof vv);
+                    for (int i = 0; i < 8; i++) c[i] = c[i] + p * vv[i];
+                }
+                memcpy(ch, c, sizeof c);
+            } else {
+                for (long e = 0; e < hd; e++) ch[e] = 0.f;
+                for (long u = 0; u < L; u++) {
+                    float p = prob[u] * inv;
+                    const float *vh = v + u * ld + h * hd;
+                    for (long e = 0; e < hd; e++) ch[e] += p * vh[e];
+                }
             }
         }
 }

@@ -11,17 +11,18 @@
  * 31/31 vectors bit-identical on all three paths): integer dots may run in any order (exact),
  * float work is vectorised only across independent lanes (outputs, tokens, keys, features,
  * heads), each lane doing e5.c's operations in e5.c's order, multiply and add rounded separately
- * (never an FMA). expf/erff:
- *   - portable path: the platform libm (glibc on Linux = the fixtures' libm);
- *   - AVX2 / AVX-512 paths: built-in vector replicas of glibc's expf (its x86-64 FMA variant,
- *     the one glibc's ifunc picks on any AVX2+FMA CPU) and of glibc's fdlibm erff (glibc 2.27 to
- *     2.40), checked equal to this machine's glibc 2.36 for all 2^32 float inputs. So the SIMD
- *     paths reproduce the glibc fixtures even on a non-glibc or newer libm (glibc >= 2.41 has a
- *     new, correctly rounded erff: there the portable path would differ in rare last bits).
+ * (never an FMA contraction). expf and erff are NOT taken from the platform libm: the file has
+ * replicas (scalar, AVX2, AVX-512) of glibc's expf (its x86-64 FMA variant, which glibc picks
+ * on any AVX2+FMA CPU) and of glibc's fdlibm erff (glibc 2.27 .. 2.40), each checked equal to
+ * this machine's glibc 2.36 for all 2^32 float inputs. So the results are the fixtures' bits on
+ * any platform with IEEE float32/float64 (macOS/arm64, musl, glibc >= 2.41 included; verified
+ * here on x86-64 with GCC 12 only: the arm64/clang build is by construction, not tested). The only
+ * libm functions used are fma (the expf replica's fused steps) and sqrtf, both correctly rounded
+ * by definition; libc: memcpy, memset.
  *
  * COMPILE FLAGS. Recommended (SwiftPM): cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])].
- *   -O2                 so debug builds are optimised too (at -O0 the SIMD paths are ~15x and the
- *                       portable path ~8x slower; results are the same);
+ *   -O2                 so debug builds are optimised too (at -O0 the SIMD paths are ~10-15x and
+ *                       the portable path ~3x slower; results are the same);
  *   -ffp-contract=off   belt and braces: the file itself turns contraction off
  *                       (#pragma clang fp contract(off) / #pragma GCC optimize("fp-contract=off"),
  *                       before any include), checked with GCC 12 at -O0/-O1/-O2/-O3/-Os, with and
@@ -164,7 +165,7 @@ void e5_layernorm_rows(float *x, const float *residual, const float *w, const fl
 
 /* ------------------------------------------------------------------------------ GELU ---
  * x[i] = 0.5f*x[i]*(1.f + erff(x[i]*0.70710678f)), i < n (the erf form, e5.c line 209).
- * Split by offsetting x (any split). */
+ * erff = the glibc replica (see EXACTNESS). Split by offsetting x (any split). */
 void e5_gelu(float *x, long n);
 
 /* ------------------------------------------------------------------------- attention ---

@@ -90,15 +90,20 @@ package final class E5Encoder: @unchecked Sendable {
         for l in layers { [l.qkv, l.attentionOut, l.intermediate, l.output].forEach { $0.free() } }
     }
 
-    /// The CPU's best kernel, capped by `VECTOR_KERNELS` (scalar, avx2, avx512) when set.
-    package static var defaultKernel: Int32 {
+    /// The CPU's best kernel, capped by `VECTOR_KERNELS` (scalar, avx2, avx512) when set. The cap
+    /// is also set process-wide in the kernels (`e5_limit_kernel`), so the steps that pick their
+    /// own path (quantisation, LayerNorm, GELU) obey it too. Every path gives the same bits.
+    package static let defaultKernel: Int32 = {
         let best = e5_best_kernel()
+        let cap: Int32
         switch getenv("VECTOR_KERNELS").map({ String(cString: $0) }) {
-        case "scalar": return 0
-        case "avx2": return min(best, 1)
+        case "scalar": cap = 0
+        case "avx2": cap = min(best, 1)
         default: return best
         }
-    }
+        e5_limit_kernel(cap)
+        return cap
+    }()
 
     /// Buffers for one window of up to `tokens` tokens, reused across windows and calls.
     final class Scratch: @unchecked Sendable {
