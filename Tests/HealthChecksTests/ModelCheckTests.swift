@@ -37,6 +37,26 @@ import Testing
         #expect(reason.contains("re-embed"), "\(reason)")
     }
 
+    @Test func multilingualE5IsCheckedFromItsOwnFileWithoutLoadingIt() async throws {
+        let e5 = ["EMBEDDING_MODEL": "intfloat/multilingual-e5-small",
+                  "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/multilingual-e5-small"]
+        let url = freshStoreURL()
+        _ = try Stores.open(url: url)
+        let ready = await Readiness.run([.embeddingModel(environment: e5, storeURL: url, timeout: .seconds(120))])
+        #expect(ready[0].ok, "\(ready[0].reason ?? "")")
+
+        // A cut-short file is not ready, and the reason names the fix for this model.
+        let dir = TestPaths.temporaryDirectory("damaged-e5")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: e5["EMBEDDING_MODEL_DIR"]! + "/e5-small-q4.bin"))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: dir + "/e5-small-q4.bin"))
+        var damaged = e5
+        damaged["EMBEDDING_MODEL_DIR"] = dir
+        let results = await Readiness.run([.embeddingModel(environment: damaged, storeURL: nil, timeout: .seconds(120))])
+        #expect(!results[0].ok)
+        #expect(results[0].reason?.contains("truncated") == true, "\(results[0].reason ?? "")")
+        #expect(results[0].reason?.contains("scripts/model-e5.sh") == true, "\(results[0].reason ?? "")")
+    }
+
     @Test func aMissingModelNamesTheFix() async throws {
         let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": "/nonexistent"], storeURL: nil, timeout: .seconds(120))])
         #expect(!results[0].ok)
