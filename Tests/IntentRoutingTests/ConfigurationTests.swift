@@ -171,6 +171,45 @@ import Testing
         #expect(s.runtime.cacheMaxEntries == 10)
     }
 
+    /// A model's floor replaces the top-level one; its language weights replace that language's;
+    /// a router over another model's vectors does not see them.
+    @Test func modelOverridesApplyOnlyToTheirModel() throws {
+        let folder = ConfigFolder()
+        defer { folder.remove() }
+        try folder.write("catalog.yaml", Fixture.catalog)
+        try folder.write("router.yaml", """
+            embedding: { floor: { default: 0.1, vi: 0.5 } }
+            fusion:
+              languages: { en: { embedding: 0.5 } }
+            models:
+              multilingual-e5-small:
+                embedding: { floor: 0.75 }
+                fusion:
+                  languages: { vi: { embedding: 0.45 } }
+            """)
+        let s = try RouterConfiguration.load(RouterConfigurationPaths(catalog: folder.catalog, settings: folder.settings)).settings
+        let e5 = s.resolved(forModel: "intfloat/multilingual-e5-small")
+        #expect(e5.embedding.floor(for: .en) == 0.75 && e5.embedding.floor(for: .vi) == 0.75)
+        #expect(e5.fusion.languageWeights[.vi] == FusionWeightOverride(embedding: 0.45))
+        #expect(e5.fusion.languageWeights[.en] == FusionWeightOverride(embedding: 0.5))
+        let miniLM = s.resolved(forModel: "sentence-transformers/all-MiniLM-L6-v2")
+        #expect(miniLM.embedding.floor(for: .en) == 0.1 && miniLM.embedding.floor(for: .vi) == 0.5)
+        #expect(miniLM.fusion.languageWeights[.vi] == nil)
+
+        // The built-in defaults carry multilingual-e5-small's floors, so a file need not.
+        let builtIn = RouterSettings.defaults.resolved(forModel: "intfloat/multilingual-e5-small")
+        #expect(builtIn.embedding.floor(for: .en) == 0.7 && builtIn.embedding.floor(for: .vi) == 0.8)
+    }
+
+    @Test func modelOverridesNameAKnownModelAndOnlyModelScopedKeys() throws {
+        let unknown = try loadError(settings: "models:\n  acme/embedder-9000:\n    embedding: { floor: 0.5 }\n")
+        expectNamed(unknown, file: "router.yaml", action: nil, field: "models.acme/embedder-9000")
+        let shared = try loadError(settings: "models:\n  multilingual-e5-small:\n    decision: { clarify_below: 0.5 }\n")
+        #expect(shared != nil)
+        let range = try loadError(settings: "models:\n  multilingual-e5-small:\n    embedding: { floor: 1.5 }\n")
+        expectNamed(range, file: "router.yaml", action: nil, field: "models.multilingual-e5-small.embedding.floor")
+    }
+
     @Test func malformedYAMLGivesTheLine() throws {
         let error = try loadError(catalog: "domains: [d]\nactions:\n  - id: a\n    seeds: [unclosed\n")
         guard case .malformedYAML(let file, let line, _) = error else {

@@ -1,3 +1,5 @@
+import Embeddings
+
 /// The three weights of the fusion, each in [0, 1]. They are relative: the fuser divides by their
 /// sum, so {rule 2, embedding 1} is not allowed (out of range) but {0.6, 0.3, 0.3} means
 /// {0.5, 0.25, 0.25}.
@@ -163,6 +165,41 @@ package struct DecisionMessages: Sendable, Hashable {
     }
 }
 
+/// What one embedding model changes about the scoring: its cosines live on their own scale
+/// (all-MiniLM-L6-v2 puts unrelated short English texts at 0.1-0.3; multilingual-e5-small puts
+/// nearly everything above 0.7), so the floor that makes a cosine mean "related", and how far
+/// the model is trusted per language, belong to the model. Everything else (the score bands of
+/// the decision included) works on the rescaled scores and is shared.
+package struct ModelOverride: Sendable, Hashable {
+    /// Replaces the top-level floor and its per-language floors, when set.
+    package var floor: Double?
+    package var languageFloors: [RequestLanguage: Double]
+    /// Applied on top of the top-level weights.
+    package var weights: FusionWeightOverride?
+    /// Replace the top-level override of the same language.
+    package var languageWeights: [RequestLanguage: FusionWeightOverride]
+
+    package init(floor: Double? = nil, languageFloors: [RequestLanguage: Double] = [:], weights: FusionWeightOverride? = nil,
+                languageWeights: [RequestLanguage: FusionWeightOverride] = [:]) {
+        self.floor = floor
+        self.languageFloors = languageFloors
+        self.weights = weights
+        self.languageWeights = languageWeights
+    }
+
+    func applied(to settings: RouterSettings) -> RouterSettings {
+        var s = settings
+        if floor != nil || !languageFloors.isEmpty {
+            s.embedding.floor = floor ?? s.embedding.floor
+            s.embedding.languageFloors = languageFloors
+        }
+        if let weights { s.fusion.weights = weights.applied(to: s.fusion.weights) }
+        s.fusion.languageWeights.merge(languageWeights) { _, new in new }
+        s.models = [:]
+        return s
+    }
+}
+
 /// How a `RouterHost` caches results and watches its files.
 package struct RuntimeSettings: Sendable, Hashable {
     package var cacheTTLSeconds: Double
@@ -190,10 +227,12 @@ package struct RouterSettings: Sendable, Hashable {
     /// The language of a request that shows no sign of either.
     package var defaultLanguage: RequestLanguage
     package var runtime: RuntimeSettings
+    /// By embedding model id (`EmbeddingModelRegistry`'s canonical id): see `ModelOverride`.
+    package var models: [String: ModelOverride]
 
     package init(fusion: FusionSettings, embedding: EmbeddingScoring, lexical: LexicalScoring, rules: RuleScoring,
                 decision: DecisionThresholds, messages: [RequestLanguage: DecisionMessages],
-                defaultLanguage: RequestLanguage, runtime: RuntimeSettings) {
+                defaultLanguage: RequestLanguage, runtime: RuntimeSettings, models: [String: ModelOverride] = [:]) {
         self.fusion = fusion
         self.embedding = embedding
         self.lexical = lexical
@@ -202,6 +241,19 @@ package struct RouterSettings: Sendable, Hashable {
         self.messages = messages
         self.defaultLanguage = defaultLanguage
         self.runtime = runtime
+        self.models = models
+    }
+
+    /// The settings a router over `modelId`'s vectors scores with: these, with the model's
+    /// override applied where there is one.
+    package func resolved(forModel modelId: String) -> RouterSettings {
+        let id = EmbeddingModelRegistry.spec(for: modelId)?.id ?? modelId
+        guard let o = models[id] else {
+            var s = self
+            s.models = [:]
+            return s
+        }
+        return o.applied(to: self)
     }
 
     package func messages(for language: RequestLanguage) -> DecisionMessages {
@@ -235,5 +287,10 @@ package struct RouterSettings: Sendable, Hashable {
                 or: "or"),
         ],
         defaultLanguage: .vi,
-        runtime: RuntimeSettings(cacheTTLSeconds: 300, cacheMaxEntries: 1000, reloadCheckIntervalSeconds: 1))
+        runtime: RuntimeSettings(cacheTTLSeconds: 300, cacheMaxEntries: 1000, reloadCheckIntervalSeconds: 1),
+        models: [
+            // Swept on the shipped devset and Banking77 (README, Routing): a floor of 0.2 lets
+            // every action through, out-of-scope recall 0.067; at 0.7 (0.8 for Vietnamese) 0.967.
+            "intfloat/multilingual-e5-small": ModelOverride(floor: 0.7, languageFloors: [.vi: 0.8]),
+        ])
 }

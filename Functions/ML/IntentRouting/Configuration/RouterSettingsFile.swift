@@ -1,3 +1,5 @@
+import Embeddings
+
 /// Reads the router settings (`config/routing/router.yaml`). Every key is optional and falls
 /// back to `RouterSettings.defaults`; see `config/routing/README.md` for the meaning of each.
 ///
@@ -23,7 +25,7 @@
 /// ```
 enum RouterSettingsFile {
     static let topKeys: Set<String> = ["fusion", "embedding", "lexical", "rules", "decision", "messages",
-                                       "default_language", "cache", "reload"]
+                                       "default_language", "cache", "reload", "models"]
     static let unit: ClosedRange<Double> = 0...1
 
     static func parse(yaml: String, file: String, catalog: ActionCatalog) throws(ConfigurationError) -> RouterSettings {
@@ -81,21 +83,7 @@ enum RouterSettingsFile {
             if let v = f["mean_weight"] { s.embedding.meanWeight = try v.double(in: unit) }
             if let v = f["mean_top_k"] { s.embedding.meanTopK = try v.int(in: 1...1000) }
             if let v = f["include_description"] { s.embedding.includeDescription = try v.bool() }
-            if let v = f["floor"] {
-                // One number, or one per language ({ vi: 0.5, en: 0.2 }); a language left out uses `default`.
-                if case .mapping = v.node {
-                    for (code, value) in try v.entries() {
-                        if code == "default" {
-                            s.embedding.floor = try value.double(in: 0...0.95)
-                            continue
-                        }
-                        let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, path: value.path))
-                        s.embedding.languageFloors[lang] = try value.double(in: 0...0.95)
-                    }
-                } else {
-                    s.embedding.floor = try v.double(in: 0...0.95)
-                }
-            }
+            if let v = f["floor"] { (s.embedding.floor, s.embedding.languageFloors) = try floors(v, base: s.embedding) }
         }
 
         if let l = top["lexical"] {
@@ -151,7 +139,62 @@ enum RouterSettingsFile {
             let f = try r.fields(allowed: ["check_interval_seconds"])
             if let v = f["check_interval_seconds"] { s.runtime.reloadCheckIntervalSeconds = try v.double(in: 0...3600) }
         }
+        if let m = top["models"] {
+            for (id, value) in try m.entries() {
+                guard let spec = EmbeddingModelRegistry.spec(for: id) else {
+                    throw .invalidValue(file: file, action: nil, field: value.path,
+                                        reason: "'\(id)' is not a known embedding model (\(EmbeddingModelRegistry.known.map(\.id).joined(separator: ", ")))")
+                }
+                s.models[spec.id] = try modelOverride(value, file: file)
+            }
+        }
         return s
+    }
+
+    /// `models.<id>`: `embedding: { floor }` and `fusion: { weights, languages }` only; the
+    /// rest is shared by every model (see `ModelOverride`).
+    static func modelOverride(_ field: YAMLField, file: String) throws(ConfigurationError) -> ModelOverride {
+        let top = try field.fields(allowed: ["embedding", "fusion"])
+        var o = ModelOverride()
+        if let e = top["embedding"] {
+            let f = try e.fields(allowed: ["floor"])
+            if let v = f["floor"] {
+                let (floor, languages) = try floors(v, base: EmbeddingScoring(aggregation: .max, meanWeight: 0, meanTopK: 1,
+                                                                                includeDescription: false, floor: .nan))
+                o.floor = floor.isNaN ? nil : floor
+                o.languageFloors = languages
+            }
+        }
+        if let fusion = top["fusion"] {
+            let f = try fusion.fields(allowed: ["weights", "languages"])
+            if let w = f["weights"] { o.weights = try weightOverride(w) }
+            if let l = f["languages"] {
+                for (code, value) in try l.entries() {
+                    let lang = try language(YAMLField(node: .scalar(.init(code)), file: file, path: value.path))
+                    o.languageWeights[lang] = try weightOverride(value)
+                }
+            }
+        }
+        return o
+    }
+
+    /// One number, or one per language ({ vi: 0.5, en: 0.2 }); a language left out uses `default`.
+    static func floors(_ v: YAMLField, base: EmbeddingScoring) throws(ConfigurationError) -> (Double, [RequestLanguage: Double]) {
+        var floor = base.floor
+        var languages = base.languageFloors
+        if case .mapping = v.node {
+            for (code, value) in try v.entries() {
+                if code == "default" {
+                    floor = try value.double(in: 0...0.95)
+                    continue
+                }
+                let lang = try language(YAMLField(node: .scalar(.init(code)), file: v.file, path: value.path))
+                languages[lang] = try value.double(in: 0...0.95)
+            }
+        } else {
+            floor = try v.double(in: 0...0.95)
+        }
+        return (floor, languages)
     }
 
     static func weightOverride(_ field: YAMLField) throws(ConfigurationError) -> FusionWeightOverride {

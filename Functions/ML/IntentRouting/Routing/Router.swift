@@ -8,6 +8,8 @@ import JSON
 /// always sees one consistent catalog.
 package struct Router: Sendable {
     package let configuration: RouterConfiguration
+    /// The configuration's settings resolved for the provider's model (`RouterSettings.models`).
+    package let settings: RouterSettings
     package let provider: any EmbeddingProvider
     package let seeds: SeedMatrix
     /// Each action's seed rows and BM25 document, reused by the next build for unchanged actions.
@@ -54,6 +56,8 @@ package struct Router: Sendable {
     init(configuration: RouterConfiguration, provider: any EmbeddingProvider, seeds: SeedMatrix, prepared: [PreparedAction],
          previous: Router?) {
         self.configuration = configuration
+        let settings = configuration.settings.resolved(forModel: provider.modelId)
+        self.settings = settings
         self.provider = provider
         self.seeds = seeds
         self.prepared = prepared
@@ -64,11 +68,11 @@ package struct Router: Sendable {
         } else {
             rules = RuleEngine(configuration: configuration)
         }
-        let fusion = ScoreFusion(settings: configuration.settings.fusion)
+        let fusion = ScoreFusion(settings: settings.fusion)
         self.rules = rules
         self.fusion = fusion
-        lexical = LexicalIndex(prepared: prepared, settings: configuration.settings.lexical)
-        decision = UIDecision(thresholds: configuration.settings.decision)
+        lexical = LexicalIndex(prepared: prepared, settings: settings.lexical)
+        decision = UIDecision(thresholds: settings.decision)
         var weights: [RequestLanguage: [FusionWeights]] = [:]
         for language in RequestLanguage.allCases {
             weights[language] = configuration.catalog.actions.enumerated().map { i, a in
@@ -98,14 +102,14 @@ package struct Router: Sendable {
 
     /// Scores a request whose embedding is already known (evaluation embeds a devset in one batch).
     package func score(_ text: NormalizedText, queryVector: [Float], requestId: String? = nil) -> RouteResult {
-        let topK = configuration.settings.decision.topK
+        let topK = settings.decision.topK
         return result(for: text, ranked: rank(text, queryVector: queryVector, explain: topK), requestId: requestId)
     }
 
     /// Every action scored, best first (ties by catalog order). The first `explain` get their
     /// `reasoning`; building it for all actions of a large catalog would cost more than scoring.
     package func rank(_ text: NormalizedText, queryVector: [Float], explain: Int = .max) -> [ScoredAction] {
-        let language = RequestLanguage.detect(text, fallback: configuration.settings.defaultLanguage)
+        let language = RequestLanguage.detect(text, fallback: settings.defaultLanguage)
         let evidence = self.evidence(text, queryVector: queryVector, language: language)
         return evidence.enumerated().map { position, e in
             ScoredAction(actionId: configuration.catalog.actions[e.index].id, ruleScore: e.rule.score, embedScore: e.embedScore,
@@ -128,7 +132,7 @@ package struct Router: Sendable {
     func evidence(_ text: NormalizedText, queryVector: [Float], language: RequestLanguage) -> [Evidence] {
         let actions = configuration.catalog.actions
         guard !text.isEmpty, !actions.isEmpty else { return [] }
-        let embedding = configuration.settings.embedding
+        let embedding = settings.embedding
         let aggregates = seeds.aggregate(seeds.similarities(queryVector), settings: embedding)
         let lex = lexical.scores(text)
         let request = RuleEngine.Request(engine: rules, text: text)
@@ -162,7 +166,7 @@ package struct Router: Sendable {
         }
         out.append(semantic + ")")
         out.append("lexical \(Self.format(e.lexicalScore))")
-        let s = configuration.settings.fusion
+        let s = settings.fusion
         if e.rule.patternFired { out.append("pattern bonus +\(Self.format(s.patternBonus))") }
         if e.rule.negativeStrength > 0 { out.append("negative penalty -\(Self.format(s.negativePenalty * e.rule.negativeStrength))") }
         let w = weights[language]![e.index]
@@ -173,7 +177,6 @@ package struct Router: Sendable {
     static func format(_ x: Double) -> String { Fixed2.format(x) }
 
     func result(for text: NormalizedText, ranked: [ScoredAction], requestId: String?) -> RouteResult {
-        let settings = configuration.settings
         let language = RequestLanguage.detect(text, fallback: settings.defaultLanguage)
         let (strategy, choices) = decision.decide(ranked.map { (id: $0.actionId, score: $0.finalScore) })
         let message = UIDecision.message(strategy, choices: choices, catalog: configuration.catalog,
