@@ -13,9 +13,11 @@ import Testing
         }
     }
 
-    @Test func accentedVietnameseLeansOnKeywordsOnlyWhenTheModelReadsOnlyEnglish() {
-        #expect(english.settings(for: "làm sao để xin nghỉ phép năm").rule == "keyword_led:vi_english_model")
-        #expect(multilingual.settings(for: "làm sao để xin nghỉ phép năm") == multilingual.defaults)
+    @Test func accentedVietnameseLeansOnTheArmThatReadsIt() {
+        let english = english.settings(for: "làm sao để xin nghỉ phép năm")
+        #expect(english.rule == "keyword_led:vi_english_model" && english.keywordWeight > english.denseWeight)
+        let multilingual = multilingual.settings(for: "làm sao để xin nghỉ phép năm")
+        #expect(multilingual.rule == "dense_led:vi_multilingual_model" && multilingual.denseWeight > multilingual.keywordWeight)
     }
 
     @Test func englishKeepsTheDeploymentsDefaults() {
