@@ -12,13 +12,13 @@
 # their own non-glibc dependencies are copied into the package's lib/ folder, which Lambda puts
 # on LD_LIBRARY_PATH (/var/task/lib). Anything else unexpected fails the build.
 # The embedding functions link OpenBLAS (libopenblas, libgfortran, libquadmath), bundled the
-# same way; those that embed (route, search, reembed, generate) carry the all-MiniLM-L6-v2 files
-# in .models/all-MiniLM-L6-v2, the template's default EMBEDDING_MODEL_DIR relative to /var/task
-# (about 90 MB unzipped: the zip goes to Lambda through S3, as `sam deploy` does for packages
-# over 50 MB). health checks the model's configuration without it; upload links no BLAS.
-# EMBEDDING_MODEL=intfloat/multilingual-e5-small packages that model instead (its 72 MB
-# e5-small-q4.bin in .models/multilingual-e5-small, scripts/model-e5.sh): a package carries the one
-# native model its deployment runs, which also keeps it under Lambda's 250 MB.
+# same way; those that embed (route, search, reembed, generate) carry the default native model,
+# multilingual-e5-small (its 72 MB e5-small-q4.bin in .models/multilingual-e5-small, the model's
+# own folder relative to /var/task; the zip goes to Lambda through S3, as `sam deploy` does for
+# packages over 50 MB). health checks the model's configuration without it; upload links no BLAS.
+# EMBEDDING_MODEL=sentence-transformers/all-MiniLM-L6-v2 packages that model instead (about 90 MB
+# in .models/all-MiniLM-L6-v2, scripts/model.sh): a package carries the one native model its
+# deployment runs, which also keeps it under Lambda's 250 MB.
 # The SQL migrations ship in migrations/ ($LAMBDA_TASK_ROOT/migrations, where the stores look).
 # route carries config/routing and the catalog's seed vectors (config/routing/seed-vectors.bin,
 # written by route-eval --write-seed-vectors), so its cold start reads vectors instead of
@@ -32,8 +32,8 @@ if [[ "${1:-}" == "--scratch-path" ]]; then scratch="$2"; shift 2; fi
 functions=("$@")
 ((${#functions[@]})) || functions=(route upload reembed search generate health)
 case "${EMBEDDING_MODEL:-}" in
-  ""|sentence-transformers/all-MiniLM-L6-v2|all-MiniLM-L6-v2) native_model=minilm ;;
-  intfloat/multilingual-e5-small|multilingual-e5-small) native_model=e5 ;;
+  sentence-transformers/all-MiniLM-L6-v2|all-MiniLM-L6-v2) native_model=minilm ;;
+  ""|intfloat/multilingual-e5-small|multilingual-e5-small) native_model=e5 ;;
   *) native_model=none ;;  # an HTTP provider's model: no native model to carry
 esac
 export PATH="$PATH:/opt/swift/usr/bin"
@@ -102,7 +102,7 @@ for f in "${functions[@]}"; do
   fi
   if [[ "$f" == route ]]; then
     "$scratch/release/route-eval" --catalog config/routing/catalog.yaml --rules config/routing/rules.yaml \
-      --settings config/routing/router.yaml --model "${EMBEDDING_MODEL:-sentence-transformers/all-MiniLM-L6-v2}" \
+      --settings config/routing/router.yaml --model "${EMBEDDING_MODEL:-intfloat/multilingual-e5-small}" \
       ${EMBEDDING_MODEL_DIR:+--model-dir "$EMBEDDING_MODEL_DIR"} \
       --write-seed-vectors "$dir/config/routing/seed-vectors.bin"
   fi

@@ -8,7 +8,9 @@ import Testing
     @Test func embedsLinesAndReportsBadOnes() async throws {
         let exe = TestPaths.executable("embed")
         try #require(FileManager.default.isExecutableFile(atPath: exe), "build the embed product first")
-        let child = try ChildProcess(exe, arguments: ["--model-dir", Shared.modelDirectory, "--batch-size", "2"])
+        var env = ProcessInfo.processInfo.environment
+        env["EMBEDDING_MODEL"] = "sentence-transformers/all-MiniLM-L6-v2"
+        let child = try ChildProcess(exe, arguments: ["--model-dir", Shared.modelDirectory, "--batch-size", "2"], environment: env)
         child.write("{\"text\": \"Hello world\"}\nnot json\n{\"text\": \"The cat sat on the mat.\"}\n")
         child.closeStdin()
         let cases = try Shared.fixtureCases()
@@ -24,12 +26,16 @@ import Testing
         #expect(outputs[2]["input_ids"]?.arrayValue?.compactMap(\.intValue) == cases[1].inputIds.map(Int.init))
     }
 
-    @Test func missingModelExitsWithTheFix() async throws {
+    /// Each model's error names its own installer.
+    @Test(arguments: [("sentence-transformers/all-MiniLM-L6-v2", "scripts/model.sh"), ("intfloat/multilingual-e5-small", "scripts/model-e5.sh")])
+    func missingModelExitsWithTheFix(model: String, fix: String) async throws {
         let exe = TestPaths.executable("embed")
         try #require(FileManager.default.isExecutableFile(atPath: exe), "build the embed product first")
-        let child = try ChildProcess(exe, arguments: ["--model-dir", "/nonexistent/model"])
+        var env = ProcessInfo.processInfo.environment
+        env["EMBEDDING_MODEL"] = model
+        let child = try ChildProcess(exe, arguments: ["--model-dir", "/nonexistent/model"], environment: env)
         child.closeStdin()
         #expect(await child.waitForExit(timeout: 30) == 2)
-        #expect(await child.waitForStderr(containing: "scripts/model.sh") != nil)
+        #expect(await child.waitForStderr(containing: fix) != nil)
     }
 }

@@ -16,16 +16,25 @@ import Testing
         }
     }
 
-    @Test func nativeMiniLMIsTheDefault() throws {
+    @Test func nativeMultilingualE5IsTheDefault() throws {
         let c = try configuration([:])
         #expect(c.provider == .native)
-        #expect(c.modelId == "sentence-transformers/all-MiniLM-L6-v2")
+        #expect(c.modelId == "intfloat/multilingual-e5-small")
         #expect(c.dimension == 384)
-        #expect(c.modelDirectory == ".models/all-MiniLM-L6-v2")
+        #expect(c.modelDirectory == ".models/multilingual-e5-small")
         #expect(c.queryCacheSize == 4096)
         // Its aliases and its own size are accepted; empty values count as unset (template defaults).
-        let aliased = try configuration(["EMBEDDING_MODEL": "all-MiniLM-L6-v2", "EMBEDDING_DIMENSIONS": "384", "EMBEDDING_BASE_URL": ""])
+        let aliased = try configuration(["EMBEDDING_MODEL": "multilingual-e5-small", "EMBEDDING_DIMENSIONS": "384", "EMBEDDING_BASE_URL": ""])
         #expect(aliased.modelId == c.modelId && aliased.dimensions == nil)
+        let empty = try configuration(["EMBEDDING_MODEL": "", "EMBEDDING_MODEL_DIR": ""])
+        #expect(empty.modelId == c.modelId && empty.modelDirectory == c.modelDirectory)
+    }
+
+    @Test func theNativeProviderRunsMiniLMToo() throws {
+        let c = try configuration(["EMBEDDING_MODEL": "all-MiniLM-L6-v2"])
+        #expect(c.provider == .native && c.modelId == "sentence-transformers/all-MiniLM-L6-v2" && c.dimension == 384)
+        #expect(c.modelDirectory == ".models/all-MiniLM-L6-v2", "each native model has its own default folder")
+        #expect(c.spec.prefix(for: .query) == "" && c.spec.prefix(for: .passage) == "")
     }
 
     @Test func weightPrecisionIsHalfUnlessAskedForFloat32() throws {
@@ -61,15 +70,14 @@ import Testing
         #expect(e5.provider == .native && e5.modelId == "intfloat/multilingual-e5-small" && e5.dimension == 384)
         #expect(e5.modelDirectory == ".models/multilingual-e5-small", "each native model has its own default folder")
         #expect(try configuration(["EMBEDDING_MODEL": "multilingual-e5-small", "EMBEDDING_MODEL_DIR": "/opt/e5"]).modelDirectory == "/opt/e5")
-        #expect(try configuration([:]).modelDirectory == ".models/all-MiniLM-L6-v2")
         #expect(e5.spec.prefix(for: .query) == "query: " && e5.spec.prefix(for: .passage) == "passage: ")
     }
 
     @Test func nothingFallsBackToAnotherModel() {
         let m = message(["EMBEDDING_MODEL": "BAAI/bge-m3"])
-        #expect(m.contains("the native provider runs only sentence-transformers/all-MiniLM-L6-v2"))
+        #expect(m.contains("the native provider runs only sentence-transformers/all-MiniLM-L6-v2 and intfloat/multilingual-e5-small"))
         #expect(m.contains("set EMBEDDING_PROVIDER"))
-        #expect(message(["EMBEDDING_DIMENSIONS": "256"]).contains("EMBEDDING_DIMENSIONS=256 does not fit sentence-transformers/all-MiniLM-L6-v2, which produces 384 dimensions"))
+        #expect(message(["EMBEDDING_DIMENSIONS": "256"]).contains("EMBEDDING_DIMENSIONS=256 does not fit intfloat/multilingual-e5-small, which produces 384 dimensions"))
     }
 
     @Test func matryoshkaSizesGetTheirOwnModelId() throws {
@@ -107,15 +115,17 @@ func failureMessage(_ body: () throws -> Void) -> String {
 }
 
 @Suite struct DimensionCheckTests {
+    static let miniLM = ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2"]
+
     @Test func theNativeModelPassesWhenTheStoreAgrees() throws {
-        let c = try EmbeddingConfiguration.fromEnvironment([:])
+        let c = try EmbeddingConfiguration.fromEnvironment(Self.miniLM)
         let provider = try Shared.embedder()
         try DimensionCheck.verify(configuration: c, provider: provider, probed: 384, stored: [384])
         try DimensionCheck.verify(configuration: c, provider: provider, stored: [])
     }
 
     @Test func storedVectorsOfAnotherSizeFailWithTheFix() throws {
-        let c = try EmbeddingConfiguration.fromEnvironment([:])
+        let c = try EmbeddingConfiguration.fromEnvironment(Self.miniLM)
         let provider = try Shared.embedder()
         #expect(failureMessage { try DimensionCheck.verify(configuration: c, provider: provider, stored: [384, 768]) } != "no error")
         let m = failureMessage { try DimensionCheck.verify(configuration: c, provider: provider, stored: [768]) }

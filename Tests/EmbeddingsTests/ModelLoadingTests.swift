@@ -57,7 +57,8 @@ import Testing
     @Test func directoryResolution() {
         #expect(EmbeddingModelDirectory.resolve("/x", environment: ["EMBEDDING_MODEL_DIR": "/y"]) == "/x")
         #expect(EmbeddingModelDirectory.resolve(nil, environment: ["EMBEDDING_MODEL_DIR": "/y"]) == "/y")
-        #expect(EmbeddingModelDirectory.resolve(nil, environment: [:]) == ".models/all-MiniLM-L6-v2")
+        #expect(EmbeddingModelDirectory.resolve(nil, environment: [:]) == ".models/multilingual-e5-small")
+        #expect(EmbeddingModelDirectory.resolve(nil, model: "all-MiniLM-L6-v2", environment: [:]) == ".models/all-MiniLM-L6-v2")
     }
 
     @Test func oversizedTextIsInvalidInput() async throws {

@@ -8,7 +8,7 @@ enum Shared {
     /// `EMBEDDING_MODEL_DIR`, else the repository's `.models/all-MiniLM-L6-v2` (scripts/model.sh).
     static let modelDirectory: String = {
         if let dir = ProcessInfo.processInfo.environment[EmbeddingModelDirectory.environmentVariable], !dir.isEmpty { return dir }
-        return (TestPaths.packageRoot as NSString).appendingPathComponent(EmbeddingModelDirectory.defaultPath)
+        return (TestPaths.packageRoot as NSString).appendingPathComponent(EmbeddingModelDirectory.miniLMPath)
     }()
 
     static let loaded: Result<MiniLMEmbedder, EmbeddingError> = Result { () throws(EmbeddingError) in

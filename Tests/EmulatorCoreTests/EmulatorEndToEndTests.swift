@@ -214,7 +214,7 @@ import TestSupport
         let data = TestPaths.temporaryDirectory("bundle")
         let emu = try await EmulatorHarness.start(
             environment: ["DATABASE_URL": "sqlite://\(data)/rag.sqlite", "BLOB_DIR": "\(data)/blobs",
-                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2",
+                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/multilingual-e5-small",
                           "ROUTE_CATALOG": TestPaths.packageRoot + "/config/routing/catalog.yaml",
                           "ROUTE_RULES": TestPaths.packageRoot + "/config/routing/rules.yaml",
                           "ROUTE_SETTINGS": TestPaths.packageRoot + "/config/routing/router.yaml",
@@ -258,7 +258,7 @@ import TestSupport
                                            headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"])
         #expect(search.status == 200, "\(search.text)")
         #expect((search.json["results"] as? [Any])?.isEmpty == true)
-        #expect(search.json["query_model"] as? String == "sentence-transformers/all-MiniLM-L6-v2")
+        #expect(search.json["query_model"] as? String == "intfloat/multilingual-e5-small")
         let bad = try await emu.request("POST", "/v1/search", body: Data(#"{"query": "  "}"#.utf8),
                                         headers: ["Content-Type": "application/json", "Authorization": "Bearer \(token)"])
         #expect(bad.status == 422 && bad.errorCode == "validation_failed", "\(bad.text)")
@@ -308,7 +308,7 @@ import TestSupport
         """.write(toFile: dir + "/catalog.yaml", atomically: true, encoding: .utf8)
         let emu = try await EmulatorHarness.start(
             environment: ["ROUTE_CATALOG": dir + "/catalog.yaml", "ROUTE_RULES": "", "ROUTE_SETTINGS": "",
-                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"],
+                          "EMBEDDING_MODEL_DIR": TestPaths.packageRoot + "/.models/multilingual-e5-small"],
             templatePath: TestPaths.packageRoot + "/infra/template.yaml")
         defer { Task { await emu.stop() } }
         let token = try await JWTAuthorizer.devToken(secret: JWTAuthorizer.developmentSecret, claims: [

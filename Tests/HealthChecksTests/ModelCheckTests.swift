@@ -17,7 +17,7 @@ import Testing
     @Test func theNativeModelIsReady() async throws {
         let url = freshStoreURL()
         _ = try Stores.open(url: url)
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url, timeout: .seconds(120))])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url, timeout: .seconds(120))])
         #expect(results[0].name == "embedding_model")
         #expect(results[0].ok, "\(results[0].reason ?? "")")
     }
@@ -30,7 +30,7 @@ import Testing
         _ = try store.createVersion(org: "acme", NewVersion(
             documentId: doc.id, embedModel: "sentence-transformers/all-MiniLM-L6-v2", dim: 768, chunkSize: 200, chunkOverlap: 40,
             chunkerVersion: "c", sourceSha256: "s"))
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url, timeout: .seconds(120))])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": modelDirectory], storeURL: url, timeout: .seconds(120))])
         #expect(!results[0].ok)
         let reason = results[0].reason ?? ""
         #expect(reason.contains("the store holds 768-dimensional vectors for sentence-transformers/all-MiniLM-L6-v2"), "\(reason)")
@@ -60,7 +60,7 @@ import Testing
     @Test func aMissingModelNamesTheFix() async throws {
         let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": "/nonexistent"], storeURL: nil, timeout: .seconds(120))])
         #expect(!results[0].ok)
-        #expect(results[0].reason?.contains("scripts/model.sh") == true, "\(results[0].reason ?? "")")
+        #expect(results[0].reason?.contains("scripts/model-e5.sh") == true, "\(results[0].reason ?? "")")
     }
 
     @Test func aBadConfigurationNamesTheVariable() async throws {
@@ -85,7 +85,7 @@ import Testing
             try h.close()
         }
         // Also on Lambda: a folder that is there is checked.
-        for env in [["EMBEDDING_MODEL_DIR": dir], ["EMBEDDING_MODEL_DIR": dir, "AWS_LAMBDA_FUNCTION_NAME": "rag-health"]] {
+        for env in [["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": dir], ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": dir, "AWS_LAMBDA_FUNCTION_NAME": "rag-health"]] {
             let results = await Readiness.run([.embeddingModel(environment: env, storeURL: nil, timeout: .seconds(120))])
             #expect(!results[0].ok)
             #expect(results[0].reason?.contains("model.safetensors") == true, "\(results[0].reason ?? "")")
@@ -97,7 +97,7 @@ import Testing
             let vocab = try String(contentsOfFile: dir + "/vocab.txt", encoding: .utf8).split(separator: "\n").dropLast(10)
             try (vocab.joined(separator: "\n") + "\n").write(toFile: dir + "/vocab.txt", atomically: true, encoding: .utf8)
         }
-        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL_DIR": dir], storeURL: nil, timeout: .seconds(120))])
+        let results = await Readiness.run([.embeddingModel(environment: ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": dir], storeURL: nil, timeout: .seconds(120))])
         #expect(!results[0].ok)
         #expect(results[0].reason?.contains("vocab.txt has 30512 tokens") == true, "\(results[0].reason ?? "")")
     }
@@ -105,7 +105,7 @@ import Testing
     /// health's Lambda package leaves the model out (the functions that embed carry it): there
     /// the check holds the configuration against the store, and still catches a size mismatch.
     @Test func onLambdaWithoutTheModelFolderTheStoreIsStillChecked() async throws {
-        let lambda = ["EMBEDDING_MODEL_DIR": "/var/task/.models/all-MiniLM-L6-v2", "AWS_LAMBDA_FUNCTION_NAME": "rag-health"]
+        let lambda = ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": "/var/task/.models/all-MiniLM-L6-v2", "AWS_LAMBDA_FUNCTION_NAME": "rag-health"]
         let url = freshStoreURL()
         let store = try Stores.open(url: url)
         let ok = await Readiness.run([.embeddingModel(environment: lambda, storeURL: url, timeout: .seconds(120))])
@@ -122,7 +122,8 @@ import Testing
         let package = TestPaths.temporaryDirectory("health-package")
         FileManager.default.createFile(atPath: package + "/bootstrap", contents: Data())
         let packaged = await Readiness.run([.embeddingModel(
-            environment: ["EMBEDDING_MODEL_DIR": package + "/.models/x", "LAMBDA_TASK_ROOT": package, "AWS_SAM_LOCAL": "true",
+            environment: ["EMBEDDING_MODEL": "sentence-transformers/all-MiniLM-L6-v2", "EMBEDDING_MODEL_DIR": package + "/.models/x",
+                          "LAMBDA_TASK_ROOT": package, "AWS_SAM_LOCAL": "true",
                           "AWS_LAMBDA_FUNCTION_NAME": "local-health"], storeURL: url, timeout: .seconds(120))])
         #expect(!packaged[0].ok && packaged[0].reason?.contains("768-dimensional") == true, "\(packaged[0].reason ?? "")")
         // Off Lambda and outside a package the same missing folder is a failure that names the fix.

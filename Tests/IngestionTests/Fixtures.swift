@@ -6,7 +6,7 @@ import TestSupport
 /// The real all-MiniLM-L6-v2 tokenizer (the model folder `scripts/model.sh` fills).
 enum Tokenizer {
     static let bert: BertTokenizer = {
-        var dir = EmbeddingModelDirectory.resolve()
+        var dir = EmbeddingModelDirectory.resolve(model: EmbeddingModelRegistry.miniLM.id)
         if !dir.hasPrefix("/") { dir = (TestPaths.packageRoot as NSString).appendingPathComponent(dir) }
         let path = (dir as NSString).appendingPathComponent("vocab.txt")
         guard let data = FileManager.default.contents(atPath: path), let tokenizer = try? BertTokenizer(vocabTxt: [UInt8](data)) else {

@@ -9,7 +9,7 @@ import TestSupport
 enum Model {
     static let directory: String = {
         if let dir = ProcessInfo.processInfo.environment[EmbeddingModelDirectory.environmentVariable], !dir.isEmpty { return dir }
-        return (TestPaths.packageRoot as NSString).appendingPathComponent(EmbeddingModelDirectory.defaultPath)
+        return (TestPaths.packageRoot as NSString).appendingPathComponent(EmbeddingModelDirectory.miniLMPath)
     }()
 
     static let loaded: Result<MiniLMEmbedder, EmbeddingError> = Result { () throws(EmbeddingError) in

@@ -170,7 +170,7 @@ import TestSupport
         #expect(try await emu.chunkIds(of: id, token: acme) == before)
         let detail = try await emu.json("GET", "/v1/documents/\(id)", token: acme).json
         #expect(detail["status"] as? String == "ready")
-        #expect((detail["ready_version"] as? [String: Any])?["embed_model"] as? String == "sentence-transformers/all-MiniLM-L6-v2")
+        #expect((detail["ready_version"] as? [String: Any])?["embed_model"] as? String == "intfloat/multilingual-e5-small")
     }
 
     @Test func theNightlyScheduleMovesDocumentsToANewModel() async throws {
@@ -203,7 +203,7 @@ import TestSupport
             }
             return out
         }
-        #expect(try await models() == ["sentence-transformers/all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"])
+        #expect(try await models() == ["intfloat/multilingual-e5-small", "intfloat/multilingual-e5-small"])
         // Meanwhile the old vectors are still found by keyword.
         let meanwhile = try await emu.json("POST", "/v1/search", token: acme, ["query": "basement motorbikes"])
         #expect((meanwhile.json["results"] as? [[String: Any]])?.first?["document_id"] as? String == ids[1], "\(meanwhile.text)")

@@ -27,7 +27,7 @@ package final class BundleEmulator: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = "sqlite://\(data)/rag.sqlite"
         env["BLOB_DIR"] = "\(data)/blobs"
-        env["EMBEDDING_MODEL_DIR"] = TestPaths.packageRoot + "/.models/all-MiniLM-L6-v2"
+        env["EMBEDDING_MODEL_DIR"] = TestPaths.packageRoot + "/.models/multilingual-e5-small"
         env["ROUTE_CATALOG"] = TestPaths.packageRoot + "/config/routing/catalog.yaml"
         env["ROUTE_RULES"] = TestPaths.packageRoot + "/config/routing/rules.yaml"
         env["ROUTE_SETTINGS"] = TestPaths.packageRoot + "/config/routing/router.yaml"

@@ -17,7 +17,7 @@ struct EmbedCommand: AsyncParsableCommand {
         commandName: "embed",
         abstract: "Embeds JSON lines {\"text\": ...} from stdin with the configured provider; one JSON line out per line in.")
 
-    @Option(help: "The model folder (default: $EMBEDDING_MODEL_DIR, else .models/all-MiniLM-L6-v2).")
+    @Option(help: "The model folder (default: $EMBEDDING_MODEL_DIR, else the model's folder under .models/).")
     var modelDir: String?
 
     @Option(help: "Lines embedded together.")
@@ -120,7 +120,7 @@ struct EmbedCommand: AsyncParsableCommand {
         let loadStart = clock.now
         let embedder: MiniLMEmbedder
         do {
-            embedder = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir), threads: threads,
+            embedder = try MiniLMEmbedder(modelDirectory: EmbeddingModelDirectory.resolve(modelDir, model: EmbeddingModelRegistry.miniLM.id), threads: threads,
                                           panelKernel: noPanelKernel ? false : MiniLMEmbedder.panelKernelByDefault, weights: weights)
         } catch {
             FileHandle.standardError.write(Data("embed: \(error)\n".utf8))

@@ -66,7 +66,7 @@ struct RouteEvalCommand: AsyncParsableCommand {
     @Option(help: "The model folder (default: $EMBEDDING_MODEL_DIR, else the model's folder under .models/).")
     var modelDir: String?
 
-    @Option(help: "The native model: sentence-transformers/all-MiniLM-L6-v2 or intfloat/multilingual-e5-small (default: $EMBEDDING_MODEL, else all-MiniLM-L6-v2).")
+    @Option(help: "The native model: sentence-transformers/all-MiniLM-L6-v2 or intfloat/multilingual-e5-small (default: $EMBEDDING_MODEL, else multilingual-e5-small).")
     var model: String?
 
     func validate() throws {
@@ -98,7 +98,7 @@ struct RouteEvalCommand: AsyncParsableCommand {
                 examples = []
             }
             let env = ProcessInfo.processInfo.environment
-            let name = model ?? env["EMBEDDING_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? EmbeddingModelRegistry.miniLM.id
+            let name = model ?? env["EMBEDDING_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? EmbeddingModelRegistry.defaultNative.id
             guard let spec = EmbeddingModelRegistry.spec(for: name), EmbeddingModelRegistry.native.contains(spec) else {
                 throw EmbeddingError.configuration("--model \(name) is not a native model; use one of "
                                                    + EmbeddingModelRegistry.native.map(\.id).joined(separator: ", "))

@@ -47,7 +47,7 @@ PY
 head -300 "$work/queries.jsonl" > "$work/single.jsonl"
 
 run() { # name file batch-size
-  "$embed" --timing --no-ids --batch-size "$3" $threads < "$2" 2> "$work/$1.timing" > /dev/null
+  EMBEDDING_MODEL=sentence-transformers/all-MiniLM-L6-v2 "$embed" --timing --no-ids --batch-size "$3" $threads < "$2" 2> "$work/$1.timing" > /dev/null
   grep -o 'load_ms=.*' "$work/$1.timing"
 }
 field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<< " $2"; }

@@ -53,7 +53,7 @@ sed 's/^  enabled: true$/  enabled: false/' config/generation/generation.yaml >"
 grep -q "enabled: false" "$work/generation.yaml"
 
 start_emulator() {  # $1: provider enabled (true|false)
-  DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
+  DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
     GENERATION_PROVIDERS="$work/providers.yaml" GENERATION_SETTINGS="$work/generation.yaml" \
     GENERATION_PROMPTS="$PWD/config/generation/prompts.yaml" BENCH_PROVIDER_ENABLED="$1" LOG_LEVEL=warning \
     "$bin/emulator" start-api --port "$port" --build-dir "$bin" --no-schedules >"$work/emulator-$1.log" 2>&1 &

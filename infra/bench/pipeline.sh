@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ingestion pipeline benchmark (issue 6), release build, through `emulator start-api` and the
-# real template with the native all-MiniLM-L6-v2:
+# real template with the default native model (EMBEDDING_MODEL picks another):
 #   backlog    N documents of ~1,000 words uploaded through POST /v1/documents (4 at a time);
 #              time from the first upload to every document `ready` (docs/s, chunks/s), against
 #              the raw embedding time of exactly the texts the pipeline embedded (title + chunk,
@@ -22,6 +22,7 @@ done
 export PATH="$PATH:/opt/swift/usr/bin"
 source scripts/lib.sh
 scripts/model.sh
+scripts/model-e5.sh
 
 echo "== swift build -c release (emulator, upload, reembed, search, health, embed)"
 for p in emulator upload reembed search health embed; do swift_build -c release --scratch-path "$scratch" --product "$p"; done
@@ -50,7 +51,7 @@ for k in range(n):
 PY
 
 port=3931
-DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
+DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
   "$bin/emulator" start-api --port "$port" --build-dir "$bin" --no-schedules >"$work/emulator.log" 2>&1 &
 emulator_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -86,7 +87,7 @@ embed_start=$(date +%s.%N)
 embed_end=$(date +%s.%N)
 
 echo "== freshness: a one-page document to its first search hit"
-DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
+DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
   "$bin/emulator" start-api --port "$port" --build-dir "$bin" --no-schedules >>"$work/emulator.log" 2>&1 &
 emulator_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

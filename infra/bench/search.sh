@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Search latency (issue 7), release build, through `emulator start-api` and the real template:
-# warm `POST /v1/search` end to end (HTTP, the handler, the query embedded by the native
-# all-MiniLM-L6-v2, both arms, fusion, texts) on an org of 100k chunks, for the SQLite store
+# warm `POST /v1/search` end to end (HTTP, the handler, the query embedded by the native model,
+# multilingual-e5-small unless --model says otherwise, both arms, fusion, texts) on an org of 100k chunks, for the SQLite store
 # (brute-force SIMD scan) and Postgres (HNSW). The org is seeded straight into the store by
 # store-bench (clustered 384-d vectors claiming the deployment's model, Zipf text); every
 # request's query text is different (a counter in it), so the query-vector cache never answers
@@ -19,9 +19,11 @@
 # their emulator does not have).
 # Usage: infra/bench/search.sh [--chunks 100000] [--duration 10] [--stores sqlite|postgres|both] [--scratch-path DIR]
 #                              [--reuse-schema NAME] [--baseline-bin DIR [--baseline-template FILE]]
+#                              [--model intfloat/multilingual-e5-small|sentence-transformers/all-MiniLM-L6-v2]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scratch=.build chunks=100000 duration=10 stores=both reuse_schema="" baseline_bin="" baseline_template=""
+model=intfloat/multilingual-e5-small
 while (($#)); do
   case "$1" in
     --chunks) chunks="$2"; shift 2 ;;
@@ -31,12 +33,14 @@ while (($#)); do
     --reuse-schema) reuse_schema="$2"; shift 2 ;;
     --baseline-bin) baseline_bin="$2"; shift 2 ;;
     --baseline-template) baseline_template="$2"; shift 2 ;;
+    --model) model="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 export PATH="$PATH:/opt/swift/usr/bin"
 source scripts/lib.sh
 scripts/model.sh
+scripts/model-e5.sh
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 2; }
 
 echo "== swift build -c release (emulator, search, health, store-bench)"
@@ -86,7 +90,7 @@ declare -A p50s=()
 run_store() {  # name, DATABASE_URL[, binaries[, template]]
   local name="$1" url="$2" bin="${3:-$bin}" port=3941 template_args=()
   [[ -n "${4:-}" ]] && template_args=(--template "$4")
-  DATABASE_URL="$url" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="$PWD/.models/all-MiniLM-L6-v2" \
+  DATABASE_URL="$url" BLOB_DIR="$work/blobs" EMBEDDING_MODEL="$model" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
     "$bin/emulator" start-api --port "$port" --build-dir "$bin" "${template_args[@]}" --no-schedules --quiet >"$work/emulator-$name.log" 2>&1 &
   emulator_pid=$!
   for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
@@ -121,7 +125,7 @@ run_store() {  # name, DATABASE_URL[, binaries[, template]]
 
 if [[ "$stores" == "both" || "$stores" == "sqlite" ]]; then
   echo "== seed: $chunks chunks into SQLite"
-  "$bin/store-bench" --stores sqlite --dir "$work/sqlite" --seed-org bench --big-org-chunks "$chunks"
+  "$bin/store-bench" --stores sqlite --dir "$work/sqlite" --seed-org bench --seed-model "$model" --big-org-chunks "$chunks"
   [[ -n "$baseline_bin" ]] && run_store sqlite-baseline "sqlite://$work/sqlite/bench.sqlite" "$baseline_bin" "$baseline_template"
   run_store sqlite "sqlite://$work/sqlite/bench.sqlite"
 fi
@@ -132,7 +136,7 @@ if [[ "$stores" == "both" || "$stores" == "postgres" ]]; then
   else
     echo "== seed: $chunks chunks into Postgres schema $schema"
     [[ -n "$reuse_schema" ]] && pg_psql "$pg_url" -q -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1
-    "$bin/store-bench" --stores postgres --postgres-url "$pg_url" --seed-schema "$schema" --seed-org bench --big-org-chunks "$chunks"
+    "$bin/store-bench" --stores postgres --postgres-url "$pg_url" --seed-schema "$schema" --seed-org bench --seed-model "$model" --big-org-chunks "$chunks"
   fi
   sep="?"; [[ "$pg_url" == *"?"* ]] && sep="&"
   local_url="$pg_url${sep}options=-csearch_path%3D$schema%2Cpublic"

@@ -42,7 +42,7 @@ struct StoreBench: ParsableCommand {
     @Option(help: "Seed only: insert one org of --big-org-chunks chunks under this org id into --stores (sqlite: --dir/bench.sqlite; postgres: --seed-schema) and exit. The search benchmark's data.")
     var seedOrg: String?
     @Option(help: "Seed only: the model the seeded vectors claim (the deployment's, so its queries are compared with them).")
-    var seedModel = "sentence-transformers/all-MiniLM-L6-v2"
+    var seedModel = "intfloat/multilingual-e5-small"
     @Option(help: "Seed only: the Postgres schema to create and fill.")
     var seedSchema = "bench_search"
 

@@ -49,11 +49,15 @@ package final class MultilingualE5Embedder: EmbeddingProvider {
         return try E5ModelFile(path: Self.file(at: path)).config.hidden
     }
 
-    /// The model file: `path` itself, or `e5-small-q4.bin` inside it when it is a folder.
+    /// The model file: `path` itself, or `e5-small-q4.bin` inside it when it is a folder. A
+    /// path that does not exist is taken as a folder unless it names a `.bin` file, so the error
+    /// names the file that is missing (`EMBEDDING_MODEL_DIR` is a folder).
     static func file(at path: String) -> String {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return path }
-        return (path as NSString).appendingPathComponent(fileName)
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            return isDirectory.boolValue ? (path as NSString).appendingPathComponent(fileName) : path
+        }
+        return path.hasSuffix(".bin") ? path : (path as NSString).appendingPathComponent(fileName)
     }
 
     package func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {

@@ -4,16 +4,17 @@ import Foundation
 /// folder `scripts/model.sh` fills.
 package enum EmbeddingModelDirectory {
     package static let environmentVariable = "EMBEDDING_MODEL_DIR"
-    package static let defaultPath = ".models/all-MiniLM-L6-v2"
+    /// The folder scripts/model.sh fills.
+    package static let miniLMPath = ".models/all-MiniLM-L6-v2"
 
     /// The folder scripts/model.sh or scripts/model-e5.sh fills for a native model.
     package static func defaultPath(model: String) -> String {
-        EmbeddingModelRegistry.spec(for: model) == EmbeddingModelRegistry.multilingualE5Small ? MultilingualE5Embedder.defaultDirectory : defaultPath
+        EmbeddingModelRegistry.spec(for: model) == EmbeddingModelRegistry.multilingualE5Small ? MultilingualE5Embedder.defaultDirectory : miniLMPath
     }
 
     /// `explicit` if given (a `--model-dir` option), else the environment's, else the model's
     /// default folder. Relative paths are taken from the working directory, as the template's default is.
-    package static func resolve(_ explicit: String? = nil, model: String = EmbeddingModelRegistry.miniLM.id,
+    package static func resolve(_ explicit: String? = nil, model: String = EmbeddingModelRegistry.defaultNative.id,
                                environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let explicit, !explicit.isEmpty { return explicit }
         if let fromEnvironment = environment[environmentVariable], !fromEnvironment.isEmpty { return fromEnvironment }

@@ -46,7 +46,7 @@ package final class MiniLMEmbedder: EmbeddingProvider {
 
     /// `panelKernel: false` runs every product through OpenBLAS: the benchmark's baseline.
     /// `weights`: the layers' matrices in half precision (default) or as stored (`WeightPrecision`).
-    package init(modelDirectory: String = EmbeddingModelDirectory.resolve(), threads: Int? = nil,
+    package init(modelDirectory: String = EmbeddingModelDirectory.resolve(model: EmbeddingModelRegistry.miniLM.id), threads: Int? = nil,
                 panelKernel: Bool = MiniLMEmbedder.panelKernelByDefault, weights: WeightPrecision = .half) throws(EmbeddingError) {
         _ = OpenBLASSetup.coreName
         self.modelDirectory = modelDirectory

