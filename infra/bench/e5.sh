@@ -73,3 +73,30 @@ for t in $threads; do
     printf "%-40s %10d %10d %8s\n", "peak memory MB (after the batch)", rss, rrss / 1024, ""
   }'
 done
+
+# The other native model on the same texts, for choosing between them (README, Choosing the
+# default model). all-MiniLM-L6-v2 reads Vietnamese as word pieces and stops at 256 of them, so
+# its passages are cut: the comparison is of what each costs a deployment, not of equal work.
+[[ -f .models/all-MiniLM-L6-v2/model.safetensors ]] || scripts/model.sh
+minilm() { # file batch role threads
+  EMBEDDING_MODEL=sentence-transformers/all-MiniLM-L6-v2 "$embed" --timing --batch-size "$2" --role "$3" --threads "$4" < "$1" 2>&1 >/dev/null | grep -o 'load_ms=.*'
+}
+echo
+echo "== the same texts, multilingual-e5-small (native) beside all-MiniLM-L6-v2 (native)"
+for t in $threads; do
+  eq=$(run "$work/queries.jsonl" 1 query "$t"); eb=$(run "$work/passages.jsonl" "$npassages" passage "$t")
+  mq=$(minilm "$work/queries.jsonl" 1 query "$t"); mb=$(minilm "$work/passages.jsonl" "$npassages" passage "$t")
+  echo "-- $t thread(s)"
+  awk -v eq50="$(field batch_p50_ms "$eq")" -v mq50="$(field batch_p50_ms "$mq")" \
+      -v eq99="$(field batch_p99_ms "$eq")" -v mq99="$(field batch_p99_ms "$mq")" \
+      -v eb="$(field texts_per_s "$eb")" -v mb="$(field texts_per_s "$mb")" \
+      -v el="$(field load_ms "$eq")" -v ml="$(field load_ms "$mq")" \
+      -v er="$(field peak_rss_mb "$eb")" -v mr="$(field peak_rss_mb "$mb")" 'BEGIN {
+    printf "%-40s %10s %10s\n", "", "e5", "MiniLM"
+    printf "%-40s %10.2f %10.2f\n", "single query p50 ms", eq50, mq50
+    printf "%-40s %10.2f %10.2f\n", "single query p99 ms", eq99, mq99
+    printf "%-40s %10.2f %10.2f\n", "passages/s, one batch", eb, mb
+    printf "%-40s %10.1f %10.1f\n", "model load ms", el, ml
+    printf "%-40s %10d %10d\n", "peak memory MB (after the batch)", er, mr
+  }'
+done
