@@ -11,4 +11,13 @@ extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *__re
 static inline int cspawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
+// glibc 2.34+: closes every descriptor from `from` up in the child. The emulator's sockets
+// (the listeners, clients' connections) are not all close-on-exec; a handler that inherited a
+// client's connection kept it open after the emulator closed it, so a stream cut short by an
+// error never ended for that client, and a listener outlived the emulator in its children.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+static inline int cspawn_add_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 #endif

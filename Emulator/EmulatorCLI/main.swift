@@ -94,6 +94,13 @@ struct TemplateOptions: ParsableArguments {
 }
 
 struct StartAPI: AsyncParsableCommand {
+    /// Function URLs' first port: as given (-1: none), else the API's port + 1, or free ports
+    /// when the API's is free too (so parallel emulators never collide).
+    static func functionURLBase(_ option: Int?, apiPort: Int) -> Int? {
+        if let option { return option < 0 ? nil : option }
+        return apiPort == 0 ? 0 : apiPort + 1
+    }
+
     static let configuration = CommandConfiguration(commandName: "start-api", abstract: "Serve the template's HttpApi routes over HTTP.")
 
     @OptionGroup var options: TemplateOptions
@@ -106,6 +113,9 @@ struct StartAPI: AsyncParsableCommand {
 
     @Option(help: "Also serve the Lambda Invoke API on this port (for `aws lambda invoke --endpoint-url`).")
     var lambdaPort: Int?
+
+    @Option(help: "Serve the first function URL (FunctionUrlConfig) on this port, each further one on the next (default: --port + 1, or free ones when --port is 0; -1 serves none).")
+    var functionURLPort: Int?
 
     @Option(help: "Concurrency of a function without ReservedConcurrentExecutions.")
     var defaultConcurrency = 4
@@ -209,7 +219,8 @@ struct StartAPI: AsyncParsableCommand {
         let clock = EmulatorClock(now: try parseInstant(now))
         let schedules = noSchedules ? nil : CronEmulator(rules: rules, invoker: invoker, clock: clock)
         try await EmulatorServer(host: host, port: serveHTTPAPI ? port : nil, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
-                                 schedules: schedules, authorizers: authorizers, lambdaPort: lambdaPort).run()
+                                 schedules: schedules, authorizers: authorizers, lambdaPort: lambdaPort,
+                                 functionURLPort: serveHTTPAPI ? Self.functionURLBase(functionURLPort, apiPort: port) : nil).run()
     }
 }
 
@@ -467,7 +478,9 @@ func printOutcome(_ result: InvocationResult, log: EmulatorLog) throws {
     switch result.outcome {
     case .success(.response(let value)):
         FileHandle.standardOutput.write(try value.encoded() + Data("\n".utf8))
-    case .success(.functionError(let e)):
+    case .success(.streamed(_, nil)):
+        break  // not reached: `invoke` collects a stream into a response
+    case .success(.streamed(_, let e?)), .success(.functionError(let e)):
         FileHandle.standardOutput.write(try FrameCodec.encoder().encode(e) + Data("\n".utf8))
         throw ExitCode(1)
     case .failure(let f):

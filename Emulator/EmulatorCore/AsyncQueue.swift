@@ -117,8 +117,8 @@ package final class AsyncInvocationQueue: Sendable {
             }
             let failure: String?
             switch result.outcome {
-            case .success(.response): failure = nil
-            case .success(.functionError(let e)): failure = "\(e.errorType): \(e.errorMessage)"
+            case .success(.response), .success(.streamed(_, nil)): failure = nil
+            case .success(.streamed(_, let e?)), .success(.functionError(let e)): failure = "\(e.errorType): \(e.errorMessage)"
             case .failure(let f): failure = f.description
             }
             entry.attempts += 1

@@ -15,6 +15,8 @@ package struct Gateway: Sendable {
     let schedules: CronEmulator?
     /// By authorizer name (the keys of `Auth.Authorizers`).
     let authorizers: [String: JWTAuthorizer]
+    /// Function URLs being served, by logical id (`GET /__emulator/function-urls`).
+    let functionURLs = NIOLockedValueBox<[String: String]>([:])
 
     package init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil,
                 authorizers: [String: JWTAuthorizer] = [:]) {
@@ -97,6 +99,10 @@ package struct Gateway: Sendable {
                     return Self.error(.badGateway("The function's response is malformed: \(why).", code: "invalid_response"), requestId: requestId)
                 }
             }
+        case .success(.streamed(_, let error)):
+            // Only a caller that reads streams gets here with a stream (it was already sent).
+            if let error { return Self.error(APIError(status: 502, code: "function_error", message: "The stream failed: \(error.errorType): \(error.errorMessage)"), requestId: requestId) }
+            return Response(status: 200, headers: [], body: [])
         case .success(.functionError(let e)):
             // API Gateway answers an unhandled function error with 500: here it says which.
             return error(APIError(status: 500, code: "function_error", message: "The function failed: \(e.errorType): \(e.errorMessage)",
@@ -130,6 +136,8 @@ package struct Gateway: Sendable {
                 var functions: [Invoker.PoolStats]
             }
             return Self.json(Health(functions: invoker.stats))
+        case ("GET", ["function-urls"]):
+            return Self.json(functionURLs.withLockedValue { $0 })
         case ("GET", ["schedules"]):
             return Self.json(schedules?.status ?? [])
         case ("POST", let p) where p.count == 3 && p[0] == "schedules" && p[2] == "trigger":

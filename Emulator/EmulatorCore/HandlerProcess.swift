@@ -37,6 +37,21 @@ package enum InvocationFailure: Error, Sendable, Equatable, CustomStringConverti
 package enum InvocationOutcome: Sendable, Equatable {
     case response(JSONValue)
     case functionError(ErrorPayload)
+    /// A streamed answer, already delivered to the invocation's `InvocationStreamSink`: its
+    /// size, and the error it ended with if it ended early.
+    case streamed(bytes: Int, error: ErrorPayload?)
+}
+
+/// Receives a streamed answer as the function writes it (a function URL in RESPONSE_STREAM
+/// mode). Called on the process's event loop, in order: `started`, `chunk`s, `ended`; or
+/// nothing at all when the function answers whole (then the invocation's outcome is a
+/// `response`).
+package protocol InvocationStreamSink: Sendable {
+    /// The function started streaming. `cancel` tells it the client went away.
+    func started(_ prelude: StreamPrelude, cancel: @escaping @Sendable () -> Void)
+    func chunk(_ bytes: ByteBuffer)
+    /// The end: nil for a normal end, else the error the stream ended early with.
+    func ended(_ error: ErrorPayload?)
 }
 
 /// One warm handler process: it speaks the NDJSON protocol over its pipes, or the Lambda Runtime
@@ -69,6 +84,13 @@ final class HandlerProcess: @unchecked Sendable {
         var currentRequestId: String?
         var lastUsed = ContinuousClock.now
         var invocations = 0
+        /// The invocation in flight's stream, if its caller reads one.
+        var sink: (any InvocationStreamSink)?
+        /// Whether the invocation in flight started streaming, and how many bytes so far.
+        var streaming = false
+        var streamedBytes = 0
+        /// A stream to a caller that reads answers whole: collected into one response.
+        var collected: (prelude: StreamPrelude, body: [UInt8])?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -186,7 +208,10 @@ final class HandlerProcess: @unchecked Sendable {
 
     /// Sends one invoke frame; the future completes with the answer, or fails with an
     /// `InvocationFailure` at the deadline or the process's death.
-    func invoke(requestId: String, frame: ByteBuffer, timeout: Duration) -> EventLoopFuture<InvocationOutcome> {
+    /// - Parameter stream: where a streamed answer goes as it arrives; without one, a function
+    ///   that streams is collected into one response (as Lambda's buffered Invoke does).
+    func invoke(requestId: String, frame: ByteBuffer, timeout: Duration,
+                stream: (any InvocationStreamSink)? = nil) -> EventLoopFuture<InvocationOutcome> {
         let promise = eventLoop.makePromise(of: InvocationOutcome.self)
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         // Armed before the frame goes out and bound to this request id, so a fast answer can
@@ -200,6 +225,10 @@ final class HandlerProcess: @unchecked Sendable {
                 s.phase = .busy(requestId: requestId, promise: promise, timeout: timer)
                 s.currentRequestId = requestId
                 s.invocations += 1
+                s.sink = stream
+                s.streaming = false
+                s.streamedBytes = 0
+                s.collected = nil
                 return nil
             case .dead(let f): return f
             case .starting, .busy: return .unavailable("process \(pid) is not idle")
@@ -287,9 +316,111 @@ final class HandlerProcess: @unchecked Sendable {
         case .invokeAsync:
             guard let name = frame["functionName"]?.stringValue else { return violation("invokeAsync without functionName") }
             onInvokeAsync(name, frame["event"] ?? .object([:]))
-        case .invoke:
-            violation("it sent an `invoke` frame, which only the emulator sends")
+        case .invoke, .cancel:
+            violation("it sent a `\(type.rawValue)` frame, which only the emulator sends")
+        case .streamStart:
+            guard let prelude = frame["prelude"].flatMap(StreamPrelude.init(json:)) else {
+                return violation("streamStart without a prelude (statusCode 100-599, headers)")
+            }
+            streamStarted(requestId: requestId, prelude: prelude)
+        case .streamChunk:
+            guard let text = frame["data"]?.stringValue, let data = Data(base64Encoded: text) else {
+                return violation("streamChunk without base64 `data`")
+            }
+            streamChunk(requestId: requestId, ByteBuffer(data: data))
+        case .streamEnd:
+            streamEnded(requestId: requestId, error: nil)
+        case .streamError:
+            streamEnded(requestId: requestId, error: Self.errorPayload(frame["error"], fallback: "Function.StreamError"))
         }
+    }
+
+    // MARK: Streams
+
+    func streamStarted(requestId: String?, prelude: StreamPrelude) {
+        enum Step { case toSink(any InvocationStreamSink, String), collecting, refused(String) }
+        let step = state.withLockedValue { s -> Step in
+            guard case .busy(let id, _, _) = s.phase, id == requestId else { return .refused("streamStart for request \(requestId ?? "nil"), which is not in flight") }
+            guard !s.streaming else { return .refused("streamStart twice for request \(id)") }
+            s.streaming = true
+            if let sink = s.sink { return .toSink(sink, id) }
+            s.collected = (prelude, [])
+            return .collecting
+        }
+        switch step {
+        case .toSink(let sink, let id): sink.started(prelude, cancel: { [weak self] in self?.cancel(requestId: id) })
+        case .collecting: break
+        case .refused(let why): violation(why)
+        }
+    }
+
+    func streamChunk(requestId: String?, _ bytes: ByteBuffer) {
+        enum Step { case toSink(any InvocationStreamSink), collected, tooLarge(Int), refused(String) }
+        let step = state.withLockedValue { s -> Step in
+            guard case .busy(let id, _, _) = s.phase, id == requestId, s.streaming else {
+                return .refused("streamChunk for request \(requestId ?? "nil") without a stream in flight")
+            }
+            s.streamedBytes += bytes.readableBytes
+            if s.streamedBytes > FrameLimits.maxStreamedBytes { return .tooLarge(s.streamedBytes) }
+            if let sink = s.sink { return .toSink(sink) }
+            s.collected?.body.append(contentsOf: bytes.readableBytesView)
+            if let c = s.collected, c.body.count > FrameLimits.maxPayloadBytes { return .tooLarge(c.body.count) }
+            return .collected
+        }
+        switch step {
+        case .toSink(let sink): sink.chunk(bytes)
+        case .collected: break
+        case .tooLarge(let n):
+            let limit = state.withLockedValue { $0.sink == nil } ? FrameLimits.maxPayloadBytes : FrameLimits.maxStreamedBytes
+            fail(.responseTooLarge("Response payload size (\(n) bytes) exceeded maximum allowed payload size (\(limit) bytes)."), kill: true)
+        case .refused(let why): violation(why)
+        }
+    }
+
+    func streamEnded(requestId: String?, error: ErrorPayload?) {
+        let (sink, collected, bytes) = state.withLockedValue { s -> ((any InvocationStreamSink)?, (prelude: StreamPrelude, body: [UInt8])?, Int) in
+            guard case .busy(let id, _, _) = s.phase, id == requestId, s.streaming else { return (nil, nil, -1) }
+            return (s.sink, s.collected, s.streamedBytes)
+        }
+        guard bytes >= 0 else { return violation("stream end for request \(requestId ?? "nil") without a stream in flight") }
+        sink?.ended(error)
+        if let collected {
+            if let error { return complete(requestId: requestId, with: .functionError(error)) }
+            return complete(requestId: requestId, with: .response(Self.httpResponse(collected.prelude, body: collected.body)))
+        }
+        complete(requestId: requestId, with: .streamed(bytes: bytes, error: error))
+    }
+
+    /// A collected stream as the HTTP API response object it stands for.
+    static func httpResponse(_ prelude: StreamPrelude, body: [UInt8]) -> JSONValue {
+        var o: JSONObject = ["statusCode": .number(Double(prelude.statusCode))]
+        o["headers"] = .object(JSONObject(prelude.headers.mapValues(JSONValue.string)))
+        if !prelude.cookies.isEmpty { o["cookies"] = .array(prelude.cookies.map(JSONValue.string)) }
+        if let text = String(validating: body, as: UTF8.self) {
+            o["body"] = .string(text)
+            o["isBase64Encoded"] = .bool(false)
+        } else {
+            o["body"] = .string(Data(body).base64EncodedString())
+            o["isBase64Encoded"] = .bool(true)
+        }
+        return .object(o)
+    }
+
+    /// Tells the function that the client of `requestId`'s stream went away. The invocation
+    /// stays in flight until the function ends the stream (or its timeout).
+    func cancel(requestId: String) {
+        let inFlight = state.withLockedValue { s -> Bool in
+            if case .busy(let id, _, _) = s.phase, id == requestId { return true }
+            return false
+        }
+        guard inFlight else { return }
+        if let runtimeAPI {
+            // The Runtime API has no way to say it (nor has Lambda): the function runs on.
+            runtimeAPI.clientGone(requestId)
+            return
+        }
+        let line = (try? FrameCodec.line(CancelFrame(requestId: requestId), encoder: JSONEncoder())) ?? Data()
+        channel?.writeAndFlush(ByteBuffer(data: line), promise: nil)
     }
 
     static func errorPayload(_ v: JSONValue?, fallback: String) -> ErrorPayload {
@@ -306,6 +437,9 @@ final class HandlerProcess: @unchecked Sendable {
             s.phase = .idle
             s.currentRequestId = nil
             s.lastUsed = .now
+            s.sink = nil
+            s.streaming = false
+            s.collected = nil
             return (promise, timer)
         }
         guard let (promise, timer) = result else {
@@ -329,6 +463,8 @@ final class HandlerProcess: @unchecked Sendable {
             var promise: EventLoopPromise<InvocationOutcome>?
             var timer: Scheduled<Void>?
             var wasStarting = false
+            /// A stream already under way: it ends early with the failure.
+            var sink: (any InvocationStreamSink)?
         }
         let pending: Pending? = state.withLockedValue { s in
             if let requestId {
@@ -347,10 +483,15 @@ final class HandlerProcess: @unchecked Sendable {
                 s.phase = .dead(failure)
             }
             s.currentRequestId = nil
+            p.sink = s.streaming ? s.sink : nil
+            s.sink = nil
+            s.streaming = false
+            s.collected = nil
             return p
         }
         guard let pending else { return }
         pending.timer?.cancel()
+        pending.sink?.ended(ErrorPayload(errorType: "Function.StreamFailed", errorMessage: failure.description))
         pending.promise?.fail(failure)
         if pending.wasStarting { ready.fail(failure) }
         if shouldKill && !keepAlive { kill(pid, SIGKILL) }

@@ -101,8 +101,10 @@ package final class Invoker: Sendable {
     /// The gateway's hot path: with a warm process idle on `eventLoop`, the whole invocation runs
     /// on that loop's thread (no hops between threads, each of which costs tens of microseconds
     /// on a busy 2-core machine). Otherwise it takes the async path (spawn, queue or throttle).
+    /// - Parameter stream: where a streamed answer goes as the function writes it.
     package func invoke<E: Codable & Sendable>(_ function: FunctionSpec, event: E, requestId: String,
-                                              on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult> {
+                                              on eventLoop: any EventLoop,
+                                              stream: (any InvocationStreamSink)? = nil) -> EventLoopFuture<InvocationResult> {
         let started = ContinuousClock.now
         let frame: ByteBuffer
         switch self.frame(for: function, event: event, requestId: requestId, traceId: nil) {
@@ -110,7 +112,7 @@ package final class Invoker: Sendable {
             return eventLoop.makeSucceededFuture(InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: 0))
         case .success(let f): frame = f
         }
-        return invoke(function, frame: frame, requestId: requestId, started: started, on: eventLoop)
+        return invoke(function, frame: frame, requestId: requestId, started: started, on: eventLoop, stream: stream)
     }
 
     private func frame<E: Codable & Sendable>(for function: FunctionSpec, event: E, requestId: String, traceId: String?) -> Result<ByteBuffer, InvocationFailure> {
@@ -138,7 +140,7 @@ package final class Invoker: Sendable {
     }
 
     private func invoke(_ function: FunctionSpec, frame: ByteBuffer, requestId: String, started: ContinuousClock.Instant,
-                        on eventLoop: any EventLoop) -> EventLoopFuture<InvocationResult> {
+                        on eventLoop: any EventLoop, stream: (any InvocationStreamSink)? = nil) -> EventLoopFuture<InvocationResult> {
         let failed: @Sendable (InvocationFailure) -> InvocationResult = { f in
             InvocationResult(requestId: requestId, outcome: .failure(f), durationMs: (ContinuousClock.now - started).milliseconds)
         }
@@ -150,7 +152,8 @@ package final class Invoker: Sendable {
         }
         let log = self.log
         return pool.acquire(on: eventLoop).flatMap { (process, initMs) in
-            self.run(process, initMs: initMs, pool: pool, function: function, frame: frame, requestId: requestId, started: started)
+            self.run(process, initMs: initMs, pool: pool, function: function, frame: frame, requestId: requestId, started: started,
+                     stream: stream)
                 .hop(to: eventLoop)
         }.recover { error in
             let failure = error as? InvocationFailure ?? .crashed("\(error)")
@@ -161,11 +164,12 @@ package final class Invoker: Sendable {
 
     /// Sends the frame to an acquired process, logs START/END/REPORT, and gives the process back.
     private func run(_ process: HandlerProcess, initMs: Double?, pool: FunctionPool, function: FunctionSpec, frame: ByteBuffer,
-                     requestId: String, started: ContinuousClock.Instant) -> EventLoopFuture<InvocationResult> {
+                     requestId: String, started: ContinuousClock.Instant,
+                     stream: (any InvocationStreamSink)?) -> EventLoopFuture<InvocationResult> {
         log.start(function.logicalId, requestId: requestId)
         let timeout = Duration.milliseconds(Int64(function.timeoutSeconds * 1000))
         let log = self.log
-        return process.invoke(requestId: requestId, frame: frame, timeout: timeout)
+        return process.invoke(requestId: requestId, frame: frame, timeout: timeout, stream: stream)
             .map { Result<InvocationOutcome, InvocationFailure>.success($0) }
             .recover { error in
                 let failure = error as? InvocationFailure ?? .crashed("\(error)")
@@ -221,8 +225,8 @@ package final class Invoker: Sendable {
             let result = await invoke(function, event: event)
             inFlightAsync.withLockedValue { $0 -= 1 }
             switch result.outcome {
-            case .success(.response): break
-            case .success(.functionError(let e)):
+            case .success(.response), .success(.streamed(_, nil)): break
+            case .success(.streamed(_, let e?)), .success(.functionError(let e)):
                 log.emulator("async invocation \(result.requestId) of \(function.logicalId) (from \(source)) failed: \(e.errorType): \(e.errorMessage)")
             case .failure(let f):
                 log.emulator("async invocation \(result.requestId) of \(function.logicalId) (from \(source)) failed: \(f)")

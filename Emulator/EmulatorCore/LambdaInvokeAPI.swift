@@ -62,7 +62,9 @@ package struct LambdaInvokeAPI: Sendable {
             switch result.outcome {
             case .success(.response(let value)):
                 body = (try? value.encoded()) ?? Data("null".utf8)
-            case .success(.functionError(let e)):
+            case .success(.streamed(_, nil)):
+                body = Data("null".utf8)  // not reached: this API collects streams into a response
+            case .success(.streamed(_, let e?)), .success(.functionError(let e)):
                 headers.append(("x-amz-function-error", "Unhandled"))
                 body = (try? FrameCodec.encoder().encode(e)) ?? Data()
             case .failure(.throttled(let m)):

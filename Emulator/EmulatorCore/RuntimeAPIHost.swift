@@ -15,7 +15,11 @@ import NIOPosix
 /// - the first `GET /invocation/next` is the end of init (`ready`);
 /// - an invocation answers the waiting `next` (or the next one to arrive);
 /// - `POST /invocation/{id}/response` and `/error` are the `response` and `error` frames;
-/// - `POST /init/error` is `initError`.
+/// - `POST /init/error` is `initError`;
+/// - a `POST /invocation/{id}/response` in streaming mode
+///   (`Lambda-Runtime-Function-Response-Mode: streaming`, a chunked body: the HTTP integration's
+///   JSON prelude, 8 NUL bytes, the body; error trailers) is a stream, fed to the process as it
+///   arrives (`StreamedResponseReader`).
 final class RuntimeAPIHost: Sendable {
     typealias Response = HTTPEventMapping.OutgoingResponse
 
@@ -65,6 +69,7 @@ final class RuntimeAPIHost: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     guard let host = box.withLockedValue({ $0 }) else { throw ChannelError.ioOnClosedChannel }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(StreamedResponseReader(host: host))
                     try channel.pipeline.syncOperations.addHandler(GatewayHTTPHandler(
                         respond: { request, loop in host.respond(to: request, on: loop) },
                         respondTooLarge: { request in host.tooLarge(request) }))
@@ -248,6 +253,45 @@ final class RuntimeAPIHost: Sendable {
         return Self.accepted
     }
 
+    // MARK: Streamed responses
+
+    /// Whether `id` may stream now (it is the invocation in flight). It stays in flight until
+    /// the stream ends.
+    fileprivate func streamBegins(_ id: String) -> Bool {
+        state.withLockedValue { $0.inFlight == id }
+    }
+
+    fileprivate func streamStarted(_ id: String, prelude: StreamPrelude) {
+        state.withLockedValue { $0.process }?.streamStarted(requestId: id, prelude: prelude)
+    }
+
+    fileprivate func streamChunk(_ id: String, _ bytes: ByteBuffer) {
+        state.withLockedValue { $0.process }?.streamChunk(requestId: id, bytes)
+    }
+
+    fileprivate func streamEnded(_ id: String, error: ErrorPayload?) {
+        let process = state.withLockedValue { s -> HandlerProcess? in
+            guard s.inFlight == id else { return nil }
+            s.inFlight = nil
+            return s.process
+        }
+        // After pending I/O, for the reason `answer` gives.
+        server.eventLoop.execute { process?.streamEnded(requestId: id, error: error) }
+    }
+
+    fileprivate func streamViolation(_ id: String, _ reason: String) {
+        state.withLockedValue { s -> HandlerProcess? in
+            if s.inFlight == id { s.inFlight = nil }
+            return s.process
+        }?.violation(reason)
+    }
+
+    /// The client of a stream went away. Lambda cannot tell a runtime that, so neither does
+    /// this: the function runs on to its end or its timeout, as it would on AWS.
+    func clientGone(_ requestId: String) {
+        log.function(function.logicalId, requestId: requestId, "the client disconnected; the Runtime API cannot tell the function, so it runs on")
+    }
+
     /// A response over 6 MB: the invocation fails as on Lambda; the runtime may go on.
     private func tooLarge(_ request: HTTPEventMapping.IncomingRequest) -> Response {
         let parts = request.rawPath.split(separator: "/").map(String.init)
@@ -277,5 +321,112 @@ final class RuntimeAPIHost: Sendable {
     static func error(_ status: Int, _ type: String, _ message: String) -> Response {
         let body = (try? JSONValue.object(["errorType": .string(type), "errorMessage": .string(message)]).encoded()) ?? Data()
         return Response(status: status, headers: [("content-type", "application/json")], body: Array(body))
+    }
+}
+
+/// Reads a streamed `/response` as it arrives, before `GatewayHTTPHandler` would collect it
+/// whole: the prelude (up to the 8 NUL delimiter), then each body part as a chunk, then the end,
+/// with the error from the `Lambda-Runtime-Function-Error-Type` / `-Body` trailers (the body is
+/// base64 of Lambda's error object). Any other request passes through.
+final class StreamedResponseReader: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let host: RuntimeAPIHost
+    private struct Stream {
+        var id: String
+        var version: HTTPVersion
+        var accepted: Bool
+        /// Bytes before the delimiter; nil once the prelude is read.
+        var prelude: ByteBuffer?
+        var failed = false
+    }
+    private var stream: Stream?
+    /// A prelude is a small JSON object; this much without a delimiter is not one.
+    static let maxPrelude = 64 * 1024
+
+    init(host: RuntimeAPIHost) { self.host = host }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let parts = GatewayHTTPHandler.split(head.uri).0.split(separator: "/").map(String.init)
+            guard head.method == .POST, parts.count == 5, parts[3] != "next", parts[4] == "response",
+                  head.headers.first(name: "lambda-runtime-function-response-mode")?.lowercased() == "streaming" else {
+                return context.fireChannelRead(data)
+            }
+            let id = parts[3]
+            stream = Stream(id: id, version: head.version, accepted: host.streamBegins(id), prelude: ByteBuffer())
+        case .body(var bytes):
+            guard var s = stream else { return context.fireChannelRead(data) }
+            guard s.accepted, !s.failed else { return }
+            if var pending = s.prelude {
+                pending.writeBuffer(&bytes)
+                guard let at = Self.delimiter(in: pending) else {
+                    if pending.readableBytes > Self.maxPrelude {
+                        s.failed = true
+                        host.streamViolation(s.id, "its streamed response has no prelude delimiter (8 NUL bytes) in the first \(Self.maxPrelude) bytes")
+                    } else {
+                        s.prelude = pending
+                    }
+                    stream = s
+                    return
+                }
+                let json = pending.readSlice(length: at - pending.readerIndex)!
+                pending.moveReaderIndex(forwardBy: StreamPrelude.delimiter.count)
+                guard let value = try? JSONValue.parse(json.readableBytesView), let prelude = StreamPrelude(json: value) else {
+                    s.failed = true
+                    stream = s
+                    return host.streamViolation(s.id, "its streamed response's prelude is not {\"statusCode\": 100-599, \"headers\": {...}}")
+                }
+                s.prelude = nil
+                stream = s
+                host.streamStarted(s.id, prelude: prelude)
+                if pending.readableBytes > 0 { host.streamChunk(s.id, pending) }
+            } else {
+                host.streamChunk(s.id, bytes)
+            }
+        case .end(let trailers):
+            guard let s = stream else { return context.fireChannelRead(data) }
+            stream = nil
+            let response: RuntimeAPIHost.Response
+            if !s.accepted {
+                response = RuntimeAPIHost.error(400, "InvalidRequestID", "Request \(s.id) is not the invocation in flight.")
+            } else if s.failed {
+                response = RuntimeAPIHost.error(400, "InvalidStreamingResponse", "The streamed response could not be read.")
+            } else if s.prelude != nil {
+                host.streamViolation(s.id, "its streamed response ended before the prelude delimiter (8 NUL bytes)")
+                response = RuntimeAPIHost.error(400, "InvalidStreamingResponse", "The stream ended before the prelude delimiter.")
+            } else {
+                host.streamEnded(s.id, error: Self.error(trailers))
+                response = RuntimeAPIHost.Response(status: 202, headers: [("content-type", "application/json")], body: Array(#"{"status":"OK"}"#.utf8))
+            }
+            var headers = HTTPHeaders(response.headers)
+            headers.replaceOrAdd(name: "content-length", value: String(response.body.count))
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: s.version, status: .init(statusCode: response.status), headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: response.body)))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    /// The reader index of the first 8-NUL run, if there is one.
+    static func delimiter(in buffer: ByteBuffer) -> Int? {
+        let view = buffer.readableBytesView
+        var run = 0
+        for (i, b) in zip(view.indices, view) {
+            run = b == 0 ? run + 1 : 0
+            if run == StreamPrelude.delimiter.count { return i - StreamPrelude.delimiter.count + 1 }
+        }
+        return nil
+    }
+
+    static func error(_ trailers: HTTPHeaders?) -> ErrorPayload? {
+        guard let trailers, let type = trailers.first(name: "lambda-runtime-function-error-type") else { return nil }
+        let body = trailers.first(name: "lambda-runtime-function-error-body")
+            .flatMap { Data(base64Encoded: $0) }.flatMap { try? JSONValue.parse($0) }
+        return ErrorPayload(errorType: body?["errorType"]?.stringValue ?? type,
+                            errorMessage: body?["errorMessage"]?.stringValue ?? "(no message)",
+                            stackTrace: body?["stackTrace"]?.arrayValue?.map(\.textValue))
     }
 }

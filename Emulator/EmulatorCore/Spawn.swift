@@ -50,6 +50,8 @@ enum Spawn {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Only 0, 1 and 2 go to the child (see CSpawn/shim.h for what leaked before).
+        _ = cspawn_add_closefrom(&actions, 3)
         if let workingDirectory { _ = cspawn_add_chdir(&actions, workingDirectory) }
 
         var attr = posix_spawnattr_t()

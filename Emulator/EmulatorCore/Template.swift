@@ -34,9 +34,24 @@ package struct FunctionSpec: Sendable, Equatable {
     package var schedules: [ScheduleSpec]
     /// How the emulator talks to the function's processes.
     package var interface: FunctionInterface = .stdio
+    /// `FunctionUrlConfig`: the function's own URL (served on a port of its own).
+    package var functionURL: FunctionURLSpec?
 
     /// Python functions run under AWS's own runtime interface client (`python3 -m awslambdaric`).
     package var isPython: Bool { runtime.hasPrefix("python") }
+}
+
+/// A function URL (`FunctionUrlConfig`).
+package struct FunctionURLSpec: Sendable, Equatable {
+    package enum AuthType: String, Sendable, Equatable { case none = "NONE", awsIAM = "AWS_IAM" }
+    package enum InvokeMode: String, Sendable, Equatable {
+        /// The answer is read whole (Lambda's Invoke).
+        case buffered = "BUFFERED"
+        /// The answer is sent to the client as the function writes it (InvokeWithResponseStream).
+        case responseStream = "RESPONSE_STREAM"
+    }
+    package var authType: AuthType
+    package var invokeMode: InvokeMode
 }
 
 /// The wire between the emulator and a handler process.
@@ -219,6 +234,18 @@ extension Template {
             runtime: p["Runtime"]?.stringValue ?? "provided.al2023", codeUri: p["CodeUri"]?.stringValue,
             timeoutSeconds: timeout, memoryMB: memory, reservedConcurrency: reserved,
             environment: env, httpEvents: http, schedules: schedules)
+        if let url = p["FunctionUrlConfig"] {
+            guard case .object(let u) = url else { throw TemplateError("Function \(id): FunctionUrlConfig must be a mapping.") }
+            let auth = u["AuthType"]?.stringValue ?? ""
+            guard let authType = FunctionURLSpec.AuthType(rawValue: auth) else {
+                throw TemplateError("Function \(id): FunctionUrlConfig.AuthType must be NONE or AWS_IAM, not \(auth.isEmpty ? "(missing)" : auth).")
+            }
+            let mode = u["InvokeMode"]?.stringValue ?? "BUFFERED"
+            guard let invokeMode = FunctionURLSpec.InvokeMode(rawValue: mode) else {
+                throw TemplateError("Function \(id): FunctionUrlConfig.InvokeMode must be BUFFERED or RESPONSE_STREAM, not \(mode).")
+            }
+            spec.functionURL = FunctionURLSpec(authType: authType, invokeMode: invokeMode)
+        }
         if spec.isPython {
             spec.interface = .runtimeAPI
             guard handler.contains("."), !handler.hasPrefix("."), !handler.hasSuffix(".") else {

@@ -58,5 +58,7 @@ static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return
 static inline CURLcode ccurl_setopt_ptr(CURL *h, CURLoption o, const void *v) { return ccurl_api()->easy_setopt(h, o, v); }
 static inline CURLcode ccurl_setopt_write(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) { return ccurl_api()->easy_setopt(h, CURLOPT_WRITEFUNCTION, f); }
 static inline CURLcode ccurl_setopt_header(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) { return ccurl_api()->easy_setopt(h, CURLOPT_HEADERFUNCTION, f); }
+static inline CURLcode ccurl_setopt_read(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) { return ccurl_api()->easy_setopt(h, CURLOPT_READFUNCTION, f); }
+static inline CURLcode ccurl_setopt_trailer(CURL *h, int (*f)(struct curl_slist **, void *)) { return ccurl_api()->easy_setopt(h, CURLOPT_TRAILERFUNCTION, f); }
 static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO i, long *v) { return ccurl_api()->easy_getinfo(h, i, v); }
 #endif

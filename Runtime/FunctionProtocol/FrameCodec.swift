@@ -157,6 +157,16 @@ public enum FrameCodec {
         return (type, o)
     }
 
+    /// The request id of a `cancel` frame, or nil for any other line. Cheap enough to run on
+    /// every line a handler reads: only lines that mention `"cancel"` are parsed.
+    public static func cancelRequestId(_ bytes: [UInt8]) -> String? {
+        let marker = Array("\"cancel\"".utf8)
+        guard bytes.count < 4096, bytes.count >= marker.count,
+              (0...(bytes.count - marker.count)).contains(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) }),
+              case .object(let o)? = try? JSONValue.parse(bytes), o["type"]?.stringValue == FrameType.cancel.rawValue else { return nil }
+        return o["requestId"]?.stringValue
+    }
+
     /// Best-effort `requestId` of a line too large or too broken to decode, so the answer can
     /// still be matched to the invocation. Looks only at the first 4 KB.
     public static func sniffRequestId(_ bytes: some Collection<UInt8>) -> String? {

@@ -68,9 +68,11 @@ public enum FunctionRuntime {
         let meta = invocation.meta
         var logger = base
         logger[metadataKey: "requestId"] = .string(meta.requestId)
+        let starter = StreamStarter { prelude, box in try await transport.startStream(meta, prelude: prelude, cancel: box) }
         let context = InvocationContext(
             requestId: meta.requestId, deadlineMs: meta.deadlineMs, functionName: meta.functionName,
-            invokedFunctionArn: meta.invokedFunctionArn, traceId: meta.traceId, logger: logger, asyncInvoker: transport)
+            invokedFunctionArn: meta.invokedFunctionArn, traceId: meta.traceId, logger: logger, asyncInvoker: transport,
+            streamStarter: starter)
         do {
             switch invocation.event {
             case .success(let event):
@@ -78,8 +80,23 @@ public enum FunctionRuntime {
                 do {
                     output = try await handler.handle(event, context: context)
                 } catch {
+                    // Once a stream has started, the answer can only end early.
+                    if let stream = starter.stream {
+                        if case ResponseStreamError.clientDisconnected = error {
+                            logger.info("the client disconnected; stream ended")
+                        } else {
+                            logger.error("invocation failed mid-stream", metadata: ["error": "\(error)"])
+                        }
+                        try await stream.fail(errorPayload(error))
+                        return
+                    }
                     logger.error("invocation failed", metadata: ["error": "\(error)"])
                     try await transport.fail(meta, error: errorPayload(error))
+                    return
+                }
+                // A started stream is the answer; the returned value is not sent.
+                if let stream = starter.stream {
+                    try await stream.finish()
                     return
                 }
                 try await transport.respond(meta, payload: output)

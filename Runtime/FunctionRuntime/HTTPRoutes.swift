@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import FunctionProtocol
 import Logging
 import HTTPRouting
 import LambdaEvents
@@ -26,11 +32,25 @@ public struct HTTPRoutes: Sendable {
             }
             return try await dispatchByPath(request, context: context)
         } catch let error as APIError {
+            if let stream = context.responseStream, !stream.isEnded {
+                // Headers are out: the answer can only end early.
+                try? await stream.fail(ErrorPayload(errorType: error.code, errorMessage: error.message))
+                return .streamed
+            }
             if error.status >= 500 {
                 context.logger.error("request failed", metadata: ["status": "\(error.status)", "code": "\(error.code)"])
             }
             return .error(error, requestId: context.requestId)
         } catch {
+            if let stream = context.responseStream, !stream.isEnded {
+                if case ResponseStreamError.clientDisconnected = error {
+                    context.logger.info("the client disconnected mid-stream")
+                } else {
+                    context.logger.error("failed mid-stream", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                try? await stream.fail(ErrorPayload(errorType: String(describing: type(of: error)), errorMessage: "\(error)"))
+                return .streamed
+            }
             context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
             return .error(.internalError(), requestId: context.requestId)
         }
@@ -57,7 +77,49 @@ public protocol HTTPFunction: FunctionHandler where Event == APIGatewayV2Request
 
 extension HTTPFunction {
     public func handle(_ event: APIGatewayV2Request, context: InvocationContext) async throws -> APIGatewayV2Response {
-        await routes.respond(to: event, context: context)
+        var context = context
+        context.acceptsResponseStream = ResponseStreaming.accepts(event)
+        let response = await routes.respond(to: event, context: context)
+        // A function URL in RESPONSE_STREAM mode reads every answer as a stream (prelude, 8 NUL
+        // bytes, body), so an answer made whole is sent as a stream of one piece.
+        if context.acceptsResponseStream, context.responseStream == nil {
+            let stream = try await context.startResponseStream(
+                StreamPrelude(statusCode: response.statusCode, headers: response.headers ?? [:], cookies: response.cookies ?? []))
+            try await stream.write(response.bodyBytes)
+            try await stream.finish()
+        }
+        return response
+    }
+}
+
+/// When an HTTP invocation's answer may be streamed: it came through a function URL (the event's
+/// domain is `<id>.lambda-url.<region>.on.aws`) and the function says its URL streams
+/// (`FUNCTION_URL_INVOKE_MODE=RESPONSE_STREAM`, set in the template beside
+/// `FunctionUrlConfig.InvokeMode`, since nothing in an invocation tells a runtime how its
+/// caller reads the answer). Invocations through API Gateway are always answered whole.
+public enum ResponseStreaming {
+    public static let environmentVariable = "FUNCTION_URL_INVOKE_MODE"
+
+    /// Whether this process's function URL streams (read once).
+    public static let urlStreams: Bool = {
+        let env = ProcessInfo.processInfo.environment[environmentVariable] ?? ""
+        return env.uppercased() == "RESPONSE_STREAM"
+    }()
+
+    public static func accepts(_ event: APIGatewayV2Request, urlStreams: Bool = ResponseStreaming.urlStreams) -> Bool {
+        urlStreams && (event.requestContext.domainName?.contains(".lambda-url.") ?? false)
+    }
+}
+
+extension APIGatewayV2Response {
+    /// What a route that streamed its answer returns: the runtime sends the stream, not this.
+    public static var streamed: APIGatewayV2Response { APIGatewayV2Response(statusCode: 200) }
+
+    /// The body as bytes (base64-decoded when `isBase64Encoded`).
+    public var bodyBytes: [UInt8] {
+        guard let body else { return [] }
+        if isBase64Encoded == true { return Data(base64Encoded: body).map(Array.init) ?? [] }
+        return Array(body.utf8)
     }
 }
 

@@ -47,6 +47,23 @@ public struct InvocationContext: Sendable {
     /// Bound to this request: every line it writes carries `requestId`.
     public let logger: Logger
     let asyncInvoker: any AsyncInvoker
+    let streamStarter: StreamStarter?
+    /// Whether the caller reads this invocation's answer as a stream: a function URL in
+    /// `RESPONSE_STREAM` mode (`HTTPFunction` sets it from the event and
+    /// `FUNCTION_URL_INVOKE_MODE`). A handler may stream only then; otherwise it answers whole.
+    public var acceptsResponseStream = false
+
+    init(requestId: String, deadlineMs: Int64, functionName: String, invokedFunctionArn: String, traceId: String?,
+         logger: Logger, asyncInvoker: any AsyncInvoker, streamStarter: StreamStarter? = nil) {
+        self.requestId = requestId
+        self.deadlineMs = deadlineMs
+        self.functionName = functionName
+        self.invokedFunctionArn = invokedFunctionArn
+        self.traceId = traceId
+        self.logger = logger
+        self.asyncInvoker = asyncInvoker
+        self.streamStarter = streamStarter
+    }
 
     public var deadline: Duration { .milliseconds(deadlineMs) }
 
@@ -58,6 +75,21 @@ public struct InvocationContext: Sendable {
     public func invokeAsync<E: Codable & Sendable>(_ functionName: String, event: E) async throws {
         try await asyncInvoker.invokeAsync(functionName: functionName, event: event)
     }
+
+    /// Starts streaming the answer: `prelude` (status, headers, cookies) goes out now, the body
+    /// as the stream is written. Once started, whatever the handler returns is ignored; the
+    /// runtime finishes a stream the handler left open, and ends it with an error if the
+    /// handler throws. Only when `acceptsResponseStream`; at most once per invocation.
+    public func startResponseStream(_ prelude: StreamPrelude) async throws -> ResponseStream {
+        guard acceptsResponseStream, let streamStarter else {
+            throw ErrorPayload(errorType: "Runtime.StreamingNotAccepted",
+                               errorMessage: "This invocation's caller reads the answer whole (not a function URL in RESPONSE_STREAM mode).")
+        }
+        return try await streamStarter.begin(prelude)
+    }
+
+    /// The stream this invocation started, if it did.
+    public var responseStream: ResponseStream? { streamStarter?.stream }
 }
 
 protocol AsyncInvoker: Sendable {

@@ -88,6 +88,33 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
                            headers: ["Content-Type: application/json", "Lambda-Runtime-Function-Error-Type: \(error.errorType)"])
     }
 
+    /// Lambda's response streaming: one `POST /response` in streaming mode whose chunked body is
+    /// the HTTP integration's JSON prelude, 8 NUL bytes, then the chunks as they are written; an
+    /// error after the start goes in the `Lambda-Runtime-Function-Error-Type` / `-Body` trailers
+    /// (the body base64 of Lambda's error object). The request runs on a thread and a libcurl
+    /// handle of its own, so the serial queue stays free for `invokeAsync` meanwhile.
+    func startStream(_ meta: InvocationMeta, prelude: StreamPrelude, cancel: ResponseStream.Box) async throws -> any StreamSink {
+        let body = StreamingUploadBody()
+        body.write(prelude.json.jsonBytes() + StreamPrelude.delimiter)
+        let client: CurlHTTPClient
+        do { client = try CurlHTTPClient() } catch { throw TransportError.runtimeAPI("\(error)") }
+        let url = base + "/invocation/\(meta.requestId)/response"
+        let headers = [
+            "Lambda-Runtime-Function-Response-Mode: streaming",
+            "Transfer-Encoding: chunked",
+            "Content-Type: application/vnd.awslambda.http-integration-response",
+            "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+        ]
+        let done = Task<CurlHTTPClient.Response, any Error> {
+            try await withCheckedThrowingContinuation { cont in
+                DispatchQueue(label: "function-runtime.runtime-api-stream").async {
+                    cont.resume(with: Result { try client.send(method: "POST", url: url, headers: headers, stream: body) })
+                }
+            }
+        }
+        return RuntimeAPIStreamSink(body: body, done: done, encoder: encoder)
+    }
+
     /// Lambda's Invoke API with `InvocationType: Event`, signed with the execution role's
     /// credentials (SigV4). The endpoint is `AWS_ENDPOINT_URL_LAMBDA` or `AWS_ENDPOINT_URL` when
     /// set (as the AWS SDKs read them: a VPC endpoint, or the emulator's `--lambda-port`), else
@@ -117,6 +144,34 @@ final class LambdaRuntimeAPITransport: Transport, @unchecked Sendable {
         }
         guard r.status == 202 else {
             throw TransportError.runtimeAPI("Invoke \(functionName) (Event) answered \(r.status): \(String(decoding: r.body.prefix(500), as: UTF8.self))")
+        }
+    }
+}
+
+private struct RuntimeAPIStreamSink: StreamSink, @unchecked Sendable {
+    let body: StreamingUploadBody
+    let done: Task<CurlHTTPClient.Response, any Error>
+    let encoder: JSONEncoder
+
+    func write(_ bytes: [UInt8]) async throws { body.write(bytes) }
+
+    func finish() async throws {
+        body.finish()
+        try await check()
+    }
+
+    func fail(_ error: ErrorPayload) async throws {
+        let json = (try? encoder.encode(error)) ?? Data()
+        body.finish(trailers: ["Lambda-Runtime-Function-Error-Type: \(error.errorType)",
+                               "Lambda-Runtime-Function-Error-Body: \(json.base64EncodedString())"])
+        try await check()
+    }
+
+    private func check() async throws {
+        let r: CurlHTTPClient.Response
+        do { r = try await done.value } catch { throw TransportError.runtimeAPI("streamed /response: \(error)") }
+        guard (200..<300).contains(r.status) else {
+            throw TransportError.runtimeAPI("streamed /response answered \(r.status): \(String(decoding: r.body, as: UTF8.self))")
         }
     }
 }

@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import CStdio
+import Dispatch
 import FunctionProtocol
 import JSON
 import Synchronization
@@ -21,6 +22,18 @@ final class StdioTransport: Transport, @unchecked Sendable {
     private let writeLock = Mutex(())
     private let encoder = FrameCodec.encoder()
     private let decoder = JSONDecoder()
+
+    /// While a stream is out, stdin is read by a watcher thread, so a `cancel` frame reaches the
+    /// handler at once. The watcher reads until a line that is not a cancel (the next invoke, or
+    /// EOF), which it leaves here for `next()`: one reader of stdin at any time.
+    private struct Watch {
+        var threadRunning = false
+        var streamRequestId: String?
+        var cancel: ResponseStream.Box?
+        var handedOver: LineReader.Result?
+    }
+    private let watch = Mutex(Watch())
+    private let handedOver = DispatchSemaphore(value: 0)
 
     init() {
         frameFD = fcntl(1, F_DUPFD_CLOEXEC, 3)
@@ -44,7 +57,10 @@ final class StdioTransport: Transport, @unchecked Sendable {
             // thread that then runs the handler saves a cross-core thread hop per invocation,
             // which is most of the protocol's round-trip cost. Other tasks keep the rest of the
             // cooperative pool.
-            let result = reader.next()
+            let result = readLine()
+            if case .line(let bytes) = result, FrameCodec.cancelRequestId(bytes) != nil {
+                continue  // a cancel for a stream that has already ended
+            }
             if case .eof = result {} else { Termination.beginInvocation() }
             switch result {
             case .eof:
@@ -62,6 +78,78 @@ final class StdioTransport: Transport, @unchecked Sendable {
                 if let invocation = decodeInvocation(bytes, as: E.self) { return invocation }
             }
             Termination.endInvocation()
+        }
+    }
+
+    /// The next line of stdin: from the watcher when one is (or was) reading, else read here.
+    private func readLine() -> LineReader.Result {
+        let watcher = watch.withLock { $0.threadRunning }
+        guard watcher else { return reader.next() }
+        handedOver.wait()
+        return watch.withLock { w in
+            defer { w.handedOver = nil; w.threadRunning = false }
+            return w.handedOver ?? .eof
+        }
+    }
+
+    private func startWatching(requestId: String, cancel: ResponseStream.Box) {
+        let spawn = watch.withLock { w -> Bool in
+            w.streamRequestId = requestId
+            w.cancel = cancel
+            defer { w.threadRunning = true }
+            return !w.threadRunning
+        }
+        guard spawn else { return }
+        // A queue of its own: the read blocks until the emulator writes a line.
+        DispatchQueue(label: "function-runtime.stdin-watch").async { [self] in
+            while true {
+                let r = reader.next()
+                if case .line(let bytes) = r, let id = FrameCodec.cancelRequestId(bytes) {
+                    watch.withLock { $0.streamRequestId == id ? $0.cancel : nil }?.cancel()
+                    continue
+                }
+                watch.withLock { $0.handedOver = r }
+                handedOver.signal()
+                return
+            }
+        }
+    }
+
+    private func stopWatching(requestId: String) {
+        watch.withLock { w in
+            guard w.streamRequestId == requestId else { return }
+            w.streamRequestId = nil
+            w.cancel = nil
+        }
+    }
+
+    func startStream(_ meta: InvocationMeta, prelude: StreamPrelude, cancel: ResponseStream.Box) async throws -> any StreamSink {
+        startWatching(requestId: meta.requestId, cancel: cancel)
+        writeLine(StreamStartFrame(requestId: meta.requestId, prelude: prelude).json.jsonBytes() + [0x0A])
+        return Sink(transport: self, requestId: meta.requestId)
+    }
+
+    private struct Sink: StreamSink {
+        let transport: StdioTransport
+        let requestId: String
+
+        func write(_ bytes: [UInt8]) async throws {
+            var offset = 0
+            while offset < bytes.count {
+                let end = min(bytes.count, offset + FrameLimits.maxChunkBytes)
+                transport.writeLine(StreamChunkFrame(requestId: requestId, data: Array(bytes[offset..<end])).json.jsonBytes() + [0x0A])
+                offset = end
+            }
+        }
+
+        func finish() async throws {
+            transport.stopWatching(requestId: requestId)
+            transport.write(StreamEndFrame(requestId: requestId))
+        }
+
+        func fail(_ error: ErrorPayload) async throws {
+            transport.stopWatching(requestId: requestId)
+            transport.write(StreamErrorFrame(requestId: requestId, error: error))
         }
     }
 

@@ -14,6 +14,9 @@ protocol Transport: AsyncInvoker {
     func next<E: Decodable & Sendable>(_ type: E.Type) async throws -> Invocation<E>?
     func respond<P: Encodable & Sendable>(_ meta: InvocationMeta, payload: P) async throws
     func fail(_ meta: InvocationMeta, error: ErrorPayload) async throws
+    /// Starts a streamed answer to `meta`'s invocation instead of `respond`/`fail`. `cancel` is
+    /// told when the client goes away, where the transport can know it.
+    func startStream(_ meta: InvocationMeta, prelude: StreamPrelude, cancel: ResponseStream.Box) async throws -> any StreamSink
 }
 
 enum TransportError: Error, CustomStringConvertible {

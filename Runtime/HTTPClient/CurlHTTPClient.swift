@@ -4,6 +4,8 @@ import FoundationEssentials
 import Foundation
 #endif
 import CCurl
+import Dispatch
+import Synchronization
 
 /// Why a request got no HTTP response at all. A response with any status is not an error here:
 /// callers decide what 4xx/5xx mean.
@@ -55,7 +57,10 @@ package final class CurlHTTPClient: @unchecked Sendable {
     deinit { ccurl_easy_cleanup(handle) }
 
     /// - Parameter timeoutMs: 0 waits forever (the Runtime API's `/next` long-poll).
-    package func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0) throws -> Response {
+    /// - Parameter stream: a body sent as it is written (chunked), instead of `body`; its
+    ///   trailers go after the last chunk.
+    package func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0,
+                      stream: StreamingUploadBody? = nil) throws -> Response {
         final class Sink {
             var body = Data()
             var headers: [String: String] = [:]
@@ -106,6 +111,31 @@ package final class CurlHTTPClient: @unchecked Sendable {
                 ccurl_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, nil)
                 return ccurl_easy_perform(handle)
             }
+            if let stream {
+                let streamPointer = Unmanaged.passUnretained(stream).toOpaque()
+                ccurl_setopt_long(handle, CURLOPT_POST, 1)
+                ccurl_setopt_long(handle, CURLOPT_POSTFIELDSIZE, -1)
+                ccurl_setopt_read(handle) { buffer, size, count, user in
+                    guard let buffer, let user else { return 0 }
+                    return Unmanaged<StreamingUploadBody>.fromOpaque(user).takeUnretainedValue().read(into: buffer, capacity: size * count)
+                }
+                ccurl_setopt_ptr(handle, CURLOPT_READDATA, streamPointer)
+                ccurl_setopt_trailer(handle) { list, user in
+                    guard let list, let user else { return 0 }  // CURL_TRAILERFUNC_OK
+                    for line in Unmanaged<StreamingUploadBody>.fromOpaque(user).takeUnretainedValue().trailerLines {
+                        list.pointee = ccurl_slist_append(list.pointee, line)
+                    }
+                    return 0
+                }
+                ccurl_setopt_ptr(handle, CURLOPT_TRAILERDATA, streamPointer)
+                defer {
+                    ccurl_setopt_read(handle, nil)
+                    ccurl_setopt_trailer(handle, nil)
+                    ccurl_setopt_ptr(handle, CURLOPT_READDATA, nil)
+                    ccurl_setopt_ptr(handle, CURLOPT_TRAILERDATA, nil)
+                }
+                return ccurl_easy_perform(handle)
+            }
             let payload = body ?? Data()
             return payload.withUnsafeBytes { raw in
                 ccurl_setopt_long(handle, CURLOPT_POST, 1)
@@ -130,6 +160,69 @@ package final class CurlHTTPClient: @unchecked Sendable {
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return Response(status: status, headers: sink.headers, body: sink.body)
+    }
+}
+
+/// A request body written while the request is in flight: libcurl's read callback, on the
+/// thread running the request, takes each piece as it is written (and sends it as one chunk of
+/// a chunked body), waiting when there is none yet. `finish` ends it, with trailers if given.
+package final class StreamingUploadBody: @unchecked Sendable {
+    private struct Queue {
+        var pieces: [[UInt8]] = []
+        var ended = false
+        var trailers: [String] = []
+    }
+    private let queue = Mutex(Queue())
+    private let available = DispatchSemaphore(value: 0)
+    /// Only the read callback's thread touches these.
+    private var current: [UInt8] = []
+    private var offset = 0
+
+    package init() {}
+
+    package func write(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        queue.withLock { $0.pieces.append(bytes) }
+        available.signal()
+    }
+
+    /// - Parameter trailers: `Name: value` lines sent after the last chunk.
+    package func finish(trailers: [String] = []) {
+        queue.withLock { q in
+            q.ended = true
+            q.trailers = trailers
+        }
+        available.signal()
+    }
+
+    var trailerLines: [String] { queue.withLock { $0.trailers } }
+
+    /// libcurl's read callback: copies what is pending, blocking until something is; 0 ends the body.
+    func read(into buffer: UnsafeMutablePointer<CChar>, capacity: Int) -> Int {
+        while true {
+            if offset < current.count {
+                let n = min(capacity, current.count - offset)
+                current.withUnsafeBytes { raw in
+                    UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + offset, byteCount: n)
+                }
+                offset += n
+                return n
+            }
+            enum Next { case piece([UInt8]), end, wait }
+            let next: Next = queue.withLock { q in
+                if !q.pieces.isEmpty { return .piece(q.pieces.removeFirst()) }
+                return q.ended ? .end : .wait
+            }
+            switch next {
+            case .piece(let p):
+                current = p
+                offset = 0
+            case .end:
+                return 0
+            case .wait:
+                available.wait()
+            }
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import TestSupport
+import Testing
 
 /// A real `emulator start-api` process on a free port, with a client for it.
 final class EmulatorHarness: @unchecked Sendable {
@@ -106,6 +107,18 @@ final class EmulatorHarness: @unchecked Sendable {
     }
 
     func get(_ path: String) async throws -> Reply { try await request("GET", path) }
+
+    /// Waits until no process of `function` is serving an invocation.
+    func waitUntilIdle(_ function: String, timeout: Double = 30) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let health = try JSONSerialization.jsonObject(with: try await get("/__emulator/health").body) as? [String: Any]
+            let stats = (health?["functions"] as? [[String: Any]])?.first { $0["function"] as? String == function }
+            if let live = stats?["live"] as? Int, let idle = stats?["idle"] as? Int, live == idle { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("\(function) still busy after \(timeout) s")
+    }
 
     /// Waits until `function` has `busy` processes serving invocations (from `/__emulator/health`),
     /// so tests order events by state rather than by guessing timings.

@@ -22,6 +22,8 @@ actor FakeRuntimeAPI {
         var id: String?
         var errorType: String?
         var contentType: String?
+        /// `Lambda-Runtime-Function-Response-Mode` (`streaming` for a streamed answer).
+        var responseMode: String?
         var body: Data
         var json: JSONValue? { try? JSONValue.decode(body) }
     }
@@ -31,6 +33,8 @@ actor FakeRuntimeAPI {
     private(set) var responses: [Posted] = []
     private(set) var errors: [Posted] = []
     private(set) var initErrors: [Posted] = []
+    /// A streamed `/response`'s body so far, by request id, as its parts arrive.
+    private(set) var streamed: [String: Data] = [:]
 
     func enqueue(_ id: String, _ event: JSONValue, arn: String = "arn:aws:lambda:us-east-1:123456789012:function:fixture") throws {
         queue.append(Event(id: id, body: try event.encoded(), deadlineMs: Timestamps.nowMs() + 60_000, arn: arn,
@@ -42,6 +46,7 @@ actor FakeRuntimeAPI {
     fileprivate func record(response p: Posted) { responses.append(p) }
     fileprivate func record(error p: Posted) { errors.append(p) }
     fileprivate func record(initError p: Posted) { initErrors.append(p) }
+    fileprivate func record(part: ByteBuffer, of id: String) { streamed[id, default: Data()].append(contentsOf: part.readableBytesView) }
 
     func response(_ id: String) -> Posted? { responses.first { $0.id == id } }
     func error(_ id: String) -> Posted? { errors.first { $0.id == id } }
@@ -70,10 +75,25 @@ actor FakeRuntimeAPI {
             let buffer = try await request.body.collect(upTo: 16 * 1024 * 1024)
             return Posted(
                 id: id, errorType: request.headers[HTTPField.Name("Lambda-Runtime-Function-Error-Type")!],
-                contentType: request.headers[.contentType], body: Data(buffer.readableBytesView))
+                contentType: request.headers[.contentType],
+                responseMode: request.headers[HTTPField.Name("Lambda-Runtime-Function-Response-Mode")!],
+                body: Data(buffer.readableBytesView))
         }
         router.post("\(base)/invocation/:id/response") { request, context -> Response in
-            await self.record(response: try await posted(request, context.parameters.get("id")))
+            let id = context.parameters.get("id")
+            let mode = request.headers[HTTPField.Name("Lambda-Runtime-Function-Response-Mode")!]
+            if mode == "streaming", let id {
+                // Read as it arrives, so a test can see the first bytes before the last are written.
+                var body = Data()
+                for try await part in request.body {
+                    body.append(contentsOf: part.readableBytesView)
+                    await self.record(part: part, of: id)
+                }
+                await self.record(response: Posted(id: id, errorType: nil, contentType: request.headers[.contentType],
+                                                   responseMode: mode, body: body))
+                return Response(status: .accepted)
+            }
+            await self.record(response: try await posted(request, id))
             return Response(status: .accepted)
         }
         router.post("\(base)/invocation/:id/error") { request, context -> Response in
@@ -228,6 +248,62 @@ func stop(_ child: ChildProcess) async {
             #expect(posted.json?["errorMessage"] == "FIXTURE_INIT_FAIL is set")
             #expect(await api.nextCalls == 0, "no invocation is asked for after a failed init")
             #expect(await api.responses.isEmpty)
+        }
+    }
+}
+
+/// Lambda response streaming from the handler's side: one `/response` in streaming mode whose
+/// chunked body is the HTTP integration prelude, 8 NUL bytes and the events, sent as written.
+@Suite struct RuntimeAPIStreamingTests {
+    @Test func aFunctionURLStreamIsPostedInStreamingModeAsItIsWritten() async throws {
+        let api = FakeRuntimeAPI()
+        let gate = TestPaths.temporaryDirectory("runtime-api-stream") + "/gate"
+        try await api.serve { endpoint in
+            var request = httpRequest("GET", "/stream", query: ["chunks": "3", "gate": gate])
+            request.requestContext.domainName = "abc123.lambda-url.us-east-1.on.aws"
+            try await api.enqueue("req-stream", try eventValue(request))
+            let child = try startAgainst(endpoint, env: ["FUNCTION_URL_INVOKE_MODE": "RESPONSE_STREAM"])
+            // The first event reaches the API while the handler still waits on the gate.
+            #expect(await eventually {
+                (await api.streamed["req-stream"]).map { String(decoding: $0, as: UTF8.self).hasSuffix("data: 0\n\n") } ?? false
+            }, "stderr: \(child.stderr)")
+            #expect(await api.response("req-stream") == nil, "the response is still open")
+            FileManager.default.createFile(atPath: gate, contents: Data())
+            #expect(await eventually { await api.response("req-stream") != nil }, "stderr: \(child.stderr)")
+            await stop(child)
+
+            let posted = try #require(await api.response("req-stream"))
+            #expect(posted.responseMode == "streaming")
+            #expect(posted.contentType == "application/vnd.awslambda.http-integration-response")
+            let body = [UInt8](posted.body)
+            let delimiter = try #require((0...(body.count - 8)).first { body[$0..<($0 + 8)].allSatisfy { $0 == 0 } })
+            let prelude = try JSONValue.parse(Array(body[..<delimiter]))
+            #expect(prelude["statusCode"]?.intValue == 200)
+            #expect(prelude["headers"]?["content-type"]?.stringValue == "text/event-stream")
+            #expect(String(decoding: body[(delimiter + 8)...], as: UTF8.self) == "data: 0\n\ndata: 1\n\ndata: 2\n\n")
+        }
+    }
+
+    @Test func anAnswerMadeWholeIsStillStreamedToAStreamingURL() async throws {
+        let api = FakeRuntimeAPI()
+        try await api.serve { endpoint in
+            var request = httpRequest("GET", "/fx/echo")
+            request.requestContext.domainName = "abc123.lambda-url.us-east-1.on.aws"
+            try await api.enqueue("req-whole", try eventValue(request))
+            try await api.enqueue("req-gateway", try eventValue(httpRequest("GET", "/fx/echo")))
+            let child = try startAgainst(endpoint, product: "health", env: ["FUNCTION_URL_INVOKE_MODE": "RESPONSE_STREAM"])
+            #expect(await eventually { await api.responses.count == 2 }, "stderr: \(child.stderr)")
+            await stop(child)
+            // health is an HTTPFunction: through the URL its answer (a 404 here) goes out as a stream...
+            let whole = try #require(await api.response("req-whole"))
+            #expect(whole.responseMode == "streaming")
+            let body = [UInt8](whole.body)
+            let delimiter = try #require((0...(body.count - 8)).first { body[$0..<($0 + 8)].allSatisfy { $0 == 0 } })
+            #expect(try JSONValue.parse(Array(body[..<delimiter]))["statusCode"]?.intValue == 404)
+            #expect(String(decoding: body[(delimiter + 8)...], as: UTF8.self).contains("not_found"))
+            // ...and through API Gateway as a buffered JSON response.
+            let gateway = try #require(await api.response("req-gateway"))
+            #expect(gateway.responseMode == nil && gateway.contentType == "application/json")
         }
     }
 }

@@ -117,8 +117,8 @@ package final class CronEmulator: Sendable {
             let result = await invoker.invoke(rule.function, event: event, requestId: requestId)
             self.state.withLockedValue { $0[rule.name]?.running = false }
             switch result.outcome {
-            case .success(.response): break
-            case .success(.functionError(let e)):
+            case .success(.response), .success(.streamed(_, nil)): break
+            case .success(.streamed(_, let e?)), .success(.functionError(let e)):
                 self.log.emulator("schedule \(rule.name) [\(requestId)]: the function failed: \(e.errorType): \(e.errorMessage)")
             case .failure(let f):
                 self.log.emulator("schedule \(rule.name) [\(requestId)]: \(f)")

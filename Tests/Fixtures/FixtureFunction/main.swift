@@ -48,6 +48,43 @@ struct Fixture: FunctionHandler {
             return .text(String(repeating: "x", count: n))
         case "pid":
             return .json(["pid": Int(getpid())])
+        case "stream":
+            // Server-sent events, one per `delayMs`: `chunks` of them, or an error after `failAfter`.
+            // With `gate`, the rest waits after the first event until that file exists, so a test
+            // can look at the world while the stream is half sent without guessing at timings.
+            let n = Int(request.query("chunks") ?? "") ?? 3
+            let delay = Int(request.query("delayMs") ?? "") ?? 0
+            let failAfter = request.query("failAfter").flatMap(Int.init)
+            let gate = request.query("gate")
+            var context = context
+            context.acceptsResponseStream = ResponseStreaming.accepts(request)
+            guard context.acceptsResponseStream else {
+                return .init(statusCode: 200, headers: ["content-type": "text/event-stream"],
+                             body: (0..<n).map { "data: \($0)\n\n" }.joined())
+            }
+            let stream = try await context.startResponseStream(
+                StreamPrelude(statusCode: 200, headers: ["content-type": "text/event-stream", "cache-control": "no-cache"]))
+            let producer = Task {
+                for i in 0..<n {
+                    if let failAfter, i == failAfter { throw ErrorPayload(errorType: "FixtureStreamError", errorMessage: "failed after \(i) events") }
+                    try await stream.write("data: \(i)\n\n")
+                    if i == 0, let gate {
+                        while !FileManager.default.fileExists(atPath: gate) { try await Task.sleep(for: .milliseconds(5)) }
+                    }
+                    if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+                }
+            }
+            stream.onCancel {
+                print("fixture: the client disconnected; stopping the producer")
+                producer.cancel()
+            }
+            do {
+                try await producer.value
+            } catch is CancellationError {
+                print("fixture: producer stopped after \(stream.bytesWritten) bytes")
+                throw ResponseStreamError.clientDisconnected
+            }
+            return .streamed
         case "write":
             // Lambda's task root (the working directory) is read-only: does a write there succeed?
             let written = FileManager.default.createFile(atPath: "write-probe", contents: Data("x".utf8))
