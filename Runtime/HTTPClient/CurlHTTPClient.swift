@@ -59,13 +59,20 @@ package final class CurlHTTPClient: @unchecked Sendable {
     /// - Parameter timeoutMs: 0 waits forever (the Runtime API's `/next` long-poll).
     /// - Parameter stream: a body sent as it is written (chunked), instead of `body`; its
     ///   trailers go after the last chunk.
+    /// - Parameter receiver: takes a 2xx response's head and then its body as it arrives,
+    ///   instead of collecting it (an error status's body is still collected); its `body`
+    ///   returning false aborts the transfer.
     package func send(method: String, url: String, body: Data? = nil, headers: [String] = [], timeoutMs: Int = 0,
-                      stream: StreamingUploadBody? = nil) throws -> Response {
+                      stream: StreamingUploadBody? = nil, receiver: StreamingDownload? = nil) throws -> Response {
         final class Sink {
             var body = Data()
             var headers: [String: String] = [:]
+            var status = 0
+            var headDelivered = false
+            var receiver: StreamingDownload?
         }
         let sink = Sink()
+        sink.receiver = receiver
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
 
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -81,6 +88,14 @@ package final class CurlHTTPClient: @unchecked Sendable {
             let n = size * count
             guard let ptr, let user else { return n }
             let sink = Unmanaged<Sink>.fromOpaque(user).takeUnretainedValue()
+            if let receiver = sink.receiver, (200..<300).contains(sink.status) {
+                if !sink.headDelivered {
+                    sink.headDelivered = true
+                    receiver.head(sink.status, sink.headers)
+                }
+                let ok = receiver.body(UnsafeRawBufferPointer(start: ptr, count: n))
+                return ok ? n : 0  // 0 makes libcurl stop with a write error
+            }
             ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append($0, count: n) }
             return n
         }
@@ -99,6 +114,7 @@ package final class CurlHTTPClient: @unchecked Sendable {
                 sink.headers[name] = value
             } else if line.hasPrefix("HTTP/") {
                 sink.headers.removeAll()  // a new response (after a redirect or 100)
+                sink.status = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
             }
             return n
         }
@@ -160,6 +176,19 @@ package final class CurlHTTPClient: @unchecked Sendable {
         var status = 0
         ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         return Response(status: status, headers: sink.headers, body: sink.body)
+    }
+}
+
+/// Receives a 2xx response as it arrives (`CurlHTTPClient.send(receiver:)`), on the thread
+/// running the request: the status and headers once, then each piece of the body.
+package final class StreamingDownload: @unchecked Sendable {
+    let head: (Int, [String: String]) -> Void
+    let body: (UnsafeRawBufferPointer) -> Bool
+
+    /// - Parameter body: false stops the transfer.
+    package init(head: @escaping (Int, [String: String]) -> Void, body: @escaping (UnsafeRawBufferPointer) -> Bool) {
+        self.head = head
+        self.body = body
     }
 }
 

@@ -41,6 +41,9 @@ enum Reply: Sendable {
     indirect case hang(Duration, then: Reply)
     /// Decided from the request.
     case custom(@Sendable (SeenRequest) -> Reply)
+    /// The streaming form of the path's wire format: `pieces` one at a time, `pause` apart;
+    /// then the end, or with `breakAfter` a dropped connection after that many pieces.
+    case stream([String], pause: Duration = .zero, breakAfter: Int? = nil)
 }
 
 /// One fake LLM provider on 127.0.0.1 speaking all three wire formats at their real paths:
@@ -50,6 +53,11 @@ actor FakeLLMServer {
     private var script: [Reply]
     private let fallback: Reply
     private(set) var requests: [SeenRequest] = []
+    /// Pieces of streamed replies written so far, and whether a streamed reply ran to its end.
+    private(set) var piecesWritten = 0
+    private(set) var streamsFinished = 0
+    fileprivate func wrote() { piecesWritten += 1 }
+    fileprivate func finishedStream() { streamsFinished += 1 }
 
     init(_ script: [Reply] = [], then fallback: Reply = .answer("Employees get twelve days of paid leave [1].")) {
         self.script = script
@@ -84,11 +92,56 @@ actor FakeLLMServer {
             return try await render(then, for: seen)
         case .custom(let decide):
             return try await render(decide(seen), for: seen)
+        case .stream(let pieces, let pause, let breakAfter):
+            let events = Self.streamEvents(pieces, path: seen.path, model: seen.json["model"] as? String ?? Self.geminiModel(seen.path))
+            var fields = HTTPFields()
+            fields[.contentType] = "text/event-stream"
+            return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(string: events.head))
+                for (i, piece) in events.pieces.enumerated() {
+                    if let breakAfter, i == breakAfter { throw CancellationError() }  // the connection drops mid-answer
+                    if pause > .zero { try await Task.sleep(for: pause) }
+                    try await writer.write(ByteBuffer(string: piece))
+                    await self.wrote()
+                }
+                try await writer.write(ByteBuffer(string: events.tail))
+                await self.finishedStream()
+                try await writer.finish(nil)
+            })
         }
+    }
+
+    /// A streamed answer in each API's own events.
+    static func streamEvents(_ pieces: [String], path: String, model: String) -> (head: String, pieces: [String], tail: String) {
+        func sse(_ json: String, event: String? = nil) -> String { (event.map { "event: \($0)\n" } ?? "") + "data: \(json)\n\n" }
+        if path.hasSuffix("/chat/completions") {
+            let chunks = pieces.map {
+                sse(#"{"id":"c1","object":"chat.completion.chunk","model":"\#(model)","choices":[{"index":0,"delta":{"content":\#(escaped($0))},"finish_reason":null}]}"#)
+            }
+            let tail = sse(#"{"id":"c1","object":"chat.completion.chunk","model":"\#(model)","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#)
+                + sse(#"{"id":"c1","object":"chat.completion.chunk","model":"\#(model)","choices":[],"usage":{"prompt_tokens":120,"completion_tokens":30,"total_tokens":150}}"#)
+                + "data: [DONE]\n\n"
+            return (sse(#"{"id":"c1","object":"chat.completion.chunk","model":"\#(model)","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#),
+                    chunks, tail)
+        }
+        if path.hasSuffix("/messages") {
+            let head = sse(#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"\#(model)","content":[],"usage":{"input_tokens":120,"output_tokens":1}}}"#, event: "message_start")
+                + sse(#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#, event: "content_block_start")
+                + "event: ping\ndata: {\"type\": \"ping\"}\n\n"
+            let chunks = pieces.map { sse(#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":\#(escaped($0))}}"#, event: "content_block_delta") }
+            let tail = sse(#"{"type":"content_block_stop","index":0}"#, event: "content_block_stop")
+                + sse(#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":30}}"#, event: "message_delta")
+                + sse(#"{"type":"message_stop"}"#, event: "message_stop")
+            return (head, chunks, tail)
+        }
+        let chunks = pieces.map { sse(#"{"candidates":[{"content":{"parts":[{"text":\#(escaped($0))}],"role":"model"},"index":0}],"modelVersion":"\#(model)"}"#) }
+        let tail = sse(#"{"candidates":[{"content":{"parts":[{"text":""}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":120,"candidatesTokenCount":30,"totalTokenCount":150},"modelVersion":"\#(model)"}"#)
+        return ("", chunks, tail)
     }
 
     static func geminiModel(_ path: String) -> String {
         (path.split(separator: "/").last.map(String.init) ?? "").replacingOccurrences(of: ":generateContent", with: "")
+            .replacingOccurrences(of: ":streamGenerateContent", with: "")
     }
 
     static func escaped(_ s: String) -> String {

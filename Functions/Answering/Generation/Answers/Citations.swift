@@ -70,6 +70,20 @@ enum CitationParser {
         return Parsed(text: text, numbers: numbers, dropped: dropped)
     }
 
+    /// The numbers of `text`'s markers that name no chunk of `count`, in order of appearance.
+    static func invalidNumbers(_ text: String, count: Int) -> [Int] {
+        let ns = text as NSString
+        var out: [Int] = []
+        for m in marker.matches(in: text, range: NSRange(location: 0, length: ns.length)) {
+            for part in ns.substring(with: m.range(at: 1)).split(separator: ",") {
+                let bounds = part.split(whereSeparator: { $0 == "-" || $0 == "–" }).compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+                let range = bounds.count == 2 && bounds[0] <= bounds[1] && bounds[1] - bounds[0] < 50 ? Array(bounds[0]...bounds[1]) : bounds
+                for n in range where !(count > 0 && (1...count).contains(n)) && !out.contains(n) { out.append(n) }
+            }
+        }
+        return out
+    }
+
     /// Spaces left where a marker was removed ("text [9]." -> "text .").
     static func tidy(_ s: String) -> String {
         var t = s.replacingOccurrences(of: #"[ \t]+([.,;:!?])"#, with: "$1", options: .regularExpression)

@@ -14,6 +14,8 @@ package struct GenerateRequest: Sendable, Equatable {
     package var language: Language?
     package var maxTokens: Int?
     package var temperature: Double?
+    /// `"stream": true`: the answer as server-sent events (`GenerationEvent`).
+    package var stream = false
 
     package init(query: String, contextChunks: [ContextChunk]? = nil, userContext: [String: String]? = nil, history: [ChatMessage] = [],
                 preferredProvider: String? = nil, language: Language? = nil, maxTokens: Int? = nil, temperature: Double? = nil) {
@@ -31,7 +33,7 @@ package struct GenerateRequest: Sendable, Equatable {
     package var isPersonalised: Bool { !(userContext ?? [:]).isEmpty || !history.isEmpty }
 
     static let known: Set<String> = ["query", "context_chunks", "user_context", "conversation_history", "preferred_provider",
-                                     "language", "max_tokens", "temperature"]
+                                     "language", "max_tokens", "temperature", "stream"]
     static let chunkKeys: Set<String> = ["chunk_id", "content", "metadata", "document_id", "title", "page", "score"]
 
     /// - Parameter providers: the configured provider names `preferred_provider` may name.
@@ -48,6 +50,10 @@ package struct GenerateRequest: Sendable, Equatable {
             throw invalid("`query` has \(query.count) characters; at most \(limits.maxQueryCharacters)", field: "query")
         }
         var r = GenerateRequest(query: query)
+        if let v = o["stream"], v != .null {
+            guard case .bool(let b) = v else { throw invalid("`stream` must be true or false", field: "stream", status: 400) }
+            r.stream = b
+        }
 
         if let c = o["context_chunks"], c != .null {
             guard let items = c.arrayValue else { throw invalid("`context_chunks` must be an array", field: "context_chunks", status: 400) }

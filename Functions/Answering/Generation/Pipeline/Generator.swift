@@ -95,8 +95,8 @@ package final class Generator: Sendable {
         }
 
         let providerDeadline = min(started + s.maxTotal, deadline - s.deadlineReserve)
-        if let answer = await callProviders(request, &run, deadline: providerDeadline, maxTokens: maxTokens,
-                                            temperature: temperature, logger: logger) {
+        if case .answered(let answer) = await callProviders(request, &run, deadline: providerDeadline, maxTokens: maxTokens,
+                                                            temperature: temperature, logger: logger) {
             if let cache, let cacheKey { await cache.put(cacheKey, answer) }
             finish(answer, run: run, logger: logger)
             return answer
@@ -129,8 +129,21 @@ package final class Generator: Sendable {
         return [.notFound, .rateLimited, .contextLength].contains(f.kind)
     }
 
+    /// How the provider chain ended.
+    enum ChainResult {
+        case answered(GenerateResponse)
+        /// No provider answered: the fallbacks take over.
+        case exhausted
+        /// A streamed answer broke off after part of it had reached the client.
+        case brokeMidStream(String)
+        /// The task was cancelled (the client of a stream went away).
+        case cancelled
+    }
+
+    /// - Parameter relay: streams the answer as it is written (`generateStream`); the chain
+    ///   goes on to the next provider or model only until part of it has reached the client.
     func callProviders(_ request: GenerateRequest, _ run: inout Run, deadline: ContinuousClock.Instant, maxTokens: Int,
-                       temperature: Double, logger: Logger) async -> GenerateResponse? {
+                       temperature: Double, logger: Logger, relay: StreamRelay? = nil) async -> ChainResult {
         let s = configuration.settings
         // Enabled providers met before the current one: any answer after the first is a fallback.
         var tried = 0
@@ -142,6 +155,7 @@ package final class Generator: Sendable {
         let chunks = run.chunks
         let language = run.language
         for provider in chain(preferred: request.preferredProvider) {
+            if Task.isCancelled || relay?.clientGone == true { return .cancelled }
             let name = provider.name
             if let reason = provider.configuration.disabledReason {
                 // Unconfigured providers are silent, except the one the caller asked for.
@@ -171,7 +185,15 @@ package final class Generator: Sendable {
                 var fitted = PromptBuilder.Fitted(chunks: [], truncated: false, tokens: 0)
                 var sent: LLMRequest? = nil
                 let call = ProviderCall(provider: provider, breaker: health.breaker(name), minAttemptTime: s.minAttemptTime, sleep: sleep)
-                let outcome = await call.run(model: model, budget: s.maxContextTokens, deadline: deadline) { model, budget in
+                var perform: ((LLMRequest, Duration) async throws(ProviderFailure) -> LLMCompletion)? = nil
+                if let relay {
+                    perform = { request, timeout async throws(ProviderFailure) in
+                        relay.beginAttempt()
+                        return try await provider.stream(request, timeout: timeout) { await relay.deliver($0) }
+                    }
+                }
+                let outcome = await call.run(model: model, budget: s.maxContextTokens, deadline: deadline, perform: perform,
+                                             streamStarted: { relay?.started ?? false }) { model, budget in
                     let (r, f) = builder.request(model: model, query: request.query, chunks: chunks, budget: budget,
                                                  language: language, userContext: request.userContext, history: request.history,
                                                  maxTokens: maxTokens, temperature: temperature)
@@ -192,7 +214,20 @@ package final class Generator: Sendable {
                 }
                 if let completion = outcome.completion, let sent {
                     let fallback: FallbackKind? = m > 0 ? .fallbackModel : tried > 0 ? .nextProvider : nil
-                    return answer(completion, provider: provider, request: request, sent: sent, fitted: fitted, run: run, fallback: fallback)
+                    return .answered(answer(completion, provider: provider, request: request, sent: sent, fitted: fitted, run: run,
+                                            fallback: fallback))
+                }
+                if let relay {
+                    if relay.clientGone || Task.isCancelled { return .cancelled }
+                    if relay.started {
+                        let why: String
+                        switch outcome.failure {
+                        case .failed(let f)?: why = "\(name) failed mid-answer (\(f.kind.rawValue))"
+                        case .circuitOpen?, .outOfTime?, nil: why = "\(name) stopped mid-answer"
+                        }
+                        logger.warning("generation stream broke off", metadata: ["provider": "\(name)", "model": "\(model)"])
+                        return .brokeMidStream(why)
+                    }
                 }
                 if case .failed(let f)? = outcome.failure {
                     switch f.kind {
@@ -211,7 +246,7 @@ package final class Generator: Sendable {
             }
             tried += 1
         }
-        return nil
+        return .exhausted
     }
 
     /// A model's answer, checked: citations validated, output redacted, confidence scored.

@@ -20,13 +20,59 @@ package struct GeminiProvider: LLMProvider {
         http = ProviderHTTP(client: client, configuration: configuration)
     }
 
-    package func endpoint(model: String) -> String {
+    package func endpoint(model: String, stream: Bool = false) -> String {
         let path = model.hasPrefix("models/") ? model : "models/\(model)"
-        var url = configuration.baseURL + "/" + path + ":generateContent"
+        var url = configuration.baseURL + "/" + path + (stream ? ":streamGenerateContent?alt=sse" : ":generateContent")
         if configuration.keyInQuery, let key = configuration.apiKey {
-            url += "?key=" + (key.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? key)
+            url += (stream ? "&" : "?") + "key=" + (key.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? key)
         }
         return url
+    }
+
+    /// The streaming form, `:streamGenerateContent?alt=sse`: each event is a
+    /// `GenerateContentResponse` holding the next piece of text; the last carries the finish
+    /// reason and the usage.
+    package func stream(_ request: LLMRequest, timeout: Duration,
+                        onDelta: @Sendable (String) async -> Bool) async throws(ProviderFailure) -> LLMCompletion {
+        var headers: [String] = []
+        if !configuration.keyInQuery, let key = configuration.apiKey { headers.append("x-goog-api-key: \(key)") }
+        let target = endpoint(model: request.model, stream: true)
+        let url = ProviderHTTP.display(target)
+        var text = "", model = request.model, finish: String?, tokensIn: Int?, tokensOut: Int?, stopped = false
+        try await http.postStream(target, headers: headers, body: requestBody(request), timeout: timeout) { event throws(ProviderFailure) in
+            let v = try ProviderHTTP.eventJSON(event, from: url)
+            if let e = v["error"], e != .null {
+                throw ProviderFailure(.serverError, "an error event from \(url): \(ProviderHTTP.errorMessage(Data(event.data.utf8)).0)")
+            }
+            if let reason = v["promptFeedback"]?["blockReason"]?.stringValue {
+                throw ProviderFailure(.contentFilter, "\(url) blocked the prompt (\(reason))")
+            }
+            if let m = v["modelVersion"]?.stringValue { model = m }
+            if let usage = v["usageMetadata"] {
+                tokensIn = usage["promptTokenCount"]?.intValue ?? tokensIn
+                tokensOut = usage["candidatesTokenCount"]?.intValue ?? tokensOut
+            }
+            if let candidate = v["candidates"]?.arrayValue?.first {
+                if let f = candidate["finishReason"]?.stringValue { finish = f }
+                let delta = (candidate["content"]?["parts"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined()
+                if !delta.isEmpty {
+                    text += delta
+                    if !(await onDelta(delta)) {
+                        stopped = true
+                        return false
+                    }
+                }
+            }
+            return true
+        }
+        if stopped { throw ProviderFailure(.cancelled, "the client went away") }
+        if let finish, Self.refusals.contains(finish), text.isEmpty {
+            throw ProviderFailure(.contentFilter, "\(url) withheld the answer (finishReason \(finish))")
+        }
+        guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ProviderFailure(.malformed, "an empty answer from \(url) (finishReason \(finish ?? "none"))")
+        }
+        return LLMCompletion(text: text, model: model, tokensIn: tokensIn, tokensOut: tokensOut, finishReason: finish)
     }
 
     package func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion {

@@ -54,4 +54,19 @@ package protocol LLMProvider: Sendable {
     var configuration: ProviderConfiguration { get }
     /// One HTTP exchange, no retries. Throws `ProviderFailure` for every way it can go wrong.
     func complete(_ request: LLMRequest, timeout: Duration) async throws(ProviderFailure) -> LLMCompletion
+    /// The same exchange in the API's streaming form: `onDelta` gets the answer's text as it
+    /// arrives (false from it stops the call: `ProviderFailure.Kind.cancelled`); the whole
+    /// completion is returned at the end, with the usage the stream reported.
+    func stream(_ request: LLMRequest, timeout: Duration,
+                onDelta: @Sendable (String) async -> Bool) async throws(ProviderFailure) -> LLMCompletion
+}
+
+extension LLMProvider {
+    /// For a provider without a streaming form: the whole answer as one delta.
+    package func stream(_ request: LLMRequest, timeout: Duration,
+                        onDelta: @Sendable (String) async -> Bool) async throws(ProviderFailure) -> LLMCompletion {
+        let completion = try await complete(request, timeout: timeout)
+        guard await onDelta(completion.text) else { throw ProviderFailure(.cancelled, "the client went away") }
+        return completion
+    }
 }

@@ -42,12 +42,21 @@ struct ProviderCall {
         var attempt: Int
         var chunks: Int
         var firstTimeout: Bool
+        /// Part of a streamed answer had reached the client: nothing may be tried again.
+        var afterStreamStart = false
     }
 
     struct OutOfTime: Error {}
 
-    /// - Parameter build: the request for a context budget in tokens, and how many chunks it holds.
+    /// - Parameters:
+    ///   - build: the request for a context budget in tokens, and how many chunks it holds.
+    ///   - perform: one exchange (the provider's `complete` unless given: `stream` for a
+    ///     streamed answer).
+    ///   - streamStarted: whether part of the answer has reached the client; a failure after
+    ///     that is final.
     func run(model: String, budget initialBudget: Int, deadline: ContinuousClock.Instant,
+             perform: ((LLMRequest, Duration) async throws(ProviderFailure) -> LLMCompletion)? = nil,
+             streamStarted: @Sendable () -> Bool = { false },
              build: (_ model: String, _ budget: Int) -> (LLMRequest, chunks: Int)) async -> Outcome {
         let configuration = provider.configuration
         var budget = initialBudget
@@ -66,7 +75,12 @@ struct ProviderCall {
                 lastChunks = chunks
                 let started = ContinuousClock.now
                 do throws(ProviderFailure) {
-                    let c = try await provider.complete(request, timeout: min(timeout, left))
+                    let c: LLMCompletion
+                    if let perform {
+                        c = try await perform(request, min(timeout, left))
+                    } else {
+                        c = try await provider.complete(request, timeout: min(timeout, left))
+                    }
                     records.append(AttemptRecord(provider: name, model: model, outcome: "ok", httpStatus: 200,
                                                  durationMs: Self.ms(ContinuousClock.now - started), chunks: chunks))
                     return (c, chunks)
@@ -85,7 +99,8 @@ struct ProviderCall {
                         budget = max(1, budget / 2)
                     default: break
                     }
-                    throw AttemptFailure(failure: error, attempt: attempt, chunks: chunks, firstTimeout: timeouts == 1)
+                    throw AttemptFailure(failure: error, attempt: attempt, chunks: chunks, firstTimeout: timeouts == 1,
+                                         afterStreamStart: streamStarted())
                 }
             }
             return Outcome(completion: completion, chunksUsed: chunks, contextBudget: budget, failure: nil, records: records)
@@ -104,7 +119,7 @@ struct ProviderCall {
     }
 
     static func classify(_ error: any Error) -> FailureClass {
-        guard let e = error as? AttemptFailure else { return .permanent }
+        guard let e = error as? AttemptFailure, !e.afterStreamStart else { return .permanent }
         let f = e.failure
         switch f.kind {
         case .rateLimited:
@@ -121,7 +136,7 @@ struct ProviderCall {
             return e.chunks > 1 ? FailureClass(retryable: true, unhealthy: false, retryAfter: .zero) : .permanent
         case .malformed:
             return .unhealthy(attemptLimit: 2)
-        case .unauthorized, .billing, .contentFilter, .notFound, .badRequest:
+        case .unauthorized, .billing, .contentFilter, .notFound, .badRequest, .cancelled:
             return .permanent
         }
     }

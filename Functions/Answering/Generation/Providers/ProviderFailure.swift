@@ -26,6 +26,8 @@ package struct ProviderFailure: Error, Sendable, Equatable, CustomStringConverti
         case badRequest = "bad_request"
         /// 200 with something that is not an answer (not JSON, no text).
         case malformed = "malformed_response"
+        /// Stopped by us: the client of a streamed answer went away.
+        case cancelled
     }
 
     package var kind: Kind

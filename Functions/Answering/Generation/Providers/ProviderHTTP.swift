@@ -50,6 +50,70 @@ struct ProviderHTTP: Sendable {
         return response.body
     }
 
+    /// POSTs `body` asking for server-sent events and hands each event to `onEvent` as it
+    /// arrives (false from it stops the transfer). Error statuses and transport failures map
+    /// as in `post`; a stream that breaks off midway is a network failure, or a timeout.
+    func postStream(_ url: String, headers: [String], body: [UInt8], timeout: Duration,
+                    onEvent: (ServerSentEvents.Event) async throws(ProviderFailure) -> Bool) async throws(ProviderFailure) {
+        let shown = Self.display(url)
+        var all = ["Content-Type: application/json", "Accept: text/event-stream"] + headers
+        for (k, v) in configuration.headers.sorted(by: { $0.key < $1.key }) { all.append("\(k): \(v)") }
+        let response: HTTPClient.StreamedResponse
+        do {
+            response = try await client.openStream(method: "POST", url: url, headers: all, body: Data(body), timeout: timeout)
+        } catch {
+            throw transportFailure(error, url: shown, timeout: timeout)
+        }
+        guard (200..<300).contains(response.status) else {
+            throw Self.failure(status: response.status, headers: response.headers, body: response.errorBody, url: shown, redact: redact)
+        }
+        var parser = ServerSentEvents()
+        var pieces = response.body.makeAsyncIterator()
+        while true {
+            let piece: [UInt8]?
+            do { piece = try await pieces.next() } catch { throw transportFailure(error, url: shown, timeout: timeout, midStream: true) }
+            guard let piece else { break }
+            for event in parser.feed(piece) {
+                let go: Bool
+                do { go = try await onEvent(event) } catch {
+                    response.cancel()
+                    throw error
+                }
+                if !go {
+                    response.cancel()
+                    return
+                }
+            }
+        }
+        // A cancelled task's stream ends early (the iterator returns nil): that is not an answer.
+        if Task.isCancelled {
+            response.cancel()
+            throw ProviderFailure(.cancelled, "cancelled: the client went away")
+        }
+        if let last = parser.finish() { _ = try await onEvent(last) }
+    }
+
+    func transportFailure(_ error: any Error, url: String, timeout: Duration, midStream: Bool = false) -> ProviderFailure {
+        let when = midStream ? " (mid-stream)" : ""
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .timedOut: return ProviderFailure(.timedOut, "no complete answer from \(url) within \(Self.describe(timeout))\(when)")
+            case .connectionFailed(_, let reason): return ProviderFailure(.network, "cannot reach \(url)\(when): \(redact(reason))")
+            case .libraryMissing: return ProviderFailure(.network, e.description)
+            }
+        }
+        return ProviderFailure(.network, "cannot reach \(url)\(when): \(redact("\(error)"))")
+    }
+
+    /// An event's data as JSON, or a malformed-answer failure.
+    static func eventJSON(_ event: ServerSentEvents.Event, from url: String) throws(ProviderFailure) -> JSONValue {
+        do {
+            return try JSONValue.parse(Array(event.data.utf8))
+        } catch {
+            throw ProviderFailure(.malformed, "an event from \(url) is not JSON: \(clip(event.data, limit: 120))")
+        }
+    }
+
     /// What an error status means. The body decides between cases that share a status: a 429
     /// for exhausted credit is billing, not a rate limit; a 400 may be a too-long prompt, a
     /// refused key (Gemini) or a safety refusal.
