@@ -23,7 +23,8 @@ let functionLibraries: [String: [Target.Dependency]] = [
     "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors", "LambdaEvents"],
     "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "JSON", "LambdaEvents", "RequestTenancy"],
     "reembed": ["Indexing", "Documents", "FunctionServices", "ServiceErrors", "DocumentStore", "Embeddings", "Ingestion", "FunctionProtocol", "LambdaEvents"],
-    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "RequestTenancy"],
+    "generate": ["Generation", "Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "RequestTenancy",
+                 "BearerTokens", "FunctionProtocol", "LambdaEvents"],
 ]
 
 /// Symbols the static Swift runtime needs in a newer version than Amazon Linux 2023 has, each
@@ -81,6 +82,9 @@ let package = Package(
         .target(name: "Tenancy", path: "Functions/Data/Tenancy"),
         // The request's tenant (`request.orgID()`): the org_id claim to an OrgID, 401/403 otherwise.
         .target(name: "RequestTenancy", dependencies: ["Tenancy", "LambdaEvents"], path: "Functions/Services/RequestTenancy"),
+        // API Gateway's JWT authorizer as a library: the emulator's, and a function URL's own.
+        .target(name: "BearerTokens", dependencies: ["JSON", "LambdaEvents", "HTTPClient", .product(name: "JWTKit", package: "jwt-kit")],
+                path: "Functions/Services/BearerTokens"),
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["JSON"], path: "Runtime/FunctionProtocol"),
@@ -200,7 +204,7 @@ let package = Package(
         .target(
             name: "EmulatorCore",
             dependencies: [
-                "JSON", "FunctionProtocol", "LambdaEvents", "CSpawn", "HTTPRouting",
+                "JSON", "FunctionProtocol", "LambdaEvents", "CSpawn", "HTTPRouting", "BearerTokens",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -208,7 +212,6 @@ let package = Package(
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Yams", package: "Yams"),
             ],
             path: "Emulator/EmulatorCore"
@@ -301,7 +304,7 @@ let package = Package(
         .testTarget(
             name: "EmulatorCoreTests",
             dependencies: [
-                "JSON", "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport",
+                "JSON", "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport", "BearerTokens",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -1,9 +1,11 @@
 import Foundation
 import JWTKit
 import JSON
+import LambdaEvents
 import Testing
 import TestSupport
 @testable import EmulatorCore
+import BearerTokens
 
 /// The JWT authorizer in front of a real emulator: HS256 with a secret, ES256 from a JWKS file,
 /// and every way a token can be wrong.
@@ -114,6 +116,43 @@ import TestSupport
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: key, kid: "k9")
         #expect(try await get(emu, try await keys.sign(RawClaims(values: Self.claims()), kid: "k9")).status == 200)
+    }
+
+    /// A function URL's own check: keys found through the issuer's OpenID discovery document
+    /// (as API Gateway's authorizer finds them), API Gateway's requests passed as they are.
+    @Test func aFunctionURLFindsItsKeysThroughDiscovery() async throws {
+        let key = ES256PrivateKey()
+        let (x, y) = try #require(key.parameters)
+        let dir = TestPaths.temporaryDirectory("oidc")
+        try FileManager.default.createDirectory(atPath: dir + "/.well-known", withIntermediateDirectories: true)
+        let server = try ChildProcess("/usr/bin/env", arguments: ["python3", "-u", "-m", "http.server", "0", "--bind", "127.0.0.1"],
+                                      currentDirectory: dir)
+        defer { server.signal(SIGKILL) }
+        let line = try #require(await server.readLine(timeout: 60))
+        let port = try #require(line.split(separator: " ").compactMap { Int($0) }.first, "\(line)")
+        let issuer = "http://127.0.0.1:\(port)/"
+        try #"{"keys":[{"kty":"EC","crv":"P-256","x":"\#(x)","y":"\#(y)","kid":"k7","alg":"ES256"}]}"#
+            .write(toFile: dir + "/jwks.json", atomically: true, encoding: .utf8)
+        try #"{"issuer":"\#(issuer)","jwks_uri":"\#(issuer)jwks.json"}"#
+            .write(toFile: dir + "/.well-known/openid-configuration", atomically: true, encoding: .utf8)
+
+        let auth = FunctionURLAuthorization.fromEnvironment(["JWT_ISSUER": issuer, "JWT_AUDIENCE": "rag-api"])
+        let keys = JWTKeyCollection()
+        await keys.add(ecdsa: key, kid: "k7")
+        let token = try await keys.sign(RawClaims(values: Self.claims(["iss": .string(issuer)])), kid: "k7")
+        var request = APIGatewayV2Request(routeKey: "$default", rawPath: "/v1/generate", rawQueryString: "",
+                                          headers: ["authorization": "Bearer \(token)"],
+                                          requestContext: .init(http: .init(method: "POST", path: "/v1/generate"), requestId: "r",
+                                                                routeKey: "$default", time: "", timeEpoch: 0))
+        // Through API Gateway: its authorizer already ran; nothing is checked again.
+        #expect(try await auth.authorize(request).requestContext.authorizer == nil)
+        request.requestContext.domainName = "abc.lambda-url.us-east-1.on.aws"
+        let authorized = try await auth.authorize(request)
+        #expect(authorized.requestContext.authorizer?.jwt?.claims["org_id"] == "acme")
+        request.headers["authorization"] = "Bearer " + (try await JWTAuthorizer.devToken(secret: Self.secret, claims: Self.claims(["iss": .string(issuer)])))
+        await #expect(throws: APIError.self) { try await auth.authorize(request) }
+        // Not configured: a URL request is refused (503), never let through.
+        await #expect(throws: APIError.self) { try await FunctionURLAuthorization.fromEnvironment([:]).authorize(request) }
     }
 
     @Test func shortSecretsAreRefusedAtStart() async throws {

@@ -15,14 +15,45 @@ actor FakeChatServer {
     }
 
     let answer: String
+    /// Between two streamed pieces (a word each), when a request asks for `"stream": true`.
+    let pause: Duration
     private(set) var requests: [Seen] = []
+    /// Streamed pieces written so far, and streams written to their end.
+    private(set) var piecesWritten = 0
+    private(set) var streamsFinished = 0
+    private func wrote() { piecesWritten += 1 }
+    private func finished() { streamsFinished += 1 }
 
-    init(answer: String) { self.answer = answer }
+    init(answer: String, pause: Duration = .zero) {
+        self.answer = answer
+        self.pause = pause
+    }
+
+    /// The answer a word at a time in OpenAI's streaming form, usage in the last event.
+    private func streamed(model: String) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "text/event-stream"
+        let words = answer.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { $0.offset == 0 ? String($0.element) : " " + $0.element }
+        let pause = self.pause
+        return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            for word in words {
+                if pause > .zero { try await Task.sleep(for: pause) }
+                let text = String(decoding: try JSONSerialization.data(withJSONObject: [word]), as: UTF8.self).dropFirst().dropLast()
+                try await writer.write(ByteBuffer(string: #"data: {"id":"c","object":"chat.completion.chunk","model":"\#(model)","choices":[{"index":0,"delta":{"content":\#(text)},"finish_reason":null}]}"# + "\n\n"))
+                await self.wrote()
+            }
+            try await writer.write(ByteBuffer(string: #"data: {"id":"c","object":"chat.completion.chunk","model":"\#(model)","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"# + "\n\n"
+                + #"data: {"id":"c","object":"chat.completion.chunk","model":"\#(model)","choices":[],"usage":{"prompt_tokens":321,"completion_tokens":17,"total_tokens":338}}"# + "\n\ndata: [DONE]\n\n"))
+            await self.finished()
+            try await writer.finish(nil)
+        })
+    }
 
     private func respond(_ request: Request) async throws -> Response {
         let buffer = try await request.body.collect(upTo: 16 << 20)
         let seen = Seen(authorization: request.headers[.authorization], raw: Data(buffer.readableBytesView))
         requests.append(seen)
+        if seen.body["stream"] as? Bool == true { return streamed(model: seen.body["model"] as? String ?? "?") }
         let text = String(decoding: try JSONSerialization.data(withJSONObject: [answer]), as: UTF8.self).dropFirst().dropLast()
         let model = seen.body["model"] as? String ?? "?"
         let body = #"{"id":"chatcmpl-e2e","object":"chat.completion","model":"\#(model)","choices":[{"index":0,"message":{"role":"assistant","content":\#(text)},"finish_reason":"stop"}],"usage":{"prompt_tokens":321,"completion_tokens":17,"total_tokens":338}}"#

@@ -90,6 +90,68 @@ import TestSupport
         }
     }
 
+    /// Server-sent events read off a body: (name, data) pairs.
+    static func events(_ text: String) -> [(String, [String: Any])] {
+        text.components(separatedBy: "\n\n").compactMap { block in
+            let lines = block.split(separator: "\n")
+            guard let name = lines.first(where: { $0.hasPrefix("event: ") })?.dropFirst(7),
+                  let data = lines.first(where: { $0.hasPrefix("data: ") })?.dropFirst(6) else { return nil }
+            return (String(name), (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:])
+        }
+    }
+
+    /// `"stream": true` through generate's function URL (RESPONSE_STREAM, the template's): the
+    /// answer arrives in pieces while the provider is still writing, the function checks the
+    /// token itself, and the same request through the HTTP API gets the same events in one body.
+    @Test func aStreamedAnswerThroughTheFunctionURL() async throws {
+        let answer = "You may work remotely two days a week [1], with your manager's approval [1]."
+        let server = FakeChatServer(answer: answer, pause: .milliseconds(40))
+        try await server.serve { base in
+            let emu = try await BundleEmulator.start(prefix: "generate-stream", environment: [
+                "GENERATION_PROVIDERS": try Self.providersFile(), "TEST_LLM_KEY": "sk-e2e-secret-key", "TEST_LLM_BASE_URL": base + "/v1",
+            ])
+            defer { emu.stop() }
+            let urls = try JSONSerialization.jsonObject(with: try await emu.request("GET", "/__emulator/function-urls").body) as? [String: String]
+            let url = try #require(urls?["GenerateFunction"], "\(String(describing: urls))")
+            let port = try #require(url.split(separator: ":").last.flatMap { Int($0) })
+            let acme = try await emu.token(org: "acme")
+            let body = try JSONSerialization.data(withJSONObject: ["query": "How many remote days per week are allowed?", "stream": true,
+                                                                   "context_chunks": Self.chunks, "language": "en"])
+            let response = try await StreamingHTTP.request(port: port, method: "POST", path: "/v1/generate",
+                                                           headers: ["Authorization": "Bearer \(acme)", "Content-Type": "application/json"],
+                                                           body: Array(body))
+            #expect(response.status == 200)
+            #expect(response.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            var text = ""
+            var writtenAtFirstPiece: Int?
+            for try await piece in response.body {
+                if writtenAtFirstPiece == nil { writtenAtFirstPiece = await server.piecesWritten }
+                text += String(decoding: piece, as: UTF8.self)
+            }
+            let words = answer.split(separator: " ").count
+            #expect((writtenAtFirstPiece ?? words) < words, "the first event came while the provider was still writing")
+            let events = Self.events(text)
+            #expect(events.filter { $0.0 == "delta" }.count >= 2)
+            #expect(events.filter { $0.0 == "delta" }.compactMap { $0.1["text"] as? String }.joined() == answer)
+            #expect(events.suffix(3).map(\.0) == ["citations", "metadata", "done"])
+            #expect(((events.first { $0.0 == "metadata" }?.1["response_metadata"]) as? [String: Any])?["provider"] as? String == "testai")
+
+            // The URL has no authorizer in front: the function refuses what the API would.
+            let anonymous = try await StreamingHTTP.request(port: port, method: "POST", path: "/v1/generate", body: Array(body))
+            #expect(anonymous.status == 401)
+            let forged = try await StreamingHTTP.request(port: port, method: "POST", path: "/v1/generate",
+                                                         headers: ["Authorization": "Bearer \(acme.dropLast(3))abc"], body: Array(body))
+            #expect(forged.status == 401)
+
+            // Through the HTTP API (which buffers), the same events in one text/event-stream body.
+            let buffered = try await emu.json("POST", "/v1/generate", token: acme, ["query": "How many remote days per week are allowed for staff?",
+                                                                                     "stream": true, "context_chunks": Self.chunks])
+            #expect(buffered.status == 200)
+            #expect(buffered.headers["content-type"]?.hasPrefix("text/event-stream") == true)
+            #expect(Self.events(buffered.text).suffix(3).map(\.0) == ["citations", "metadata", "done"])
+        }
+    }
+
     @Test func offlineWithoutProvidersTheAnswerIsExtractive() async throws {
         let emu = try await BundleEmulator.start(prefix: "generate-offline", environment: [
             "GENERATION_PROVIDERS": try Self.providersFile(), "TEST_LLM_KEY": "", "TEST_LLM_BASE_URL": "",

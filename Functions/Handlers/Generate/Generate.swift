@@ -1,3 +1,4 @@
+import BearerTokens
 import Embeddings
 import FunctionProtocol
 import FunctionRuntime
@@ -34,11 +35,14 @@ struct Generate: HTTPFunction {
                 "enabled": "\(p.isEnabled)", "reason": "\(p.disabledReason ?? "-")",
             ])
         }
+        // Behind its function URL (where answers stream) no API Gateway authorizer runs: the
+        // function checks the token itself, against the same issuer and audience.
+        let urlAuthorization = FunctionURLAuthorization.fromEnvironment(context.environment)
         let limits = configuration.settings.limits
         let names = generator.providerNames
         routes = HTTPRoutes([
             "POST /v1/generate": { request, invocation in
-                let org = try request.orgID()
+                let org = try await urlAuthorization.authorize(request).orgID()
                 let body = try await ErrorMapping.mapping { try GenerateRequest.parse(try request.jsonBody(), limits: limits, providers: names) }
                 let deadline = ContinuousClock.now + invocation.remainingTime
                 guard body.stream else {
