@@ -103,13 +103,31 @@ import TestSupport
     /// `"stream": true` through generate's function URL (RESPONSE_STREAM, the template's): the
     /// answer arrives in pieces while the provider is still writing, the function checks the
     /// token itself, and the same request through the HTTP API gets the same events in one body.
-    @Test func aStreamedAnswerThroughTheFunctionURL() async throws {
+    /// The real template, with generate speaking the Lambda Runtime API to the emulator (as its
+    /// package does on AWS) instead of the stdio protocol.
+    static func runtimeAPITemplate() throws -> String {
+        let text = try String(contentsOfFile: BundleEmulator.template, encoding: .utf8)
+        let marker = "  GenerateFunction:\n    Type: AWS::Serverless::Function\n    Metadata:\n      BuildMethod: makefile\n"
+        #expect(text.contains(marker))
+        let path = TestPaths.packageRoot + "/infra/.template-runtime-api-\(UUID().uuidString.prefix(8)).yaml"
+        try text.replacingOccurrences(of: marker, with: marker + "      EmulatorInterface: runtime-api\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test(arguments: ["stdio", "runtime-api"])
+    func aStreamedAnswerThroughTheFunctionURL(interface: String) async throws {
         let answer = "You may work remotely two days a week [1], with your manager's approval [1]."
         let server = FakeChatServer(answer: answer, pause: .milliseconds(40))
+        let template = interface == "stdio" ? nil : try Self.runtimeAPITemplate()
+        defer { if let template { try? FileManager.default.removeItem(atPath: template) } }
         try await server.serve { base in
             let emu = try await BundleEmulator.start(prefix: "generate-stream", environment: [
                 "GENERATION_PROVIDERS": try Self.providersFile(), "TEST_LLM_KEY": "sk-e2e-secret-key", "TEST_LLM_BASE_URL": base + "/v1",
-            ])
+            ], templatePath: template)
+            if template != nil {
+                #expect(await emu.child.waitForStderr(containing: "GenerateFunction speaks the Lambda Runtime API", timeout: 30) != nil)
+            }
             defer { emu.stop() }
             let urls = try JSONSerialization.jsonObject(with: try await emu.request("GET", "/__emulator/function-urls").body) as? [String: String]
             let url = try #require(urls?["GenerateFunction"], "\(String(describing: urls))")

@@ -21,8 +21,9 @@ package final class BundleEmulator: @unchecked Sendable {
     /// `environment` is layered over this process's environment and the defaults (SQLite store
     /// and blobs in `data`, the bundled model); `arguments` are added to `start-api`'s.
     /// Schedules are off unless `arguments` holds `--now` or `schedules` is true.
+    /// - Parameter templatePath: another template (a variant of the real one) instead of it.
     package static func start(prefix: String = "bundle", data: String? = nil, environment: [String: String] = [:],
-                             arguments: [String] = [], schedules: Bool = false) async throws -> BundleEmulator {
+                             arguments: [String] = [], schedules: Bool = false, templatePath: String? = nil) async throws -> BundleEmulator {
         let data = data ?? TestPaths.temporaryDirectory(prefix)
         var env = ProcessInfo.processInfo.environment
         env["DATABASE_URL"] = "sqlite://\(data)/rag.sqlite"
@@ -35,7 +36,7 @@ package final class BundleEmulator: @unchecked Sendable {
         env["GENERATION_SETTINGS"] = TestPaths.packageRoot + "/config/generation/generation.yaml"
         env["GENERATION_PROMPTS"] = TestPaths.packageRoot + "/config/generation/prompts.yaml"
         for (k, v) in environment { env[k] = v }
-        var args = ["start-api", "--port", "0", "--template", template, "--build-dir", TestPaths.binDirectory,
+        var args = ["start-api", "--port", "0", "--template", templatePath ?? template, "--build-dir", TestPaths.binDirectory,
                     "--async-retry-scale", "0.01"]
         if !schedules { args.append("--no-schedules") }
         args += arguments
