@@ -157,13 +157,23 @@ public enum FrameCodec {
         return (type, o)
     }
 
-    /// The request id of a `cancel` frame, or nil for any other line. Cheap enough to run on
-    /// every line a handler reads: only lines that mention `"cancel"` are parsed.
+    /// The request id of a `cancel` frame, or nil for any other line. Runs on every line a
+    /// handler reads, so it rules lines out without parsing: a cancel frame is a type and a
+    /// request id, well under 512 bytes (an invoke is longer but for the tiniest events), and
+    /// only a line holding `"cancel"` is parsed.
     public static func cancelRequestId(_ bytes: [UInt8]) -> String? {
-        let marker = Array("\"cancel\"".utf8)
-        guard bytes.count < 4096, bytes.count >= marker.count,
-              (0...(bytes.count - marker.count)).contains(where: { bytes[$0..<($0 + marker.count)].elementsEqual(marker) }),
-              case .object(let o)? = try? JSONValue.parse(bytes), o["type"]?.stringValue == FrameType.cancel.rawValue else { return nil }
+        guard bytes.count <= 512, bytes.count >= 8 else { return nil }
+        let found = bytes.withUnsafeBufferPointer { b -> Bool in
+            // `"cancel"`: 0x22 c a n c e l 0x22
+            var i = 0
+            while i + 8 <= b.count {
+                if b[i] == 0x22, b[i + 1] == 0x63, b[i + 2] == 0x61, b[i + 3] == 0x6E, b[i + 4] == 0x63, b[i + 5] == 0x65,
+                   b[i + 6] == 0x6C, b[i + 7] == 0x22 { return true }
+                i += 1
+            }
+            return false
+        }
+        guard found, case .object(let o)? = try? JSONValue.parse(bytes), o["type"]?.stringValue == FrameType.cancel.rawValue else { return nil }
         return o["requestId"]?.stringValue
     }
 

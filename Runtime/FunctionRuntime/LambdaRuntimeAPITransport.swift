@@ -153,7 +153,7 @@ private struct RuntimeAPIStreamSink: StreamSink, @unchecked Sendable {
     let done: Task<CurlHTTPClient.Response, any Error>
     let encoder: JSONEncoder
 
-    func write(_ bytes: [UInt8]) async throws { body.write(bytes) }
+    func write(_ bytes: [UInt8]) throws { body.write(bytes) }
 
     func finish() async throws {
         body.finish()

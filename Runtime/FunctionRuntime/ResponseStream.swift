@@ -9,7 +9,9 @@ import Synchronization
 /// Where a streamed answer's bytes go: the stdio protocol's frames, or the Lambda Runtime API's
 /// chunked `/response` in streaming mode. The runtime's, not the handler's.
 protocol StreamSink: Sendable {
-    func write(_ bytes: [UInt8]) async throws
+    /// Hands the bytes to the transport (a pipe write, a queued chunk): synchronous, so a
+    /// delta costs no task hop; the stream calls it under its lock, which keeps writes in order.
+    func write(_ bytes: [UInt8]) throws
     func finish() async throws
     func fail(_ error: ErrorPayload) async throws
 }
@@ -50,8 +52,6 @@ public final class ResponseStream: Sendable {
 
     private let sink: any StreamSink
     private let state = Mutex(State())
-    /// Writes are serialised: frames of one stream must not interleave.
-    private let order = AsyncSerial()
 
     init(sink: any StreamSink) { self.sink = sink }
 
@@ -85,44 +85,28 @@ public final class ResponseStream: Sendable {
 
     public func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
+        // Checked and handed over under one lock: concurrent writers cannot interleave, and
+        // nothing is written after the end.
         try state.withLock { s in
             if s.cancelled { throw ResponseStreamError.clientDisconnected }
             if s.ended { throw ResponseStreamError.ended }
             if s.bytes + bytes.count > FrameLimits.maxStreamedBytes { throw ResponseStreamError.tooLarge(limit: FrameLimits.maxStreamedBytes) }
             s.bytes += bytes.count
+            try sink.write(bytes)
         }
-        try await order.run { try await self.sink.write(bytes) }
     }
 
     /// Ends the stream normally. Ending an ended stream does nothing.
     public func finish() async throws {
         guard state.withLock({ s in defer { s.ended = true }; return !s.ended }) else { return }
-        try await order.run { try await self.sink.finish() }
+        try await sink.finish()
     }
 
     /// Ends the stream with an error after something was sent (Lambda's error trailers; the
     /// emulator's `streamError`): the client sees the body end early.
     public func fail(_ error: ErrorPayload) async throws {
         guard state.withLock({ s in defer { s.ended = true }; return !s.ended }) else { return }
-        try await order.run { try await self.sink.fail(error) }
-    }
-}
-
-/// Runs async operations one at a time, in call order.
-final class AsyncSerial: Sendable {
-    private let tail = Mutex<Task<Void, Never>?>(nil)
-
-    func run<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        let task: Task<T, any Error> = tail.withLock { tail in
-            let previous = tail
-            let t = Task<T, any Error> {
-                await previous?.value
-                return try await body()
-            }
-            tail = Task { _ = try? await t.value }
-            return t
-        }
-        return try await task.value
+        try await sink.fail(error)
     }
 }
 

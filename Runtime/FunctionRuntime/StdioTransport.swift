@@ -83,8 +83,8 @@ final class StdioTransport: Transport, @unchecked Sendable {
 
     /// The next line of stdin: from the watcher when one is (or was) reading, else read here.
     private func readLine() -> LineReader.Result {
-        let watcher = watch.withLock { $0.threadRunning }
-        guard watcher else { return reader.next() }
+        // Set only by `startWatching`, on this thread's invocation: read without the lock first.
+        guard watcherMayRun, watch.withLock({ $0.threadRunning }) else { return reader.next() }
         handedOver.wait()
         return watch.withLock { w in
             defer { w.handedOver = nil; w.threadRunning = false }
@@ -92,7 +92,12 @@ final class StdioTransport: Transport, @unchecked Sendable {
         }
     }
 
+    /// Whether a stream was ever started: until then, `readLine` skips the watcher's lock.
+    private let streamedOnce = Atomic<Bool>(false)
+    private var watcherMayRun: Bool { streamedOnce.load(ordering: .acquiring) }
+
     private func startWatching(requestId: String, cancel: ResponseStream.Box) {
+        streamedOnce.store(true, ordering: .releasing)
         let spawn = watch.withLock { w -> Bool in
             w.streamRequestId = requestId
             w.cancel = cancel
@@ -133,7 +138,7 @@ final class StdioTransport: Transport, @unchecked Sendable {
         let transport: StdioTransport
         let requestId: String
 
-        func write(_ bytes: [UInt8]) async throws {
+        func write(_ bytes: [UInt8]) throws {
             var offset = 0
             while offset < bytes.count {
                 let end = min(bytes.count, offset + FrameLimits.maxChunkBytes)
