@@ -114,7 +114,7 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "Also serve the Lambda Invoke API on this port (for `aws lambda invoke --endpoint-url`).")
     var lambdaPort: Int?
 
-    @Option(help: "Serve the first function URL (FunctionUrlConfig) on this port, each further one on the next (default: --port + 1, or free ones when --port is 0; -1 serves none).")
+    @Option(help: "Serve the first function URL (FunctionUrlConfig) on this port, each further one on the next (default: --port + 1, or free ones when --port is 0; --function-url-port=-1 serves none).")
     var functionURLPort: Int?
 
     @Option(help: "Concurrency of a function without ReservedConcurrentExecutions.")
