@@ -24,10 +24,20 @@ actor FakeChatServer {
     private func wrote() { piecesWritten += 1 }
     private func finished() { streamsFinished += 1 }
 
-    init(answer: String, pause: Duration = .zero) {
+    /// With `holdAfter`, a streamed answer stops after that many words until `release()`.
+    let holdAfter: Int?
+    private let released: AsyncStream<Void>
+    private let releaser: AsyncStream<Void>.Continuation
+
+    init(answer: String, pause: Duration = .zero, holdAfter: Int? = nil) {
         self.answer = answer
         self.pause = pause
+        self.holdAfter = holdAfter
+        (released, releaser) = AsyncStream<Void>.makeStream()
     }
+
+    nonisolated func release() { releaser.finish() }
+    private func waitForRelease() async { for await _ in released {} }
 
     /// The answer a word at a time in OpenAI's streaming form, usage in the last event.
     private func streamed(model: String) -> Response {
@@ -35,8 +45,10 @@ actor FakeChatServer {
         fields[.contentType] = "text/event-stream"
         let words = answer.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { $0.offset == 0 ? String($0.element) : " " + $0.element }
         let pause = self.pause
+        let holdAfter = self.holdAfter
         return Response(status: .ok, headers: fields, body: ResponseBody { writer in
-            for word in words {
+            for (i, word) in words.enumerated() {
+                if i == holdAfter { await self.waitForRelease() }
                 if pause > .zero { try await Task.sleep(for: pause) }
                 let text = String(decoding: try JSONSerialization.data(withJSONObject: [word]), as: UTF8.self).dropFirst().dropLast()
                 try await writer.write(ByteBuffer(string: #"data: {"id":"c","object":"chat.completion.chunk","model":"\#(model)","choices":[{"index":0,"delta":{"content":\#(text)},"finish_reason":null}]}"# + "\n\n"))

@@ -118,7 +118,8 @@ import TestSupport
     @Test(arguments: ["stdio", "runtime-api"])
     func aStreamedAnswerThroughTheFunctionURL(interface: String) async throws {
         let answer = "You may work remotely two days a week [1], with your manager's approval [1]."
-        let server = FakeChatServer(answer: answer, pause: .milliseconds(40))
+        // The provider holds after two words until the client has its first event.
+        let server = FakeChatServer(answer: answer, holdAfter: 2)
         let template = interface == "stdio" ? nil : try Self.runtimeAPITemplate()
         defer { if let template { try? FileManager.default.removeItem(atPath: template) } }
         try await server.serve { base in
@@ -143,7 +144,10 @@ import TestSupport
             var text = ""
             var writtenAtFirstPiece: Int?
             for try await piece in response.body {
-                if writtenAtFirstPiece == nil { writtenAtFirstPiece = await server.piecesWritten }
+                if writtenAtFirstPiece == nil {
+                    writtenAtFirstPiece = await server.piecesWritten
+                    server.release()
+                }
                 text += String(decoding: piece, as: UTF8.self)
             }
             let words = answer.split(separator: " ").count

@@ -43,7 +43,23 @@ enum Reply: Sendable {
     case custom(@Sendable (SeenRequest) -> Reply)
     /// The streaming form of the path's wire format: `pieces` one at a time, `pause` apart;
     /// then the end, or with `breakAfter` a dropped connection after that many pieces.
-    case stream([String], pause: Duration = .zero, breakAfter: Int? = nil)
+    case stream([String], pause: Duration = .zero, breakAfter: Int? = nil, gate: StreamGate? = nil)
+}
+
+/// Holds a streamed reply after `after` pieces until the test opens it, so a test can look at
+/// what the client has while the provider is provably still writing (no timing).
+final class StreamGate: Sendable {
+    let after: Int
+    private let opened: AsyncStream<Void>
+    private let opener: AsyncStream<Void>.Continuation
+
+    init(after: Int) {
+        self.after = after
+        (opened, opener) = AsyncStream<Void>.makeStream()
+    }
+
+    func open() { opener.finish() }
+    func wait() async { for await _ in opened {} }
 }
 
 /// One fake LLM provider on 127.0.0.1 speaking all three wire formats at their real paths:
@@ -92,7 +108,7 @@ actor FakeLLMServer {
             return try await render(then, for: seen)
         case .custom(let decide):
             return try await render(decide(seen), for: seen)
-        case .stream(let pieces, let pause, let breakAfter):
+        case .stream(let pieces, let pause, let breakAfter, let gate):
             let events = Self.streamEvents(pieces, path: seen.path, model: seen.json["model"] as? String ?? Self.geminiModel(seen.path))
             var fields = HTTPFields()
             fields[.contentType] = "text/event-stream"
@@ -100,6 +116,7 @@ actor FakeLLMServer {
                 try await writer.write(ByteBuffer(string: events.head))
                 for (i, piece) in events.pieces.enumerated() {
                     if let breakAfter, i == breakAfter { throw CancellationError() }  // the connection drops mid-answer
+                    if let gate, i == gate.after { await gate.wait() }
                     if pause > .zero { try await Task.sleep(for: pause) }
                     try await writer.write(ByteBuffer(string: piece))
                     await self.wrote()

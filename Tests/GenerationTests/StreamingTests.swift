@@ -48,7 +48,10 @@ extension AgainstFakeProviders {
 
         @Test(arguments: ["openai", "claude", "gemini"])
         func theFirstDeltaArrivesBeforeTheProviderHasFinished(api: String) async throws {
-            let server = FakeLLMServer([.stream(Self.pieces, pause: .milliseconds(150))])
+            // The provider stops after two pieces until the client has its first delta (the
+            // first word can leave once the second shows it has ended).
+            let gate = StreamGate(after: 2)
+            let server = FakeLLMServer([.stream(Self.pieces, gate: gate)])
             try await server.serve { base in
                 let provider = api == "openai" ? openAI(base) : api == "claude" ? anthropic(base) : gemini(base)
                 let log = EventLog()
@@ -58,6 +61,7 @@ extension AgainstFakeProviders {
                     if case .delta = e, writtenAtFirstDelta.withLock({ $0 }) == nil {
                         let n = await server.piecesWritten
                         writtenAtFirstDelta.withLock { $0 = n }
+                        gate.open()
                     }
                     try await log.emit(e)
                 }
