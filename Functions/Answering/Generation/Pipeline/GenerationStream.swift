@@ -131,51 +131,21 @@ extension Generator {
     package func generateStream(org: OrgID, _ request: GenerateRequest, deadline: ContinuousClock.Instant,
                                 logger: Logger = Logger(label: "generate"),
                                 emit: @escaping @Sendable (GenerationEvent) async throws -> Void) async throws {
-        let started = ContinuousClock.now
-        let s = configuration.settings
-        let language = request.language ?? Language.detect(request.query, fallback: s.defaultLanguage)
-        let source: ContextSource = request.contextChunks == nil ? .search : .request
-        let chunks: [ContextChunk]
-        if let given = request.contextChunks {
-            chunks = given
-        } else {
-            chunks = try await retriever.retrieve(org: org, query: request.query, limit: s.retrievalLimit, minScore: s.retrievalMinScore)
+        var call: ProviderTurn
+        switch try await begin(org: org, request, deadline: deadline, logger: logger) {
+        case .answered(let response): return try await streamWhole(response, emit: emit)
+        case .ask(let turn): call = turn
         }
-        var run = Run(language: language, source: source, chunks: chunks, started: started)
-
-        guard !chunks.isEmpty else {
-            let response = noContext(request, &run)
-            finish(response, run: run, logger: logger)
-            return try await streamWhole(response, emit: emit)
-        }
-
-        let maxTokens = request.maxTokens ?? s.maxOutputTokens
-        let temperature = request.temperature ?? s.temperature
-        let cacheKey = cache != nil && !request.isPersonalised
-            ? ResponseCache.key(org: org, query: request.query, language: language, chunks: chunks, provider: request.preferredProvider,
-                                templates: configuration.templates.fingerprint, maxTokens: maxTokens, temperature: temperature)
-            : nil
-        if let cache, let cacheKey, var hit = await cache.get(cacheKey) {
-            hit.responseMetadata.cacheHit = true
-            hit.responseMetadata.attempts = [AttemptRecord(provider: "cache", outcome: "hit", detail: "answered by \(hit.responseMetadata.provider ?? "-")")]
-            hit.responseMetadata.processingTimeMs = ProviderCall.ms(ContinuousClock.now - started)
-            hit.responseMetadata.costEstimate = 0
-            run.cacheHit = true
-            finish(hit, run: run, logger: logger)
-            return try await streamWhole(hit, emit: emit)
-        }
-
         let relay = StreamRelay(redactor: redactor, emit: emit)
-        let providerDeadline = min(started + s.maxTotal, deadline - s.deadlineReserve)
-        switch await callProviders(request, &run, deadline: providerDeadline, maxTokens: maxTokens, temperature: temperature,
+        switch await callProviders(request, &call.run, deadline: call.deadline, maxTokens: call.maxTokens, temperature: call.temperature,
                                    logger: logger, relay: relay) {
         case .answered(var answer):
             guard await relay.finish() else { throw CancellationError() }
             // The text went out as written; the whole answer is what the cache keeps.
             let dropped = CitationParser.invalidNumbers(relay.sent, count: answer.responseMetadata.contextChunksUsed)
             answer.responseMetadata.redactions = max(answer.responseMetadata.redactions, relay.redactions)
-            if let cache, let cacheKey { await cache.put(cacheKey, answer) }
-            finish(answer, run: run, logger: logger)
+            if let cache, let key = call.cacheKey { await cache.put(key, answer) }
+            finish(answer, run: call.run, logger: logger)
             try await emit(.citations(answer.citations, droppedMarkers: dropped))
             try await emit(.metadata(confidence: answer.confidenceScore, answer.responseMetadata))
             try await emit(.done)
@@ -186,8 +156,8 @@ extension Generator {
             logger.info("generation stream cancelled: the client went away")
             throw CancellationError()
         case .exhausted:
-            let response = fallback(request, &run, logger: logger)
-            finish(response, run: run, logger: logger)
+            let response = fallback(request, &call.run, logger: logger)
+            finish(response, run: call.run, logger: logger)
             try await streamWhole(response, emit: emit)
         }
     }

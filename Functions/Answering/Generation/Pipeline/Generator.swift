@@ -59,6 +59,40 @@ package final class Generator: Sendable {
     /// minus `deadline_reserve_ms`, and at most `max_total_ms`).
     package func generate(org: OrgID, _ request: GenerateRequest, deadline: ContinuousClock.Instant,
                          logger: Logger = Logger(label: "generate")) async throws -> GenerateResponse {
+        var call: ProviderTurn
+        switch try await begin(org: org, request, deadline: deadline, logger: logger) {
+        case .answered(let response): return response
+        case .ask(let turn): call = turn
+        }
+        if case .answered(let answer) = await callProviders(request, &call.run, deadline: call.deadline, maxTokens: call.maxTokens,
+                                                            temperature: call.temperature, logger: logger) {
+            if let cache, let key = call.cacheKey { await cache.put(key, answer) }
+            finish(answer, run: call.run, logger: logger)
+            return answer
+        }
+        let response = fallback(request, &call.run, logger: logger)
+        finish(response, run: call.run, logger: logger)
+        return response
+    }
+
+    /// What a request needs from the providers, once its context is known and the cache missed.
+    struct ProviderTurn {
+        var run: Run
+        var cacheKey: String?
+        var maxTokens: Int
+        var temperature: Double
+        var deadline: ContinuousClock.Instant
+    }
+
+    enum Start {
+        /// Answered without a provider (no context, or the cache), reported already.
+        case answered(GenerateResponse)
+        case ask(ProviderTurn)
+    }
+
+    /// The part of a request before the providers, shared by `generate` and `generateStream`:
+    /// the context (given or searched), the no-context answer, the cache.
+    func begin(org: OrgID, _ request: GenerateRequest, deadline: ContinuousClock.Instant, logger: Logger) async throws -> Start {
         let started = ContinuousClock.now
         let s = configuration.settings
         let language = request.language ?? Language.detect(request.query, fallback: s.defaultLanguage)
@@ -74,7 +108,7 @@ package final class Generator: Sendable {
         guard !chunks.isEmpty else {
             let response = noContext(request, &run)
             finish(response, run: run, logger: logger)
-            return response
+            return .answered(response)
         }
 
         let maxTokens = request.maxTokens ?? s.maxOutputTokens
@@ -91,19 +125,10 @@ package final class Generator: Sendable {
             hit.responseMetadata.costEstimate = 0
             run.cacheHit = true
             finish(hit, run: run, logger: logger)
-            return hit
+            return .answered(hit)
         }
-
-        let providerDeadline = min(started + s.maxTotal, deadline - s.deadlineReserve)
-        if case .answered(let answer) = await callProviders(request, &run, deadline: providerDeadline, maxTokens: maxTokens,
-                                                            temperature: temperature, logger: logger) {
-            if let cache, let cacheKey { await cache.put(cacheKey, answer) }
-            finish(answer, run: run, logger: logger)
-            return answer
-        }
-        let response = fallback(request, &run, logger: logger)
-        finish(response, run: run, logger: logger)
-        return response
+        return .ask(ProviderTurn(run: run, cacheKey: cacheKey, maxTokens: maxTokens, temperature: temperature,
+                                 deadline: min(started + s.maxTotal, deadline - s.deadlineReserve)))
     }
 
     /// What one request has done so far.
