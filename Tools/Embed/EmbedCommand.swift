@@ -175,16 +175,8 @@ struct EmbedCommand: AsyncParsableCommand {
         }
         if !batch.isEmpty { flush() }
         if timing {
-            func ms(_ d: Duration) -> Double { d.milliseconds }
-            let sorted = batchTimes.sorted()
-            func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
-            let s = ms(busy) / 1e3
-            // One line, key=value, for scripts (infra/bench/embed.sh).
-            let report = String(
-                format: "embed: load_ms=%.1f texts=%d tokens=%d seconds=%.3f texts_per_s=%.1f tokens_per_s=%.0f batch_p50_ms=%.2f batch_p99_ms=%.2f",
-                ms(loadTime), lines, tokens, s, Double(lines) / max(s, 1e-9), Double(tokens) / max(s, 1e-9),
-                percentile(0.5), percentile(0.99)) + " peak_rss_mb=\(Self.peakResidentMB()) blas=\(embedder.blasCore) threads=\(embedder.threads) weights=\(embedder.weightPrecision.rawValue)\n"
-            FileHandle.standardError.write(Data(report.utf8))
+            Self.reportTiming(load: loadTime, lines: lines, tokens: tokens, busy: busy, batchTimes: batchTimes,
+                              extra: "blas=\(embedder.blasCore) threads=\(embedder.threads) weights=\(embedder.weightPrecision.rawValue)")
         }
     }
 
@@ -239,16 +231,22 @@ struct EmbedCommand: AsyncParsableCommand {
         }
         if !batch.isEmpty { flush() }
         if timing {
-            func ms(_ d: Duration) -> Double { d.milliseconds }
-            let sorted = batchTimes.sorted()
-            func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
-            let s = ms(busy) / 1e3
-            let report = String(
-                format: "embed: load_ms=%.1f texts=%d tokens=%d seconds=%.3f texts_per_s=%.1f tokens_per_s=%.0f batch_p50_ms=%.2f batch_p99_ms=%.2f",
-                ms(loadTime), lines, tokens, s, Double(lines) / max(s, 1e-9), Double(tokens) / max(s, 1e-9),
-                percentile(0.5), percentile(0.99)) + " peak_rss_mb=\(Self.peakResidentMB()) kernel=\(embedder.encoder.kernel) threads=\(embedder.threads)\n"
-            FileHandle.standardError.write(Data(report.utf8))
+            Self.reportTiming(load: loadTime, lines: lines, tokens: tokens, busy: busy, batchTimes: batchTimes,
+                              extra: "kernel=\(embedder.encoder.kernel) threads=\(embedder.threads)")
         }
+    }
+
+    /// The `--timing` line on stderr: one line, key=value, for scripts (infra/bench/embed.sh, e5.sh).
+    static func reportTiming(load: Duration, lines: Int, tokens: Int, busy: Duration, batchTimes: [Duration], extra: String) {
+        func ms(_ d: Duration) -> Double { d.milliseconds }
+        let sorted = batchTimes.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : ms(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) }
+        let s = ms(busy) / 1e3
+        let report = String(
+            format: "embed: load_ms=%.1f texts=%d tokens=%d seconds=%.3f texts_per_s=%.1f tokens_per_s=%.0f batch_p50_ms=%.2f batch_p99_ms=%.2f",
+            ms(load), lines, tokens, s, Double(lines) / max(s, 1e-9), Double(tokens) / max(s, 1e-9),
+            percentile(0.5), percentile(0.99)) + " peak_rss_mb=\(peakResidentMB()) \(extra)\n"
+        FileHandle.standardError.write(Data(report.utf8))
     }
 
     static func text(of line: String) -> Result<String, EmbeddingError> {
