@@ -88,12 +88,14 @@ let package = Package(
         // Outgoing HTTP (Runtime API, embedding and LLM providers) over libcurl.
         .target(name: "HTTPClient", dependencies: ["CCurl"], path: "Runtime/HTTPClient"),
         .target(name: "FunctionProtocol", dependencies: ["JSON"], path: "Runtime/FunctionProtocol"),
+        // CloudWatch Embedded Metric Format records: what every function writes per invocation.
+        .target(name: "EmbeddedMetrics", dependencies: ["JSON"], path: "Runtime/EmbeddedMetrics"),
         // Signature Version 4, for calling AWS APIs (Lambda Invoke) from a deployed function.
         .target(name: "AWSSigV4", dependencies: [.product(name: "Crypto", package: "swift-crypto")], path: "Runtime/AWSSigV4"),
         .target(
             name: "FunctionRuntime",
             dependencies: [
-                "FunctionProtocol", "JSON", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4", "HTTPRouting",
+                "FunctionProtocol", "JSON", "LambdaEvents", "HTTPClient", "CStdio", "AWSSigV4", "HTTPRouting", "EmbeddedMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Runtime/FunctionRuntime"
@@ -142,7 +144,7 @@ let package = Package(
             name: "Generation",
             dependencies: [
                 "JSON", "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
-                "Tenancy", "ConfigFiles", .product(name: "Logging", package: "swift-log"),
+                "Tenancy", "ConfigFiles", "EmbeddedMetrics", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Answering/Generation"
         ),
@@ -304,9 +306,9 @@ let package = Package(
         .testTarget(
             name: "EmulatorCoreTests",
             dependencies: [
-                "JSON", "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport", "BearerTokens",
+                "JSON", "EmulatorCore", "FunctionProtocol", "LambdaEvents", "TestSupport", "BearerTokens", "EmbeddedMetrics",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Yams", package: "Yams"),
             ],
             path: "Tests/EmulatorCoreTests"
         ),

@@ -57,6 +57,10 @@ echo "== api-fuzz: openapi.yaml validated, then schemathesis against a throwaway
 # seed and a bounded number of examples (about 1,000 requests, well under a minute).
 scripts/api-fuzz.sh
 
+echo "== the emulator's dashboard in headless Chromium (Selenium), then GET /metrics through Prometheus's parser and promtool"
+# Writes .build/dashboard.png, the screenshot the README shows.
+scripts/dashboard-test.sh
+
 echo "== Lambda packages: sam validate --lint, sam build (infra/Makefile -> infra/package.sh: release, static Swift stdlib, AL2023 symbol check)"
 infra/sam.sh
 

@@ -150,6 +150,9 @@ struct StartAPI: AsyncParsableCommand {
     @Option(help: "Multiplies Lambda's async retry delays (1 and 2 minutes); e.g. 0.01 in tests.")
     var asyncRetryScale = 1.0
 
+    @Option(help: "Alert rules (thresholds for /metrics, the dashboard and the template's alarms; default: config/alerts.yaml when present, else seed 004's numbers).")
+    var alerts: String?
+
     @Flag(help: "Only the emulator's own lines: no handler logs, no START/END/REPORT.")
     var quiet = false
 
@@ -162,7 +165,16 @@ struct StartAPI: AsyncParsableCommand {
     func run() async throws {
         let (template, locator, env) = try options.load()
         let rules = try ScheduleRule.all(in: template)  // refuse to start with a schedule that can never fire
-        let log = EmulatorLog(verbosity: quiet ? .quiet : verbose ? .debug : .normal)
+        let alertRules: AlertRules
+        do {
+            if let alerts { alertRules = try AlertRules.load(path: alerts) }
+            else if FileManager.default.fileExists(atPath: "config/alerts.yaml") { alertRules = try AlertRules.load(path: "config/alerts.yaml") }
+            else { alertRules = .defaults }
+        } catch { throw ValidationError(error.description) }
+        var telemetryOptions = Telemetry.Options()
+        telemetryOptions.windowSeconds = alertRules.windowMinutes * 60
+        let log = EmulatorLog(verbosity: quiet ? .quiet : verbose ? .debug : .normal,
+                              telemetry: Telemetry(options: telemetryOptions, alerts: alertRules))
         var missing: [String] = []
         for function in template.functions {
             do throws(InvocationFailure) {
@@ -220,7 +232,13 @@ struct StartAPI: AsyncParsableCommand {
         let schedules = noSchedules ? nil : CronEmulator(rules: rules, invoker: invoker, clock: clock)
         try await EmulatorServer(host: host, port: serveHTTPAPI ? port : nil, gatewayTimeout: .milliseconds(Int64(gatewayTimeout * 1000)), invoker: invoker,
                                  schedules: schedules, authorizers: authorizers, lambdaPort: lambdaPort,
-                                 functionURLPort: serveHTTPAPI ? Self.functionURLBase(functionURLPort, apiPort: port) : nil).run()
+                                 functionURLPort: serveHTTPAPI ? Self.functionURLBase(functionURLPort, apiPort: port) : nil,
+                                 devTokens: Self.isLoopback(host) ? DevTokenMinter(secret: secret, template: template) : nil).run()
+    }
+
+    /// The dashboard's development tokens are only handed out to this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 
@@ -331,22 +349,14 @@ struct Token: AsyncParsableCommand {
     var secret: String?
 
     func run() async throws {
-        let t = try Template.load(path: template)
-        let spec = t.apis.values.flatMap(\.authorizers.values).first
-        let now = Int(Date().timeIntervalSince1970)
-        var claims: [String: JSONValue] = [
-            "sub": .string(sub), "iat": .number(Double(now)), "exp": .number(Double(now + ttl)),
-        ]
-        if let org { claims["org_id"] = .string(org) }
+        var orgClaim: JSONValue? = org.map { .string($0) }
         if let orgJSON {
             guard let value = try? JSONValue.parse(Array(orgJSON.utf8)) else { throw ValidationError("--org-json is not JSON") }
-            claims["org_id"] = value
+            orgClaim = value
         }
-        if let issuer = spec?.issuer { claims["iss"] = .string(issuer) }
-        if let aud = spec?.audience.first { claims["aud"] = .string(aud) }
-        if let scope { claims["scope"] = .string(scope) }
         let key = secret ?? ProcessInfo.processInfo.environment["EMULATOR_JWT_SECRET"] ?? JWTAuthorizer.developmentSecret
-        print(try await JWTAuthorizer.devToken(secret: key, claims: claims))
+        let minter = DevTokenMinter(secret: key, template: try Template.load(path: template))
+        print(try await minter.token(org: orgClaim, sub: sub, ttl: ttl, scope: scope))
     }
 }
 

@@ -102,6 +102,7 @@ package final class AsyncInvocationQueue: Sendable {
             let wait = entry.notBeforeMs - Timestamps.nowMs()
             if wait > 0 { try? await Task.sleep(for: .milliseconds(wait)) }
             let requestId = Invoker.newRequestId()
+            log.telemetry.label(requestId, "async")
             let result = await invoke(entry.function, entry.event, requestId)
             // Like Lambda, a throttle (the function at its concurrency limit) is not an attempt:
             // the event goes back to the queue and waits for capacity, backing off from 1 s to
@@ -173,5 +174,39 @@ enum DurableFile {
             fsync(dir)
             close(dir)
         }
+    }
+}
+
+extension AsyncInvocationQueue {
+    /// Entries in a folder, newest first (at most `limit`): the dashboard's queue and dead letters.
+    static func entries(in directory: String, limit: Int = 100) -> [Entry] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }
+        let decoder = JSONDecoder()
+        return files.compactMap { f -> Entry? in
+            FileManager.default.contents(atPath: (directory as NSString).appendingPathComponent(f)).flatMap { try? decoder.decode(Entry.self, from: $0) }
+        }.sorted { $0.enqueuedAt > $1.enqueuedAt }.prefix(limit).map { $0 }
+    }
+
+    package var queuedEntries: [Entry] { Self.entries(in: queuedDirectory) }
+    package var deadLetters: [Entry] { Self.entries(in: deadLetterDirectory) }
+
+    /// How many files each folder holds (cheaper than reading them, for `/metrics`).
+    package var counts: (queued: Int, deadLetters: Int) {
+        let n = { (d: String) in ((try? FileManager.default.contentsOfDirectory(atPath: d)) ?? []).filter { $0.hasSuffix(".json") }.count }
+        return (n(queuedDirectory), n(deadLetterDirectory))
+    }
+
+    /// Sends a dead-lettered event back to the queue as a new event with fresh attempts (its
+    /// source says it is a replay); the dead letter is removed only once the new one is durable.
+    /// Nil when there is no such dead letter.
+    package func replay(_ id: String) throws -> String? {
+        // Ids are the queue's own UUIDs: anything else could name a path outside the folder.
+        guard id.count == 36, id.allSatisfy({ $0.isHexDigit || $0 == "-" }) else { return nil }
+        let path = (deadLetterDirectory as NSString).appendingPathComponent(id + ".json")
+        guard let data = FileManager.default.contents(atPath: path), let dead = try? JSONDecoder().decode(Entry.self, from: data) else { return nil }
+        let fresh = try enqueue(function: dead.function, event: dead.event, source: "replay of \(id) (\(dead.source))")
+        try FileManager.default.removeItem(atPath: path)
+        log.emulator("dead letter \(id) for \(dead.function) replayed as \(fresh)")
+        return fresh
     }
 }

@@ -12,9 +12,12 @@ package final class EmulatorLog: Sendable {
 
     let verbosity: Verbosity
     private let sink: NIOLockedValueBox<Int32>
+    /// Every handler line and invocation boundary also goes here (metrics, the dashboard).
+    package let telemetry: Telemetry
 
-    package init(verbosity: Verbosity = .normal, fd: Int32 = 2) {
+    package init(verbosity: Verbosity = .normal, fd: Int32 = 2, telemetry: Telemetry = Telemetry()) {
         self.verbosity = verbosity
+        self.telemetry = telemetry
         sink = NIOLockedValueBox(fd)
     }
 
@@ -29,13 +32,17 @@ package final class EmulatorLog: Sendable {
 
     func function(_ name: String, requestId: String?, _ line: String) {
         if let requestId { capture(requestId, line + "\n") }
-        guard verbosity >= .normal else { return }
+        telemetry.line(function: name, requestId: requestId, line)
+        // EMF records are for machines (/metrics, the dashboard, CloudWatch); on a terminal
+        // they would double every request's output.
+        guard verbosity >= (EMFRecord.looksLikeEMF(line) ? .debug : .normal) else { return }
         write("[\(name)] [\(requestId ?? "-")] \(line)\n")
     }
 
     func start(_ name: String, requestId: String) {
         let line = "START RequestId: \(requestId) Version: $LATEST\n"
         capture(requestId, line)
+        telemetry.line(function: name, requestId: requestId, String(line.dropLast()))
         guard verbosity >= .normal else { return }
         write("[\(name)] " + line)
     }
@@ -45,6 +52,8 @@ package final class EmulatorLog: Sendable {
         if let maxMemoryMB { report += "\tMax Memory Used: \(maxMemoryMB) MB" }
         if let initMs { report += "\tInit Duration: \(Self.fmt(initMs)) ms" }
         capture(requestId, "END RequestId: \(requestId)\n" + report + "\n")
+        telemetry.line(function: name, requestId: requestId, "END RequestId: \(requestId)")
+        telemetry.line(function: name, requestId: requestId, report)
         guard verbosity >= .normal else { return }
         write("[\(name)] END RequestId: \(requestId)\n[\(name)] " + report + "\n")
     }

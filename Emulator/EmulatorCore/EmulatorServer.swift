@@ -26,10 +26,13 @@ package struct EmulatorServer: Sendable {
     /// The first function URL's port (`--function-url-port`; each further one the next port,
     /// in the template's order; 0 picks free ones); nil serves none.
     package var functionURLPort: Int?
+    /// Development tokens for the dashboard (`GET /__emulator/token`); nil refuses them.
+    package var devTokens: DevTokenMinter?
 
     package init(host: String = "127.0.0.1", port: Int? = 3000, gatewayTimeout: Duration = .seconds(30), invoker: Invoker,
                 schedules: CronEmulator? = nil, authorizers: [String: JWTAuthorizer] = [:], lambdaPort: Int? = nil,
-                functionURLPort: Int? = nil) {
+                functionURLPort: Int? = nil, devTokens: DevTokenMinter? = nil) {
+        self.devTokens = devTokens
         self.authorizers = authorizers
         self.lambdaPort = lambdaPort
         self.functionURLPort = functionURLPort
@@ -42,7 +45,7 @@ package struct EmulatorServer: Sendable {
 
     package func run() async throws {
         let routes = try RouteTable(functions: invoker.template.functions)
-        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout, schedules: schedules, authorizers: authorizers)
+        let gateway = Gateway(routes: routes, invoker: invoker, gatewayTimeout: gatewayTimeout, schedules: schedules, authorizers: authorizers, devTokens: devTokens)
         let log = invoker.log
         let group = invoker.eventLoops
         let quiesce = ServerQuiescingHelper(group: group)

@@ -52,6 +52,7 @@ package struct FunctionURLGateway: Sendable {
         event.requestContext.stage = "$default"
         event.requestContext.accountId = "anonymous"
         let streams = url.invokeMode == .responseStream
+        invoker.log.telemetry.label(requestId, "function_url")
         return invoker.invoke(function, event: event, requestId: requestId, on: eventLoop, stream: streams ? writer : nil).map { result in
             switch result.outcome {
             case .success(.streamed): return nil

@@ -17,9 +17,12 @@ package struct Gateway: Sendable {
     let authorizers: [String: JWTAuthorizer]
     /// Function URLs being served, by logical id (`GET /__emulator/function-urls`).
     let functionURLs = NIOLockedValueBox<[String: String]>([:])
+    /// Mints the dashboard's development tokens (`GET /__emulator/token`); nil refuses.
+    let devTokens: DevTokenMinter?
 
     package init(routes: RouteTable, invoker: Invoker, gatewayTimeout: Duration = .seconds(30), schedules: CronEmulator? = nil,
-                authorizers: [String: JWTAuthorizer] = [:]) {
+                authorizers: [String: JWTAuthorizer] = [:], devTokens: DevTokenMinter? = nil) {
+        self.devTokens = devTokens
         self.routes = routes
         self.invoker = invoker
         self.gatewayTimeout = gatewayTimeout
@@ -39,13 +42,15 @@ package struct Gateway: Sendable {
     package func respond(to request: HTTPEventMapping.IncomingRequest, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
         let requestId = Invoker.newRequestId()
         let path = request.rawPath
-        if path.hasPrefix("/__emulator/") { return eventLoop.makeSucceededFuture(admin(request, requestId: requestId)) }
+        if path.hasPrefix("/__emulator/") || path == "/__emulator" { return admin(request, requestId: requestId, on: eventLoop) }
 
         let entry: RouteTable.Entry
         let pathParameters: [String: String]
         switch routes.match(method: request.method, path: path) {
         case .route(let e, let params): (entry, pathParameters) = (e, params)
         case .notFound:
+            // Prometheus's conventional path, unless the template routes it.
+            if path == "/metrics", request.method == "GET" { return eventLoop.makeSucceededFuture(metricsResponse()) }
             return eventLoop.makeSucceededFuture(Self.error(.notFound("No route for \(request.method) \(path)."), requestId: requestId))
         case .methodNotAllowed(let allowed):
             return eventLoop.makeSucceededFuture(Self.error(.methodNotAllowed(request.method, allowed: allowed), requestId: requestId))
@@ -67,6 +72,7 @@ package struct Gateway: Sendable {
         let event = HTTPEventMapping.event(for: request, routeKey: entry.event.routeKey, pathParameters: pathParameters,
                                            requestId: requestId, authorizer: authorizer)
         let function = entry.function
+        invoker.log.telemetry.label(requestId, entry.event.routeKey)
         var invocation = invoker.invoke(function, event: event, requestId: requestId, on: eventLoop).map(Optional.some)
         // API Gateway stops waiting after its own limit; the function may run on to its Timeout.
         if Duration.milliseconds(Int64(function.timeoutSeconds * 1000)) > gatewayTimeout {
@@ -126,10 +132,23 @@ package struct Gateway: Sendable {
         }
     }
 
-    /// The emulator's own endpoints: pools, schedules, the virtual clock.
+    /// The emulator's own endpoints: the dashboard, metrics, pools, schedules, the virtual clock.
+    private func admin(_ request: HTTPEventMapping.IncomingRequest, requestId: String, on eventLoop: any EventLoop) -> EventLoopFuture<Response> {
+        if request.method == "GET", request.rawPath == "/__emulator/token" { return tokenResponse(request, requestId: requestId, on: eventLoop) }
+        return eventLoop.makeSucceededFuture(admin(request, requestId: requestId))
+    }
+
     private func admin(_ request: HTTPEventMapping.IncomingRequest, requestId: String) -> Response {
         let parts = request.rawPath.split(separator: "/").map(String.init)  // ["__emulator", ...]
         switch (request.method, Array(parts.dropFirst())) {
+        case ("GET", []):
+            return dashboardResponse()
+        case ("GET", ["state"]):
+            return stateResponse()
+        case ("GET", ["metrics"]):
+            return metricsResponse()
+        case ("POST", let p) where p.count == 3 && p[0] == "dead-letters" && p[2] == "replay":
+            return replayResponse(p[1], requestId: requestId)
         case ("GET", ["health"]):
             struct Health: Encodable {
                 var status = "ok"

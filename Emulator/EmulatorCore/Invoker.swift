@@ -63,6 +63,8 @@ package struct InvocationResult: Sendable {
     package var durationMs: Double
     /// Set on a cold start: spawn to `ready`.
     package var initMs: Double?
+    /// The process's peak resident memory, when it was read.
+    package var maxMemoryMB: Int? = nil
 }
 
 /// Invokes the template's functions on warm process pools. Knows functions only through the
@@ -159,6 +161,10 @@ package final class Invoker: Sendable {
             let failure = error as? InvocationFailure ?? .crashed("\(error)")
             if case .initFailed = failure { log.emulator("\(function.logicalId): \(failure)") }
             return failed(failure)
+        }.map { result in
+            log.telemetry.finish(function: function.logicalId, requestId: requestId, outcome: Telemetry.outcome(result),
+                                 durationMs: result.durationMs, initMs: result.initMs, maxMemoryMB: result.maxMemoryMB)
+            return result
         }
     }
 
@@ -177,9 +183,11 @@ package final class Invoker: Sendable {
                 return .failure(failure)
             }
             .map { outcome in
-                let result = InvocationResult(requestId: requestId, outcome: outcome, durationMs: (ContinuousClock.now - started).milliseconds, initMs: initMs)
+                let memory = process.peakMemoryMB()
+                let result = InvocationResult(requestId: requestId, outcome: outcome, durationMs: (ContinuousClock.now - started).milliseconds,
+                                              initMs: initMs, maxMemoryMB: memory)
                 log.end(function.logicalId, requestId: requestId, durationMs: result.durationMs, memorySizeMB: function.memoryMB,
-                        maxMemoryMB: log.verbosity >= .normal ? process.peakMemoryMB() : nil, initMs: initMs)
+                        maxMemoryMB: memory, initMs: initMs)
                 pool.release(process)
                 return result
             }
@@ -221,8 +229,10 @@ package final class Invoker: Sendable {
             }
         }
         inFlightAsync.withLockedValue { $0 += 1 }
+        let requestId = Self.newRequestId()
+        log.telemetry.label(requestId, "async")
         Task {
-            let result = await invoke(function, event: event)
+            let result = await invoke(function, event: event, requestId: requestId)
             inFlightAsync.withLockedValue { $0 -= 1 }
             switch result.outcome {
             case .success(.response), .success(.streamed(_, nil)): break

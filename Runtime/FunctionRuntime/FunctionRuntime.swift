@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import CStdio
+import EmbeddedMetrics
 import Logging
 import FunctionProtocol
 import JSON
@@ -50,9 +51,12 @@ public enum FunctionRuntime {
         }
         await transport.ready(initMs: (ContinuousClock.now - started).milliseconds)
 
+        let metricsOutput = environment["RAG_METRICS"] == "off" ? nil : Optional(MetricOutput.standardError)
         do {
+            var cold = true
             while let invocation = try await transport.next(H.Event.self) {
-                await serve(invocation, handler: handler, transport: transport, logger: logger)
+                await serve(invocation, handler: handler, transport: transport, logger: logger, cold: cold, metricsOutput: metricsOutput)
+                cold = false
                 Termination.endInvocation()
             }
         } catch {
@@ -63,16 +67,31 @@ public enum FunctionRuntime {
     }
 
     private static func serve<H: FunctionHandler>(
-        _ invocation: Invocation<H.Event>, handler: H, transport: any Transport, logger base: Logger
+        _ invocation: Invocation<H.Event>, handler: H, transport: any Transport, logger base: Logger,
+        cold: Bool = false, metricsOutput: MetricOutput.Sink? = nil
     ) async {
         let meta = invocation.meta
+        let started = ContinuousClock.now
+        let metrics = InvocationMetrics(function: meta.functionName, requestId: meta.requestId)
+        var failed = false
+        // One record per invocation, whatever path it ends by.
+        defer {
+            if let metricsOutput {
+                var record = metrics.snapshot
+                record.metric("Invocations", 1)
+                record.metric("Duration", (ContinuousClock.now - started).milliseconds, unit: .milliseconds)
+                record.metric("ColdStart", cold ? 1 : 0)
+                record.metric("Errors", failed ? 1 : 0)
+                metricsOutput(record.line(timestampMs: Timestamps.nowMs()))
+            }
+        }
         var logger = base
         logger[metadataKey: "requestId"] = .string(meta.requestId)
         let starter = StreamStarter { prelude, box in try await transport.startStream(meta, prelude: prelude, cancel: box) }
         let context = InvocationContext(
             requestId: meta.requestId, deadlineMs: meta.deadlineMs, functionName: meta.functionName,
             invokedFunctionArn: meta.invokedFunctionArn, traceId: meta.traceId, logger: logger, asyncInvoker: transport,
-            streamStarter: starter)
+            streamStarter: starter, metrics: metrics)
         do {
             switch invocation.event {
             case .success(let event):
@@ -80,6 +99,7 @@ public enum FunctionRuntime {
                 do {
                     output = try await handler.handle(event, context: context)
                 } catch {
+                    failed = true
                     // Once a stream has started, the answer can only end early.
                     if let stream = starter.stream {
                         if case ResponseStreamError.clientDisconnected = error {
@@ -101,6 +121,7 @@ public enum FunctionRuntime {
                 }
                 try await transport.respond(meta, payload: output)
             case .failure(let payload):
+                failed = true
                 logger.warning("undecodable event", metadata: ["error": "\(payload.errorMessage)"])
                 try await transport.fail(meta, error: payload)
             }

@@ -59,6 +59,7 @@ public struct HTTPRoutes: Sendable {
     private func dispatchByPath(_ request: APIGatewayV2Request, context: InvocationContext) async throws -> APIGatewayV2Response {
         switch matcher.match(method: request.method, path: request.rawPath) {
         case .route(let route, let params):
+            context.metrics.dimension("route", "\(route.method) \(route.path)")
             var routed = request
             if routed.pathParameters == nil, !params.isEmpty { routed.pathParameters = params }
             return try await route.value(routed, context)
@@ -79,7 +80,13 @@ extension HTTPFunction {
     public func handle(_ event: APIGatewayV2Request, context: InvocationContext) async throws -> APIGatewayV2Response {
         var context = context
         context.acceptsResponseStream = ResponseStreaming.accepts(event)
+        // The template's route key (bounded), not the path: `/v1/documents/{id}`, never an id.
+        if event.routeKey != "$default" { context.metrics.dimension("route", event.routeKey) }
         let response = await routes.respond(to: event, context: context)
+        context.metrics.dimension("status_class", "\(response.statusCode / 100)xx")
+        context.metrics.property("status", Double(response.statusCode))
+        if response.statusCode >= 500 { context.metrics.set("ServerErrors", 1) }
+        if (400..<500).contains(response.statusCode) { context.metrics.set("ClientErrors", 1) }
         // A function URL in RESPONSE_STREAM mode reads every answer as a stream (prelude, 8 NUL
         // bytes, body), so an answer made whole is sent as a stream of one piece.
         if context.acceptsResponseStream, context.responseStream == nil {

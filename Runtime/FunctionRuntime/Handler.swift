@@ -46,6 +46,8 @@ public struct InvocationContext: Sendable {
     public let traceId: String?
     /// Bound to this request: every line it writes carries `requestId`.
     public let logger: Logger
+    /// This invocation's metrics, written as one EMF line when it ends: add the handler's phases.
+    public let metrics: InvocationMetrics
     let asyncInvoker: any AsyncInvoker
     let streamStarter: StreamStarter?
     /// Whether the caller reads this invocation's answer as a stream: a function URL in
@@ -54,7 +56,7 @@ public struct InvocationContext: Sendable {
     public var acceptsResponseStream = false
 
     init(requestId: String, deadlineMs: Int64, functionName: String, invokedFunctionArn: String, traceId: String?,
-         logger: Logger, asyncInvoker: any AsyncInvoker, streamStarter: StreamStarter? = nil) {
+         logger: Logger, asyncInvoker: any AsyncInvoker, streamStarter: StreamStarter? = nil, metrics: InvocationMetrics? = nil) {
         self.requestId = requestId
         self.deadlineMs = deadlineMs
         self.functionName = functionName
@@ -63,6 +65,7 @@ public struct InvocationContext: Sendable {
         self.logger = logger
         self.asyncInvoker = asyncInvoker
         self.streamStarter = streamStarter
+        self.metrics = metrics ?? InvocationMetrics(function: functionName, requestId: requestId)
     }
 
     public var deadline: Duration { .milliseconds(deadlineMs) }

@@ -369,8 +369,10 @@ import Testing
         let ts = try #require(log["ts"]?.stringValue)
         #expect(ts.count == "2026-11-21T19:59:04.123Z".count && ts.hasSuffix("Z") && ts.contains("T"), "\(ts)")
 
-        // Every line the runtime logs parses; stray prints are the only non-JSON lines.
-        for line in fn.stderr where line.hasPrefix("{") {
+        // Every line the runtime logs parses; stray prints are the only non-JSON lines. The
+        // per-invocation EMF record is the other kind of JSON line (ObservabilityTests).
+        #expect(fn.stderr.contains { $0.hasPrefix(#"{"_aws":"#) && $0.contains(#""requestId":"log-1""#) })
+        for line in fn.stderr where line.hasPrefix("{") && !line.hasPrefix(#"{"_aws":"#) {
             let value = try JSONValue.decode(Data(line.utf8))
             #expect(value["ts"] != nil && value["level"] != nil && value["msg"] != nil && value["function"] != nil, "\(line)")
         }

@@ -81,10 +81,14 @@ import TestSupport
             let anonymous = try await emu.request("POST", "/v1/generate", body: Data(#"{"query":"q"}"#.utf8))
             #expect(anonymous.status == 401)
 
-            // Metrics in the log, and never the question or the key.
-            #expect(await emu.child.waitForStderr(containing: "\"CloudWatchMetrics\"", timeout: 30) != nil)
-            let log = emu.child.stderr.joined(separator: "\n")
-            #expect(log.contains("\"Namespace\":\"RagFunctions/Generation\""))
+            // Metrics in the function's output (the emulator keeps each invocation's lines; a
+            // terminal shows EMF only with --verbose), and never the question or the key.
+            let state = try await emu.eventually(timeout: 30) { () -> String? in
+                let text = try await emu.request("GET", "/__emulator/state").text
+                return text.contains("ProviderCalls") ? text : nil
+            }
+            let log = emu.child.stderr.joined(separator: "\n") + (state ?? "")
+            #expect(log.contains(#"\"Namespace\":\"RagFunctions\""#), "\(state ?? "no EMF record")")
             #expect(!log.contains("remote days per week"))
             #expect(!log.contains("sk-e2e-secret-key"))
         }

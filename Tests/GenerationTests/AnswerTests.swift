@@ -99,7 +99,7 @@ extension AgainstFakeProviders {
                     let aws = try #require(object["_aws"] as? [String: Any])
                     #expect(aws["Timestamp"] is Int)
                     let directive = try #require((aws["CloudWatchMetrics"] as? [[String: Any]])?.first)
-                    #expect(directive["Namespace"] as? String == "RagFunctions/Generation")
+                    #expect(directive["Namespace"] as? String == "RagFunctions")
                     #expect(!line.contains("Confidential"))
                     #expect(!line.contains("twelve"))
                 }

@@ -23,6 +23,34 @@ import Testing
         #expect(third.created)
     }
 
+    /// `GET /v1/jobs`: one org's jobs only, newest first, filtered by status, paged without
+    /// repeats or gaps.
+    @Test(arguments: Backend.allCases)
+    func listJobsIsTenantScopedNewestFirstAndPaged(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        var mine: [String] = []
+        for i in 0..<5 {
+            mine.append(try store.enqueue(NewJob(orgId: "acme", type: .ingest, documentId: "d\(i)")).job.id)
+            _ = try store.enqueue(NewJob(orgId: "globex", type: .ingest, documentId: "g\(i)"))
+        }
+        let claimed = try store.claimJobs(owner: "w", limit: 10, lease: 30, types: nil)
+        let done = try #require(claimed.first { $0.orgId == "acme" })
+        try store.completeJob(jobId: done.id, owner: "w", durationMs: 3)
+
+        let first = try store.listJobs(org: "acme", status: nil, limit: 3, cursor: nil)
+        #expect(first.items.count == 3)
+        let cursor = try #require(first.nextCursor)
+        let second = try store.listJobs(org: "acme", status: nil, limit: 3, cursor: cursor)
+        #expect(second.nextCursor == nil)
+        let all = first.items + second.items
+        #expect(Set(all.map(\.id)) == Set(mine))
+        #expect(all.allSatisfy { $0.orgId == "acme" })
+        #expect(all.map(\.createdAt) == all.map(\.createdAt).sorted(by: >))
+        let succeeded = try store.listJobs(org: "acme", status: .succeeded, limit: 10, cursor: nil).items
+        #expect(succeeded.map(\.id) == [done.id])
+        #expect(try store.listJobs(org: "initech", status: nil, limit: 10, cursor: nil).items.isEmpty)
+    }
+
     @Test(arguments: Backend.allCases)
     func concurrentClaimersTakeEachJobOnce(_ backend: Backend) async throws {
         let db = try backend.fresh()

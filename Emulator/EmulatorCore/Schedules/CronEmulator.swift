@@ -113,6 +113,7 @@ package final class CronEmulator: Sendable {
         let event = Self.event(for: rule, at: scheduledFor, id: requestId)
         log.emulator("schedule \(rule.name): firing\(manual ? " (triggered)" : "") for \(Self.format(scheduledFor)) -> \(rule.function.logicalId) [\(requestId)]")
         let invoker = self.invoker
+        invoker.log.telemetry.label(requestId, "schedule:\(rule.name)")
         Task {
             let result = await invoker.invoke(rule.function, event: event, requestId: requestId)
             self.state.withLockedValue { $0[rule.name]?.running = false }

@@ -90,6 +90,8 @@ package protocol Store: Sendable {
     /// and `created == false`.
     func enqueue(_ job: NewJob) throws(StoreError) -> (job: Job, created: Bool)
     func job(org: OrgID, id: String) throws(StoreError) -> Job?
+    /// The org's jobs, newest first; `status` filters; `cursor` is the previous page's `nextCursor`.
+    func listJobs(org: OrgID, status: JobStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Job>
     /// Leases up to `limit` runnable jobs to `owner` for `lease` seconds: queued ones whose
     /// `run_after` has come, and running ones whose lease expired (their worker died). Each job
     /// goes to one claimer; each claim counts as an attempt.

@@ -571,6 +571,29 @@ package final class PostgresStore: Store, @unchecked Sendable {
         return try run { c in try c.query("SELECT \(Self.jobColumns) FROM jobs WHERE org_id = $1 AND id = $2", [.text(org), .text(id)]).first.map(Self.job) }
     }
 
+    package func listJobs(org: OrgID, status: JobStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Job> {
+        try StoreValidation.text(cursor, field: "cursor")
+        let limit = max(1, min(limit, 1000))
+        var sql = "SELECT \(Self.jobColumns) FROM jobs WHERE org_id = $1"
+        var params: [PostgresValue] = [.text(org)]
+        if let status {
+            params.append(.text(status.rawValue))
+            sql += " AND status = $\(params.count)"
+        }
+        if let cursor {
+            let (ms, id) = try PageCursor.decode(cursor)
+            params += [.int(ms), .text(id)]
+            let t = "('epoch'::timestamptz + $\(params.count - 1) * interval '1 millisecond')"
+            sql += " AND (created_at < \(t) OR (created_at = \(t) AND id < $\(params.count)))"
+        }
+        params.append(.int(limit + 1))
+        sql += " ORDER BY created_at DESC, id DESC LIMIT $\(params.count)"
+        let jobs = try run { c in try c.query(sql, params).map(Self.job) }
+        let page = Array(jobs.prefix(limit))
+        let next = jobs.count > limit ? page.last.map { PageCursor.encode(ms: Int64(($0.createdAt.timeIntervalSince1970 * 1000).rounded()), id: $0.id) } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
     package func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
         guard limit > 0 else { return [] }
         return try tx { c in

@@ -519,6 +519,28 @@ package final class SQLiteStore: Store, @unchecked Sendable {
         return try read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE org_id = ? AND id = ?", arguments: [org, id]).map(Self.job) }
     }
 
+    package func listJobs(org: OrgID, status: JobStatus?, limit: Int, cursor: String?) throws(StoreError) -> Page<Job> {
+        try StoreValidation.text(cursor, field: "cursor")
+        let limit = max(1, min(limit, 1000))
+        var sql = "SELECT * FROM jobs WHERE org_id = ?"
+        var args: [any DatabaseValueConvertible] = [org]
+        if let status {
+            sql += " AND status = ?"
+            args.append(status.rawValue)
+        }
+        if let cursor {
+            let (ms, id) = try PageCursor.decode(cursor)
+            sql += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+            args += [ms, ms, id]
+        }
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        args.append(limit + 1)
+        let jobs = try read { db in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map(Self.job) }
+        let page = Array(jobs.prefix(limit))
+        let next = jobs.count > limit ? page.last.map { PageCursor.encode(ms: Self.ms($0.createdAt), id: $0.id) } : nil
+        return Page(items: page, nextCursor: next)
+    }
+
     package func claimJobs(owner: String, limit: Int, lease: Double, types: [JobType]?) throws(StoreError) -> [Job] {
         guard limit > 0 else { return [] }
         let typeList = StoreValidation.encodeStrings((types ?? JobType.allCases).map(\.rawValue))

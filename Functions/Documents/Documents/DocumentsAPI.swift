@@ -11,11 +11,16 @@ import Tenancy
 package struct RequestHooks: Sendable {
     package var notifyWorker: @Sendable (WorkerRequest) async throws -> Void
     package var warn: @Sendable (_ message: String, _ fields: [String: String]) -> Void
+    /// Told of each accepted upload (for the invocation's metrics): its size, detected type, and
+    /// whether the org already had the bytes.
+    package var uploaded: @Sendable (_ bytes: Int, _ mimeType: String, _ deduplicated: Bool) -> Void
 
     package init(notifyWorker: @escaping @Sendable (WorkerRequest) async throws -> Void,
-                warn: @escaping @Sendable (_ message: String, _ fields: [String: String]) -> Void) {
+                warn: @escaping @Sendable (_ message: String, _ fields: [String: String]) -> Void,
+                uploaded: @escaping @Sendable (_ bytes: Int, _ mimeType: String, _ deduplicated: Bool) -> Void = { _, _, _ in }) {
         self.notifyWorker = notifyWorker
         self.warn = warn
+        self.uploaded = uploaded
     }
 
     /// No worker, no logs (tests, tools).
@@ -61,6 +66,7 @@ package struct DocumentsAPI: Sendable {
         if let job = outcome.job {
             await notify(job, org: org, hooks: hooks)
         }
+        hooks.uploaded(outcome.document.bytes, outcome.document.mimeType, !outcome.created)
         let body = AcceptedBody(document: outcome.document, jobId: outcome.job?.id, created: outcome.created)
         return try Self.json(body, status: outcome.created ? 202 : 200, headers: ["location": "/v1/documents/\(outcome.document.id)"])
     }
@@ -68,30 +74,8 @@ package struct DocumentsAPI: Sendable {
     /// `GET /v1/documents`.
     package func listDocuments(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
         let org = try request.orgID()
-        var limit = Self.defaultPageSize
-        if let raw = request.query("limit") {
-            guard let n = Int(raw.trimmingCharacters(in: .whitespaces)), (1...Self.maxPageSize).contains(n) else {
-                throw APIError.unprocessable("limit must be a whole number from 1 to \(Self.maxPageSize), not `\(raw)`.",
-                                             details: ["field": "limit"])
-            }
-            limit = n
-        }
-        var status: DocumentStatus?
-        if let raw = request.query("status"), !raw.isEmpty {
-            guard let s = DocumentStatus(rawValue: raw.lowercased()) else {
-                throw APIError.unprocessable(
-                    "status must be one of \(DocumentStatus.allCases.map(\.rawValue).joined(separator: ", ")), not `\(raw)`.",
-                    details: ["field": "status"])
-            }
-            status = s
-        }
-        var cursor: String?
-        if let raw = request.query("cursor"), !raw.isEmpty {
-            guard raw.utf8.count <= 512, raw.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-                throw APIError.unprocessable("cursor is not one this API returned.", details: ["field": "cursor"])
-            }
-            cursor = raw
-        }
+        let (limit, cursor) = try Self.paging(request)
+        let status = try Self.statusFilter(request, DocumentStatus.self)
         var counts: [DocumentStatus: Int]?
         if let raw = request.query("counts") {
             switch raw.lowercased() {
@@ -102,6 +86,45 @@ package struct DocumentsAPI: Sendable {
         }
         let page = try store.listDocuments(org: org, status: status, limit: limit, cursor: cursor)
         return try Self.json(DocumentListBody(page, counts: counts))
+    }
+
+    /// `GET /v1/jobs?status=&limit=&cursor=`: the org's jobs, newest first.
+    package func listJobs(_ request: APIGatewayV2Request) throws -> APIGatewayV2Response {
+        let org = try request.orgID()
+        let (limit, cursor) = try Self.paging(request)
+        let status = try Self.statusFilter(request, JobStatus.self)
+        return try Self.json(JobListBody(try store.listJobs(org: org, status: status, limit: limit, cursor: cursor)))
+    }
+
+    /// `limit` (1-100, default 20) and `cursor` (opaque, from the previous page).
+    static func paging(_ request: APIGatewayV2Request) throws(APIError) -> (limit: Int, cursor: String?) {
+        var limit = Self.defaultPageSize
+        if let raw = request.query("limit") {
+            guard let n = Int(raw.trimmingCharacters(in: .whitespaces)), (1...Self.maxPageSize).contains(n) else {
+                throw APIError.unprocessable("limit must be a whole number from 1 to \(Self.maxPageSize), not `\(raw)`.",
+                                             details: ["field": "limit"])
+            }
+            limit = n
+        }
+        var cursor: String?
+        if let raw = request.query("cursor"), !raw.isEmpty {
+            guard raw.utf8.count <= 512, raw.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw APIError.unprocessable("cursor is not one this API returned.", details: ["field": "cursor"])
+            }
+            cursor = raw
+        }
+        return (limit, cursor)
+    }
+
+    /// `status`, one of the type's values (case-insensitive); absent or empty is no filter.
+    static func statusFilter<S: RawRepresentable & CaseIterable>(_ request: APIGatewayV2Request, _: S.Type) throws(APIError) -> S?
+    where S.RawValue == String {
+        guard let raw = request.query("status"), !raw.isEmpty else { return nil }
+        guard let s = S(rawValue: raw.lowercased()) else {
+            throw APIError.unprocessable("status must be one of \(S.allCases.map(\.rawValue).joined(separator: ", ")), not `\(raw)`.",
+                                         details: ["field": "status"])
+        }
+        return s
     }
 
     /// `GET /v1/documents/{id}`.

@@ -179,6 +179,21 @@ package struct AcceptedBody: Encodable, Sendable {
 /// ```json
 /// {"documents": [{…document…}], "next_cursor": "…" | null}
 /// ```
+/// `GET /v1/jobs`: `{jobs, next_cursor}`.
+package struct JobListBody: Encodable, Sendable {
+    package var page: Page<Job>
+
+    package init(_ page: Page<Job>) { self.page = page }
+
+    enum Keys: String, CodingKey { case jobs, next_cursor }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(page.items.map(JobBody.init), forKey: .jobs)
+        try c.encode(page.nextCursor, forKey: .next_cursor)
+    }
+}
+
 package struct DocumentListBody: Encodable, Sendable {
     package var page: Page<Document>
     /// With `?counts=true`: every status, 0 included, so a client waiting for its uploads reads

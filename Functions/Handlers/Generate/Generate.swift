@@ -40,10 +40,14 @@ struct Generate: HTTPFunction {
         let urlAuthorization = FunctionURLAuthorization.fromEnvironment(context.environment)
         let limits = configuration.settings.limits
         let names = generator.providerNames
+        let meter = EmbeddingUsageMeter(services.embedder)
         routes = HTTPRoutes([
             "POST /v1/generate": { request, invocation in
+                defer { for (name, value) in meter.take() { invocation.metrics.set(name, value) } }
                 let org = try await urlAuthorization.authorize(request).orgID()
+                invocation.metrics.property("org", org.rawValue)
                 let body = try await ErrorMapping.mapping { try GenerateRequest.parse(try request.jsonBody(), limits: limits, providers: names) }
+                invocation.metrics.dimension("stream", body.stream ? "yes" : "no")
                 let deadline = ContinuousClock.now + invocation.remainingTime
                 guard body.stream else {
                     return .json(try await ErrorMapping.mapping {

@@ -83,13 +83,31 @@ struct Reembed: FunctionHandler {
         let remaining = context.remainingTime - .milliseconds(Int64(margin * 1000))
         let deadline = ContinuousClock.now + max(remaining, .zero)
         var scanned: StaleScan.Report?
+        context.metrics.dimension("task", task == .staleScan ? "stale_scan" : "drain")
         if task == .staleScan { scanned = scan.run(logger: context.logger) }
+        let drainStarted = ContinuousClock.now
         let report = await worker.drain(until: deadline)
+        Self.record(report, took: ContinuousClock.now - drainStarted, into: context.metrics)
         context.logger.info("drain", metadata: [
             "claimed": "\(report.claimed)", "indexed": "\(report.indexed)", "failed": "\(report.failed)", "dead": "\(report.dead)",
             "chunks": "\(report.chunks)", "embedded": "\(report.embedded)", "reused": "\(report.reused)",
         ])
         return .report(WorkerReport(drain: report, staleScan: scanned))
+    }
+}
+
+extension Reembed {
+    /// What the drain did (docs/ARCHITECTURE.md, "Observability"): jobs by outcome, chunks
+    /// embedded against vectors reused, and the time per job.
+    static func record(_ r: DrainReport, took: Duration, into m: InvocationMetrics) {
+        m.set("JobsClaimed", Double(r.claimed))
+        m.set("JobsDone", Double(r.indexed + r.purged + r.skipped))
+        m.set("JobsFailed", Double(r.failed))
+        m.set("JobsDead", Double(r.dead))
+        m.set("ChunksEmbedded", Double(r.embedded))
+        m.set("VectorsReused", Double(r.reused))
+        let ms = Double(took.components.seconds) * 1000 + Double(took.components.attoseconds) / 1e15
+        if r.claimed > 0 { m.set("JobTime", ms / Double(r.claimed), unit: .milliseconds) }
     }
 }
 

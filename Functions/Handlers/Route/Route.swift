@@ -31,17 +31,80 @@ struct Route: HTTPFunction {
                                             logger.info("route catalog reloaded: \(report)")
                                         }))
         logger.info("route catalog loaded: \(host.stats.actions) actions, \(host.stats.lastLoad)")
+        let meter = EmbeddingUsageMeter(provider)
         routes = HTTPRoutes([
             "POST /v1/route": { request, context in
+                let hitsBefore = host.stats.cacheHits
+                defer {
+                    for (name, value) in meter.take() { context.metrics.set(name, value) }
+                    Self.record(host.stats, cacheHitsBefore: hitsBefore, loadedAt: host.health.loadedAt, into: context.metrics)
+                    context.metrics.property("model", provider.modelId)
+                }
                 _ = try request.validatedOrgIDIfPresent()
                 let input = try RouteInput.parse(try request.jsonBody())
                 var result = try await ErrorMapping.mapping {
                     try await host.route(input.text, requestId: input.requestId ?? context.requestId)
                 }
+                context.metrics.dimension("strategy", result.uiStrategy.rawValue)
+                context.metrics.set("TopScore", result.topActions.first?.finalScore ?? 0, unit: .none)
                 result.topActions = Array(result.topActions.prefix(input.topK))
                 return .json(result)
             },
+            // Seed 000's `/stats`: which catalog is serving, its size, the cache and the reloads.
+            "GET /v1/route/stats": { request, _ in
+                _ = try request.validatedOrgIDIfPresent()
+                return .json(RouteStatsResponse(host.stats, loadedAt: host.health.loadedAt))
+            },
         ])
+    }
+}
+
+extension Route {
+    /// The router's state in every record, so a dashboard shows the catalog without a call.
+    static func record(_ s: RouterStats, cacheHitsBefore: Int, loadedAt: Date, into m: InvocationMetrics) {
+        m.property("last_reload", Timestamps.iso8601Millis(Int64(loadedAt.timeIntervalSince1970 * 1000)))
+        m.set("RouteCacheHits", Double(s.cacheHits - cacheHitsBefore))
+        m.property("catalog_version", s.catalogVersion)
+        m.property("actions", Double(s.actions))
+        m.property("seeds", Double(s.seedRows))
+        m.property("requests", Double(s.requests))
+        m.property("cache_hits", Double(s.cacheHits))
+        m.property("reloads", Double(s.reloads))
+        m.property("reload_errors", Double(s.reloadErrors))
+    }
+}
+
+/// `GET /v1/route/stats`.
+struct RouteStatsResponse: Encodable {
+    var catalogVersion: String
+    var actions: Int
+    var seeds: Int
+    var requests: Int
+    var cacheHits: Int
+    var cacheHitRate: Double
+    var cacheEntries: Int
+    var reloads: Int
+    var reloadErrors: Int
+    var lastReload: String
+    var lastReloadMs: Double
+
+    init(_ s: RouterStats, loadedAt: Date) {
+        catalogVersion = s.catalogVersion
+        actions = s.actions
+        seeds = s.seedRows
+        requests = s.requests
+        cacheHits = s.cacheHits
+        cacheHitRate = s.requests == 0 ? 0 : Double(s.cacheHits) / Double(s.requests)
+        cacheEntries = s.cacheEntries
+        reloads = s.reloads
+        reloadErrors = s.reloadErrors
+        lastReload = Timestamps.iso8601Millis(Int64(loadedAt.timeIntervalSince1970 * 1000))
+        lastReloadMs = s.lastReloadMilliseconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case catalogVersion = "catalog_version", actions, seeds, requests, cacheHits = "cache_hits", cacheHitRate = "cache_hit_rate"
+        case cacheEntries = "cache_entries", reloads, reloadErrors = "reload_errors", lastReload = "last_reload", lastReloadMs = "last_reload_ms"
     }
 }
 

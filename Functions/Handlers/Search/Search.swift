@@ -17,12 +17,28 @@ struct Search: HTTPFunction {
         let searcher = HybridSearcher(
             store: services.store, embedder: services.embedder,
             otherModels: NativeModelFallback.provider(configured: services.embedding))
+        let meter = EmbeddingUsageMeter(services.embedder)
         routes = HTTPRoutes([
-            "POST /v1/search": { request, _ in
+            "POST /v1/search": { request, context in
+                defer { for (name, value) in meter.take() { context.metrics.set(name, value) } }
                 let org = try request.orgID()
+                context.metrics.property("org", org.rawValue)
                 let query = try await ErrorMapping.mapping { try SearchRequest.parse(try request.jsonBody()) }
-                return .json(try await ErrorMapping.mapping { try await searcher.search(org: org, query) })
+                let response = try await ErrorMapping.mapping { try await searcher.search(org: org, query) }
+                Self.record(response, into: context.metrics)
+                return .json(response)
             },
         ])
+    }
+
+    /// The search's phases, mode and result count (docs/ARCHITECTURE.md, "Observability").
+    static func record(_ r: SearchResponse, into m: InvocationMetrics) {
+        m.dimension("mode", r.mode)
+        m.milliseconds("EmbedTime", r.timings.embedMs)
+        m.milliseconds("DenseTime", r.timings.denseMs)
+        m.milliseconds("KeywordTime", r.timings.keywordMs)
+        m.milliseconds("PageTime", r.timings.pageMs)
+        m.set("Results", Double(r.results.count))
+        m.property("model", r.queryModel ?? "-")
     }
 }

@@ -32,7 +32,12 @@ struct Upload: HTTPFunction {
         @Sendable func hooks(_ context: InvocationContext) -> RequestHooks {
             RequestHooks(
                 notifyWorker: { request in try await context.invokeAsync(worker, event: request) },
-                warn: { message, fields in context.logger.warning("\(message)", metadata: fields.mapValues { "\($0)" }) })
+                warn: { message, fields in context.logger.warning("\(message)", metadata: fields.mapValues { "\($0)" }) },
+                uploaded: { bytes, type, deduplicated in
+                    context.metrics.set("UploadBytes", Double(bytes), unit: .bytes)
+                    context.metrics.set("Deduplicated", deduplicated ? 1 : 0)
+                    context.metrics.dimension("type", type)
+                })
         }
         /// Library errors to the documented shape; what becomes a 5xx is logged with its cause.
         @Sendable func mapped(_ context: InvocationContext, _ body: () async throws -> APIGatewayV2Response) async throws(APIError) -> APIGatewayV2Response {
@@ -57,6 +62,9 @@ struct Upload: HTTPFunction {
             },
             "DELETE /v1/documents/{id}": { request, context in
                 try await mapped(context) { try await api.deleteDocument(request, hooks: hooks(context)) }
+            },
+            "GET /v1/jobs": { request, context in
+                try await mapped(context) { try api.listJobs(request) }
             },
             "GET /v1/jobs/{id}": { request, context in
                 try await mapped(context) { try api.getJob(request) }

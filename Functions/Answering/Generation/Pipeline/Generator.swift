@@ -386,7 +386,8 @@ package final class Generator: Sendable {
         let m = r.responseMetadata
         let status = run.cacheHit ? "cache_hit" : m.fallback.map(\.rawValue) ?? "ok"
         metrics.request(provider: m.provider ?? "none", model: m.modelUsed ?? "none", status: status, durationMs: m.processingTimeMs,
-                        tokensIn: run.cacheHit ? 0 : m.tokensIn, tokensOut: run.cacheHit ? 0 : m.tokensOut, cost: m.costEstimate)
+                        tokensIn: run.cacheHit ? 0 : m.tokensIn, tokensOut: run.cacheHit ? 0 : m.tokensOut, cost: m.costEstimate,
+                        attempts: m.attempts.count, cacheHit: run.cacheHit, fallback: m.fallback != nil)
         logger.info("generation done", metadata: [
             "provider": "\(m.provider ?? "none")", "model": "\(m.modelUsed ?? "none")", "status": "\(status)",
             "attempts": "\(m.attempts.count)", "citations": "\(r.citations.count)", "citations_dropped": "\(m.citationsDropped)",

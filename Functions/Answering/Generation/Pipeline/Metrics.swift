@@ -1,66 +1,49 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import EmbeddedMetrics
 import JSON
 
-/// CloudWatch Embedded Metric Format lines (docs/ARCHITECTURE.md, section 8): one JSON object per line on stderr,
-/// which CloudWatch turns into metrics on Lambda and the emulator can aggregate locally. Only
-/// names, counts and timings: never query text or content.
+/// The generation records (docs/ARCHITECTURE.md, "Observability"), besides the runtime's one per
+/// invocation: one per answered request and one per provider call, as CloudWatch Embedded Metric
+/// Format lines on stderr. Only names, counts and timings: never query text or content.
 package struct GenerationMetrics: Sendable {
-    package static let namespace = "RagFunctions/Generation"
-    let sink: @Sendable (String) -> Void
+    let sink: MetricOutput.Sink
     let function: String
 
     /// - Parameter sink: receives each line (with its newline); stderr by default.
-    package init(function: String = "generate", sink: @escaping @Sendable (String) -> Void = GenerationMetrics.standardError) {
+    package init(function: String = "generate", sink: @escaping MetricOutput.Sink = MetricOutput.standardError) {
         self.function = function
         self.sink = sink
     }
 
-    package static let standardError: @Sendable (String) -> Void = { line in
-        var bytes = Array(line.utf8)
-        // One write(2): lines from one process never interleave.
-        bytes.withUnsafeMutableBytes { _ = write(2, $0.baseAddress, $0.count) }
-    }
-
-    /// One request: `Requests`, `Duration`, tokens and cost by provider, model and status
-    /// (`ok`, `cache_hit`, or the fallback that answered).
+    /// One request: `Requests`, `GenerationTime`, `Attempts`, tokens, cost and whether the cache or a
+    /// fallback answered, by provider, model and status (`ok`, `cache_hit`, or the fallback).
     func request(provider: String, model: String, status: String, durationMs: Double, tokensIn: Int, tokensOut: Int, cost: Double,
-                 timestampMs: Int64 = Timestamps.nowMs()) {
-        var w = JSONWriter(capacity: 512)
-        w.raw("{\"_aws\":{\"Timestamp\":"); w.int(timestampMs)
-        w.raw(",\"CloudWatchMetrics\":[{\"Namespace\":"); w.string(Self.namespace)
-        w.raw(",\"Dimensions\":[[\"function\",\"provider\",\"model\",\"status\"]],\"Metrics\":[")
-        w.raw("{\"Name\":\"Requests\",\"Unit\":\"Count\"},{\"Name\":\"Duration\",\"Unit\":\"Milliseconds\"},")
-        w.raw("{\"Name\":\"TokensIn\",\"Unit\":\"Count\"},{\"Name\":\"TokensOut\",\"Unit\":\"Count\"},{\"Name\":\"CostUSD\",\"Unit\":\"None\"}]}]}")
-        w.raw(",\"function\":"); w.string(function)
-        w.raw(",\"provider\":"); w.string(provider)
-        w.raw(",\"model\":"); w.string(model)
-        w.raw(",\"status\":"); w.string(status)
-        w.raw(",\"Requests\":1,\"Duration\":"); w.number(durationMs)
-        w.raw(",\"TokensIn\":"); w.int(Int64(tokensIn))
-        w.raw(",\"TokensOut\":"); w.int(Int64(tokensOut))
-        w.raw(",\"CostUSD\":"); w.number(cost)
-        w.raw("}\n")
-        sink(String(decoding: w.bytes, as: UTF8.self))
+                 attempts: Int = 0, cacheHit: Bool = false, fallback: Bool = false, timestampMs: Int64 = Timestamps.nowMs()) {
+        var r = MetricRecord(function: function)
+        r.dimension("provider", provider)
+        r.dimension("model", model)
+        r.dimension("status", status)
+        r.metric("Requests", 1)
+        r.metric("GenerationTime", durationMs, unit: .milliseconds)
+        r.metric("TokensIn", Double(tokensIn))
+        r.metric("TokensOut", Double(tokensOut))
+        r.metric("CostUSD", cost, unit: .none)
+        r.metric("ProviderAttempts", Double(attempts))
+        r.metric("CacheHits", cacheHit ? 1 : 0)
+        r.metric("Fallbacks", fallback ? 1 : 0)
+        sink(r.line(timestampMs: timestampMs))
     }
 
-    /// One provider call (each retry counts): `ProviderCalls` and `ProviderLatency` by provider,
-    /// model and outcome (`ok`, `rate_limited`, `timed_out`...).
+    /// One provider call (each retry counts): `ProviderCalls`, `ProviderFailures` and
+    /// `ProviderLatency` by provider, model and outcome (`ok`, `rate_limited`, `timed_out`...).
     func attempt(_ a: AttemptRecord, timestampMs: Int64 = Timestamps.nowMs()) {
-        var w = JSONWriter(capacity: 384)
-        w.raw("{\"_aws\":{\"Timestamp\":"); w.int(timestampMs)
-        w.raw(",\"CloudWatchMetrics\":[{\"Namespace\":"); w.string(Self.namespace)
-        w.raw(",\"Dimensions\":[[\"function\",\"provider\",\"model\",\"outcome\"]],\"Metrics\":[")
-        w.raw("{\"Name\":\"ProviderCalls\",\"Unit\":\"Count\"},{\"Name\":\"ProviderLatency\",\"Unit\":\"Milliseconds\"}]}]}")
-        w.raw(",\"function\":"); w.string(function)
-        w.raw(",\"provider\":"); w.string(a.provider)
-        w.raw(",\"model\":"); w.string(a.model ?? "-")
-        w.raw(",\"outcome\":"); w.string(a.outcome)
-        w.raw(",\"ProviderCalls\":1,\"ProviderLatency\":"); w.number(a.durationMs)
-        w.raw("}\n")
-        sink(String(decoding: w.bytes, as: UTF8.self))
+        var r = MetricRecord(function: function)
+        r.dimension("provider", a.provider)
+        r.dimension("model", a.model ?? "-")
+        r.dimension("outcome", a.outcome)
+        r.metric("ProviderCalls", 1)
+        r.metric("ProviderFailures", a.outcome == "ok" ? 0 : 1)
+        r.metric("ProviderLatency", a.durationMs, unit: .milliseconds)
+        r.property("kind", .string("generation"))
+        sink(r.line(timestampMs: timestampMs))
     }
 }

@@ -27,7 +27,7 @@ import Resilience
 /// estimates, good for metrics and cost, not for chunking. `truncated` is always false: these
 /// APIs reject over-long inputs (a 400) rather than cut them, and the ones that can truncate do
 /// not say when they did.
-package final class OpenAICompatibleEmbedder: EmbeddingProvider {
+package final class OpenAICompatibleEmbedder: EmbeddingProvider, ReportsEmbeddingUsage {
     package let configuration: HTTPEmbeddingConfiguration
     package let modelId: String
     package let dimension: Int
@@ -38,6 +38,13 @@ package final class OpenAICompatibleEmbedder: EmbeddingProvider {
     private let headers: [String]
     /// The endpoint as messages show it (no user info or query).
     private let shownEndpoint: String
+    private let counters = EmbeddingUsageCounters()
+
+    package var usage: EmbeddingUsage {
+        var u = counters.value
+        u.breakerOpen = configuration.breaker.state == .open
+        return u
+    }
 
     /// - Parameter client: shared with other callers to reuse connections; nil makes one.
     /// - Throws: `.configuration` when libcurl cannot be loaded.
@@ -99,6 +106,7 @@ package final class OpenAICompatibleEmbedder: EmbeddingProvider {
                 return try await send(body, count: inputs.count, deadline: deadline)
             }
         } catch let failure as Attempt {
+            counters.record { $0.retries += max(0, attempts - 1) }
             throw Self.annotated(failure.error, attempts: attempts)
         } catch let error as CircuitOpenError {
             let seconds = Int(error.retryAfter.inSeconds.rounded(.up))
@@ -108,6 +116,7 @@ package final class OpenAICompatibleEmbedder: EmbeddingProvider {
         } catch {
             throw .providerFailed(redact("\(error)"))
         }
+        counters.record { $0.retries += max(0, attempts - 1) }
         let tokens = Self.tokenShares(total: parsed.promptTokens, inputs: inputs)
         return zip(parsed.vectors, tokens).map { vector, n in
             Embedding(vector: vector, tokenCount: n, untruncatedTokenCount: n, truncated: false)

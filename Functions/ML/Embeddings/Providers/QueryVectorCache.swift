@@ -145,10 +145,11 @@ private struct LRUState {
 
 /// Puts a `QueryVectorCache` in front of a provider. Only the roles asked for are cached:
 /// queries repeat (users retry, dashboards poll), passages rarely do and would crowd them out.
-package struct CachedEmbeddingProvider: EmbeddingProvider {
+package struct CachedEmbeddingProvider: EmbeddingProvider, ReportsEmbeddingUsage {
     package let base: any EmbeddingProvider
     package let cache: QueryVectorCache
     package let cachedRoles: Set<EmbeddingRole>
+    private let counters = EmbeddingUsageCounters()
 
     package init(_ base: any EmbeddingProvider, cache: QueryVectorCache, roles: Set<EmbeddingRole> = [.query]) {
         self.base = base
@@ -161,8 +162,30 @@ package struct CachedEmbeddingProvider: EmbeddingProvider {
     package var maxInputTokens: Int { base.maxInputTokens }
     package var runsLocally: Bool { base.runsLocally }
 
+    /// Calls and failures counted here (where the base was called), retries and the breaker from
+    /// the base when it keeps them, hits and misses from the cache.
+    package var usage: EmbeddingUsage {
+        var u = counters.value
+        if let b = (base as? any ReportsEmbeddingUsage)?.usage {
+            u.retries = b.retries
+            u.breakerOpen = b.breakerOpen
+        }
+        let s = cache.statistics
+        u.cacheHits = s.hits
+        u.cacheMisses = s.misses
+        return u
+    }
+
+    private func counted(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+        counters.record { $0.calls += 1 }
+        do { return try await base.embed(texts, role: role) } catch {
+            counters.record { $0.failures += 1 }
+            throw error
+        }
+    }
+
     package func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
-        guard cachedRoles.contains(role) else { return try await base.embed(texts, role: role) }
+        guard cachedRoles.contains(role) else { return try await counted(texts, role: role) }
         var results = [Embedding?](repeating: nil, count: texts.count)
         var missing: [Int] = []
         for (i, text) in texts.enumerated() {
@@ -176,7 +199,7 @@ package struct CachedEmbeddingProvider: EmbeddingProvider {
                 position[texts[i]] = unique.count
                 unique.append(texts[i])
             }
-            let fresh = try await base.embed(unique, role: role)
+            let fresh = try await counted(unique, role: role)
             guard fresh.count == unique.count else {
                 throw EmbeddingError.malformedResponse("\(unique.count) texts gave \(fresh.count) embeddings")
             }

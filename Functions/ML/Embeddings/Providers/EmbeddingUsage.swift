@@ -1,0 +1,46 @@
+import Synchronization
+
+/// Running totals of what a provider did in this process, for the per-invocation metrics
+/// (docs/ARCHITECTURE.md, "Observability"): a handler takes the difference over an invocation.
+package struct EmbeddingUsage: Sendable, Equatable {
+    /// Calls that reached the model (cache misses; each HTTP batch once, however many attempts).
+    package var calls = 0
+    /// HTTP attempts after the first.
+    package var retries = 0
+    /// Calls that ended in an error.
+    package var failures = 0
+    package var cacheHits = 0
+    package var cacheMisses = 0
+    /// The HTTP provider's circuit breaker is open now (a state, not a count).
+    package var breakerOpen = false
+
+    package init() {}
+
+    /// What happened since `earlier`; `breakerOpen` is the current state.
+    package func since(_ earlier: EmbeddingUsage) -> EmbeddingUsage {
+        var d = EmbeddingUsage()
+        d.calls = calls - earlier.calls
+        d.retries = retries - earlier.retries
+        d.failures = failures - earlier.failures
+        d.cacheHits = cacheHits - earlier.cacheHits
+        d.cacheMisses = cacheMisses - earlier.cacheMisses
+        d.breakerOpen = breakerOpen
+        return d
+    }
+}
+
+/// A provider that keeps usage totals.
+package protocol ReportsEmbeddingUsage: Sendable {
+    var usage: EmbeddingUsage { get }
+}
+
+/// Counters a provider updates as it works.
+package final class EmbeddingUsageCounters: Sendable {
+    private let totals = Mutex(EmbeddingUsage())
+
+    package init() {}
+
+    package func record(_ change: (inout EmbeddingUsage) -> Void) { totals.withLock { change(&$0) } }
+
+    package var value: EmbeddingUsage { totals.withLock { $0 } }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Browser test of the emulator's dashboard (GET /__emulator/), then its GET /metrics checked by
+# Prometheus's parser and `promtool check metrics` (Tests/Dashboard/metrics_check.py): starts `emulator start-api` on a
+# free port over a temporary SQLite store, with schedules on, the Lambda Invoke API on another
+# free port and fast async retries, then runs Tests/Dashboard/dashboard_test.py (real traffic,
+# then headless Chromium through Selenium). Builds nothing: run after `swift build`.
+#
+# Environment: BUILD_DIR (default .build/debug), DASHBOARD_SCREENSHOT (default .build/dashboard.png;
+# a failed run also saves <name>-failure.png), EMBEDDING_MODEL_DIR (passed on when set).
+# Installs when missing: Debian chromium, chromium-driver and prometheus (promtool), PyPI selenium
+# and prometheus-client.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh  # for the conventions; start_throwaway_emulator passes --no-schedules, so not used
+bin="${BUILD_DIR:-.build/debug}"
+screenshot="${DASHBOARD_SCREENSHOT:-.build/dashboard.png}"
+
+command -v python3 >/dev/null || { echo "dashboard-test: python3 is required" >&2; exit 1; }
+[[ -x "$bin/emulator" ]] || { echo "dashboard-test: no $bin/emulator; run swift build first" >&2; exit 1; }
+
+# Debian and PyPI packages, installed only when missing (as scripts/api-fuzz.sh does).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v promtool >/dev/null; then
+  echo "dashboard-test: installing chromium, chromium-driver and prometheus (promtool)"
+  apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver prometheus >/dev/null
+fi
+for module in selenium prometheus_client; do
+  if ! python3 -c "import $module" >/dev/null 2>&1; then
+    echo "dashboard-test: installing ${module//_/-}"
+    python3 -m pip install -q --root-user-action=ignore "${module//_/-}"
+  fi
+done
+
+work=$(mktemp -d)
+emulator_pid=""
+cleanup() { [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+# A free port for the Lambda Invoke API (the HTTP API takes --port 0 and logs the one it got).
+lambda_port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()")
+
+# Like start_throwaway_emulator, but with schedules, the Lambda Invoke API, async retries
+# 1000 times faster (a dead letter within seconds) and no function URLs.
+DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
+  "$bin/emulator" start-api --port 0 --build-dir "$bin" --lambda-port "$lambda_port" --async-dir "$work/async" \
+  --async-retry-scale 0.001 --function-url-port=-1 >"$work/emulator.log" 2>&1 &
+emulator_pid=$!
+url="" lambda_url=""
+for _ in $(seq 600); do
+  url=$(grep -o 'listening on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/listening on //') || true
+  lambda_url=$(grep -o 'Lambda Invoke API on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/Lambda Invoke API on //') || true
+  [[ -n "$url" && -n "$lambda_url" ]] && break
+  kill -0 "$emulator_pid" 2>/dev/null || break
+  sleep 0.1
+done
+if [[ -z "$url" || -z "$lambda_url" ]]; then
+  echo "dashboard-test: the emulator did not start (API '${url}', Lambda API '${lambda_url}'):" >&2
+  cat "$work/emulator.log" >&2
+  exit 1
+fi
+echo "dashboard-test: emulator at $url, Lambda Invoke API at $lambda_url"
+
+rc=0
+python3 Tests/Dashboard/dashboard_test.py --url "$url" --lambda-url "$lambda_url" --emulator "$bin/emulator" \
+  --screenshot "$screenshot" || rc=$?
+if ((rc == 0)); then
+  echo "dashboard-test: GET /metrics after that traffic"
+  python3 Tests/Dashboard/metrics_check.py --url "$url" || rc=$?
+fi
+if ((rc != 0)); then
+  echo "dashboard-test: failed (exit $rc); emulator log tail:" >&2
+  tail -40 "$work/emulator.log" >&2
+fi
+exit "$rc"
