@@ -7,7 +7,7 @@ import Logging
 import Synchronization
 import JSON
 
-/// One JSON object per line on stderr (docs/ARCHITECTURE.md, section 8):
+/// One JSON object per line on stderr (docs/ARCHITECTURE.md, section 9):
 /// `{"ts":"...","level":"info","msg":"...","function":"search","requestId":"...", ...fields}`.
 /// Each line is written with a single `write(2)`, so lines from one process never interleave.
 public struct JSONLogHandler: LogHandler {

@@ -6,7 +6,7 @@ import NIOConcurrencyHelpers
 /// What the emulator knows about the invocations it ran: its own facts per invocation (duration,
 /// init, cold or warm, memory, outcome), the EMF records the functions wrote, and each
 /// invocation's log lines. `GET /metrics` renders it for Prometheus, `GET /__emulator/state` for
-/// the dashboard, and the alert rules are evaluated over it (docs/ARCHITECTURE.md, "Observability").
+/// the dashboard, and the alert rules are evaluated over it (docs/ARCHITECTURE.md, section 6a).
 ///
 /// Everything is bounded: the recent list, the window's samples, log lines per invocation and
 /// the label sets (dimensions are bounded by the functions' own rules).

@@ -97,7 +97,7 @@ struct Reembed: FunctionHandler {
 }
 
 extension Reembed {
-    /// What the drain did (docs/ARCHITECTURE.md, "Observability"): jobs by outcome, chunks
+    /// What the drain did (docs/ARCHITECTURE.md, section 6a): jobs by outcome, chunks
     /// embedded against vectors reused, and the time per job.
     static func record(_ r: DrainReport, took: Duration, into m: InvocationMetrics) {
         m.set("JobsClaimed", Double(r.claimed))

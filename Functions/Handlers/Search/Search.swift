@@ -31,7 +31,7 @@ struct Search: HTTPFunction {
         ])
     }
 
-    /// The search's phases, mode and result count (docs/ARCHITECTURE.md, "Observability").
+    /// The search's phases, mode and result count (docs/ARCHITECTURE.md, section 6a).
     static func record(_ r: SearchResponse, into m: InvocationMetrics) {
         m.dimension("mode", r.mode)
         m.milliseconds("EmbedTime", r.timings.embedMs)

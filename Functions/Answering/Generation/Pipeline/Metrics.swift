@@ -1,7 +1,7 @@
 import EmbeddedMetrics
 import JSON
 
-/// The generation records (docs/ARCHITECTURE.md, "Observability"), besides the runtime's one per
+/// The generation records (docs/ARCHITECTURE.md, section 6a), besides the runtime's one per
 /// invocation: one per answered request and one per provider call, as CloudWatch Embedded Metric
 /// Format lines on stderr. Only names, counts and timings: never query text or content.
 package struct GenerationMetrics: Sendable {

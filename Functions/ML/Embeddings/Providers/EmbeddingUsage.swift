@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Running totals of what a provider did in this process, for the per-invocation metrics
-/// (docs/ARCHITECTURE.md, "Observability"): a handler takes the difference over an invocation.
+/// (docs/ARCHITECTURE.md, section 6a): a handler takes the difference over an invocation.
 package struct EmbeddingUsage: Sendable, Equatable {
     /// Calls that reached the model (cache misses; each HTTP batch once, however many attempts).
     package var calls = 0
