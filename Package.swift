@@ -48,6 +48,7 @@ let package = Package(
         .executable(name: "embed", targets: ["Embed"]),
         .executable(name: "route-eval", targets: ["RouteEval"]),
         .executable(name: "search-eval", targets: ["SearchEval"]),
+        .executable(name: "rag", targets: ["RagCLI"]),
         .library(name: "FunctionRuntime", targets: ["FunctionRuntime"]),
     ],
     dependencies: [
@@ -164,6 +165,13 @@ let package = Package(
         // Search evaluation: BEIR-format collections and ranking metrics (a library, so tests can
         // check the arithmetic), and the harness that runs them through the real API.
         .target(name: "SearchEvaluation", path: "Tools/SearchEvaluation"),
+        // `rag`: the command-line client of the HTTP API (ingest a folder, search, ask, jobs, docs).
+        .executableTarget(
+            name: "RagCLI",
+            dependencies: ["HTTPClient", "JSON", .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/RagCLI"
+        ),
         .executableTarget(
             name: "SearchEval",
             dependencies: ["SearchEvaluation", "HTTPClient", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -322,6 +330,7 @@ let package = Package(
             name: "GenerationTests",
             dependencies: [
                 "ServiceErrors", "JSON", "Generation", "Retrieval", "DocumentStore", "SQLiteStore", "Embeddings", "Resilience", "LambdaEvents", "TestSupport",
+                "HTTPClient",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -336,6 +345,7 @@ let package = Package(
             path: "Tests/GenerateThroughEmulatorTests"
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
+        .testTarget(name: "RagCLITests", dependencies: ["TestSupport"], path: "Tests/RagCLITests"),
         .testTarget(
             name: "IndexingTests",
             dependencies: ["Indexing", "Documents", "DocumentStore", "SQLiteStore", "PostgresStore",

@@ -1,12 +1,17 @@
 /// Server-sent events (the WHATWG `text/event-stream` format) read incrementally, as the three
-/// LLM APIs stream them: lines ending in LF, CRLF or CR; `event:` and `data:` fields (several
+/// LLM APIs (and `POST /v1/generate`) stream them: lines ending in LF, CRLF or CR; `event:` and `data:` fields (several
 /// `data:` lines joined with LF); comments (`:`) and other fields ignored; a blank line ends an
 /// event. Written here because it is forty lines and no package in the mirror parses SSE
 /// without bringing its own HTTP stack.
-struct ServerSentEvents: Sendable {
-    struct Event: Sendable, Equatable {
-        var name: String?
-        var data: String
+package struct ServerSentEvents: Sendable {
+    package struct Event: Sendable, Equatable {
+        package var name: String?
+        package var data: String
+
+        package init(name: String?, data: String) {
+            self.name = name
+            self.data = data
+        }
     }
 
     private var line: [UInt8] = []
@@ -14,8 +19,10 @@ struct ServerSentEvents: Sendable {
     private var name: String?
     private var data: [String] = []
 
+    package init() {}
+
     /// The events completed by `bytes`.
-    mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
+    package mutating func feed(_ bytes: some Sequence<UInt8>) -> [Event] {
         var out: [Event] = []
         for b in bytes {
             if b == 0x0A && lastWasCR {  // the LF of a CRLF
@@ -33,7 +40,7 @@ struct ServerSentEvents: Sendable {
     }
 
     /// An event the stream ended without its blank line (some servers omit the last one).
-    mutating func finish() -> Event? {
+    package mutating func finish() -> Event? {
         if !line.isEmpty { _ = endLine() }
         return data.isEmpty ? nil : endLine()
     }
