@@ -42,7 +42,6 @@ package final class EmulatorLog: Sendable {
     func start(_ name: String, requestId: String) {
         let line = "START RequestId: \(requestId) Version: $LATEST\n"
         capture(requestId, line)
-        telemetry.line(function: name, requestId: requestId, String(line.dropLast()))
         guard verbosity >= .normal else { return }
         write("[\(name)] " + line)
     }
@@ -52,8 +51,6 @@ package final class EmulatorLog: Sendable {
         if let maxMemoryMB { report += "\tMax Memory Used: \(maxMemoryMB) MB" }
         if let initMs { report += "\tInit Duration: \(Self.fmt(initMs)) ms" }
         capture(requestId, "END RequestId: \(requestId)\n" + report + "\n")
-        telemetry.line(function: name, requestId: requestId, "END RequestId: \(requestId)")
-        telemetry.line(function: name, requestId: requestId, report)
         guard verbosity >= .normal else { return }
         write("[\(name)] END RequestId: \(requestId)\n[\(name)] " + report + "\n")
     }

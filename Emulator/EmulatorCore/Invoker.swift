@@ -163,7 +163,8 @@ package final class Invoker: Sendable {
             return failed(failure)
         }.map { result in
             log.telemetry.finish(function: function.logicalId, requestId: requestId, outcome: Telemetry.outcome(result),
-                                 durationMs: result.durationMs, initMs: result.initMs, maxMemoryMB: result.maxMemoryMB)
+                                 durationMs: result.durationMs, initMs: result.initMs, maxMemoryMB: result.maxMemoryMB,
+                                 memorySizeMB: function.memoryMB)
             return result
         }
     }

@@ -10,9 +10,10 @@ public enum MetricOutput {
     public typealias Sink = @Sendable (String) -> Void
 
     /// One write(2) per line: lines from one process never interleave with its log lines.
-    public static let standardError: Sink = { line in
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { raw in
+    public static let standardError: Sink = { line in writeStandardError(Array(line.utf8)) }
+
+    public static func writeStandardError(_ line: [UInt8]) {
+        line.withUnsafeBytes { raw in
             var off = 0
             while off < raw.count {
                 let n = write(2, raw.baseAddress! + off, raw.count - off)

@@ -111,7 +111,11 @@ import Yams
         let newest = try #require(snap.recent.first)
         #expect(newest.requestId == "req-x" && newest.outcome == "init_failed")
         let search = try #require(snap.recent.first { $0.requestId == "req-2" })
-        #expect(search.status == 200 && !search.cold && search.logs.count == 2 && search.logs[0].hasPrefix(#"{"_aws":"#))
+        #expect(search.status == 200 && !search.cold)
+        // Lambda's START, the function's lines, END and REPORT.
+        #expect(search.logs.count == 5 && search.logs[0] == "START RequestId: req-2 Version: $LATEST", "\(search.logs)")
+        #expect(search.logs[1].hasPrefix(#"{"_aws":"#) && search.logs[3] == "END RequestId: req-2")
+        #expect(search.logs[4].hasPrefix("REPORT RequestId: req-2\tDuration: 250.00 ms\tBilled Duration: 250 ms\tMax Memory Used: 80 MB"))
         #expect(snap.recent.first { $0.requestId == "req-0" }?.cold == true)
     }
 

@@ -16,12 +16,26 @@ package struct EMFRecord: Sendable, Equatable {
     /// The widest dimension set's names and values, in the record's order.
     package var dimensions: [(name: String, value: String)]
     package var metrics: [Metric]
-    /// Every other member (request id, org, status...).
-    package var properties: JSONObject
+    /// The record's members but `_aws`, in order (properties are read from here by name).
+    package var members: [(name: String, value: JSONValue)]
+
+    /// Every member that is neither a metric nor a dimension (request id, org, status...). Built
+    /// on demand: the emulator reads the few it needs with `property(_:)`.
+    package var properties: JSONObject {
+        var p = JSONObject()
+        for m in members where property(m.name) != nil { p[m.name] = m.value }
+        return p
+    }
+
+    package func property(_ name: String) -> JSONValue? {
+        guard !dimensions.contains(where: { $0.name == name }), !metrics.contains(where: { $0.name == name }) else { return nil }
+        return members.first { $0.name == name }?.value
+    }
 
     package static func == (a: EMFRecord, b: EMFRecord) -> Bool {
-        a.namespace == b.namespace && a.timestampMs == b.timestampMs && a.metrics == b.metrics && a.properties == b.properties
+        a.namespace == b.namespace && a.timestampMs == b.timestampMs && a.metrics == b.metrics
             && a.dimensions.map(\.name) == b.dimensions.map(\.name) && a.dimensions.map(\.value) == b.dimensions.map(\.value)
+            && a.properties == b.properties
     }
 
     package enum ParseError: Error, Equatable, CustomStringConvertible {
@@ -43,43 +57,102 @@ package struct EMFRecord: Sendable, Equatable {
     }
 
     package static func parse(_ line: String) throws(ParseError) -> EMFRecord {
-        guard let value = try? JSONValue.parse(Array(line.utf8)), case .object(let o) = value else { throw .notJSON }
-        guard case .object(let aws)? = o["_aws"] else { throw .notEMF("no `_aws` object") }
-        guard let ts = aws["Timestamp"]?.doubleValue, ts >= 0 else { throw .notEMF("`_aws.Timestamp` is not a number of milliseconds") }
-        guard case .array(let directives)? = aws["CloudWatchMetrics"], !directives.isEmpty else {
+        // A flat reading (arrays of members, no dictionaries): one record per invocation passes
+        // through here, and the tree parse's hash tables were most of the emulator's cost per
+        // request in the one-core benchmark (infra/bench/interleave.sh).
+        var text = line
+        let parsed: FlatJSON? = text.withUTF8 { buffer in
+            var sink = FlatSink()
+            var parser = JSONParser(buffer, options: JSONParseOptions(maxDepth: 16))
+            return try? parser.parseDocument(into: &sink)
+        }
+        guard case .object(let o)? = parsed else { throw .notJSON }
+        func member(_ name: String, in object: [(String, FlatJSON)]) -> FlatJSON? { object.first { $0.0 == name }?.1 }
+        guard case .object(let aws)? = member("_aws", in: o) else { throw .notEMF("no `_aws` object") }
+        guard case .number(let ts)? = member("Timestamp", in: aws), ts >= 0 else { throw .notEMF("`_aws.Timestamp` is not a number of milliseconds") }
+        guard case .array(let directives)? = member("CloudWatchMetrics", in: aws), !directives.isEmpty else {
             throw .notEMF("`_aws.CloudWatchMetrics` is not a non-empty array")
         }
         var namespace = ""
         var metrics: [Metric] = []
         var widest: [String] = []
-        for case let d in directives {
-            guard case .object(let directive) = d, let ns = directive["Namespace"]?.stringValue, !ns.isEmpty else {
+        for d in directives {
+            guard case .object(let directive) = d, case .string(let ns)? = member("Namespace", in: directive), !ns.isEmpty else {
                 throw .notEMF("a directive without a `Namespace`")
             }
             namespace = ns
-            guard case .array(let sets)? = directive["Dimensions"] else { throw .notEMF("a directive without `Dimensions`") }
+            guard case .array(let sets)? = member("Dimensions", in: directive) else { throw .notEMF("a directive without `Dimensions`") }
             for set in sets {
                 guard case .array(let names) = set else { throw .notEMF("a dimension set that is not an array") }
-                let strings = names.compactMap(\.stringValue)
+                let strings = names.compactMap { v -> String? in if case .string(let s) = v { s } else { nil } }
                 guard strings.count == names.count, strings.count <= 30 else { throw .notEMF("a dimension set of non-strings or over 30 names") }
-                for n in strings where o[n]?.stringValue == nil { throw .notEMF("dimension `\(n)` is not a string member of the record") }
+                for n in strings {
+                    guard case .string? = member(n, in: o) else { throw .notEMF("dimension `\(n)` is not a string member of the record") }
+                }
                 if strings.count > widest.count { widest = strings }
             }
-            guard case .array(let defs)? = directive["Metrics"], defs.count <= 100 else { throw .notEMF("a directive without `Metrics` (at most 100)") }
+            guard case .array(let defs)? = member("Metrics", in: directive), defs.count <= 100 else {
+                throw .notEMF("a directive without `Metrics` (at most 100)")
+            }
             for def in defs {
-                guard let name = def["Name"]?.stringValue else { throw .notEMF("a metric without `Name`") }
-                guard let v = o[name]?.doubleValue else { throw .notEMF("metric `\(name)` is not a number member of the record") }
-                metrics.append(Metric(name: name, unit: def["Unit"]?.stringValue ?? "None", value: v))
+                guard case .object(let m) = def, case .string(let name)? = member("Name", in: m) else { throw .notEMF("a metric without `Name`") }
+                guard case .number(let v)? = member(name, in: o) else { throw .notEMF("metric `\(name)` is not a number member of the record") }
+                var unit = "None"
+                if case .string(let u)? = member("Unit", in: m) { unit = u }
+                metrics.append(Metric(name: name, unit: unit, value: v))
             }
         }
-        var properties = o
-        properties["_aws"] = nil
-        for m in metrics { properties[m.name] = nil }
-        for n in widest { properties[n] = nil }
-        return EMFRecord(namespace: namespace, timestampMs: Int64(ts), dimensions: widest.map { ($0, o[$0]!.stringValue!) },
-                         metrics: metrics, properties: properties)
+        let dimensions = widest.map { n -> (name: String, value: String) in
+            if case .string(let v)? = member(n, in: o) { return (n, v) }
+            return (n, "")
+        }
+        return EMFRecord(namespace: namespace, timestampMs: Int64(ts), dimensions: dimensions, metrics: metrics,
+                         members: o.filter { $0.0 != "_aws" }.map { ($0.0, $0.1.value) })
     }
 
     package func dimension(_ name: String) -> String? { dimensions.first { $0.name == name }?.value }
     package func metric(_ name: String) -> Double? { metrics.first { $0.name == name }?.value }
+}
+
+/// JSON as arrays only: what `EMFRecord.parse` reads a line into.
+indirect enum FlatJSON {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+    case null
+    case array([FlatJSON])
+    case object([(String, FlatJSON)])
+
+    var value: JSONValue {
+        switch self {
+        case .string(let s): .string(s)
+        case .number(let n): .number(n)
+        case .bool(let b): .bool(b)
+        case .null: .null
+        case .array(let a): .array(a.map(\.value))
+        case .object(let o):
+            .object({ var d = JSONObject(); for (k, v) in o where d[k] == nil { d[k] = v.value }; return d }())
+        }
+    }
+}
+
+struct FlatSink: JSONSink {
+    func beginObject() -> [(String, FlatJSON)] { [] }
+    func endMember(_ key: String, _ value: FlatJSON, in object: inout [(String, FlatJSON)]) { object.append((key, value)) }
+    func object(_ object: [(String, FlatJSON)]) -> FlatJSON { .object(object) }
+    func beginArray() -> [FlatJSON] { [] }
+    func endElement(_ value: FlatJSON, in array: inout [FlatJSON]) { array.append(value) }
+    func array(_ array: [FlatJSON]) -> FlatJSON { .array(array) }
+    func string(_ s: String) -> FlatJSON { .string(s) }
+    func bool(_ b: Bool) -> FlatJSON { .bool(b) }
+    func null() -> FlatJSON { .null }
+    func number(_ t: UnsafeBufferPointer<UInt8>) -> FlatJSON? {
+        if t.count <= 15, !t.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) {
+            let negative = t[0] == 0x2D
+            var v: Int64 = 0
+            for k in (negative ? 1 : 0)..<t.count { v = v * 10 + Int64(t[k] - 0x30) }
+            return .number(Double(negative ? -v : v))
+        }
+        return Double(String(decoding: t, as: UTF8.self)).map(FlatJSON.number)
+    }
 }
