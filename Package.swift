@@ -113,7 +113,8 @@ let package = Package(
         // embed 254 texts: ~20x slower at -O0), and never with FMA contraction, which would break
         // the bit-exact agreement with e5.c's strict build (include/e5_kernels.h).
         .target(name: "CE5Kernels", path: "Functions/ML/CE5Kernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
-        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience"], path: "Functions/ML/Embeddings"),
+        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience",
+                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/ML/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
         .target(name: "Resilience", path: "Functions/Services/Resilience"),
         // Lower-casing and Vietnamese diacritic folding shared by keyword search and routing.
@@ -126,7 +127,10 @@ let package = Package(
         .target(name: "Documents", dependencies: ["RequestTenancy", "JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
-        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents"], path: "Functions/Services/FunctionServices"),
+        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents", "RedisClient"],
+                path: "Functions/Services/FunctionServices"),
+        // RESP over a socket, for the query-vector cache's Redis level (no Redis package in the mirror).
+        .target(name: "RedisClient", path: "Functions/Data/RedisClient"),
         // Library errors to HTTP errors, in one place; startup errors.
         .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/Services/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
@@ -346,6 +350,8 @@ let package = Package(
         ),
         .testTarget(name: "UploadThroughEmulatorTests", dependencies: ["TestSupport"], path: "Tests/UploadThroughEmulatorTests"),
         .testTarget(name: "RagCLITests", dependencies: ["TestSupport"], path: "Tests/RagCLITests"),
+        .testTarget(name: "SharedCacheTests", dependencies: ["DocumentStore", "Embeddings", "FunctionServices", "RedisClient", "Stores", "TestSupport"],
+                    path: "Tests/SharedCacheTests"),
         .testTarget(
             name: "IndexingTests",
             dependencies: ["Indexing", "Documents", "DocumentStore", "SQLiteStore", "PostgresStore",

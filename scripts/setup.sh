@@ -7,7 +7,7 @@ set -euo pipefail
 export PATH="$PATH:/opt/swift/usr/bin"
 command -v swift >/dev/null || { echo "setup: Swift 6.3 is required on PATH (expected /opt/swift/usr/bin)" >&2; exit 1; }
 
-apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev libopenblas-dev pkg-config poppler-utils curl)
+apt_packages=(libcurl4-openssl-dev libpq-dev libssl-dev libsqlite3-dev libopenblas-dev pkg-config poppler-utils curl redis-server)
 if [[ "${1:-}" == "--bench" ]]; then apt_packages+=(hyperfine wrk); fi
 
 missing=()

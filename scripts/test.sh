@@ -32,6 +32,11 @@ if ! infra/s3.sh status 2>/dev/null; then stop_on_exit+=(infra/s3.sh); fi
 TEST_S3_ENDPOINT=$(infra/s3.sh start)
 export TEST_S3_ENDPOINT
 
+echo "== redis (infra/redis.sh: Debian's redis-server, for the shared query cache)"
+if ! infra/redis.sh status 2>/dev/null; then stop_on_exit+=(infra/redis.sh); fi
+TEST_REDIS_URL=$(infra/redis.sh start)
+export TEST_REDIS_URL
+
 echo "== swift test"
 swift test --skip-build "$@"
 

@@ -171,3 +171,22 @@ import Testing
         #expect(throws: StoreError.self) { try store.enqueue(NewJob(orgId: "acme", type: .ingest, maxAttempts: 0)) }
     }
 }
+
+/// The query-vector cache's second level in both stores.
+@Suite struct SharedCacheStoreTests {
+    @Test(arguments: Backend.allCases)
+    func entriesAreReadUntilTheyExpireAndReplaced(_ backend: Backend) throws {
+        let store = try backend.fresh().store
+        let later = Date().addingTimeInterval(3600)
+        try store.putSharedCacheEntries([("a", [1, 2, 3]), ("b", [4])], expiresAt: later)
+        #expect(try store.sharedCacheEntries(ids: ["a", "b", "c"]) == ["a": [1, 2, 3], "b": [4]])
+        try store.putSharedCacheEntries([("a", [9])], expiresAt: later)
+        #expect(try store.sharedCacheEntries(ids: ["a"]) == ["a": [9]])
+        // An entry past its time is never read, and a later write clears it away.
+        try store.putSharedCacheEntries([("old", [7])], expiresAt: Date().addingTimeInterval(-1))
+        #expect(try store.sharedCacheEntries(ids: ["old"]).isEmpty)
+        try store.putSharedCacheEntries([("new", [8])], expiresAt: later)
+        #expect(try store.sharedCacheEntries(ids: ["old", "new"]) == ["new": [8]])
+        #expect(try store.sharedCacheEntries(ids: []).isEmpty)
+    }
+}

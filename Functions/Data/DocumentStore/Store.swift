@@ -113,4 +113,10 @@ package protocol Store: Sendable {
 
     /// A cheap round trip proving the store answers.
     func ping() throws(StoreError)
+
+    /// The query-vector cache's second level (`FunctionServices.StoreVectorCache`): entries by
+    /// id, unexpired only. Not tenant data: a key is a model and the hash of a query's text.
+    func sharedCacheEntries(ids: [String]) throws(StoreError) -> [String: [UInt8]]
+    /// Writes (or replaces) entries until `expiresAt`, and removes a few expired ones.
+    func putSharedCacheEntries(_ entries: [(id: String, bytes: [UInt8])], expiresAt: Date) throws(StoreError)
 }

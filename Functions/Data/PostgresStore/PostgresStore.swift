@@ -193,6 +193,36 @@ package final class PostgresStore: Store, @unchecked Sendable {
         _ = try run { c in try c.query("SELECT 1") }
     }
 
+    // MARK: The query-vector cache's second level
+
+    package func sharedCacheEntries(ids: [String]) throws(StoreError) -> [String: [UInt8]] {
+        guard !ids.isEmpty else { return [:] }
+        return try run { c in
+            var out: [String: [UInt8]] = [:]
+            for row in try c.query("""
+                SELECT id, entry FROM query_vector_cache
+                WHERE id IN (SELECT jsonb_array_elements_text($1)) AND expires_at > clock_timestamp()
+                """, [Self.jsonStrings(ids)]) {
+                out[try row.string("id")] = [UInt8](try row.bytes("entry"))
+            }
+            return out
+        }
+    }
+
+    package func putSharedCacheEntries(_ entries: [(id: String, bytes: [UInt8])], expiresAt: Date) throws(StoreError) {
+        guard !entries.isEmpty else { return }
+        try run { c in
+            for e in entries {
+                try c.execute("""
+                    INSERT INTO query_vector_cache (id, entry, expires_at) VALUES ($1, $2, $3)
+                    ON CONFLICT (id) DO UPDATE SET entry = EXCLUDED.entry, expires_at = EXCLUDED.expires_at
+                    """, [.text(e.id), .bytea(e.bytes), .timestamptz(expiresAt)])
+            }
+            // Expired entries leave a few at a time with each write (no sweeper needed).
+            try c.execute("DELETE FROM query_vector_cache WHERE id IN (SELECT id FROM query_vector_cache WHERE expires_at <= clock_timestamp() LIMIT 64)", [])
+        }
+    }
+
     // MARK: Documents
 
     package func createDocument(_ new: NewDocument, job: NewJob?) throws(StoreError) -> (document: Document, job: Job?, created: Bool) {

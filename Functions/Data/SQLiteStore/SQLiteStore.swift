@@ -139,6 +139,40 @@ package final class SQLiteStore: Store, @unchecked Sendable {
         _ = try read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
+    // MARK: The query-vector cache's second level
+
+    package func sharedCacheEntries(ids: [String]) throws(StoreError) -> [String: [UInt8]] {
+        guard !ids.isEmpty else { return [:] }
+        let list = StoreValidation.encodeStrings(ids)
+        let now = Self.ms(Date())
+        return try read { db in
+            var out: [String: [UInt8]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, entry FROM query_vector_cache WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?",
+                                        arguments: [list, now]) {
+                let data: Data = row["entry"]
+                out[row["id"]] = [UInt8](data)
+            }
+            return out
+        }
+    }
+
+    package func putSharedCacheEntries(_ entries: [(id: String, bytes: [UInt8])], expiresAt: Date) throws(StoreError) {
+        guard !entries.isEmpty else { return }
+        let expires = Self.ms(expiresAt), now = Self.ms(Date())
+        try write { db in
+            for e in entries {
+                try db.execute(sql: """
+                    INSERT INTO query_vector_cache (id, entry, expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, expires_at = excluded.expires_at
+                    """, arguments: [e.id, Data(e.bytes), expires])
+            }
+            // Expired entries leave a few at a time with each write: the table stays the size of
+            // the live ones without a sweeper.
+            try db.execute(sql: "DELETE FROM query_vector_cache WHERE id IN (SELECT id FROM query_vector_cache WHERE expires_at <= ? LIMIT 64)",
+                           arguments: [now])
+        }
+    }
+
     // MARK: Documents
 
     static let documentColumns = """

@@ -43,7 +43,10 @@ struct Generate: HTTPFunction {
         let meter = EmbeddingUsageMeter(services.embedder)
         routes = HTTPRoutes([
             "POST /v1/generate": { request, invocation in
-                defer { for (name, value) in meter.take() { invocation.metrics.set(name, value) } }
+                defer {
+                    for (name, value) in meter.take() { invocation.metrics.set(name, value) }
+                    if let kind = meter.sharedCache { invocation.metrics.property("shared_cache", kind) }
+                }
                 let org = try await urlAuthorization.authorize(request).orgID()
                 invocation.metrics.property("org", org.rawValue)
                 let body = try await ErrorMapping.mapping { try GenerateRequest.parse(try request.jsonBody(), limits: limits, providers: names) }

@@ -24,7 +24,8 @@ struct Route: HTTPFunction {
 
     init(context: InitializationContext) async throws {
         let configuration = try EmbeddingConfiguration.fromEnvironment(context.environment)
-        let provider = try EmbeddingProviders.makeCached(configuration)
+        // The shared level only with Redis: route has no store.
+        let provider = try EmbeddingProviders.makeCached(configuration, shared: try SharedVectorCaches.make(configuration, store: nil))
         let logger = context.logger
         let host = try await RouterHost(paths: .fromEnvironment(context.environment), provider: provider,
                                         options: RouterHost.Options(onReload: { report in
@@ -37,6 +38,7 @@ struct Route: HTTPFunction {
                 let hitsBefore = host.stats.cacheHits
                 defer {
                     for (name, value) in meter.take() { context.metrics.set(name, value) }
+                    if let kind = meter.sharedCache { context.metrics.property("shared_cache", kind) }
                     Self.record(host.stats, cacheHitsBefore: hitsBefore, loadedAt: host.health.loadedAt, into: context.metrics)
                     context.metrics.property("model", provider.modelId)
                 }

@@ -20,7 +20,10 @@ struct Search: HTTPFunction {
         let meter = EmbeddingUsageMeter(services.embedder)
         routes = HTTPRoutes([
             "POST /v1/search": { request, context in
-                defer { for (name, value) in meter.take() { context.metrics.set(name, value) } }
+                defer {
+                    for (name, value) in meter.take() { context.metrics.set(name, value) }
+                    if let kind = meter.sharedCache { context.metrics.property("shared_cache", kind) }
+                }
                 let org = try request.orgID()
                 context.metrics.property("org", org.rawValue)
                 let query = try await ErrorMapping.mapping { try SearchRequest.parse(try request.jsonBody()) }

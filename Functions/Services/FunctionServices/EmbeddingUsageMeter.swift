@@ -7,9 +7,12 @@ import Synchronization
 package final class EmbeddingUsageMeter: Sendable {
     private let provider: (any ReportsEmbeddingUsage)?
     private let last: Mutex<EmbeddingUsage>
+    /// The shared query cache's kind (`store`, `redis`), or nil without one: a property of the record.
+    package let sharedCache: String?
 
     package init(_ provider: any EmbeddingProvider) {
         self.provider = provider as? any ReportsEmbeddingUsage
+        sharedCache = (provider as? CachedEmbeddingProvider)?.shared?.kind
         last = Mutex(self.provider?.usage ?? EmbeddingUsage())
     }
 
@@ -24,6 +27,7 @@ package final class EmbeddingUsageMeter: Sendable {
         return [
             ("EmbeddingCalls", Double(d.calls)), ("EmbeddingRetries", Double(d.retries)), ("EmbeddingFailures", Double(d.failures)),
             ("QueryCacheHits", Double(d.cacheHits)), ("QueryCacheMisses", Double(d.cacheMisses)),
+            ("SharedCacheHits", Double(d.sharedHits)), ("SharedCacheMisses", Double(d.sharedMisses)), ("SharedCacheErrors", Double(d.sharedErrors)),
             ("EmbeddingBreakerOpen", d.breakerOpen ? 1 : 0),
         ]
     }

@@ -39,7 +39,7 @@ package struct Services: Sendable {
         let embedder: any EmbeddingProvider
         do {
             configuration = try EmbeddingConfiguration.fromEnvironment(env)
-            embedder = try EmbeddingProviders.makeCached(configuration)
+            embedder = try EmbeddingProviders.makeCached(configuration, shared: try SharedVectorCaches.make(configuration, store: store))
         } catch {
             throw StartupError.configuration("\(error)")
         }

@@ -14,6 +14,9 @@ import Foundation
 /// | `EMBEDDING_WEIGHTS` | the native model's weights: `half` (default; float32 arithmetic) or `float32` |
 /// | `EMBEDDING_MODEL_DIR` | the native model's folder (default `.models/multilingual-e5-small` or `.models/all-MiniLM-L6-v2`) |
 /// | `QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS` | the query-vector cache (0 turns it off) |
+/// | `QUERY_CACHE_SHARED` | its second level, shared by every process: `auto` (default: Redis when `REDIS_URL` is set, else the store), `store`, `redis`, `off` |
+/// | `QUERY_CACHE_SHARED_TTL_LOCAL_SECONDS`, `QUERY_CACHE_SHARED_TTL_API_SECONDS` | how long shared entries live, by provider kind (seed 004: 24 hours for a local model, 7 days for an API) |
+/// | `REDIS_URL` | `redis://[:password@]host[:port][/db]` |
 ///
 /// Every inconsistency is an error naming the variable and the fix; nothing falls back to
 /// another model on its own, because vectors from two models must never be mixed.
@@ -48,6 +51,15 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
     package var timeout: Duration
     package var queryCacheSize: Int
     package var queryCacheTTL: Duration
+    /// Where the query-vector cache's second level lives.
+    package var sharedCache: SharedCacheChoice = .auto
+    package var sharedCacheTTLLocal: Duration = .seconds(86_400)
+    package var sharedCacheTTLAPI: Duration = .seconds(604_800)
+    package var redisURL: String?
+
+    package enum SharedCacheChoice: String, Sendable, Equatable, CaseIterable {
+        case auto, store, redis, off
+    }
 
     /// The dimension the provider must produce.
     package var dimension: Int { dimensions ?? spec.dimension }
@@ -159,6 +171,18 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
             queryCacheSize: try integer("QUERY_CACHE_SIZE", min: 0) ?? 4096,
             queryCacheTTL: .seconds(try integer("QUERY_CACHE_TTL_SECONDS", min: 1) ?? 3600))
         configuration.weightPrecision = weights
+        if let raw = value("QUERY_CACHE_SHARED") {
+            guard let choice = SharedCacheChoice(rawValue: raw.lowercased()) else {
+                throw .configuration("QUERY_CACHE_SHARED=\(raw) is not one of auto, store, redis, off")
+            }
+            configuration.sharedCache = choice
+        }
+        configuration.redisURL = value("REDIS_URL")
+        if configuration.sharedCache == .redis, configuration.redisURL == nil {
+            throw .configuration("QUERY_CACHE_SHARED=redis needs REDIS_URL (redis://host:6379)")
+        }
+        configuration.sharedCacheTTLLocal = .seconds(try integer("QUERY_CACHE_SHARED_TTL_LOCAL_SECONDS", min: 1) ?? 86_400)
+        configuration.sharedCacheTTLAPI = .seconds(try integer("QUERY_CACHE_SHARED_TTL_API_SECONDS", min: 1) ?? 604_800)
         return configuration
     }
 }

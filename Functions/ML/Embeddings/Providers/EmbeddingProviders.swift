@@ -24,9 +24,12 @@ package enum EmbeddingProviders {
 
     /// The provider behind the query-vector cache (`QUERY_CACHE_SIZE`, `QUERY_CACHE_TTL_SECONDS`;
     /// size 0 turns it off). Warm processes keep the result, so the cache outlives invocations.
-    package static func makeCached(_ c: EmbeddingConfiguration) throws(EmbeddingError) -> any EmbeddingProvider {
+    /// - Parameter shared: the second level every process shares (the store or Redis), if any;
+    ///   its entries live `QUERY_CACHE_SHARED_TTL_*` by the provider's kind.
+    package static func makeCached(_ c: EmbeddingConfiguration, shared: (any SharedVectorCache)? = nil) throws(EmbeddingError) -> any EmbeddingProvider {
         let base = try make(c)
         guard c.queryCacheSize > 0 else { return base }
-        return CachedEmbeddingProvider(base, cache: QueryVectorCache(capacity: c.queryCacheSize, ttl: c.queryCacheTTL))
+        return CachedEmbeddingProvider(base, cache: QueryVectorCache(capacity: c.queryCacheSize, ttl: c.queryCacheTTL),
+                                       shared: shared, sharedTTL: base.runsLocally ? c.sharedCacheTTLLocal : c.sharedCacheTTLAPI)
     }
 }

@@ -11,6 +11,11 @@ package struct EmbeddingUsage: Sendable, Equatable {
     package var failures = 0
     package var cacheHits = 0
     package var cacheMisses = 0
+    /// The shared (second-level) cache: texts found, texts not found, and failed reads or writes
+    /// (each a miss: the query goes on without it).
+    package var sharedHits = 0
+    package var sharedMisses = 0
+    package var sharedErrors = 0
     /// The HTTP provider's circuit breaker is open now (a state, not a count).
     package var breakerOpen = false
 
@@ -24,6 +29,9 @@ package struct EmbeddingUsage: Sendable, Equatable {
         d.failures = failures - earlier.failures
         d.cacheHits = cacheHits - earlier.cacheHits
         d.cacheMisses = cacheMisses - earlier.cacheMisses
+        d.sharedHits = sharedHits - earlier.sharedHits
+        d.sharedMisses = sharedMisses - earlier.sharedMisses
+        d.sharedErrors = sharedErrors - earlier.sharedErrors
         d.breakerOpen = breakerOpen
         return d
     }

@@ -143,18 +143,26 @@ private struct LRUState {
     }
 }
 
-/// Puts a `QueryVectorCache` in front of a provider. Only the roles asked for are cached:
-/// queries repeat (users retry, dashboards poll), passages rarely do and would crowd them out.
+/// Puts a `QueryVectorCache` in front of a provider, and behind it, when there is one, a second
+/// level every process and instance shares (`SharedVectorCache`: the store or Redis), so a
+/// query one warm process embedded is not embedded again by the next cold one. Only the roles
+/// asked for are cached: queries repeat (users retry, dashboards poll), passages rarely do and
+/// would crowd them out.
 package struct CachedEmbeddingProvider: EmbeddingProvider, ReportsEmbeddingUsage {
     package let base: any EmbeddingProvider
     package let cache: QueryVectorCache
     package let cachedRoles: Set<EmbeddingRole>
+    package let shared: (any SharedVectorCache)?
+    package let sharedTTL: Duration
     private let counters = EmbeddingUsageCounters()
 
-    package init(_ base: any EmbeddingProvider, cache: QueryVectorCache, roles: Set<EmbeddingRole> = [.query]) {
+    package init(_ base: any EmbeddingProvider, cache: QueryVectorCache, roles: Set<EmbeddingRole> = [.query],
+                shared: (any SharedVectorCache)? = nil, sharedTTL: Duration = .seconds(86_400)) {
         self.base = base
         self.cache = cache
         cachedRoles = roles
+        self.shared = shared
+        self.sharedTTL = sharedTTL
     }
 
     package var modelId: String { base.modelId }
@@ -184,6 +192,39 @@ package struct CachedEmbeddingProvider: EmbeddingProvider, ReportsEmbeddingUsage
         }
     }
 
+    /// The first level's misses: from the shared level when it has them, else from the model
+    /// (and then written to the shared level). The shared level failing is a miss, never an error.
+    private func secondLevel(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+        guard let shared else { return try await checked(texts, role: role) }
+        let keys = texts.map { QueryVectorKey(model: base.modelId, dimension: base.dimension, role: role, text: $0).id }
+        var found: [String: Embedding] = [:]
+        do {
+            for (id, bytes) in try shared.entries(keys) {
+                if let e = Embedding(cacheBytes: bytes, dimension: base.dimension) { found[id] = e }
+            }
+            counters.record { $0.sharedHits += found.count; $0.sharedMisses += texts.count - found.count }
+        } catch {
+            counters.record { $0.sharedErrors += 1; $0.sharedMisses += texts.count }
+        }
+        let missing = texts.indices.filter { found[keys[$0]] == nil }
+        if !missing.isEmpty {
+            let fresh = try await checked(missing.map { texts[$0] }, role: role)
+            for (i, e) in zip(missing, fresh) { found[keys[i]] = e }
+            do { try shared.put(zip(missing, fresh).map { (keys[$0], $1.cacheBytes) }, ttl: sharedTTL) } catch {
+                counters.record { $0.sharedErrors += 1 }
+            }
+        }
+        return keys.map { found[$0]! }
+    }
+
+    private func checked(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
+        let fresh = try await counted(texts, role: role)
+        guard fresh.count == texts.count else {
+            throw EmbeddingError.malformedResponse("\(texts.count) texts gave \(fresh.count) embeddings")
+        }
+        return fresh
+    }
+
     package func embed(_ texts: [String], role: EmbeddingRole) async throws -> [Embedding] {
         guard cachedRoles.contains(role) else { return try await counted(texts, role: role) }
         var results = [Embedding?](repeating: nil, count: texts.count)
@@ -199,10 +240,7 @@ package struct CachedEmbeddingProvider: EmbeddingProvider, ReportsEmbeddingUsage
                 position[texts[i]] = unique.count
                 unique.append(texts[i])
             }
-            let fresh = try await counted(unique, role: role)
-            guard fresh.count == unique.count else {
-                throw EmbeddingError.malformedResponse("\(unique.count) texts gave \(fresh.count) embeddings")
-            }
+            let fresh = try await secondLevel(unique, role: role)
             for (text, embedding) in zip(unique, fresh) { cache.put(.init(model: base.modelId, role: role, text: text), embedding) }
             for i in missing { results[i] = fresh[position[texts[i]]!] }
         }
