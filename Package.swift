@@ -113,7 +113,9 @@ let package = Package(
         // embed 254 texts: ~20x slower at -O0), and never with FMA contraction, which would break
         // the bit-exact agreement with e5.c's strict build (include/e5_kernels.h).
         .target(name: "CE5Kernels", path: "Functions/ML/CE5Kernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
-        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience",
+        // Personal data and secrets found before text leaves for an external provider (PII_POLICY).
+        .target(name: "PrivacyGuard", path: "Functions/Services/PrivacyGuard"),
+        .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience", "PrivacyGuard",
                                                   .product(name: "Crypto", package: "swift-crypto")], path: "Functions/ML/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
         .target(name: "Resilience", path: "Functions/Services/Resilience"),
@@ -149,7 +151,7 @@ let package = Package(
             name: "Generation",
             dependencies: [
                 "JSON", "DocumentStore", "Retrieval", "HTTPClient", "Resilience", "TextFolding", "Ingestion", "LanguageDetection",
-                "Tenancy", "ConfigFiles", "EmbeddedMetrics", .product(name: "Logging", package: "swift-log"),
+                "Tenancy", "ConfigFiles", "EmbeddedMetrics", "PrivacyGuard", .product(name: "Logging", package: "swift-log"),
             ],
             path: "Functions/Answering/Generation"
         ),
@@ -298,7 +300,7 @@ let package = Package(
         .testTarget(
             name: "HTTPEmbeddingTests",
             dependencies: [
-                "Embeddings", "Resilience", "HTTPClient", "TestSupport",
+                "Embeddings", "Resilience", "HTTPClient", "TestSupport", "PrivacyGuard",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

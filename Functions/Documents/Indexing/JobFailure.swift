@@ -27,7 +27,7 @@ package struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
             return JobFailure("extraction failed: \(e.description)", retryable: e.isRetryable)
         case let e as EmbeddingError:
             switch e {
-            case .invalidInput, .badRequest, .modelMissing, .modelCorrupt, .configuration:
+            case .invalidInput, .badRequest, .modelMissing, .modelCorrupt, .configuration, .personalData:
                 return JobFailure("embedding failed: \(e.description)", retryable: false)
             case .providerFailed, .unauthorized, .rateLimited, .unavailable, .malformedResponse:
                 // A key can be fixed and a provider can come back: worth the backoff.

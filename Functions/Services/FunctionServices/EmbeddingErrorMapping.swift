@@ -8,6 +8,7 @@ extension EmbeddingError: APIErrorConvertible {
     package var apiError: APIError {
         switch self {
         case .invalidInput(let m): return .unprocessable(m)
+        case .personalData: return .unprocessable(description)
         case .rateLimited(let after, _):
             return .tooManyRequests("The embedding provider is rate limiting; try again shortly.",
                                     retryAfterSeconds: after.map { Int($0.rounded(.up)) })

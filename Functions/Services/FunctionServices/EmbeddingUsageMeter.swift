@@ -28,7 +28,7 @@ package final class EmbeddingUsageMeter: Sendable {
             ("EmbeddingCalls", Double(d.calls)), ("EmbeddingRetries", Double(d.retries)), ("EmbeddingFailures", Double(d.failures)),
             ("QueryCacheHits", Double(d.cacheHits)), ("QueryCacheMisses", Double(d.cacheMisses)),
             ("SharedCacheHits", Double(d.sharedHits)), ("SharedCacheMisses", Double(d.sharedMisses)), ("SharedCacheErrors", Double(d.sharedErrors)),
-            ("EmbeddingBreakerOpen", d.breakerOpen ? 1 : 0),
+            ("EmbeddingBreakerOpen", d.breakerOpen ? 1 : 0), ("PIIBlocked", Double(d.piiBlocked)), ("PIIRedacted", Double(d.piiRedacted)),
         ]
     }
 }

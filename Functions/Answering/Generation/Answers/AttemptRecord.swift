@@ -5,7 +5,8 @@ package struct AttemptRecord: Encodable, Sendable, Equatable {
     package var provider: String
     package var model: String?
     /// `ok`, a `ProviderFailure.Kind` (`rate_limited`, `timed_out`...), or why it was skipped:
-    /// `disabled`, `cooldown`, `circuit_open`, `out_of_time`; `hit` for the cache; `used` or
+    /// `disabled`, `cooldown`, `circuit_open`, `out_of_time`, `pii_blocked` (PII_POLICY=local and
+    /// an external provider); `hit` for the cache; `used` or
     /// `no_match` for the fallbacks.
     package var outcome: String
     package var httpStatus: Int?

@@ -1,3 +1,4 @@
+import PrivacyGuard
 import Foundation
 import Resilience
 
@@ -7,6 +8,8 @@ package struct GenerationConfiguration: Sendable {
     package var providers: [ProviderConfiguration]
     package var settings: GenerationSettings
     package var templates: PromptTemplates
+    /// `PII_POLICY`: what personal data in a prompt may do on its way to an external provider.
+    package var piiPolicy: PIIPolicy = .local
 
     package init(providers: [ProviderConfiguration], settings: GenerationSettings = GenerationSettings(), templates: PromptTemplates) {
         self.providers = providers
@@ -23,7 +26,11 @@ package struct GenerationConfiguration: Sendable {
         let settings = try paths.settings.map { p throws(GenerationConfigurationError) in try GenerationSettingsFile.parse(try YAMLValue.load(p)) }
             ?? GenerationSettings()
         let providers = try ProvidersFile.parse(try YAMLValue.load(paths.providers), environment: environment)
-        return GenerationConfiguration(providers: providers, settings: settings, templates: templates)
+        var c = GenerationConfiguration(providers: providers, settings: settings, templates: templates)
+        do { c.piiPolicy = try PIIPolicy.fromEnvironment(environment) } catch {
+            throw GenerationConfigurationError(file: "environment", field: "PII_POLICY", error.description)
+        }
+        return c
     }
 }
 
@@ -78,7 +85,7 @@ package struct GenerationConfigurationPaths: Sendable, Equatable {
 /// ```
 enum ProvidersFile {
     static let providerKeys: Set<String> = ["api", "enabled", "api_key", "requires_key", "base_url", "models", "timeout_ms",
-                                            "retry", "cost", "headers", "max_tokens_field", "key_in_query", "anthropic_version"]
+                                            "retry", "cost", "headers", "max_tokens_field", "key_in_query", "anthropic_version", "location"]
 
     static func parse(_ root: YAMLValue, environment: [String: String]) throws(GenerationConfigurationError) -> [ProviderConfiguration] {
         let top = try root.fields(allowed: ["providers", "order"])
@@ -122,6 +129,11 @@ enum ProvidersFile {
             primaryModel: primary,
             fallbackModel: try models["fallback"]?.substituted(environment))
         if let t = f["timeout_ms"] { c.timeout = .milliseconds(try t.int(in: 100...600_000)) }
+        if let l = f["location"] {
+            let v = try l.substituted(environment)
+            guard ["private", "external", ""].contains(v) else { throw l.error("must be private or external") }
+            c.declaredLocation = v.isEmpty ? nil : v
+        }
         if let r = f["retry"] {
             let rf = try r.fields(allowed: ["max_attempts", "base_delay_ms", "max_delay_ms", "max_retry_after_ms"])
             var p = c.retry

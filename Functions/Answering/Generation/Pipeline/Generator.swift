@@ -1,5 +1,6 @@
 import DocumentStore
 import Foundation
+import PrivacyGuard
 import HTTPClient
 import Ingestion
 import Logging
@@ -179,6 +180,13 @@ package final class Generator: Sendable {
         }
         let chunks = run.chunks
         let language = run.language
+        // The PII guard (PII_POLICY): personal data in what the prompt is built from never goes
+        // to an external provider under `local` (the chain moves on, down to the extractive
+        // answer made here) and goes masked under `redact`.
+        let policy = configuration.piiPolicy
+        let detector = PIIDetector()
+        let piiKinds = policy == .allow ? [] : detector.kinds(in: ([request.query] + chunks.map(\.content) + request.history.map(\.content)
+            + (request.userContext ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }).joined(separator: "\n"))
         for provider in chain(preferred: request.preferredProvider) {
             if Task.isCancelled || relay?.clientGone == true { return .cancelled }
             let name = provider.name
@@ -197,6 +205,15 @@ package final class Generator: Sendable {
                 tried += 1
                 continue
             }
+            let external = provider.configuration.location == .external
+            if external, policy == .local, !piiKinds.isEmpty {
+                let kinds = piiKinds.sorted().map(\.rawValue).joined(separator: ", ")
+                run.attempts.append(AttemptRecord(provider: name, outcome: "pii_blocked",
+                                                  detail: "the prompt holds personal data or secrets (\(kinds)); PII_POLICY=local keeps it from external providers"))
+                logger.notice("generation provider skipped", metadata: ["provider": "\(name)", "reason": "pii", "kinds": "\(kinds)"])
+                continue
+            }
+            let masking = external && policy == .redact && !piiKinds.isEmpty
             if deadline - ContinuousClock.now < s.minAttemptTime {
                 run.attempts.append(AttemptRecord(provider: name, outcome: "out_of_time", detail: "not enough time left before the deadline"))
                 tried += 1
@@ -219,9 +236,13 @@ package final class Generator: Sendable {
                 }
                 let outcome = await call.run(model: model, budget: s.maxContextTokens, deadline: deadline, perform: perform,
                                              streamStarted: { relay?.started ?? false }) { model, budget in
-                    let (r, f) = builder.request(model: model, query: request.query, chunks: chunks, budget: budget,
+                    var (r, f) = builder.request(model: model, query: request.query, chunks: chunks, budget: budget,
                                                  language: language, userContext: request.userContext, history: request.history,
                                                  maxTokens: maxTokens, temperature: temperature)
+                    if masking {
+                        r.system = detector.redact(r.system).text
+                        for i in r.messages.indices { r.messages[i].content = detector.redact(r.messages[i].content).text }
+                    }
                     fitted = f
                     sent = r
                     return (r, f.chunks.count)

@@ -1,3 +1,4 @@
+import PrivacyGuard
 import Resilience
 
 /// One LLM provider from `providers.yaml`, its `${VAR}` references already substituted.
@@ -35,6 +36,10 @@ package struct ProviderConfiguration: Sendable {
     /// Gemini: send the key as `?key=` instead of the `x-goog-api-key` header.
     package var keyInQuery: Bool
     package var anthropicVersion: String
+    /// `location` in the file (`private` or `external`), else what `baseURL`'s address says:
+    /// the PII guard keeps personal data from external providers (`PII_POLICY`).
+    package var declaredLocation: String?
+    package var location: ProviderLocation { ProviderLocation.of(url: baseURL, declared: declaredLocation) }
 
     package init(name: String, api: API, baseURL: String, apiKey: String?, requiresKey: Bool = true, enabledInFile: Bool = true,
                 primaryModel: String, fallbackModel: String? = nil, timeout: Duration = .seconds(20),

@@ -1,4 +1,5 @@
 import Foundation
+import PrivacyGuard
 
 /// Which embedding provider and model to use, read from the environment:
 ///
@@ -17,6 +18,8 @@ import Foundation
 /// | `QUERY_CACHE_SHARED` | its second level, shared by every process: `auto` (default: Redis when `REDIS_URL` is set, else the store), `store`, `redis`, `off` |
 /// | `QUERY_CACHE_SHARED_TTL_LOCAL_SECONDS`, `QUERY_CACHE_SHARED_TTL_API_SECONDS` | how long shared entries live, by provider kind (seed 004: 24 hours for a local model, 7 days for an API) |
 /// | `REDIS_URL` | `redis://[:password@]host[:port][/db]` |
+/// | `PII_POLICY` | personal data on its way to an external provider: `local` (default: refused), `redact` (masked), `allow` |
+/// | `EMBEDDING_PROVIDER_LOCATION` | `private` or `external`: overrides what the base URL's address says |
 ///
 /// Every inconsistency is an error naming the variable and the fix; nothing falls back to
 /// another model on its own, because vectors from two models must never be mixed.
@@ -56,6 +59,9 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
     package var sharedCacheTTLLocal: Duration = .seconds(86_400)
     package var sharedCacheTTLAPI: Duration = .seconds(604_800)
     package var redisURL: String?
+    package var piiPolicy: PIIPolicy = .local
+    /// Where an HTTP provider runs (from its URL, or `EMBEDDING_PROVIDER_LOCATION`).
+    package var providerLocation: ProviderLocation = .inProcess
 
     package enum SharedCacheChoice: String, Sendable, Equatable, CaseIterable {
         case auto, store, redis, off
@@ -180,6 +186,10 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
         configuration.redisURL = value("REDIS_URL")
         if configuration.sharedCache == .redis, configuration.redisURL == nil {
             throw .configuration("QUERY_CACHE_SHARED=redis needs REDIS_URL (redis://host:6379)")
+        }
+        do { configuration.piiPolicy = try PIIPolicy.fromEnvironment(env) } catch { throw .configuration(error.description) }
+        if provider != .native, let url = configuration.baseURL {
+            configuration.providerLocation = ProviderLocation.of(url: url, declared: value("EMBEDDING_PROVIDER_LOCATION"))
         }
         configuration.sharedCacheTTLLocal = .seconds(try integer("QUERY_CACHE_SHARED_TTL_LOCAL_SECONDS", min: 1) ?? 86_400)
         configuration.sharedCacheTTLAPI = .seconds(try integer("QUERY_CACHE_SHARED_TTL_API_SECONDS", min: 1) ?? 604_800)

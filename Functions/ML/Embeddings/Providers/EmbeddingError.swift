@@ -23,6 +23,9 @@ package enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible
     /// Configuration that cannot work (unknown provider, missing dimension, model/store mismatch).
     /// The message says how to fix it.
     case configuration(String)
+    /// The text holds personal data or secrets and `PII_POLICY=local` keeps it from this
+    /// provider (external): never retried, the text must change or the policy.
+    case personalData(String)
 
     /// How to get a working model folder; every model error says it.
     package static let fix =
@@ -51,6 +54,7 @@ package enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible
         case .unavailable(let m): "Embedding provider unavailable: \(m)"
         case .malformedResponse(let m): "Embedding provider sent a malformed response: \(m)"
         case .configuration(let m): "Embedding configuration error: \(m)"
+        case .personalData(let m): "Not sent to the embedding provider: \(m)"
         }
     }
 }

@@ -7,9 +7,12 @@ package enum EmbeddingProviders {
             return try nativeProvider(model: c.spec.id, directory: c.modelDirectory, threads: c.threads, weights: c.weightPrecision)
         case .openai, .jina, .ollama, .tei, .vllm, .http:
             guard let baseURL = c.baseURL else { throw .configuration("EMBEDDING_BASE_URL is not set") }
-            return try OpenAICompatibleEmbedder(configuration: HTTPEmbeddingConfiguration(
+            let http = try OpenAICompatibleEmbedder(configuration: HTTPEmbeddingConfiguration(
                 baseURL: baseURL, apiKey: c.apiKey, spec: c.spec, requestModel: c.requestModel,
                 dimensions: c.dimensions, maxBatchSize: c.batchSize, timeout: c.timeout))
+            // Only an external provider is guarded: one on a private address is the deployment's own.
+            guard c.providerLocation == .external, c.piiPolicy != .allow else { return http }
+            return PIIGuardedProvider(http, policy: c.piiPolicy, endpoint: HTTPEmbeddingConfiguration.display(baseURL))
         }
     }
 

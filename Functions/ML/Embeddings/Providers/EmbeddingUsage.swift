@@ -16,6 +16,9 @@ package struct EmbeddingUsage: Sendable, Equatable {
     package var sharedHits = 0
     package var sharedMisses = 0
     package var sharedErrors = 0
+    /// Texts with personal data on their way to an external provider: kept back or masked.
+    package var piiBlocked = 0
+    package var piiRedacted = 0
     /// The HTTP provider's circuit breaker is open now (a state, not a count).
     package var breakerOpen = false
 
@@ -32,6 +35,8 @@ package struct EmbeddingUsage: Sendable, Equatable {
         d.sharedHits = sharedHits - earlier.sharedHits
         d.sharedMisses = sharedMisses - earlier.sharedMisses
         d.sharedErrors = sharedErrors - earlier.sharedErrors
+        d.piiBlocked = piiBlocked - earlier.piiBlocked
+        d.piiRedacted = piiRedacted - earlier.piiRedacted
         d.breakerOpen = breakerOpen
         return d
     }

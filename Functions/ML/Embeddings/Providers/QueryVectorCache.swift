@@ -177,6 +177,8 @@ package struct CachedEmbeddingProvider: EmbeddingProvider, ReportsEmbeddingUsage
         if let b = (base as? any ReportsEmbeddingUsage)?.usage {
             u.retries = b.retries
             u.breakerOpen = b.breakerOpen
+            u.piiBlocked = b.piiBlocked
+            u.piiRedacted = b.piiRedacted
         }
         let s = cache.statistics
         u.cacheHits = s.hits
