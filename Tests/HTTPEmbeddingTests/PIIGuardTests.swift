@@ -58,14 +58,15 @@ import TestSupport
 @Suite(.serialized) struct PIIGuardThroughEmulatorTests {
     static let document = "# Payroll\n\nFor payroll questions write to nguyen.van.an@example.com or call 0912 345 678.\n\nSalaries are paid on the 25th of each month.\n"
 
-    func run(policy: String, _ check: @Sendable (BundleEmulator, String, [SeenRequest]) async throws -> Void) async throws {
+    func run(policy: String, store: String, _ check: @Sendable (BundleEmulator, String, [SeenRequest]) async throws -> Void) async throws {
         let server = FakeEmbeddingServer(dimension: 8)
+        let storeEnvironment = store == "postgres" ? try EmulatorStore.postgresEnvironment(schemaPrefix: "pi_") : [:]
         try await server.serve { base in
             let emu = try await BundleEmulator.start(prefix: "pii-\(policy)", environment: [
                 "EMBEDDING_PROVIDER": "http", "EMBEDDING_BASE_URL": base, "EMBEDDING_MODEL": "fake-model", "EMBEDDING_DIMENSIONS": "8",
                 // The fake listens on loopback; it stands for a hosted API here.
                 "EMBEDDING_PROVIDER_LOCATION": "external", "PII_POLICY": policy,
-            ])
+            ].merging(storeEnvironment) { a, _ in a })
             defer { emu.stop() }
             let acme = try await emu.token(org: "acme")
             let upload = try await emu.request("POST", "/v1/documents?filename=payroll.md", body: Data(Self.document.utf8),
@@ -79,8 +80,9 @@ import TestSupport
         }
     }
 
-    @Test func localKeepsPersonalDataFromAnExternalProvider() async throws {
-        try await run(policy: "local") { emu, status, seen in
+    @Test(arguments: ["sqlite", "postgres"])
+    func localKeepsPersonalDataFromAnExternalProvider(_ store: String) async throws {
+        try await run(policy: "local", store: store) { emu, status, seen in
             #expect(status == "failed")
             let acme = try await emu.token(org: "acme")
             let jobs = try await emu.json("GET", "/v1/jobs", token: acme).json["jobs"] as? [[String: Any]] ?? []
@@ -104,8 +106,9 @@ import TestSupport
         }
     }
 
-    @Test func redactMasksItAndTheStoredChunkKeepsTheOriginal() async throws {
-        try await run(policy: "redact") { emu, status, seen in
+    @Test(arguments: ["sqlite", "postgres"])
+    func redactMasksItAndTheStoredChunkKeepsTheOriginal(_ store: String) async throws {
+        try await run(policy: "redact", store: store) { emu, status, seen in
             #expect(status == "ready")
             let sent = seen.flatMap(\.inputs).joined(separator: "\n")
             #expect(sent.contains("[REDACTED]") && sent.contains("Salaries are paid"), "\(sent)")
