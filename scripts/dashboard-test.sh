@@ -11,7 +11,7 @@
 # and prometheus-client.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/lib.sh  # for the conventions; start_throwaway_emulator passes --no-schedules, so not used
+source scripts/lib.sh
 bin="${BUILD_DIR:-.build/debug}"
 screenshot="${DASHBOARD_SCREENSHOT:-.build/dashboard.png}"
 
@@ -39,25 +39,12 @@ trap cleanup EXIT
 # A free port for the Lambda Invoke API (the HTTP API takes --port 0 and logs the one it got).
 lambda_port=$(python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1]); s.close()")
 
-# Like start_throwaway_emulator, but with schedules, the Lambda Invoke API, async retries
-# 1000 times faster (a dead letter within seconds) and no function URLs.
-DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
-  "$bin/emulator" start-api --port 0 --build-dir "$bin" --lambda-port "$lambda_port" --async-dir "$work/async" \
-  --async-retry-scale 0.001 --function-url-port=-1 >"$work/emulator.log" 2>&1 &
-emulator_pid=$!
-url="" lambda_url=""
-for _ in $(seq 600); do
-  url=$(grep -o 'listening on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/listening on //') || true
-  lambda_url=$(grep -o 'Lambda Invoke API on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/Lambda Invoke API on //') || true
-  [[ -n "$url" && -n "$lambda_url" ]] && break
-  kill -0 "$emulator_pid" 2>/dev/null || break
-  sleep 0.1
-done
-if [[ -z "$url" || -z "$lambda_url" ]]; then
-  echo "dashboard-test: the emulator did not start (API '${url}', Lambda API '${lambda_url}'):" >&2
-  cat "$work/emulator.log" >&2
-  exit 1
-fi
+# Schedules on, the Lambda Invoke API, async retries 1000 times faster (a dead letter within
+# seconds) and no function URLs.
+DATABASE_URL="" EMULATOR_SCHEDULES=1 start_throwaway_emulator "$work" "$bin" \
+  --lambda-port "$lambda_port" --async-retry-scale 0.001 --function-url-port=-1
+lambda_url=$(grep -o 'Lambda Invoke API on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/Lambda Invoke API on //') || true
+[[ -n "$lambda_url" ]] || { echo "dashboard-test: no Lambda Invoke API line:" >&2; cat "$work/emulator.log" >&2; exit 1; }
 echo "dashboard-test: emulator at $url, Lambda Invoke API at $lambda_url"
 
 rc=0

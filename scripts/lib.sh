@@ -13,12 +13,16 @@ swift_build() {
 }
 
 # A throwaway emulator on a free port over a temporary store in $1 (a folder the caller removes),
-# serving the binaries in $2; DATABASE_URL from the environment wins over the SQLite file there.
+# serving the binaries in $2, with any further arguments passed to `start-api`; DATABASE_URL from
+# the environment wins over the SQLite file there. Schedules are off unless EMULATOR_SCHEDULES=1.
 # Sets emulator_pid and url; prints the log and fails when it does not start.
 start_throwaway_emulator() {
   local work=$1 bin=$2
+  shift 2
+  local schedules=(--no-schedules)
+  [[ "${EMULATOR_SCHEDULES:-}" == 1 ]] && schedules=()
   DATABASE_URL="${DATABASE_URL:-sqlite://$work/rag.sqlite}" BLOB_DIR="$work/blobs" EMBEDDING_MODEL_DIR="${EMBEDDING_MODEL_DIR:-}" \
-    "$bin/emulator" start-api --port 0 --build-dir "$bin" --no-schedules --async-dir "$work/async" >"$work/emulator.log" 2>&1 &
+    "$bin/emulator" start-api --port 0 --build-dir "$bin" "${schedules[@]}" --async-dir "$work/async" "$@" >"$work/emulator.log" 2>&1 &
   emulator_pid=$!
   url=""
   for _ in $(seq 600); do

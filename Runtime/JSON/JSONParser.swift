@@ -94,15 +94,18 @@ package struct JSONTreeSink: JSONSink {
     package func bool(_ b: Bool) -> JSONValue { .bool(b) }
     package func null() -> JSONValue { .null }
 
-    package func number(_ t: UnsafeBufferPointer<UInt8>) -> JSONValue? {
-        // Short integers (ids, epochs, counts) without going through text.
+    package func number(_ t: UnsafeBufferPointer<UInt8>) -> JSONValue? { Self.double(t).map(JSONValue.number) }
+
+    /// A number as written, as a `Double`: short integers (ids, epochs, counts) without going
+    /// through text. For every sink that keeps numbers as doubles.
+    package static func double(_ t: UnsafeBufferPointer<UInt8>) -> Double? {
         if t.count <= 15, !t.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) {
             let negative = t[0] == 0x2D
             var v: Int64 = 0
             for k in (negative ? 1 : 0)..<t.count { v = v * 10 + Int64(t[k] - 0x30) }
-            return .number(Double(negative ? -v : v))
+            return Double(negative ? -v : v)
         }
-        return Double(String(decoding: t, as: UTF8.self)).map(JSONValue.number)
+        return Double(String(decoding: t, as: UTF8.self))
     }
 }
 

@@ -29,17 +29,11 @@ cleanup() { [[ -n "$emulator_pid" ]] && kill "$emulator_pid" 2>/dev/null; infra/
 trap cleanup EXIT
 
 run() { # label env...
-  local label=$1; shift
+  local label=$1 a; shift
   work=$(mktemp -d)
-  env "$@" DATABASE_URL="sqlite://$work/rag.sqlite" BLOB_DIR="$work/blobs" \
-    "$bin/emulator" start-api --port 0 --build-dir "$bin" --no-schedules --quiet --default-concurrency "$clients" >"$work/emulator.log" 2>&1 &
-  emulator_pid=$!
-  url=""
-  for _ in $(seq 600); do
-    url=$(grep -o 'listening on http://[0-9.:]*' "$work/emulator.log" | head -1 | sed 's/listening on //') && [[ -n "$url" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { cat "$work/emulator.log" >&2; exit 1; }
+  for a in "$@"; do export "${a?}"; done
+  DATABASE_URL="" start_throwaway_emulator "$work" "$bin" --quiet --default-concurrency "$clients"
+  for a in "$@"; do unset "${a%%=*}"; done
   token=$("$bin/emulator" token --org bench --sub bench)
   python3 - "$url" "$token" <<'PY'
 import json, sys, time, urllib.request

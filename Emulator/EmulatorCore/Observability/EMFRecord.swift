@@ -146,13 +146,5 @@ struct FlatSink: JSONSink {
     func string(_ s: String) -> FlatJSON { .string(s) }
     func bool(_ b: Bool) -> FlatJSON { .bool(b) }
     func null() -> FlatJSON { .null }
-    func number(_ t: UnsafeBufferPointer<UInt8>) -> FlatJSON? {
-        if t.count <= 15, !t.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) {
-            let negative = t[0] == 0x2D
-            var v: Int64 = 0
-            for k in (negative ? 1 : 0)..<t.count { v = v * 10 + Int64(t[k] - 0x30) }
-            return .number(Double(negative ? -v : v))
-        }
-        return Double(String(decoding: t, as: UTF8.self)).map(FlatJSON.number)
-    }
+    func number(_ t: UnsafeBufferPointer<UInt8>) -> FlatJSON? { JSONTreeSink.double(t).map(FlatJSON.number) }
 }

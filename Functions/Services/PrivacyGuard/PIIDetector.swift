@@ -67,7 +67,8 @@ package struct PIIDetector: Sendable {
         return (out + ns.substring(from: last), found.count)
     }
 
-    static func luhn(_ digits: String) -> Bool {
+    /// The Luhn checksum of 13 to 19 digits (card numbers).
+    package static func luhn(_ digits: String) -> Bool {
         guard (13...19).contains(digits.count) else { return false }
         var sum = 0
         for (i, ch) in digits.reversed().enumerated() {
@@ -93,6 +94,7 @@ package struct PIIDetector: Sendable {
 }
 
 /// `NSRegularExpression` is immutable and thread-safe once built, but not marked `Sendable`.
-struct NSRegularExpressionBox: @unchecked Sendable {
-    let regex: NSRegularExpression
+package struct NSRegularExpressionBox: @unchecked Sendable {
+    package let regex: NSRegularExpression
+    package init(regex: NSRegularExpression) { self.regex = regex }
 }

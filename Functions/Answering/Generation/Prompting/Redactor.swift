@@ -1,4 +1,5 @@
 import Foundation
+import PrivacyGuard
 
 /// Removes secrets and personal numbers from what the function returns (the answer and the
 /// quoted `used_content`), the seed's output sanitisation: `password: x`-style secrets (the
@@ -34,7 +35,7 @@ struct Redactor: Sendable {
         t = Self.replace(Self.apiKey, in: t, count: &count) { _, _ in Self.mask }
         t = Self.replace(Self.card, in: t, count: &count) { m, ns in
             let digits = ns.substring(with: m.range).filter(\.isNumber)
-            return Self.luhn(digits) ? Self.mask : nil
+            return PIIDetector.luhn(digits) ? Self.mask : nil
         }
         t = Self.replace(Self.ssn, in: t, count: &count) { _, _ in Self.mask }
         t = Self.replace(Self.email, in: t, count: &count) { _, _ in Self.mask }
@@ -58,19 +59,4 @@ struct Redactor: Sendable {
         }
         return out + ns.substring(from: last)
     }
-
-    static func luhn(_ digits: String) -> Bool {
-        var sum = 0
-        for (i, ch) in digits.reversed().enumerated() {
-            guard var d = ch.wholeNumberValue else { return false }
-            if i % 2 == 1 { d *= 2; if d > 9 { d -= 9 } }
-            sum += d
-        }
-        return digits.count >= 13 && sum % 10 == 0
-    }
-}
-
-/// `NSRegularExpression` is immutable and thread-safe once built, but not marked `Sendable`.
-struct NSRegularExpressionBox: @unchecked Sendable {
-    let regex: NSRegularExpression
 }
