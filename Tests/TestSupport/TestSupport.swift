@@ -27,17 +27,17 @@ package enum TestPaths {
 
 /// A child process with pipes on stdin, stdout and stderr, read line by line with timeouts.
 /// Real processes and real pipes: what the emulator and the handlers use.
+///
+/// Each output pipe is drained by a thread of its own doing blocking `read(2)`s, not by
+/// `FileHandle.readabilityHandler`: on Linux, setting up and tearing down readability handlers
+/// from many threads corrupts libdispatch's epoll bookkeeping (swift-corelibs-libdispatch#949),
+/// and a fresh CI run of this suite died of it (SIGSEGV in `_dispatch_event_loop_drain`).
 package final class ChildProcess: @unchecked Sendable {
     package let process = Process()
     private let stdinPipe = Pipe()
     private let stdoutPipe = Pipe()
     private let stderrPipe = Pipe()
-    private let lock = NSLock()
-    private var stdoutLines: [String] = []
-    private var stderrLines: [String] = []
-    private var stdoutBuffer = Data()
-    private var stderrBuffer = Data()
-    private var stdoutClosed = false
+    private let output = OutputLines()
 
     package init(_ executable: String, arguments: [String] = [], environment: [String: String]? = nil, currentDirectory: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -47,27 +47,31 @@ package final class ChildProcess: @unchecked Sendable {
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
         process.standardError = stderrPipe
-        stdoutPipe.fileHandleForReading.readabilityHandler = { [weak self] h in self?.consume(h.availableData, stdout: true) }
-        stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] h in self?.consume(h.availableData, stdout: false) }
         try process.run()
+        Self.drain(stdoutPipe.fileHandleForReading, into: output, stdout: true)
+        Self.drain(stderrPipe.fileHandleForReading, into: output, stdout: false)
     }
 
-    private func consume(_ data: Data, stdout: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if data.isEmpty {
-            if stdout { stdoutClosed = true }
-            (stdout ? stdoutPipe : stderrPipe).fileHandleForReading.readabilityHandler = nil
-            return
+    /// Reads `handle` until EOF on a thread of its own. The thread keeps the handle (and so its
+    /// descriptor) alive until the child's end is closed, which happens when the child exits.
+    private static func drain(_ handle: FileHandle, into output: OutputLines, stdout: Bool) {
+        let thread = Thread {
+            let fd = handle.fileDescriptor
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n > 0 {
+                    output.append(Data(buffer[0..<n]), stdout: stdout)
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    output.close(stdout: stdout)
+                    return
+                }
+            }
         }
-        if stdout { stdoutBuffer.append(data) } else { stderrBuffer.append(data) }
-        while true {
-            let buf = stdout ? stdoutBuffer : stderrBuffer
-            guard let nl = buf.firstIndex(of: 0x0A) else { break }
-            let line = String(decoding: buf[buf.startIndex..<nl], as: UTF8.self)
-            let rest = Data(buf[(nl + 1)...])
-            if stdout { stdoutLines.append(line); stdoutBuffer = rest } else { stderrLines.append(line); stderrBuffer = rest }
-        }
+        thread.name = stdout ? "child-stdout" : "child-stderr"
+        thread.start()
     }
 
     package func write(_ text: String) {
@@ -89,14 +93,11 @@ package final class ChildProcess: @unchecked Sendable {
         // Looks once more after the deadline passes: on a saturated machine this task may not
         // run for seconds, and a line that arrived meanwhile is an answer, not a timeout.
         while true {
-            let (line, closed): (String?, Bool) = lock.withLock {
-                stdoutLines.isEmpty ? (nil, stdoutClosed) : (stdoutLines.removeFirst(), false)
-            }
+            let (line, closed) = output.nextStdoutLine()
             if let line { return line }
             if closed || Date() >= deadline { return nil }
-            // Foundation's readability handler does not always report EOF for a child that exits
-            // at once (seen: a `migrate` run waited out the whole timeout). Once the process is
-            // gone, its last output gets two seconds to arrive, then this is EOF.
+            // A grandchild that inherited the pipe keeps it open after the child exits. Once the
+            // process is gone, its last output gets two seconds to arrive, then this is EOF.
             if !process.isRunning {
                 if let t = exitedAt { if Date().timeIntervalSince(t) > 2 { return nil } } else { exitedAt = Date() }
             }
@@ -105,7 +106,7 @@ package final class ChildProcess: @unchecked Sendable {
     }
 
     package var stderr: [String] {
-        lock.withLock { stderrLines }
+        output.stderrLines
     }
 
     /// Waits for a stderr line containing `text`; returns it. Gives up early if the process exits.
@@ -137,4 +138,38 @@ package final class ChildProcess: @unchecked Sendable {
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
+}
+
+/// The lines a child wrote, split as they arrive; shared by the reader threads and the tests.
+private final class OutputLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stdoutLines: [String] = []
+    private var stderr: [String] = []
+    private var stdoutBuffer = Data()
+    private var stderrBuffer = Data()
+    private var stdoutClosed = false
+
+    func append(_ data: Data, stdout: Bool) {
+        lock.withLock {
+            if stdout { stdoutBuffer.append(data) } else { stderrBuffer.append(data) }
+            while true {
+                let buf = stdout ? stdoutBuffer : stderrBuffer
+                guard let nl = buf.firstIndex(of: 0x0A) else { break }
+                let line = String(decoding: buf[buf.startIndex..<nl], as: UTF8.self)
+                let rest = Data(buf[(nl + 1)...])
+                if stdout { stdoutLines.append(line); stdoutBuffer = rest } else { stderr.append(line); stderrBuffer = rest }
+            }
+        }
+    }
+
+    func close(stdout: Bool) {
+        if stdout { lock.withLock { stdoutClosed = true } }
+    }
+
+    /// The next stdout line, or nil and whether stdout has reached EOF.
+    func nextStdoutLine() -> (String?, Bool) {
+        lock.withLock { stdoutLines.isEmpty ? (nil, stdoutClosed) : (stdoutLines.removeFirst(), false) }
+    }
+
+    var stderrLines: [String] { lock.withLock { stderr } }
 }
