@@ -103,7 +103,7 @@ let package = Package(
         ),
 
         // MARK: Functions: shared domain libraries, then one thin executable per endpoint.
-        .target(name: "HealthChecks", dependencies: ["JSON", "DocumentStore", "Documents", "Stores", "Embeddings", "IntentRouting", "Generation", .product(name: "Yams", package: "Yams")], path: "Functions/Services/HealthChecks"),
+        .target(name: "HealthChecks", dependencies: ["JSON", "DocumentStore", "Documents", "Stores", "Embeddings", "EmbeddingPolicies", "IntentRouting", "Generation", .product(name: "Yams", package: "Yams")], path: "Functions/Services/HealthChecks"),
         // libpq (Debian libpq-dev) for Postgres: parameters always bound, never SQL built from strings.
         .systemLibrary(name: "CLibPQ", path: "Functions/Data/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresClient", dependencies: ["CLibPQ"], path: "Functions/Data/PostgresClient"),
@@ -115,6 +115,10 @@ let package = Package(
         .target(name: "CE5Kernels", path: "Functions/ML/CE5Kernels", cSettings: [.unsafeFlags(["-O2", "-ffp-contract=off"])]),
         // Personal data and secrets found before text leaves for an external provider (PII_POLICY).
         .target(name: "PrivacyGuard", path: "Functions/Services/PrivacyGuard"),
+        // The model's providers as a pool (from EMBEDDING_PROVIDERS_FILE), their prices, and the
+        // budgets' ledger in the store.
+        .target(name: "EmbeddingPolicies", dependencies: ["DocumentStore", "Embeddings", "ConfigFiles", "PrivacyGuard", "Resilience"],
+                path: "Functions/Services/EmbeddingPolicies"),
         .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience", "PrivacyGuard",
                                                   .product(name: "Crypto", package: "swift-crypto")], path: "Functions/ML/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
@@ -129,7 +133,8 @@ let package = Package(
         .target(name: "Documents", dependencies: ["RequestTenancy", "JSON", "DocumentStore", "ServiceErrors", "Ingestion", "LambdaEvents", "Tenancy", "AWSSigV4", "HTTPClient",
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
-        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents", "RedisClient"],
+        .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents", "RedisClient",
+                                                        "EmbeddingPolicies", "JSON", "RequestTenancy"],
                 path: "Functions/Services/FunctionServices"),
         // RESP over a socket, for the query-vector cache's Redis level (no Redis package in the mirror).
         .target(name: "RedisClient", path: "Functions/Data/RedisClient"),
@@ -297,6 +302,14 @@ let package = Package(
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
         .testTarget(name: "HTTPRoutingTests", dependencies: ["HTTPRouting"], path: "Tests/HTTPRoutingTests"),
         .testTarget(name: "LanguageDetectionTests", dependencies: ["LanguageDetection"], path: "Tests/LanguageDetectionTests"),
+        .testTarget(
+            name: "EmbeddingPoolTests",
+            dependencies: [
+                "Embeddings", "EmbeddingPolicies", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/EmbeddingPoolTests"),
         .testTarget(
             name: "HTTPEmbeddingTests",
             dependencies: [

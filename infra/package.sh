@@ -83,6 +83,11 @@ for f in "${functions[@]}"; do
   if [[ "$f" == generate || "$f" == health ]]; then
     mkdir -p "$dir/config" && cp -r config/generation "$dir/config/generation"
   fi
+  # The embedding providers file (EMBEDDING_PROVIDERS_FILE, e.g. config/embedding/providers.yaml),
+  # for the functions that embed and for health's probe of each provider.
+  if [[ "$f" != upload ]]; then
+    mkdir -p "$dir/config" && cp -r config/embedding "$dir/config/embedding"
+  fi
   # The model goes only to the functions that embed (a query, a chunk, the router's input):
   # health checks the configuration without it, upload never embeds.
   if [[ " $embedders " == *" $f "* ]]; then

@@ -35,6 +35,9 @@ struct EmbedCommand: AsyncParsableCommand {
     @Option(help: "query or passage: models with prefixes or task types embed them differently.")
     var role: String = "passage"
 
+    @Option(help: "Write the model's probe reference (its vectors for the fixed probe set that every provider of the model must match) to this file, and exit. Use a provider you trust.")
+    var probeReference: String?
+
     @Flag(help: "Run every matrix product through OpenBLAS, not the few-token panel kernel (the benchmark's baseline).")
     var noPanelKernel = false
 
@@ -53,6 +56,17 @@ struct EmbedCommand: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
             throw ExitCode(2)
+        }
+        if let probeReference {
+            do {
+                let reference = try await ProbeReference.make(with: try EmbeddingProviders.make(configuration))
+                try reference.json().write(toFile: probeReference, atomically: true, encoding: .utf8)
+                FileHandle.standardError.write(Data("embed: wrote the probe reference of \(reference.model) to \(probeReference)\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("embed: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            return
         }
         if configuration.provider == .native, configuration.spec == EmbeddingModelRegistry.multilingualE5Small {
             try runE5(configuration)

@@ -16,6 +16,8 @@ package struct AlertRules: Sendable, Equatable {
         case spend
         /// The worst provider's failed calls over its calls, or 1 while a breaker is open, above.
         case providerUnhealthy = "provider_unhealthy"
+        /// The highest share of an embedding budget the re-embed worker last saw spent, above.
+        case embeddingBudget = "embedding_budget"
 
         /// Whether a value below the threshold is the bad side.
         var below: Bool { self == .cacheHitRate }
@@ -67,6 +69,9 @@ package struct AlertRules: Sendable, Equatable {
         Rule(name: "api_spend", kind: .spend, description: "today's LLM spend over the daily budget", warning: 0.8, critical: 0.95, minSamples: 0),
         Rule(name: "provider_unhealthy", kind: .providerUnhealthy, description: "the worst provider's failed calls over its calls (1 while a breaker is open)",
              warning: 0.5, critical: nil, minSamples: 5),
+        Rule(name: "embedding_budget", kind: .embeddingBudget,
+             description: "the highest share of an embedding budget spent (EMBEDDING_PROVIDERS_FILE budgets)",
+             warning: 0.8, critical: 0.999, minSamples: 1),
     ])
 
     package struct LoadError: Error, CustomStringConvertible {
@@ -152,6 +157,9 @@ extension Telemetry {
             return (n == 0 ? nil : hits / n, Int(n))
         case .spend:
             return (budget > 0 ? s.spendToday / budget : nil, 1)
+        case .embeddingBudget:
+            let used = s.metricSamples.filter { $0.name == "EmbeddingBudgetUsed" }.map(\.value)
+            return (used.max(), used.count)
         case .providerUnhealthy:
             if s.providers.contains(where: { $0.breaker == "open" }) { return (1, Int.max) }
             var worst: Double?

@@ -37,6 +37,13 @@ package struct HybridSearcher: Sendable {
     }
 
     package func search(org: OrgID, _ request: SearchRequest) async throws -> SearchResponse {
+        // The query's embedding is the org's (billed to it by a paid provider, never refused for budget).
+        try await EmbeddingCallContext.$current.withValue(EmbeddingCallContext(org: org.rawValue, purpose: .query)) {
+            try await scopedSearch(org: org, request)
+        }
+    }
+
+    private func scopedSearch(org: OrgID, _ request: SearchRequest) async throws -> SearchResponse {
         let started = ContinuousClock.now
         let pool = SearchDefaults.candidates(limit: request.limit, grouping: request.groupBy)
         var warnings: [String] = []

@@ -362,3 +362,48 @@ package struct MigrationStatus: Sendable, Equatable, Codable {
         self.pending = pending
     }
 }
+
+// MARK: Embedding usage
+
+/// Tokens and cost one provider spent for one org on one UTC day, added to what the day already
+/// holds (`Store.recordEmbeddingUsage`). Counted in the store so every warm process and every
+/// instance sees the same budget.
+package struct EmbeddingUsageIncrement: Sendable, Equatable {
+    package var orgId: OrgID
+    /// `YYYY-MM-DD`, UTC.
+    package var day: String
+    package var provider: String
+    package var model: String
+    package var tokens: Int
+    package var costUSD: Double
+    package var calls: Int
+
+    package init(orgId: OrgID, day: String, provider: String, model: String, tokens: Int, costUSD: Double, calls: Int = 1) {
+        self.orgId = orgId
+        self.day = day
+        self.provider = provider
+        self.model = model
+        self.tokens = tokens
+        self.costUSD = costUSD
+        self.calls = calls
+    }
+}
+
+/// One row of `GET /v1/usage` and of the budget sums: a day, a provider and a model.
+package struct EmbeddingUsageRow: Sendable, Equatable {
+    package var day: String
+    package var provider: String
+    package var model: String
+    package var tokens: Int
+    package var costUSD: Double
+    package var calls: Int
+
+    package init(day: String, provider: String, model: String, tokens: Int, costUSD: Double, calls: Int) {
+        self.day = day
+        self.provider = provider
+        self.model = model
+        self.tokens = tokens
+        self.costUSD = costUSD
+        self.calls = calls
+    }
+}

@@ -51,7 +51,9 @@ package protocol Store: Sendable {
     func createVersion(org: OrgID, _ version: NewVersion) throws(StoreError) -> DocVersion
     func version(org: OrgID, id: String) throws(StoreError) -> DocVersion?
     func versions(org: OrgID, documentId: String) throws(StoreError) -> [DocVersion]
-    func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError)
+    /// Marks an `indexing` version failed; a document with nothing ready then reads `failed`,
+    /// unless `retiring` (a new attempt replaces the version at once: the document stays pending).
+    func markVersionFailed(org: OrgID, id: String, error: String, retiring: Bool) throws(StoreError)
     /// The flip: in one transaction this version becomes `ready`, the previous ready one
     /// `superseded`, and the document `ready`. Readers see the old version or the new one, never
     /// both or neither. Throws `.conflict` unless the version is `indexing` and its document live.
@@ -108,6 +110,19 @@ package protocol Store: Sendable {
     /// (`retryable == false` kills it at once), with the error kept.
     @discardableResult
     func failJob(jobId: String, owner: String, error: String, retryable: Bool, backoff: Backoff) throws(StoreError) -> Job
+    /// Puts a running job back in the queue until `until` without spending an attempt (the
+    /// claim's is given back), `reason` kept in its error: a job that must wait (a spent
+    /// budget), not one that failed. Throws `.leaseLost` when `owner` no longer holds it.
+    @discardableResult
+    func deferJob(jobId: String, owner: String, until: Date, reason: String) throws(StoreError) -> Job
+
+    // MARK: Embedding usage
+
+    /// Adds tokens, cost and calls to the (org, day, provider, model) row.
+    func recordEmbeddingUsage(_ increment: EmbeddingUsageIncrement) throws(StoreError)
+    /// Rows from `fromDay` to `toDay` (inclusive, `YYYY-MM-DD`), oldest first; one org's, or
+    /// every org's summed when `org` is nil (the deployment's budget).
+    func embeddingUsage(org: OrgID?, fromDay: String, toDay: String) throws(StoreError) -> [EmbeddingUsageRow]
 
     // MARK: Health
 
@@ -119,4 +134,10 @@ package protocol Store: Sendable {
     func sharedCacheEntries(ids: [String]) throws(StoreError) -> [String: [UInt8]]
     /// Writes (or replaces) entries until `expiresAt`, and removes a few expired ones.
     func putSharedCacheEntries(_ entries: [(id: String, bytes: [UInt8])], expiresAt: Date) throws(StoreError)
+}
+
+extension Store {
+    package func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+        try markVersionFailed(org: org, id: id, error: error, retiring: false)
+    }
 }

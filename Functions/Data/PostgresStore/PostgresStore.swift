@@ -422,7 +422,7 @@ package final class PostgresStore: Store, @unchecked Sendable {
         }
     }
 
-    package func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+    package func markVersionFailed(org: OrgID, id: String, error: String, retiring: Bool) throws(StoreError) {
         try StoreValidation.text(id, field: "id")
         return try tx { c in
             let n = try c.execute("UPDATE doc_versions SET state = 'failed', error = $1 WHERE org_id = $2 AND id = $3 AND state = 'indexing'",
@@ -433,6 +433,7 @@ package final class PostgresStore: Store, @unchecked Sendable {
                 }
                 throw StoreError.conflict("version \(id) is not indexing")
             }
+            guard !retiring else { return }
             try c.execute("""
                 UPDATE documents SET status = 'failed', updated_at = \(Self.now)
                 WHERE id = (SELECT document_id FROM doc_versions WHERE id = $1) AND status = 'pending'
@@ -692,6 +693,45 @@ package final class PostgresStore: Store, @unchecked Sendable {
                     run_after = clock_timestamp() + $2 * interval '1 second', updated_at = \(Self.now)
                 WHERE id = $3 RETURNING \(Self.jobColumns)
                 """, [message, .double(backoff.delay(afterAttempt: j.attempts)), .text(jobId)])[0])
+        }
+    }
+    package func deferJob(jobId: String, owner: String, until: Date, reason: String) throws(StoreError) -> Job {
+        try tx { c in
+            guard try c.query("SELECT id FROM jobs WHERE id = $1 AND status = 'running' AND lease_owner = $2 FOR UPDATE",
+                              [.text(jobId), .text(owner)]).first != nil else { throw StoreError.leaseLost(jobId: jobId) }
+            return try Self.job(c.query("""
+                UPDATE jobs SET status = 'queued', error = $1, lease_owner = NULL, lease_expires_at = NULL, run_after = $2,
+                    attempts = GREATEST(attempts - 1, 0), updated_at = \(Self.now)
+                WHERE id = $3 RETURNING \(Self.jobColumns)
+                """, [.text(String(reason.prefix(4000))), .timestamptz(until), .text(jobId)])[0])
+        }
+    }
+
+    // MARK: Embedding usage
+
+    package func recordEmbeddingUsage(_ u: EmbeddingUsageIncrement) throws(StoreError) {
+        try run { c in
+            try c.execute("""
+                INSERT INTO embedding_usage (org_id, day, provider, model, tokens, cost_usd, calls) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                ON CONFLICT (org_id, day, provider, model) DO UPDATE SET tokens = embedding_usage.tokens + EXCLUDED.tokens,
+                    cost_usd = embedding_usage.cost_usd + EXCLUDED.cost_usd, calls = embedding_usage.calls + EXCLUDED.calls
+                """, [.text(u.orgId), .text(u.day), .text(u.provider), .text(u.model), .int(u.tokens), .double(u.costUSD), .int(u.calls)])
+        }
+    }
+
+    package func embeddingUsage(org: OrgID?, fromDay: String, toDay: String) throws(StoreError) -> [EmbeddingUsageRow] {
+        try run { c in
+            let sums = "SELECT day, provider, model, SUM(tokens)::bigint AS tokens, SUM(cost_usd)::float8 AS cost, SUM(calls)::bigint AS calls FROM embedding_usage"
+            let tail = "GROUP BY day, provider, model ORDER BY day, provider, model"
+            let rows = if let org {
+                try c.query("\(sums) WHERE org_id = $1 AND day BETWEEN $2 AND $3 \(tail)", [.text(org), .text(fromDay), .text(toDay)])
+            } else {
+                try c.query("\(sums) WHERE day BETWEEN $1 AND $2 \(tail)", [.text(fromDay), .text(toDay)])
+            }
+            return try rows.map { r throws(PostgresError) in
+                EmbeddingUsageRow(day: try r.string("day"), provider: try r.string("provider"), model: try r.string("model"),
+                                  tokens: Int(try r.int("tokens")), costUSD: try r.double("cost"), calls: Int(try r.int("calls")))
+            }
         }
     }
 }

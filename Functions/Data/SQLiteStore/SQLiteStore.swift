@@ -362,7 +362,7 @@ package final class SQLiteStore: Store, @unchecked Sendable {
         }
     }
 
-    package func markVersionFailed(org: OrgID, id: String, error: String) throws(StoreError) {
+    package func markVersionFailed(org: OrgID, id: String, error: String, retiring: Bool) throws(StoreError) {
         try StoreValidation.text(id, field: "id")
         return try write { db in
             try db.execute(sql: "UPDATE doc_versions SET state = 'failed', error = ? WHERE org_id = ? AND id = ? AND state = 'indexing'",
@@ -374,6 +374,7 @@ package final class SQLiteStore: Store, @unchecked Sendable {
                 throw StoreError.conflict("version \(id) is not indexing")
             }
             // A document with nothing searchable says so; one with an older ready version stays ready.
+            guard !retiring else { return }
             try db.execute(sql: """
                 UPDATE documents SET status = 'failed', updated_at = ?
                 WHERE id = (SELECT document_id FROM doc_versions WHERE id = ?) AND status = 'pending'
@@ -651,6 +652,46 @@ package final class SQLiteStore: Store, @unchecked Sendable {
                     """, arguments: [String(error.prefix(4000)), now + delay, now, jobId])
             }
             return Self.job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobId])!)
+        }
+    }
+    package func deferJob(jobId: String, owner: String, until: Date, reason: String) throws(StoreError) -> Job {
+        try write { db in
+            guard try Row.fetchOne(db, sql: "SELECT id FROM jobs WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                                   arguments: [jobId, owner]) != nil else { throw StoreError.leaseLost(jobId: jobId) }
+            let now = Self.ms(Date())
+            try db.execute(sql: """
+                UPDATE jobs SET status = 'queued', error = ?, lease_owner = NULL, lease_expires_at = NULL, run_after = ?,
+                    attempts = MAX(attempts - 1, 0), updated_at = ?
+                WHERE id = ?
+                """, arguments: [String(reason.prefix(4000)), Self.ms(until), now, jobId])
+            return Self.job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobId])!)
+        }
+    }
+
+    // MARK: Embedding usage
+
+    package func recordEmbeddingUsage(_ u: EmbeddingUsageIncrement) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO embedding_usage (org_id, day, provider, model, tokens, cost_usd, calls) VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (org_id, day, provider, model) DO UPDATE SET tokens = tokens + excluded.tokens,
+                    cost_usd = cost_usd + excluded.cost_usd, calls = calls + excluded.calls
+                """, arguments: [u.orgId, u.day, u.provider, u.model, u.tokens, u.costUSD, u.calls])
+        }
+    }
+
+    package func embeddingUsage(org: OrgID?, fromDay: String, toDay: String) throws(StoreError) -> [EmbeddingUsageRow] {
+        try read { db in
+            let rows: [Row]
+            let sums = "SELECT day, provider, model, SUM(tokens) AS tokens, SUM(cost_usd) AS cost, SUM(calls) AS calls FROM embedding_usage"
+            let tail = "GROUP BY day, provider, model ORDER BY day, provider, model"
+            if let org {
+                rows = try Row.fetchAll(db, sql: "\(sums) WHERE org_id = ? AND day BETWEEN ? AND ? \(tail)", arguments: [org, fromDay, toDay])
+            } else {
+                rows = try Row.fetchAll(db, sql: "\(sums) WHERE day BETWEEN ? AND ? \(tail)", arguments: [fromDay, toDay])
+            }
+            return rows.map { EmbeddingUsageRow(day: $0["day"], provider: $0["provider"], model: $0["model"],
+                                                tokens: $0["tokens"], costUSD: $0["cost"], calls: $0["calls"]) }
         }
     }
 }

@@ -112,8 +112,9 @@ package struct IndexingPipeline: Sendable {
             return .skipped("version \(ready.id) is already ready with \(target.model), chunks \(chunking.chunkSize)/\(chunking.overlap)")
         }
         if let previous = job.versionId, let v = try store.version(org: org, id: previous), v.state == .indexing {
+            // Retired, not failed: this attempt builds its replacement, so the document stays pending.
             try? store.markVersionFailed(org: org, id: previous,
-                                         error: "abandoned: the attempt building it stopped (worker killed or timed out); attempt \(job.attempts) rebuilt it")
+                                         error: "abandoned: the attempt building it stopped, or waited (worker killed, timed out or deferred); attempt \(job.attempts) rebuilt it", retiring: true)
         }
 
         // The version exists before any work, so every failure, extraction included, is recorded
@@ -141,7 +142,9 @@ package struct IndexingPipeline: Sendable {
             throw e
         } catch {
             let failure = JobFailure.from(error)
-            try? store.markVersionFailed(org: org, id: version.id, error: failure.message)
+            // A job that waits (a spent budget) leaves its version `indexing`, as a yield does:
+            // the next attempt retires it and reuses the vectors it holds.
+            if failure.deferUntil == nil { try? store.markVersionFailed(org: org, id: version.id, error: failure.message) }
             throw failure
         }
     }

@@ -1,7 +1,9 @@
 import Documents
+import Foundation
 import DocumentStore
 import Embeddings
 import Ingestion
+import JSON
 
 /// Why an attempt failed, and whether trying again later can help. Kept on the job (and on
 /// the failed version) word for word, so `GET /v1/jobs/{id}` says what went wrong.
@@ -10,10 +12,14 @@ package struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// False: the same input will fail the same way (unreadable content, a missing blob), so
     /// the job goes `dead` at once instead of burning its attempts.
     package var retryable: Bool
+    /// Set when the job must wait rather than fail (a spent budget): it goes back to the queue
+    /// until then without spending an attempt.
+    package var deferUntil: Date?
 
-    package init(_ message: String, retryable: Bool) {
+    package init(_ message: String, retryable: Bool, deferUntil: Date? = nil) {
         self.message = message
         self.retryable = retryable
+        self.deferUntil = deferUntil
     }
 
     package var description: String { message }
@@ -32,6 +38,8 @@ package struct JobFailure: Error, Sendable, Equatable, CustomStringConvertible {
             case .providerFailed, .unauthorized, .rateLimited, .unavailable, .malformedResponse:
                 // A key can be fixed and a provider can come back: worth the backoff.
                 return JobFailure("embedding failed: \(e.description)", retryable: true)
+            case .budgetExceeded(let until, _):
+                return JobFailure("deferred until \(Timestamps.iso8601Seconds(Int64(until.timeIntervalSince1970 * 1000))): \(e.description)", retryable: true, deferUntil: until)
             }
         case let e as BlobStoreError:
             switch e {

@@ -1,4 +1,5 @@
 import DocumentStore
+import Embeddings
 import Foundation
 import Logging
 
@@ -55,7 +56,10 @@ package struct QueueWorker: Sendable {
             return Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
         }
         do {
-            let outcome = try await pipeline.run(job, owner: owner, deadline: deadline)
+            // The org is billed for its own embeddings, and its budget applies (EmbeddingProviderPool).
+            let outcome = try await EmbeddingCallContext.$current.withValue(EmbeddingCallContext(org: job.orgId.rawValue, purpose: .bulk)) {
+                try await pipeline.run(job, owner: owner, deadline: deadline)
+            }
             meta["duration_ms"] = "\(ms())"
             switch outcome {
             case .yielded(let why):
@@ -86,6 +90,16 @@ package struct QueueWorker: Sendable {
         } catch StoreError.leaseLost {
             report.leaseLost += 1
             logger.warning("lease lost before the job was recorded; its new holder finishes it", metadata: meta)
+        } catch let failure as JobFailure where failure.deferUntil != nil {
+            do {
+                _ = try store.deferJob(jobId: job.id, owner: owner, until: failure.deferUntil!, reason: failure.message)
+                report.deferred += 1
+                logger.notice("job deferred", metadata: meta.merging(["reason": "\(failure.message)"]) { $1 })
+            } catch {
+                report.errors += 1
+                logger.error("recording a deferred job failed; its lease will expire and it runs again",
+                             metadata: meta.merging(["error": "\(error)"]) { $1 })
+            }
         } catch let failure as JobFailure {
             do {
                 let after = try store.failJob(jobId: job.id, owner: owner, error: failure.message, retryable: failure.retryable,
@@ -115,6 +129,8 @@ package struct DrainReport: Sendable, Equatable, Codable {
     package var skipped = 0
     package var purged = 0
     package var yielded = 0
+    /// Put back in the queue to wait (a spent budget), attempts untouched.
+    package var deferred = 0
     package var failed = 0
     package var dead = 0
     package var leaseLost = 0
@@ -126,7 +142,7 @@ package struct DrainReport: Sendable, Equatable, Codable {
     package init() {}
 
     enum CodingKeys: String, CodingKey {
-        case claimed, indexed, skipped, purged, yielded, failed, dead, errors, chunks, embedded, reused
+        case claimed, indexed, skipped, purged, yielded, deferred, failed, dead, errors, chunks, embedded, reused
         case leaseLost = "lease_lost"
     }
 }

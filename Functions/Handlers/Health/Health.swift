@@ -20,7 +20,7 @@ struct Health: HTTPFunction {
             .blobStore(environment: context.environment),
             .routeCatalog(environment: context.environment),
             .generationConfig(environment: context.environment),
-        ]
+        ] + [.embeddingProviders(environment: context.environment)].compactMap { $0 }
         // The API's own description; a package without one still serves health, and says so there.
         let description = Result { () throws(APIDescription.LoadError) in try APIDescription.load(path: context.env("OPENAPI_SPEC")) }
         if case .failure(let e) = description { context.logger.warning("GET /openapi.*: \(e)") }

@@ -23,6 +23,8 @@ struct Reembed: FunctionHandler {
     let worker: QueueWorker
     let scan: StaleScan
     let margin: Double
+    let budgetUsed: @Sendable () -> Double?
+    let meter: EmbeddingUsageMeter
 
     init(context: InitializationContext) async throws {
         let services = try await Services.fromEnvironment(context.environment)
@@ -33,7 +35,8 @@ struct Reembed: FunctionHandler {
         // Passages bypass the query cache; the chunker counts with the model's own tokenizer
         // when it has one (an HTTP model's is estimated).
         let model = (services.embedder as? CachedEmbeddingProvider)?.base ?? services.embedder
-        let counter = (model as? any CountsTokens).map { m in TokenCounter { m.countTokens(String($0)) } } ?? .estimate
+        let counting = services.pool?.tokenCounting ?? (model as? any CountsTokens)
+        let counter = counting.map { m in TokenCounter { m.countTokens(String($0)) } } ?? .estimate
         let blobs: any BlobStore
         do { blobs = try BlobStores.fromEnvironment(context.environment) } catch {
             throw Services.StartupError.configuration("the blob store: \(error.description)")
@@ -45,6 +48,7 @@ struct Reembed: FunctionHandler {
         scan = StaleScan(planner: planner)
         margin = configuration.deadlineMargin
         let api = ReembedAPI(planner: planner)
+        let usage = services.ledger.map(UsageAPI.init(ledger:))
         let me = context.functionName
 
         @Sendable func respond(_ context: InvocationContext, _ body: () throws -> ReembedAPI.Result) async throws(APIError) -> APIGatewayV2Response {
@@ -66,7 +70,14 @@ struct Reembed: FunctionHandler {
         routes = HTTPRoutes([
             "POST /v1/documents/{id}/reembed": { request, context in try await respond(context) { try api.reembedDocument(request) } },
             "POST /v1/reembed": { request, context in try await respond(context) { try api.reembedAll(request) } },
+            "GET /v1/usage": { request, context in
+                guard let usage else { throw APIError.serviceUnavailable("This worker keeps no usage ledger.") }
+                do { return try usage.usage(request) } catch { throw ErrorMapping.apiError(error) }
+            },
         ])
+        let ledger = services.ledger
+        budgetUsed = { ledger?.budgetUsed }
+        meter = EmbeddingUsageMeter(services.embedder)
         context.logger.info("worker ready", metadata: [
             "store": "\(services.store.kind)", "model": "\(model.modelId)", "lease_s": "\(configuration.lease)",
             "batch": "\(configuration.embedBatch)", "max_attempts": "\(configuration.maxAttempts)",
@@ -88,6 +99,8 @@ struct Reembed: FunctionHandler {
         let drainStarted = ContinuousClock.now
         let report = await worker.drain(until: deadline)
         Self.record(report, took: ContinuousClock.now - drainStarted, into: context.metrics)
+        for (name, value) in meter.take() { context.metrics.set(name, value) }
+        if let used = budgetUsed() { context.metrics.set("EmbeddingBudgetUsed", used) }
         context.logger.info("drain", metadata: [
             "claimed": "\(report.claimed)", "indexed": "\(report.indexed)", "failed": "\(report.failed)", "dead": "\(report.dead)",
             "chunks": "\(report.chunks)", "embedded": "\(report.embedded)", "reused": "\(report.reused)",
@@ -103,6 +116,7 @@ extension Reembed {
         m.set("JobsClaimed", Double(r.claimed))
         m.set("JobsDone", Double(r.indexed + r.purged + r.skipped))
         m.set("JobsFailed", Double(r.failed))
+        m.set("JobsDeferred", Double(r.deferred))
         m.set("JobsDead", Double(r.dead))
         m.set("ChunksEmbedded", Double(r.embedded))
         m.set("VectorsReused", Double(r.reused))

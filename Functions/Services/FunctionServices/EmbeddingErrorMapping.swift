@@ -12,7 +12,7 @@ extension EmbeddingError: APIErrorConvertible {
         case .rateLimited(let after, _):
             return .tooManyRequests("The embedding provider is rate limiting; try again shortly.",
                                     retryAfterSeconds: after.map { Int($0.rounded(.up)) })
-        case .unavailable, .unauthorized, .badRequest, .malformedResponse, .providerFailed, .modelMissing, .modelCorrupt, .configuration:
+        case .unavailable, .unauthorized, .budgetExceeded, .badRequest, .malformedResponse, .providerFailed, .modelMissing, .modelCorrupt, .configuration:
             // The caller cannot fix any of these: the deployment (or the provider) must.
             return .serviceUnavailable(description)
         }

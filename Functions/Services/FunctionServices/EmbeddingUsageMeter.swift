@@ -29,6 +29,7 @@ package final class EmbeddingUsageMeter: Sendable {
             ("QueryCacheHits", Double(d.cacheHits)), ("QueryCacheMisses", Double(d.cacheMisses)),
             ("SharedCacheHits", Double(d.sharedHits)), ("SharedCacheMisses", Double(d.sharedMisses)), ("SharedCacheErrors", Double(d.sharedErrors)),
             ("EmbeddingBreakerOpen", d.breakerOpen ? 1 : 0), ("PIIBlocked", Double(d.piiBlocked)), ("PIIRedacted", Double(d.piiRedacted)),
+            ("EmbeddingFailovers", Double(d.failovers)), ("EmbeddingBudgetDeferred", Double(d.budgetDeferred)),
         ]
     }
 }

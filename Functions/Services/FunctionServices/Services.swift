@@ -1,4 +1,5 @@
 import DocumentStore
+import EmbeddingPolicies
 import Embeddings
 import Foundation
 import ServiceErrors
@@ -16,11 +17,18 @@ package struct Services: Sendable {
     /// Cached for queries; passages go straight to the model.
     package let embedder: any EmbeddingProvider
     package let embedding: EmbeddingConfiguration
+    /// The model's providers (routing, failover, admission), under the cache.
+    package let pool: EmbeddingProviderPool?
+    /// What they spent, and the budgets.
+    package let ledger: StoreSpendLedger?
 
-    package init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration) {
+    package init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration,
+                 pool: EmbeddingProviderPool? = nil, ledger: StoreSpendLedger? = nil) {
         self.store = store
         self.embedder = embedder
         self.embedding = embedding
+        self.pool = pool
+        self.ledger = ledger
     }
 
     package typealias StartupError = ServiceErrors.StartupError
@@ -37,14 +45,20 @@ package struct Services: Sendable {
         }
         let configuration: EmbeddingConfiguration
         let embedder: any EmbeddingProvider
+        let pool: EmbeddingProviderPool
+        let ledger: StoreSpendLedger
         do {
             configuration = try EmbeddingConfiguration.fromEnvironment(env)
-            embedder = try EmbeddingProviders.makeCached(configuration, shared: try SharedVectorCaches.make(configuration, store: store))
+            (pool, ledger, _) = try EmbeddingPools.make(configuration, environment: env, store: store)
+            embedder = EmbeddingProviders.cached(pool, configuration, shared: try SharedVectorCaches.make(configuration, store: store))
         } catch {
             throw StartupError.configuration("\(error)")
         }
+        // Every member's probe at start, so the first request neither pays for it nor meets a
+        // provider serving another model.
+        if pool.members.count > 1 { await pool.checkAll() }
         var probed: Int? = nil
-        if configuration.provider != .native {
+        if pool.members.contains(where: { !$0.provider.runsLocally }) {
             do {
                 probed = try await embedder.embed(["dimension probe"], role: .passage).first?.vector.count
             } catch {
@@ -57,6 +71,6 @@ package struct Services: Sendable {
         } catch {
             throw StartupError.configuration("\(error)")
         }
-        return Services(store: store, embedder: embedder, embedding: configuration)
+        return Services(store: store, embedder: embedder, embedding: configuration, pool: pool, ledger: ledger)
     }
 }

@@ -28,7 +28,7 @@ package struct EmbeddingConfiguration: Sendable, Equatable {
         case native, openai, jina, ollama, tei, vllm, http
 
         /// Where the well-known hosted or local servers listen when no base URL is given.
-        var defaultBaseURL: String? {
+        package var defaultBaseURL: String? {
             switch self {
             case .openai: "https://api.openai.com"
             case .jina: "https://api.jina.ai"

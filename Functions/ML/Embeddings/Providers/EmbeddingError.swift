@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why embedding failed, typed so a handler can tell a deployment problem (503, fix the
 /// package) from a bad request (400).
 package enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -26,6 +28,9 @@ package enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible
     /// The text holds personal data or secrets and `PII_POLICY=local` keeps it from this
     /// provider (external): never retried, the text must change or the policy.
     case personalData(String)
+    /// Bulk work would need a paid provider and a hard budget limit is reached: the work waits
+    /// until `until` (the budget's reset, or the next look for a provider that costs nothing).
+    case budgetExceeded(until: Date, String)
 
     /// How to get a working model folder; every model error says it.
     package static let fix =
@@ -55,6 +60,7 @@ package enum EmbeddingError: Error, Sendable, Equatable, CustomStringConvertible
         case .malformedResponse(let m): "Embedding provider sent a malformed response: \(m)"
         case .configuration(let m): "Embedding configuration error: \(m)"
         case .personalData(let m): "Not sent to the embedding provider: \(m)"
+        case .budgetExceeded(_, let m): "Embedding budget: \(m)"
         }
     }
 }

@@ -30,7 +30,11 @@ package enum EmbeddingProviders {
     /// - Parameter shared: the second level every process shares (the store or Redis), if any;
     ///   its entries live `QUERY_CACHE_SHARED_TTL_*` by the provider's kind.
     package static func makeCached(_ c: EmbeddingConfiguration, shared: (any SharedVectorCache)? = nil) throws(EmbeddingError) -> any EmbeddingProvider {
-        let base = try make(c)
+        cached(try make(c), c, shared: shared)
+    }
+
+    /// `base` behind the query-vector cache as `c` configures it (the base itself when it is off).
+    package static func cached(_ base: any EmbeddingProvider, _ c: EmbeddingConfiguration, shared: (any SharedVectorCache)? = nil) -> any EmbeddingProvider {
         guard c.queryCacheSize > 0 else { return base }
         return CachedEmbeddingProvider(base, cache: QueryVectorCache(capacity: c.queryCacheSize, ttl: c.queryCacheTTL),
                                        shared: shared, sharedTTL: base.runsLocally ? c.sharedCacheTTLLocal : c.sharedCacheTTLAPI)

@@ -19,6 +19,10 @@ package struct EmbeddingUsage: Sendable, Equatable {
     /// Texts with personal data on their way to an external provider: kept back or masked.
     package var piiBlocked = 0
     package var piiRedacted = 0
+    /// Calls a pool's first choice did not serve (it failed, or needed a probe first).
+    package var failovers = 0
+    /// Bulk calls refused because a hard budget limit is reached and no free provider could take them.
+    package var budgetDeferred = 0
     /// The HTTP provider's circuit breaker is open now (a state, not a count).
     package var breakerOpen = false
 
@@ -37,6 +41,8 @@ package struct EmbeddingUsage: Sendable, Equatable {
         d.sharedErrors = sharedErrors - earlier.sharedErrors
         d.piiBlocked = piiBlocked - earlier.piiBlocked
         d.piiRedacted = piiRedacted - earlier.piiRedacted
+        d.failovers = failovers - earlier.failovers
+        d.budgetDeferred = budgetDeferred - earlier.budgetDeferred
         d.breakerOpen = breakerOpen
         return d
     }

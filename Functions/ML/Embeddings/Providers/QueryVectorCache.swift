@@ -179,6 +179,8 @@ package struct CachedEmbeddingProvider: EmbeddingProvider, ReportsEmbeddingUsage
             u.breakerOpen = b.breakerOpen
             u.piiBlocked = b.piiBlocked
             u.piiRedacted = b.piiRedacted
+            u.failovers = b.failovers
+            u.budgetDeferred = b.budgetDeferred
         }
         let s = cache.statistics
         u.cacheHits = s.hits
