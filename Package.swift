@@ -18,7 +18,7 @@ let runtime: [Target.Dependency] = ["FunctionRuntime"]
 /// each imports: scripts/check-deps.py fails the test command otherwise.
 let functionLibraries: [String: [Target.Dependency]] = [
     "health": ["HealthChecks", "JSON", "LambdaEvents"],
-    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "RequestTenancy"],
+    "search": ["Retrieval", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "RequestTenancy", "LambdaEvents"],
     // No embedding library: upload never embeds, and its package carries neither BLAS nor the model.
     "upload": ["Documents", "Stores", "DocumentStore", "ServiceErrors", "LambdaEvents"],
     "route": ["IntentRouting", "FunctionServices", "ServiceErrors", "Embeddings", "Tenancy", "JSON", "LambdaEvents", "RequestTenancy"],
@@ -305,7 +305,7 @@ let package = Package(
         .testTarget(
             name: "EmbeddingPoolTests",
             dependencies: [
-                "Embeddings", "EmbeddingPolicies", "TestSupport",
+                "Embeddings", "EmbeddingPolicies", "DocumentStore", "Retrieval", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

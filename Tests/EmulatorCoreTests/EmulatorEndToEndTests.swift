@@ -419,7 +419,7 @@ import TestSupport
         #expect(before.contains("pending 001_init"), "\(before)")
         let (code, out) = try await run(["migrate", "--template", template, "--database-url", url], cwd: dir)
         #expect(code == 0, "\(out)")
-        #expect(out.contains("applied 001_init, 002_fts_vocabulary, 003_jobs_by_org, 004_query_vector_cache, 005_embedding_usage; pending none"), "\(out)")
+        #expect(out.contains("applied 001_init, 002_fts_vocabulary, 003_jobs_by_org, 004_query_vector_cache, 005_embedding_usage, 006_shadow_comparisons; pending none"), "\(out)")
         let (again, _) = try await run(["migrate", "--template", template, "--database-url", url], cwd: dir)
         #expect(again == 0)
         let (bad, _) = try await run(["migrate", "--template", template, "--database-url", "mysql://x"], cwd: dir)

@@ -37,7 +37,7 @@ import TestSupport
         #expect(api.defaultAuthorizer == "OrgJwt")
         #expect(api.authorizers["OrgJwt"]?.audience == ["rag-api"])
         let routes = try RouteTable(functions: t.functions)
-        #expect(routes.routes.count == 18)
+        #expect(routes.routes.count == 19)
     }
 
     @Test func parameterOverridesWin() throws {

@@ -18,6 +18,8 @@ package struct HybridSearcher: Sendable {
     package var rrfK: Double
     package var denseWeight: Double
     package var keywordWeight: Double
+    /// A candidate model in shadow or canary (`EMBEDDING_SHADOW_MODEL`), if any.
+    package var shadow: ShadowMigration?
 
     package init(store: any Store, embedder: any EmbeddingProvider,
                 otherModels: @escaping @Sendable (String) -> (any EmbeddingProvider)? = { _ in nil },
@@ -64,7 +66,14 @@ package struct HybridSearcher: Sendable {
         // only, as an embedding the org turns out not to need must cost no request.
         var queries: [(model: String, vector: [Float])] = []
         let embedStarted = clock.now
-        if request.mode != .keyword {
+        // A canary org's dense arm is the candidate model's, over the same chunks.
+        let canary = request.mode != .keyword ? shadow.flatMap { $0.servesCandidate(org) ? $0.candidate : nil } : nil
+        if let canary {
+            let query = try await canary.embed([request.query], role: .query)[0]
+            truncated = query.truncated
+            queryTokens = query.untruncatedTokenCount
+            queries.append((canary.modelId, query.vector))
+        } else if request.mode != .keyword {
             let modelsArm = store.searchesRunElsewhere ? ThreadFuture { [store] in try store.readyModels(org: org) } : nil
             let early = modelsArm != nil && embedder.runsLocally ? try await embedder.embed([request.query], role: .query)[0] : nil
             let models = try await modelsArm?.value ?? store.readyModels(org: org)
@@ -97,6 +106,14 @@ package struct HybridSearcher: Sendable {
                 .map { ArmHit(chunk: $0, model: q.model) }
         })
         if !queries.isEmpty { timings.denseMs = (clock.now - denseStarted).milliseconds }
+        // A sample of live queries also runs against the candidate, compared with the live
+        // model's own list (its cost falls on the sampled requests only).
+        if canary == nil, let shadow, let live = queries.first(where: { $0.model == embedder.modelId }), shadow.sampled() {
+            let liveList = dense.filter { $0.model == live.model }.map(\.chunk.chunkId)
+            // Shadow mode must not touch the answer: a failing candidate costs a comparison, never the request.
+            try? await shadow.compare(org: org, query: request.query, live: liveList,
+                                      liveMs: timings.embedMs + timings.denseMs, k: pool, filter: request.filter)
+        }
         let (keyword, keywordTook) = try await keywordArm?.value ?? ([], .zero)
         timings.keywordMs = keywordTook.milliseconds
 
@@ -157,7 +174,7 @@ package struct HybridSearcher: Sendable {
         let took = ContinuousClock.now - started
         return SearchResponse(
             results: hits, mode: request.mode.rawValue, groupBy: request.groupBy.rawValue,
-            queryModel: request.mode == .keyword ? nil : embedder.modelId, total: total,
+            queryModel: request.mode == .keyword ? nil : canary?.modelId ?? embedder.modelId, total: total,
             tookMs: took.milliseconds,
             queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings, timings: timings)
     }

@@ -407,3 +407,40 @@ package struct EmbeddingUsageRow: Sendable, Equatable {
         self.calls = calls
     }
 }
+
+// MARK: Shadow model
+
+/// One sampled query run against a candidate model's vectors beside the live ones.
+package struct ShadowComparison: Sendable, Equatable {
+    package var orgId: OrgID
+    package var model: String
+    /// Share of the live top 10 the candidate's top 10 also holds.
+    package var overlap: Double
+    /// Spearman's rho over the chunks both top tens hold (nil with fewer than two).
+    package var rankCorrelation: Double?
+    package var liveMs: Double
+    package var shadowMs: Double
+
+    package init(orgId: OrgID, model: String, overlap: Double, rankCorrelation: Double?, liveMs: Double, shadowMs: Double) {
+        self.orgId = orgId
+        self.model = model
+        self.overlap = overlap
+        self.rankCorrelation = rankCorrelation
+        self.liveMs = liveMs
+        self.shadowMs = shadowMs
+    }
+}
+
+/// How many of an org's ready versions have a candidate model's vector for every chunk.
+package struct ShadowCoverage: Sendable, Equatable {
+    package var versions: Int
+    package var covered: Int
+
+    package init(versions: Int, covered: Int) {
+        self.versions = versions
+        self.covered = covered
+    }
+
+    package var complete: Bool { versions > 0 && covered == versions }
+    package var share: Double { versions == 0 ? 0 : Double(covered) / Double(versions) }
+}

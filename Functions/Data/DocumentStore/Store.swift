@@ -116,6 +116,24 @@ package protocol Store: Sendable {
     @discardableResult
     func deferJob(jobId: String, owner: String, until: Date, reason: String) throws(StoreError) -> Job
 
+    // MARK: Shadow model
+
+    /// A candidate model's vectors for chunks of a ready version (beside the live model's; never
+    /// searched unless asked for by model): rows that exist are kept.
+    func insertShadowVectors(org: OrgID, versionId: String, model: String, _ vectors: [(chunkId: String, vector: [Float])]) throws(StoreError)
+    /// The org's live documents' ready versions, and how many have `model`'s vector for every chunk.
+    func shadowCoverage(org: OrgID, model: String) throws(StoreError) -> ShadowCoverage
+    /// Live documents whose ready version lacks `model`'s vector for some chunk (any org), for the
+    /// stale scan to queue shadow builds.
+    func shadowGaps(model: String, limit: Int) throws(StoreError) -> [(org: OrgID, documentId: String)]
+    func recordShadowComparison(_ comparison: ShadowComparison) throws(StoreError)
+    /// The newest `limit` comparisons for `model`, one org's or every org's.
+    func shadowComparisons(model: String, org: OrgID?, limit: Int) throws(StoreError) -> [ShadowComparison]
+
+    /// Deletes up to `limit` versions superseded before `before` (their chunks and vectors go
+    /// with them): what a rollback could still serve is kept for the retention.
+    func purgeSupersededVersions(before: Date, limit: Int) throws(StoreError) -> Int
+
     // MARK: Embedding usage
 
     /// Adds tokens, cost and calls to the (org, day, provider, model) row.

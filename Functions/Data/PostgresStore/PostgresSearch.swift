@@ -40,8 +40,11 @@ extension PostgresStore {
             if let known = dimensions.withLock({ $0[dimensionKey] }) {
                 dim = known
             } else {
+                // From the vectors, not the versions: a candidate model's (shadow) vectors sit on
+                // versions of the live model.
                 guard let dimRow = try c.query("""
-                    SELECT v.dim FROM doc_versions v WHERE v.org_id = $1 AND v.embed_model = $2 AND v.state = 'ready' LIMIT 1
+                    SELECT e.dim FROM chunk_embeddings e JOIN doc_versions v ON v.id = e.version_id AND v.state = 'ready'
+                    WHERE e.org_id = $1 AND e.embed_model = $2 LIMIT 1
                     """, [.text(org), .text(model)]).first else { return [] }
                 dim = Int(try dimRow.int("dim"))
                 // A model id names one vector size (other sizes get ids of their own), so this holds for good.
@@ -110,7 +113,7 @@ extension PostgresStore {
                     FROM chunk_embeddings e
                     JOIN doc_versions v ON v.id = e.version_id AND v.state = 'ready' AND v.org_id = $3
                     JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
-                    WHERE v.embed_model = $2 AND v.dim = \(dim)\(filterSQL)
+                    WHERE e.embed_model = $2 AND e.dim = \(dim)\(filterSQL)
                     OFFSET 0) s
                 ORDER BY distance, chunk_id
                 LIMIT $4

@@ -452,7 +452,7 @@ package final class PostgresStore: Store, @unchecked Sendable {
             let v = try Self.version(row)
             guard v.state == .indexing else { throw StoreError.conflict("version \(id) is \(v.state.rawValue), not indexing") }
             guard try !row.bool("doc_deleted") else { throw StoreError.conflict("document \(v.documentId) is deleted") }
-            try c.execute("UPDATE doc_versions SET state = 'superseded' WHERE document_id = $1 AND state = 'ready'", [.text(v.documentId)])
+            try c.execute("UPDATE doc_versions SET state = 'superseded', superseded_at = \(Self.now) WHERE document_id = $1 AND state = 'ready'", [.text(v.documentId)])
             let ready = try Self.version(c.query("UPDATE doc_versions SET state = 'ready', ready_at = \(Self.now), error = NULL WHERE id = $1 RETURNING *",
                                                  [.text(id)])[0])
             try c.execute("UPDATE documents SET status = 'ready', updated_at = \(Self.now) WHERE id = $1", [.text(v.documentId)])
@@ -704,6 +704,86 @@ package final class PostgresStore: Store, @unchecked Sendable {
                     attempts = GREATEST(attempts - 1, 0), updated_at = \(Self.now)
                 WHERE id = $3 RETURNING \(Self.jobColumns)
                 """, [.text(String(reason.prefix(4000))), .timestamptz(until), .text(jobId)])[0])
+        }
+    }
+
+    // MARK: Shadow model
+
+    package func insertShadowVectors(org: OrgID, versionId: String, model: String, _ vectors: [(chunkId: String, vector: [Float])]) throws(StoreError) {
+        try StoreValidation.text(versionId, field: "version_id")
+        try StoreValidation.text(model, field: "model")
+        guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
+        guard v.state == .ready else { throw .conflict("version \(versionId) is \(v.state.rawValue); shadow vectors go to a ready version") }
+        guard let dim = vectors.first?.vector.count else { return }
+        for (i, x) in vectors.enumerated() { try StoreValidation.vector(x.vector, dim: dim, field: "vectors[\(i)]") }
+        for start in stride(from: 0, to: vectors.count, by: 200) {
+            let batch = vectors[start..<min(start + 200, vectors.count)]
+            try tx { c in
+                let known = Set(try c.query("SELECT id FROM doc_chunks WHERE version_id = $1", [.text(versionId)]).map { try $0.string("id") })
+                var rows: [String] = [], p: [PostgresValue] = []
+                for x in batch {
+                    guard known.contains(x.chunkId) else { throw StoreError.invalidInput(field: "chunk_id", reason: "\(x.chunkId) is not a chunk of version \(versionId)") }
+                    let b = p.count
+                    rows.append("($\(b + 1), $\(b + 2), $\(b + 3), $\(b + 4), $\(b + 5), $\(b + 6)::vector)")
+                    p += [.text(x.chunkId), .text(org), .text(versionId), .text(model), .int(dim), .vector(x.vector)]
+                }
+                try c.execute("INSERT INTO chunk_embeddings (chunk_id, org_id, version_id, embed_model, dim, embedding) VALUES \(rows.joined(separator: ", ")) ON CONFLICT DO NOTHING", p)
+            }
+        }
+    }
+
+    static let shadowCoverageSQL = """
+        SELECT v.org_id, v.document_id, NOT EXISTS (
+            SELECT 1 FROM doc_chunks c WHERE c.version_id = v.id
+            AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.embed_model = $1)) AS covered
+        FROM doc_versions v JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
+        WHERE v.state = 'ready'
+        """
+
+    package func shadowCoverage(org: OrgID, model: String) throws(StoreError) -> ShadowCoverage {
+        try run { c in
+            let rows = try c.query(Self.shadowCoverageSQL + " AND v.org_id = $2", [.text(model), .text(org)])
+            return ShadowCoverage(versions: rows.count, covered: try rows.filter { try $0.bool("covered") }.count)
+        }
+    }
+
+    package func shadowGaps(model: String, limit: Int) throws(StoreError) -> [(org: OrgID, documentId: String)] {
+        try run { c in
+            try c.query("SELECT * FROM (\(Self.shadowCoverageSQL)) s WHERE NOT covered LIMIT $2", [.text(model), .int(limit)])
+                .map { (OrgID(stored: try $0.string("org_id")), try $0.string("document_id")) }
+        }
+    }
+
+    package func recordShadowComparison(_ x: ShadowComparison) throws(StoreError) {
+        try run { c in
+            try c.execute("""
+                INSERT INTO shadow_comparisons (org_id, model, overlap, rank_correlation, live_ms, shadow_ms) VALUES ($1, $2, $3, $4, $5, $6)
+                """, [.text(x.orgId), .text(x.model), .double(x.overlap), x.rankCorrelation.map { .double($0) } ?? .null,
+                      .double(x.liveMs), .double(x.shadowMs)])
+        }
+    }
+
+    package func shadowComparisons(model: String, org: OrgID?, limit: Int) throws(StoreError) -> [ShadowComparison] {
+        try run { c in
+            let rows = if let org {
+                try c.query("SELECT * FROM shadow_comparisons WHERE model = $1 AND org_id = $2 ORDER BY id DESC LIMIT $3", [.text(model), .text(org), .int(limit)])
+            } else {
+                try c.query("SELECT * FROM shadow_comparisons WHERE model = $1 ORDER BY id DESC LIMIT $2", [.text(model), .int(limit)])
+            }
+            return try rows.map { r throws(PostgresError) in
+                ShadowComparison(orgId: OrgID(stored: try r.string("org_id")), model: try r.string("model"), overlap: try r.double("overlap"),
+                                 rankCorrelation: try r.isNull("rank_correlation") ? nil : try r.double("rank_correlation"),
+                                 liveMs: try r.double("live_ms"), shadowMs: try r.double("shadow_ms"))
+            }
+        }
+    }
+
+    package func purgeSupersededVersions(before: Date, limit: Int) throws(StoreError) -> Int {
+        try run { c in
+            try c.execute("""
+                DELETE FROM doc_versions WHERE id IN (
+                    SELECT id FROM doc_versions WHERE state = 'superseded' AND superseded_at < $1 ORDER BY superseded_at LIMIT $2)
+                """, [.timestamptz(before), .int(limit)])
         }
     }
 

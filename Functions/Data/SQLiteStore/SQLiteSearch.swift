@@ -165,8 +165,8 @@ extension SQLiteStore {
             JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
             JOIN doc_chunks c ON c.version_id = v.id
             JOIN chunk_embeddings e ON e.chunk_id = c.id AND e.embed_model = ?
-            WHERE v.org_id = ? AND v.state = 'ready' AND v.embed_model = ?
-            """, arguments: [model, org, model])
+            WHERE v.org_id = ? AND v.state = 'ready'
+            """, arguments: [model, org])
         while let row = try rows.next() {
             let dim: Int = row[3]
             if entry.dim == 0 { entry.dim = dim }

@@ -393,7 +393,8 @@ package final class SQLiteStore: Store, @unchecked Sendable {
             guard v.state == .indexing else { throw StoreError.conflict("version \(id) is \(v.state.rawValue), not indexing") }
             guard (row["doc_deleted"] as Int64?) == nil else { throw StoreError.conflict("document \(v.documentId) is deleted") }
             let now = Self.ms(Date())
-            try db.execute(sql: "UPDATE doc_versions SET state = 'superseded' WHERE document_id = ? AND state = 'ready'", arguments: [v.documentId])
+            try db.execute(sql: "UPDATE doc_versions SET state = 'superseded', superseded_at = ? WHERE document_id = ? AND state = 'ready'",
+                           arguments: [Self.ms(Date()), v.documentId])
             try db.execute(sql: "UPDATE doc_versions SET state = 'ready', ready_at = ?, error = NULL WHERE id = ?", arguments: [now, id])
             try db.execute(sql: "UPDATE documents SET status = 'ready', updated_at = ? WHERE id = ?", arguments: [now, v.documentId])
             try Self.bumpGeneration(db)
@@ -665,6 +666,79 @@ package final class SQLiteStore: Store, @unchecked Sendable {
                 WHERE id = ?
                 """, arguments: [String(reason.prefix(4000)), Self.ms(until), now, jobId])
             return Self.job(try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [jobId])!)
+        }
+    }
+
+    // MARK: Shadow model
+
+    package func insertShadowVectors(org: OrgID, versionId: String, model: String, _ vectors: [(chunkId: String, vector: [Float])]) throws(StoreError) {
+        try StoreValidation.text(versionId, field: "version_id")
+        try StoreValidation.text(model, field: "model")
+        guard let v = try version(org: org, id: versionId) else { throw .notFound("version \(versionId)") }
+        guard v.state == .ready else { throw .conflict("version \(versionId) is \(v.state.rawValue); shadow vectors go to a ready version") }
+        guard let dim = vectors.first?.vector.count else { return }
+        for (i, x) in vectors.enumerated() { try StoreValidation.vector(x.vector, dim: dim, field: "vectors[\(i)]") }
+        try write { db in
+            let known = Set(try String.fetchAll(db, sql: "SELECT id FROM doc_chunks WHERE version_id = ?", arguments: [versionId]))
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO chunk_embeddings (chunk_id, org_id, embed_model, dim, vector) VALUES (?, ?, ?, ?, ?)")
+            for x in vectors {
+                guard known.contains(x.chunkId) else { throw StoreError.invalidInput(field: "chunk_id", reason: "\(x.chunkId) is not a chunk of version \(versionId)") }
+                try insert.execute(arguments: [x.chunkId, org, model, dim, Data(Vectors.blob(x.vector))])
+            }
+            try Self.bumpGeneration(db)
+        }
+    }
+
+    /// Ready versions of live documents, and whether each has `model`'s vector for every chunk.
+    static let shadowCoverageSQL = """
+        SELECT v.org_id, v.document_id, NOT EXISTS (
+            SELECT 1 FROM doc_chunks c WHERE c.version_id = v.id
+            AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.embed_model = ?)) AS covered
+        FROM doc_versions v JOIN documents d ON d.id = v.document_id AND d.deleted_at IS NULL
+        WHERE v.state = 'ready'
+        """
+
+    package func shadowCoverage(org: OrgID, model: String) throws(StoreError) -> ShadowCoverage {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: Self.shadowCoverageSQL + " AND v.org_id = ?", arguments: [model, org])
+            return ShadowCoverage(versions: rows.count, covered: rows.filter { $0["covered"] as Bool }.count)
+        }
+    }
+
+    package func shadowGaps(model: String, limit: Int) throws(StoreError) -> [(org: OrgID, documentId: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM (\(Self.shadowCoverageSQL)) WHERE NOT covered LIMIT ?", arguments: [model, limit])
+                .map { (OrgID(stored: $0["org_id"]), $0["document_id"]) }
+        }
+    }
+
+    package func recordShadowComparison(_ x: ShadowComparison) throws(StoreError) {
+        try write { db in
+            try db.execute(sql: """
+                INSERT INTO shadow_comparisons (org_id, model, at, overlap, rank_correlation, live_ms, shadow_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [x.orgId, x.model, Self.ms(Date()), x.overlap, x.rankCorrelation, x.liveMs, x.shadowMs])
+        }
+    }
+
+    package func shadowComparisons(model: String, org: OrgID?, limit: Int) throws(StoreError) -> [ShadowComparison] {
+        try read { db in
+            let rows = if let org {
+                try Row.fetchAll(db, sql: "SELECT * FROM shadow_comparisons WHERE model = ? AND org_id = ? ORDER BY id DESC LIMIT ?", arguments: [model, org, limit])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT * FROM shadow_comparisons WHERE model = ? ORDER BY id DESC LIMIT ?", arguments: [model, limit])
+            }
+            return rows.map { ShadowComparison(orgId: OrgID(stored: $0["org_id"]), model: $0["model"], overlap: $0["overlap"],
+                                               rankCorrelation: $0["rank_correlation"], liveMs: $0["live_ms"], shadowMs: $0["shadow_ms"]) }
+        }
+    }
+
+    package func purgeSupersededVersions(before: Date, limit: Int) throws(StoreError) -> Int {
+        try write { db in
+            try db.execute(sql: """
+                DELETE FROM doc_versions WHERE id IN (
+                    SELECT id FROM doc_versions WHERE state = 'superseded' AND superseded_at < ? ORDER BY superseded_at LIMIT ?)
+                """, arguments: [Self.ms(before), limit])
+            return db.changesCount
         }
     }
 

@@ -71,3 +71,13 @@ extension OrgID: Codable {
         try c.encode(rawValue)
     }
 }
+
+extension OrgID {
+    /// The org's bucket for gradual rollouts, 0..<100: FNV-1a of its id, so an org stays in or out
+    /// of a canary across processes, instances and restarts, and a larger percent only adds orgs.
+    package var rolloutBucket: Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in rawValue.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return Int(h % 100)
+    }
+}

@@ -26,9 +26,14 @@ package struct IndexingPipeline: Sendable {
     package let tokenCounter: TokenCounter
     package let extractor: TextExtractor
     package let configuration: WorkerConfiguration
+    /// The candidate model (`EMBEDDING_SHADOW_MODEL`), whose vectors shadow jobs add to ready
+    /// versions; nil without one.
+    package let shadowEmbedder: (any EmbeddingProvider)?
 
     package init(store: any Store, blobs: any BlobStore, embedder: any EmbeddingProvider, tokenCounter: TokenCounter,
-                extractor: TextExtractor = TextExtractor(), configuration: WorkerConfiguration = WorkerConfiguration()) {
+                extractor: TextExtractor = TextExtractor(), configuration: WorkerConfiguration = WorkerConfiguration(),
+                shadowEmbedder: (any EmbeddingProvider)? = nil) {
+        self.shadowEmbedder = shadowEmbedder
         self.store = store
         self.blobs = blobs
         self.embedder = embedder
@@ -60,7 +65,9 @@ package struct IndexingPipeline: Sendable {
         do {
             switch job.type {
             case .delete: return try purge(job)
-            case .ingest, .reembed: return try await index(job, owner: owner, deadline: deadline)
+            case .ingest, .reembed:
+                if let model = job.params[ShadowBuild.parameter]?.stringValue { return try await shadow(job, model: model, owner: owner) }
+                return try await index(job, owner: owner, deadline: deadline)
             }
         } catch let e as LeaseLost {
             throw e

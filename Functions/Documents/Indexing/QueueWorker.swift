@@ -84,6 +84,11 @@ package struct QueueWorker: Sendable {
             }
             try store.completeJob(jobId: job.id, owner: owner, durationMs: ms())
             logger.info("job done", metadata: meta)
+            // A new live version gets the candidate model's vectors too, in a job of its own.
+            if case .indexed = outcome, job.params[ShadowBuild.parameter] == nil, let model = pipeline.shadowEmbedder?.modelId,
+               let document = job.documentId {
+                _ = try? store.enqueue(ShadowBuild.job(org: job.orgId, document: document, model: model))
+            }
         } catch is IndexingPipeline.LeaseLost {
             report.leaseLost += 1
             logger.warning("lease lost; the job's new holder finishes it", metadata: meta)

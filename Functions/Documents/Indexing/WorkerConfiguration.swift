@@ -14,6 +14,7 @@ import Ingestion
 /// | `JOB_BACKOFF_BASE_SECONDS`, `JOB_BACKOFF_CAP_SECONDS` | 10, 900 | retry delay: base x 2^(attempt-1), capped, jittered by the store |
 /// | `CHUNK_SIZE`, `CHUNK_OVERLAP` | 200, 40 | chunking for documents that have no version yet |
 /// | `STALE_SCAN_MAX_DOCUMENTS` | 5000 | re-embeds the nightly scan queues per run |
+/// | `VERSION_RETENTION_DAYS` | 30 | how long a superseded version (what a rollback serves again) is kept |
 package struct WorkerConfiguration: Sendable, Equatable {
     package var lease: Double = 60
     package var embedBatch: Int = 32
@@ -22,6 +23,7 @@ package struct WorkerConfiguration: Sendable, Equatable {
     package var backoff: Backoff = Backoff()
     package var chunking: ChunkerConfiguration = .default
     package var staleScanLimit: Int = 5000
+    package var versionRetentionDays: Double = 30
 
     package init() {}
 
@@ -45,6 +47,7 @@ package struct WorkerConfiguration: Sendable, Equatable {
         c.backoff = Backoff(base: try number("JOB_BACKOFF_BASE_SECONDS", 0...3600) ?? c.backoff.base,
                             cap: try number("JOB_BACKOFF_CAP_SECONDS", 0...86_400) ?? c.backoff.cap)
         c.staleScanLimit = Int(try number("STALE_SCAN_MAX_DOCUMENTS", 1...1_000_000) ?? Double(c.staleScanLimit))
+        c.versionRetentionDays = try number("VERSION_RETENTION_DAYS", 0...36_500) ?? c.versionRetentionDays
         let size = Int(try number("CHUNK_SIZE", 1...100_000) ?? Double(ChunkerConfiguration.defaultChunkSize))
         let overlap = Int(try number("CHUNK_OVERLAP", 0...100_000) ?? Double(ChunkerConfiguration.defaultOverlap))
         do { c.chunking = try ChunkerConfiguration(chunkSize: size, overlap: overlap) } catch {

@@ -41,11 +41,13 @@ struct Reembed: FunctionHandler {
         do { blobs = try BlobStores.fromEnvironment(context.environment) } catch {
             throw Services.StartupError.configuration("the blob store: \(error.description)")
         }
+        // The candidate's passages skip the query cache too.
+        let shadowModel = services.shadow.map { ($0.provider as? CachedEmbeddingProvider)?.base ?? $0.provider }
         let pipeline = IndexingPipeline(store: services.store, blobs: blobs, embedder: model, tokenCounter: counter,
-                                        configuration: configuration)
+                                        configuration: configuration, shadowEmbedder: shadowModel)
         worker = QueueWorker(pipeline: pipeline, owner: QueueWorker.ownerName(function: context.functionName), logger: context.logger)
         let planner = ReembedPlanner(store: services.store, model: model.modelId, configuration: configuration)
-        scan = StaleScan(planner: planner)
+        scan = StaleScan(planner: planner, shadowModel: shadowModel?.modelId)
         margin = configuration.deadlineMargin
         let api = ReembedAPI(planner: planner)
         let usage = services.ledger.map(UsageAPI.init(ledger:))

@@ -1,6 +1,7 @@
 import Embeddings
 import FunctionRuntime
 import FunctionServices
+import LambdaEvents
 import RequestTenancy
 import ServiceErrors
 import Tenancy
@@ -14,9 +15,14 @@ struct Search: HTTPFunction {
 
     init(context: InitializationContext) async throws {
         let services = try await Services.fromEnvironment(context.environment)
-        let searcher = HybridSearcher(
+        var configured = HybridSearcher(
             store: services.store, embedder: services.embedder,
             otherModels: NativeModelFallback.provider(configured: services.embedding))
+        if let (c, candidate) = services.shadow {
+            configured.shadow = ShadowMigration(store: services.store, candidate: candidate, sampleRate: c.sampleRate, canaryPercent: c.canaryPercent)
+        }
+        let searcher = configured
+        let readiness = services.shadow.map { ShadowReadinessAPI(store: services.store, configuration: $0.configuration, live: services.embedder.modelId) }
         let meter = EmbeddingUsageMeter(services.embedder)
         routes = HTTPRoutes([
             "POST /v1/search": { request, context in
@@ -30,6 +36,12 @@ struct Search: HTTPFunction {
                 let response = try await ErrorMapping.mapping { try await searcher.search(org: org, query) }
                 Self.record(response, into: context.metrics)
                 return .json(response)
+            },
+            "GET /v1/embeddings/readiness": { request, _ in
+                guard let readiness else {
+                    throw APIError.notFound("No candidate model is in shadow here: set EMBEDDING_SHADOW_MODEL to compare one with \(services.embedding.modelId).")
+                }
+                do { return try readiness.report(request) } catch { throw ErrorMapping.apiError(error) }
             },
         ])
     }

@@ -21,9 +21,13 @@ package struct Services: Sendable {
     package let pool: EmbeddingProviderPool?
     /// What they spent, and the budgets.
     package let ledger: StoreSpendLedger?
+    /// The candidate model in shadow or canary, and its provider (its bulk work counted as `shadow`).
+    package let shadow: (configuration: ShadowConfiguration, provider: any EmbeddingProvider)?
 
     package init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration,
-                 pool: EmbeddingProviderPool? = nil, ledger: StoreSpendLedger? = nil) {
+                 pool: EmbeddingProviderPool? = nil, ledger: StoreSpendLedger? = nil,
+                 shadow: (configuration: ShadowConfiguration, provider: any EmbeddingProvider)? = nil) {
+        self.shadow = shadow
         self.store = store
         self.embedder = embedder
         self.embedding = embedding
@@ -47,10 +51,17 @@ package struct Services: Sendable {
         let embedder: any EmbeddingProvider
         let pool: EmbeddingProviderPool
         let ledger: StoreSpendLedger
+        var shadow: (configuration: ShadowConfiguration, provider: any EmbeddingProvider)?
         do {
             configuration = try EmbeddingConfiguration.fromEnvironment(env)
             (pool, ledger, _) = try EmbeddingPools.make(configuration, environment: env, store: store)
-            embedder = EmbeddingProviders.cached(pool, configuration, shared: try SharedVectorCaches.make(configuration, store: store))
+            let shared = try SharedVectorCaches.make(configuration, store: store)
+            embedder = EmbeddingProviders.cached(pool, configuration, shared: shared)
+            if let s = try ShadowConfiguration.fromEnvironment(env, live: configuration) {
+                let candidate = EmbeddingProviderPool(members: [PoolMember(name: "shadow", provider: try s.provider(environment: env, threads: configuration.threads))],
+                                                      spend: ledger)
+                shadow = (s, EmbeddingProviders.cached(candidate, configuration, shared: shared))
+            }
         } catch {
             throw StartupError.configuration("\(error)")
         }
@@ -71,6 +82,6 @@ package struct Services: Sendable {
         } catch {
             throw StartupError.configuration("\(error)")
         }
-        return Services(store: store, embedder: embedder, embedding: configuration, pool: pool, ledger: ledger)
+        return Services(store: store, embedder: embedder, embedding: configuration, pool: pool, ledger: ledger, shadow: shadow)
     }
 }
