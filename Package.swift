@@ -305,7 +305,7 @@ let package = Package(
         .testTarget(
             name: "EmbeddingPoolTests",
             dependencies: [
-                "Embeddings", "EmbeddingPolicies", "DocumentStore", "Retrieval", "TestSupport",
+                "Embeddings", "EmbeddingPolicies", "DocumentStore", "Retrieval", "Stores", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
