@@ -84,6 +84,11 @@ package struct EmbeddingScoring: Sendable, Hashable {
     /// The floor by request language, where it differs. An English-only model sees Vietnamese
     /// as word pieces: any two Vietnamese sentences come out at 0.5-0.8.
     package var languageFloors: [RequestLanguage: Double]
+    /// How much the seed classifier's posterior re-weights the embedding score (0: not at all;
+    /// 1: the score is the cosine's times the posterior). See `SeedClassifier`.
+    package var classifierWeight: Double = 0.5
+    /// The classifier's covariance shrinkage toward the identity (1: nearest centroid).
+    package var classifierShrinkage: Double = 0.6
 
     package init(aggregation: SeedAggregation, meanWeight: Double, meanTopK: Int, includeDescription: Bool, floor: Double,
                 languageFloors: [RequestLanguage: Double] = [:]) {
@@ -178,6 +183,8 @@ package struct ModelOverride: Sendable, Hashable {
     package var weights: FusionWeightOverride?
     /// Replace the top-level override of the same language.
     package var languageWeights: [RequestLanguage: FusionWeightOverride]
+    /// Replaces the seed classifier's weight, when set.
+    package var classifierWeight: Double?
 
     package init(floor: Double? = nil, languageFloors: [RequestLanguage: Double] = [:], weights: FusionWeightOverride? = nil,
                 languageWeights: [RequestLanguage: FusionWeightOverride] = [:]) {
@@ -195,6 +202,7 @@ package struct ModelOverride: Sendable, Hashable {
         }
         if let weights { s.fusion.weights = weights.applied(to: s.fusion.weights) }
         s.fusion.languageWeights.merge(languageWeights) { _, new in new }
+        if let classifierWeight { s.embedding.classifierWeight = classifierWeight }
         s.models = [:]
         return s
     }

@@ -12,7 +12,8 @@ import Embeddings
 ///   intent_types: { cancel: { rule: 0.6 } }
 ///   languages: { en: { embedding: 0.5 } }          # applied last, by the request's language
 /// embedding: { aggregation: max_mean, mean_weight: 0.3, mean_top_k: 3, include_description: true,
-///              floor: { default: 0.2, vi: 0.5 } }   # or one number
+///              floor: { default: 0.2, vi: 0.5 },   # or one number
+///              classifier: { weight: 0.5, shrinkage: 0.6 } }
 /// lexical: { k1: 1.2, b: 0.5, bigrams: true, include_description: false }
 /// rules: { missing_entity_factor: 0.6 }
 /// decision: { clarify_below: 0.3, execute_at: 0.7, execute_margin: 0.15, disambiguate_margin: 0.05, max_choices: 3, top_k: 5 }
@@ -71,7 +72,7 @@ enum RouterSettingsFile {
         }
 
         if let e = top["embedding"] {
-            let f = try e.fields(allowed: ["aggregation", "mean_weight", "mean_top_k", "include_description", "floor"])
+            let f = try e.fields(allowed: ["aggregation", "mean_weight", "mean_top_k", "include_description", "floor", "classifier"])
             if let v = f["aggregation"] {
                 let name = try v.nonEmptyString()
                 guard let a = SeedAggregation(rawValue: name) else {
@@ -84,6 +85,11 @@ enum RouterSettingsFile {
             if let v = f["mean_top_k"] { s.embedding.meanTopK = try v.int(in: 1...1000) }
             if let v = f["include_description"] { s.embedding.includeDescription = try v.bool() }
             if let v = f["floor"] { (s.embedding.floor, s.embedding.languageFloors) = try floors(v, base: s.embedding) }
+            if let v = f["classifier"] {
+                let cf = try v.fields(allowed: ["weight", "shrinkage"])
+                if let w = cf["weight"] { s.embedding.classifierWeight = try w.double(in: unit) }
+                if let w = cf["shrinkage"] { s.embedding.classifierShrinkage = try w.double(in: unit) }
+            }
         }
 
         if let l = top["lexical"] {
@@ -151,13 +157,17 @@ enum RouterSettingsFile {
         return s
     }
 
-    /// `models.<id>`: `embedding: { floor }` and `fusion: { weights, languages }` only; the
+    /// `models.<id>`: `embedding: { floor, classifier: { weight } }` and `fusion: { weights, languages }` only; the
     /// rest is shared by every model (see `ModelOverride`).
     static func modelOverride(_ field: YAMLField, file: String) throws(ConfigurationError) -> ModelOverride {
         let top = try field.fields(allowed: ["embedding", "fusion"])
         var o = ModelOverride()
         if let e = top["embedding"] {
-            let f = try e.fields(allowed: ["floor"])
+            let f = try e.fields(allowed: ["floor", "classifier"])
+            if let v = f["classifier"] {
+                let cf = try v.fields(allowed: ["weight"])
+                if let w = cf["weight"] { o.classifierWeight = try w.double(in: 0...1) }
+            }
             if let v = f["floor"] {
                 let (floor, languages) = try floors(v, base: EmbeddingScoring(aggregation: .max, meanWeight: 0, meanTopK: 1,
                                                                                 includeDescription: false, floor: .nan))

@@ -20,6 +20,8 @@ package struct Router: Sendable {
     let decision: UIDecision
     /// Per request language, per action, its normalised fusion weights.
     let weights: [RequestLanguage: [FusionWeights]]
+    /// Trained on the seed vectors at build time (nil under two actions or with weight 0).
+    let classifier: SeedClassifier?
 
     package var catalogVersion: String { configuration.version }
     package var catalog: ActionCatalog { configuration.catalog }
@@ -80,6 +82,10 @@ package struct Router: Sendable {
             }
         }
         self.weights = weights
+        classifier = settings.embedding.classifierWeight > 0
+            ? SeedClassifier(vectors: seeds.vectors, dimension: seeds.dimension, actionRows: seeds.actionRows,
+                             shrinkage: settings.embedding.classifierShrinkage)
+            : nil
     }
 
     // MARK: Routing
@@ -138,13 +144,20 @@ package struct Router: Sendable {
         let request = RuleEngine.Request(engine: rules, text: text)
         let floor = embedding.floor(for: language)
         let weights = self.weights[language]!
+        // Relative to the most likely action's, so the classifier's choice keeps its whole
+        // embedding score (the decision thresholds were set on it) and the others lose part.
+        let posteriors = classifier?.posteriors(queryVector).relativeToMax
+        let beta = embedding.classifierWeight
         var out: [Evidence] = []
         out.reserveCapacity(actions.count)
         for i in actions.indices {
             let rule = rules.match(i, request: request)
             let cosine = Double(aggregates[i].cosine)
             // Below the floor a cosine says nothing (MiniLM puts unrelated short texts there).
-            let embedScore = min(1, max(0, (cosine - floor) / (1 - floor)))
+            var embedScore = min(1, max(0, (cosine - floor) / (1 - floor)))
+            // The classifier only re-weights what the cosine already grants, so a request far
+            // from every seed (out of scope) never gains from it.
+            if let posteriors { embedScore *= (1 - beta) + beta * posteriors[i] }
             let lexicalScore = Double(lex[i])
             let final = fusion.fuse(rule: rule.score, embedding: embedScore, lexical: lexicalScore, weights: weights[i],
                                     patternFired: rule.patternFired, negativeStrength: rule.negativeStrength)
@@ -183,5 +196,13 @@ package struct Router: Sendable {
                                          messages: settings.messages(for: language), language: language)
         return RouteResult(requestId: requestId, topActions: Array(ranked.prefix(settings.decision.topK)), uiStrategy: strategy,
                            message: message, language: language, choices: choices, catalogVersion: configuration.version)
+    }
+}
+
+extension [Double] {
+    /// Each value over the largest (1 for the largest); all 1 when the largest is 0.
+    var relativeToMax: [Double] {
+        let top = self.max() ?? 0
+        return top > 0 ? map { $0 / top } : map { _ in 1 }
     }
 }
