@@ -119,6 +119,8 @@ let package = Package(
         // budgets' ledger in the store.
         .target(name: "EmbeddingPolicies", dependencies: ["DocumentStore", "Embeddings", "ConfigFiles", "PrivacyGuard", "Resilience"],
                 path: "Functions/Services/EmbeddingPolicies"),
+        // Rerankers over HTTP (Cohere, Jina, TEI, Voyage wire formats) for search's `rerank`.
+        .target(name: "Reranking", dependencies: ["JSON", "HTTPClient", "Resilience"], path: "Functions/Answering/Reranking"),
         .target(name: "Embeddings", dependencies: ["JSON", "COpenBLAS", "CE5Kernels", "HTTPClient", "Resilience", "PrivacyGuard",
                                                   .product(name: "Crypto", package: "swift-crypto")], path: "Functions/ML/Embeddings"),
         // Retries with backoff and circuit breakers for remote providers (embeddings, LLMs).
@@ -134,14 +136,14 @@ let package = Package(
                                                  .product(name: "Crypto", package: "swift-crypto")], path: "Functions/Documents/Documents"),
         // The store and the embedding provider a retrieval function builds at init, checked against each other.
         .target(name: "FunctionServices", dependencies: ["DocumentStore", "Stores", "Embeddings", "ServiceErrors", "LambdaEvents", "RedisClient",
-                                                        "EmbeddingPolicies", "JSON", "RequestTenancy"],
+                                                        "EmbeddingPolicies", "JSON", "RequestTenancy", "Reranking"],
                 path: "Functions/Services/FunctionServices"),
         // RESP over a socket, for the query-vector cache's Redis level (no Redis package in the mirror).
         .target(name: "RedisClient", path: "Functions/Data/RedisClient"),
         // Library errors to HTTP errors, in one place; startup errors.
         .target(name: "ServiceErrors", dependencies: ["DocumentStore", "Ingestion", "JSON", "LambdaEvents"], path: "Functions/Services/ServiceErrors"),
         // Hybrid retrieval: request validation, dense per model + keyword arms, RRF, grouping.
-        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LanguageDetection"], path: "Functions/Answering/Retrieval"),
+        .target(name: "Retrieval", dependencies: ["JSON", "DocumentStore", "Embeddings", "LanguageDetection", "Reranking"], path: "Functions/Answering/Retrieval"),
         // The worker's pipeline: a job to a ready version (extract, chunk, reuse, embed, flip), the
         // queue drain, the stale scan and the re-embed API.
         .target(
@@ -302,6 +304,14 @@ let package = Package(
         .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], path: "Tests/ResilienceTests"),
         .testTarget(name: "HTTPRoutingTests", dependencies: ["HTTPRouting"], path: "Tests/HTTPRoutingTests"),
         .testTarget(name: "LanguageDetectionTests", dependencies: ["LanguageDetection"], path: "Tests/LanguageDetectionTests"),
+        .testTarget(
+            name: "RerankingTests",
+            dependencies: [
+                "Reranking", "Resilience", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/RerankingTests"),
         .testTarget(
             name: "EmbeddingPoolTests",
             dependencies: [

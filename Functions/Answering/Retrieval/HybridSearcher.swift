@@ -2,6 +2,7 @@ import DocumentStore
 import Embeddings
 import Foundation
 import JSON
+import Reranking
 
 /// Hybrid retrieval over an org's ready versions: a dense arm (the query embedded with each
 /// model the org's vectors use) and a keyword arm (the store's full-text search, accents
@@ -20,6 +21,11 @@ package struct HybridSearcher: Sendable {
     package var keywordWeight: Double
     /// A candidate model in shadow or canary (`EMBEDDING_SHADOW_MODEL`), if any.
     package var shadow: ShadowMigration?
+    /// The reranker a request's `rerank` uses, and how many fused candidates it reorders.
+    package var reranker: (any Reranker)?
+    package var rerankCandidates = 50
+    /// Whether a reranker is configured.
+    package var reranks: Bool { reranker != nil }
 
     package init(store: any Store, embedder: any EmbeddingProvider,
                 otherModels: @escaping @Sendable (String) -> (any EmbeddingProvider)? = { _ in nil },
@@ -144,6 +150,22 @@ package struct HybridSearcher: Sendable {
             }
         }
         if let min = request.minScore { ranked = ranked.filter { $0.score >= Double(min) } }
+        var rerankScores: [String: Double] = [:]
+        if request.rerank {
+            if let reranker {
+                let rerankStarted = clock.now
+                do {
+                    (ranked, rerankScores) = try await Self.reranked(ranked, query: request.query, reranker: reranker,
+                                                                     candidates: rerankCandidates, store: store, org: org)
+                } catch {
+                    // The fused order is still an answer: the request goes on without the reranker.
+                    warnings.append("Reranking failed (\(error)); the results are in fused order.")
+                }
+                timings.rerankMs = (clock.now - rerankStarted).milliseconds
+            } else {
+                warnings.append("`rerank` was asked for, but this deployment has no reranker (RERANK_PROVIDER); the results are in fused order.")
+            }
+        }
         if request.groupBy == .document {
             // A document scores as its best chunk (ranked is best first), which is its snippet.
             var seen = Set<String>()
@@ -169,7 +191,8 @@ package struct HybridSearcher: Sendable {
                              charStart: chunk.charStart, charEnd: chunk.charEnd, score: r.score,
                              denseRank: r.denseRank, keywordRank: r.keywordRank,
                              denseScore: d.map { Double($0.chunk.score) },
-                             keywordScore: keywordById[r.id].map { Double($0.1.chunk.score) }, model: d?.model)
+                             keywordScore: keywordById[r.id].map { Double($0.1.chunk.score) }, model: d?.model,
+                             rerankScore: rerankScores[r.id])
         }
         let took = ContinuousClock.now - started
         return SearchResponse(
@@ -177,6 +200,21 @@ package struct HybridSearcher: Sendable {
             queryModel: request.mode == .keyword ? nil : canary?.modelId ?? embedder.modelId, total: total,
             tookMs: took.milliseconds,
             queryTruncated: truncated, queryTokens: queryTokens, warnings: warnings, timings: timings)
+    }
+
+    /// The first `candidates` of `ranked` in the reranker's order (ties keep the fused order),
+    /// the rest after them as they were; and each reranked chunk's score.
+    static func reranked(_ ranked: [(id: String, documentId: String, score: Double, denseRank: Int?, keywordRank: Int?)],
+                         query: String, reranker: any Reranker, candidates: Int, store: any Store, org: OrgID) async throws
+    -> ([(id: String, documentId: String, score: Double, denseRank: Int?, keywordRank: Int?)], [String: Double]) {
+        let head = Array(ranked.prefix(candidates))
+        guard head.count > 1 else { return (ranked, [:]) }
+        let texts = Dictionary(try store.chunks(org: org, ids: head.map(\.id)).map { ($0.id, $0.content) }, uniquingKeysWith: { a, _ in a })
+        let present = head.filter { texts[$0.id] != nil }
+        let scores = try await reranker.rerank(query: query, documents: present.map { texts[$0.id]! })
+        let order = present.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        let byId = Dictionary(zip(present.map(\.id), scores), uniquingKeysWith: { a, _ in a })
+        return (order.map { present[$0] } + ranked.dropFirst(head.count), byId)
     }
 
     /// Started now on a thread of its own, so it runs while the dense arm's call blocks this task's.

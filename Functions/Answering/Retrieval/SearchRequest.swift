@@ -17,6 +17,8 @@ package struct SearchRequest: Sendable, Equatable {
     /// Per-request RRF settings (hybrid only); nil fields use the deployment's. They exist so
     /// the evaluation harness can sweep k and the weights through the real API.
     package var fusion: FusionOverride
+    /// Reorder the best fused candidates with the deployment's reranker (`RERANK_PROVIDER`).
+    package var rerank = false
 
     package struct FusionOverride: Sendable, Equatable {
         package var k: Double?
@@ -48,7 +50,7 @@ package struct SearchRequest: Sendable, Equatable {
     /// Parses and validates a JSON body.
     package static func parse(_ body: JSONValue) throws(JSONInputError) -> SearchRequest {
         guard case .object(let o) = body else { throw JSONInputError.notAnObject }
-        let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score", "fusion"]
+        let known: Set<String> = ["query", "limit", "mode", "filters", "group_by", "min_score", "fusion", "rerank"]
         if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
             throw invalid("unknown field `\(unknown)`; expected one of \(known.sorted().joined(separator: ", "))", field: unknown)
         }
@@ -82,6 +84,10 @@ package struct SearchRequest: Sendable, Equatable {
             r.minScore = Float(x)
         }
         if let f = o["filters"], f != .null { r.filter = try parseFilter(f) }
+        if let v = o["rerank"], v != .null {
+            guard let b = v.boolValue else { throw invalid("`rerank` must be true or false", field: "rerank", status: 400) }
+            r.rerank = b
+        }
         if let f = o["fusion"], f != .null {
             r.fusion = try parseFusion(f)
             guard r.mode == .hybrid || r.fusion.isEmpty else {

@@ -14,11 +14,13 @@ package struct SearchHit: Encodable, Sendable, Equatable {
     package var keywordScore: Double?
     /// The model whose vector matched, when the dense arm found it.
     package var model: String?
+    /// The reranker's score, when this hit was among the reranked candidates.
+    package var rerankScore: Double?
 
     enum CodingKeys: String, CodingKey {
         case chunkId = "chunk_id", documentId = "document_id", title, text, charStart = "char_start", charEnd = "char_end"
         case score, denseRank = "dense_rank", keywordRank = "keyword_rank", denseScore = "dense_score"
-        case keywordScore = "keyword_score", model
+        case keywordScore = "keyword_score", model, rerankScore = "rerank_score"
     }
 
     package func encode(to encoder: any Encoder) throws {
@@ -36,6 +38,7 @@ package struct SearchHit: Encodable, Sendable, Equatable {
         try c.encodeIfPresent(denseScore, forKey: .denseScore)
         try c.encodeIfPresent(keywordScore, forKey: .keywordScore)
         try c.encodeIfPresent(model, forKey: .model)
+        try c.encodeIfPresent(rerankScore, forKey: .rerankScore)
     }
 }
 
@@ -72,10 +75,12 @@ package struct SearchTimings: Encodable, Sendable, Equatable {
     package var keywordMs: Double = 0
     /// Reading the page's texts and titles.
     package var pageMs: Double = 0
+    /// Reading the candidates' texts and the reranker's call (absent without `rerank`).
+    package var rerankMs: Double?
 
     package init() {}
 
     enum CodingKeys: String, CodingKey {
-        case embedMs = "embed_ms", denseMs = "dense_ms", keywordMs = "keyword_ms", pageMs = "page_ms"
+        case embedMs = "embed_ms", denseMs = "dense_ms", keywordMs = "keyword_ms", pageMs = "page_ms", rerankMs = "rerank_ms"
     }
 }

@@ -21,9 +21,13 @@ struct Generate: HTTPFunction {
 
     init(context: InitializationContext) async throws {
         let services = try await Services.fromEnvironment(context.environment)
-        let searcher = HybridSearcher(
+        var searcher = HybridSearcher(
             store: services.store, embedder: services.embedder,
             otherModels: NativeModelFallback.provider(configured: services.embedding))
+        if let rerank = services.rerank {
+            searcher.reranker = rerank.reranker
+            searcher.rerankCandidates = rerank.candidates
+        }
         let paths = GenerationConfigurationPaths.fromEnvironment(context.environment)
         let configuration = try GenerationConfiguration.load(paths, environment: context.environment)
         let generator = try Generator(configuration: configuration, retriever: SearchRetriever(searcher: searcher),

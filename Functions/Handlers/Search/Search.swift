@@ -21,6 +21,10 @@ struct Search: HTTPFunction {
         if let (c, candidate) = services.shadow {
             configured.shadow = ShadowMigration(store: services.store, candidate: candidate, sampleRate: c.sampleRate, canaryPercent: c.canaryPercent)
         }
+        if let rerank = services.rerank {
+            configured.reranker = rerank.reranker
+            configured.rerankCandidates = rerank.candidates
+        }
         let searcher = configured
         let readiness = services.shadow.map { ShadowReadinessAPI(store: services.store, configuration: $0.configuration, live: services.embedder.modelId) }
         let meter = EmbeddingUsageMeter(services.embedder)

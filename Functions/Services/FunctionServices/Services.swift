@@ -2,6 +2,7 @@ import DocumentStore
 import EmbeddingPolicies
 import Embeddings
 import Foundation
+import Reranking
 import ServiceErrors
 import Stores
 
@@ -23,6 +24,8 @@ package struct Services: Sendable {
     package let ledger: StoreSpendLedger?
     /// The candidate model in shadow or canary, and its provider (its bulk work counted as `shadow`).
     package let shadow: (configuration: ShadowConfiguration, provider: any EmbeddingProvider)?
+    /// The reranker (`RERANK_PROVIDER`) and how many fused candidates it reorders.
+    package var rerank: (reranker: any Reranker, candidates: Int)?
 
     package init(store: any Store, embedder: any EmbeddingProvider, embedding: EmbeddingConfiguration,
                  pool: EmbeddingProviderPool? = nil, ledger: StoreSpendLedger? = nil,
@@ -82,6 +85,12 @@ package struct Services: Sendable {
         } catch {
             throw StartupError.configuration("\(error)")
         }
-        return Services(store: store, embedder: embedder, embedding: configuration, pool: pool, ledger: ledger, shadow: shadow)
+        var services = Services(store: store, embedder: embedder, embedding: configuration, pool: pool, ledger: ledger, shadow: shadow)
+        do {
+            if let r = try RerankConfiguration.fromEnvironment(env) { services.rerank = (try HTTPReranker(configuration: r), r.candidates) }
+        } catch {
+            throw StartupError.configuration("\(error)")
+        }
+        return services
     }
 }

@@ -14,7 +14,9 @@ package struct SearchRetriever: ContextRetriever {
 
     package func retrieve(org: OrgID, query: String, limit: Int, minScore: Double?) async throws -> [ContextChunk] {
         // The query was checked against the same 2,000-character limit search applies.
-        let request = SearchRequest(query: query, limit: limit, minScore: minScore.map(Float.init))
+        var request = SearchRequest(query: query, limit: limit, minScore: minScore.map(Float.init))
+        // With a reranker configured, the answer's context is the reranked best, not the fused.
+        request.rerank = searcher.reranks
         let response = try await searcher.search(org: org, request)
         // The best fusion score possible: first in both arms.
         let best = (searcher.denseWeight + searcher.keywordWeight) / (searcher.rrfK + 1)
