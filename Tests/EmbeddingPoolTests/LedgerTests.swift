@@ -33,6 +33,13 @@ import TestSupport
         #expect(await l.decision(org: "globex") == .allowed)
     }
 
+    @Test func daysAreCountedInclusivelyAndNonsenseIsNoDay() {
+        #expect(BudgetCalendar.span(from: "2026-12-01", to: "2026-12-31") == 31)
+        #expect(BudgetCalendar.span(from: "2025-12-08", to: "2026-12-07") == 365)
+        #expect(BudgetCalendar.span(from: "2026-12-07", to: "2026-12-01") == 0)
+        #expect(!BudgetCalendar.isDay("2026-02-30") && !BudgetCalendar.isDay("2026-13-01") && BudgetCalendar.isDay("2028-02-29"))
+    }
+
     @Test func theDeploymentsMonthlyLimitCountsEveryOrgAndLooksAgainSoonerThanTheMonth() async throws {
         var b = Budgets()
         b.deploymentMonthly = 2

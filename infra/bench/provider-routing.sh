@@ -48,19 +48,7 @@ stop() { kill "$emulator_pid"; wait "$emulator_pid" 2>/dev/null || true; emulato
 
 start
 token=$("$bin/emulator" token --org bench --sub bench)
-python3 - "$url" "$token" <<'PY'
-import json, sys, time, urllib.parse, urllib.request
-url, token = sys.argv[1], sys.argv[2]
-h = {"Authorization": "Bearer " + token, "Content-Type": "text/plain"}
-for line in open("config/search-eval/corpus.jsonl"):
-    d = json.loads(line)
-    q = urllib.parse.urlencode({"filename": d["_id"] + ".txt", "title": d.get("title", "")})
-    urllib.request.urlopen(urllib.request.Request(f"{url}/v1/documents?{q}", data=d["text"].encode(), headers=h, method="POST")).read()
-for _ in range(600):
-    c = json.loads(urllib.request.urlopen(urllib.request.Request(f"{url}/v1/documents?counts=true&limit=1", headers=h)).read())["counts"]
-    if c["pending"] == 0: break
-    time.sleep(0.5)
-PY
+python3 infra/bench/index_corpus.py "$url" "$token"
 stop
 
 measure() { # label env...

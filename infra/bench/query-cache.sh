@@ -35,19 +35,7 @@ run() { # label env...
   DATABASE_URL="" start_throwaway_emulator "$work" "$bin" --quiet --default-concurrency "$clients"
   for a in "$@"; do unset "${a%%=*}"; done
   token=$("$bin/emulator" token --org bench --sub bench)
-  python3 - "$url" "$token" <<'PY'
-import json, sys, time, urllib.request
-url, token = sys.argv[1], sys.argv[2]
-h = {"Authorization": "Bearer " + token, "Content-Type": "text/plain"}
-for line in open("config/search-eval/corpus.jsonl"):
-    d = json.loads(line)
-    q = urllib.parse.urlencode({"filename": d["_id"] + ".txt", "title": d.get("title", "")})
-    urllib.request.urlopen(urllib.request.Request(f"{url}/v1/documents?{q}", data=d["text"].encode(), headers=h, method="POST")).read()
-for _ in range(600):
-    c = json.loads(urllib.request.urlopen(urllib.request.Request(f"{url}/v1/documents?counts=true&limit=1", headers=h)).read())["counts"]
-    if c["pending"] == 0: break
-    time.sleep(0.5)
-PY
+  python3 infra/bench/index_corpus.py "$url" "$token"
   result=$(python3 infra/bench/query_cache.py --url "$url" --token "$token" --queries config/search-eval/queries.jsonl \
     --requests "$requests" --clients "$clients")
   printf '%-36s %s\n' "$label" "$result"

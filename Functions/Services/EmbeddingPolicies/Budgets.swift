@@ -51,11 +51,19 @@ package enum BudgetCalendar {
         day(utc.date(byAdding: .day, value: -days, to: date)!)
     }
 
-    /// Whether `text` is a real `YYYY-MM-DD` day.
-    package static func isDay(_ text: String) -> Bool {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return false }
-        guard let date = utc.date(from: DateComponents(year: y, month: m, day: d)) else { return false }
-        return day(date) == text
+    /// Days from `from` to `to`, both counted (0 when either is not a day or `to` comes first).
+    package static func span(from: String, to: String) -> Int {
+        guard let a = date(from), let b = date(to), a <= b else { return 0 }
+        return (utc.dateComponents([.day], from: a, to: b).day ?? 0) + 1
     }
+
+    static func date(_ text: String) -> Date? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              let date = utc.date(from: DateComponents(year: y, month: m, day: d)), day(date) == text else { return nil }
+        return date
+    }
+
+    /// Whether `text` is a real `YYYY-MM-DD` day.
+    package static func isDay(_ text: String) -> Bool { date(text) != nil }
 }

@@ -22,7 +22,7 @@ package struct UsageAPI: Sendable {
         guard from <= to else {
             throw APIError.unprocessable("from (\(from)) must not be after to (\(to)).", details: ["field": "from"])
         }
-        guard Self.span(from, to) <= Self.maxDays else {
+        guard BudgetCalendar.span(from: from, to: to) <= Self.maxDays else {
             throw APIError.unprocessable("at most \(Self.maxDays) days at a time.", details: ["field": "from"])
         }
         let rows = try ledger.store.embeddingUsage(org: org, fromDay: from, toDay: to)
@@ -63,13 +63,6 @@ package struct UsageAPI: Sendable {
             throw APIError.unprocessable("\(name) must be a day as YYYY-MM-DD, not `\(raw.prefix(40))`.", details: ["field": .string(name)])
         }
         return raw
-    }
-
-    static func span(_ from: String, _ to: String) -> Int {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withFullDate]
-        guard let a = f.date(from: from), let b = f.date(from: to) else { return 0 }
-        return Int((b.timeIntervalSince(a) / 86_400).rounded()) + 1
     }
 
     /// Cost to a millionth of a dollar: sums of float prices otherwise print as 0.30000000000000004.
